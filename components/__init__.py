@@ -1,0 +1,1 @@
+"""Reusable pieces of a viewer deployment: cloud-neutral renderers here, cloud components in aws/."""

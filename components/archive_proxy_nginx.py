@@ -1,0 +1,154 @@
+"""The archive proxy's nginx configuration: DICOMweb reads of one archive, with CORS for an allow-list.
+
+One renderer feeds both the proxy VM's cloud-init and the sandbox, so what the tests run against
+is what a cloud VM runs. The rendered file is an http-context include (conf.d/ on Debian).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+from urllib.parse import urlsplit
+
+# The UIDs, frame lists and bulk-data tags DICOMweb paths carry; nothing else gets through.
+_STUDY = r"studies/[0-9.]+"
+_SERIES = rf"{_STUDY}/series/[0-9.]+"
+_INSTANCE = rf"{_SERIES}/instances/[0-9.]+"
+# QIDO-RS searches and WADO-RS retrieves (PS3.18 §10.4, §10.6) at study, series and instance level.
+DICOMWEB_READ_PATH = (
+    r"(studies|series|instances"
+    rf"|{_STUDY}(/(series|instances|metadata|rendered|thumbnail))?"
+    rf"|{_SERIES}(/(instances|metadata|rendered|thumbnail))?"
+    rf"|{_INSTANCE}(/(metadata|rendered|thumbnail|frames/[0-9,]+(/rendered)?|bulk/[0-9A-Fa-f/]+))?"
+    r")"
+)
+# STOW-RS stores (PS3.18 §10.5).
+DICOMWEB_STORE_PATH = r"(studies(/[0-9.]+)?)"
+
+ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
+CORS_ALLOWED_HEADERS = "Accept, Authorization, Content-Type"
+
+_TEMPLATE = """\
+# The OHIF archive proxy: the DICOMweb reads of one archive, and none of its other endpoints.
+# Rendered by components/archive_proxy_nginx.py from the stack config; edits here are overwritten.
+
+# CORS allow-list: a listed Origin is echoed back; any other gets no CORS headers at all.
+map $http_origin $ohif_cors_origin {{
+    default "";
+{origin_map}}}
+map $ohif_cors_origin $ohif_cors_methods {{
+    "" "";
+    default "{methods}";
+}}
+map $ohif_cors_origin $ohif_cors_headers {{
+    "" "";
+    default "{cors_headers}";
+}}
+
+# The archive. Keep-alive saves a TCP (and TLS) handshake per image frame.
+upstream ohif_archive {{
+    server {upstream_host_port};
+    keepalive 16;
+}}
+
+server {{
+    listen {listen};
+    server_name _;
+    server_tokens off;
+{origin_check}
+    # On every response, errors included (`always`), so the viewer can read a 401 or 404.
+    # CORP cross-origin lets a cross-origin-isolated viewer (COEP require-corp) load the frames.
+    add_header Access-Control-Allow-Origin $ohif_cors_origin always;
+    add_header Access-Control-Allow-Methods $ohif_cors_methods always;
+    add_header Access-Control-Allow-Headers $ohif_cors_headers always;
+    add_header Access-Control-Max-Age 600 always;
+    add_header Vary Origin always;
+    add_header Cross-Origin-Resource-Policy cross-origin always;
+    add_header X-Content-Type-Options nosniff always;
+
+    # Ours are the only CORS headers: some archives (dcm4chee) send `*` themselves.
+    proxy_hide_header Access-Control-Allow-Origin;
+    proxy_hide_header Access-Control-Allow-Methods;
+    proxy_hide_header Access-Control-Allow-Headers;
+    proxy_hide_header Access-Control-Allow-Credentials;
+    proxy_hide_header Access-Control-Expose-Headers;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host {upstream_host_header};
+    proxy_read_timeout 300s;
+{upstream_tls}{store_location}
+    # DICOMweb reads: QIDO-RS searches and WADO-RS retrieves. A preflight gets 204 here.
+    location ~ "^/dicom-web/(?<dicomweb_path>{read_path})$" {{
+        if ($request_method = OPTIONS) {{ return 204; }}
+        if ($request_method !~ ^(GET|HEAD)$) {{ return 405; }}
+        proxy_pass {upstream_scheme}://ohif_archive{upstream_root}$dicomweb_path$is_args$args;
+    }}
+
+    # Everything else, the archive's REST API (/instances, /tools/reset, DELETE ...) among it, is not here.
+    location / {{
+        return 404;
+    }}
+}}
+"""
+
+_ORIGIN_CHECK = """
+    # Only the CDN knows this secret: a request without it did not come through the CDN.
+    if ($http_{header_var} != "{secret}") {{ return 403; }}
+"""
+
+_UPSTREAM_TLS = """    proxy_ssl_server_name on;
+    proxy_ssl_name {host};
+    proxy_ssl_verify on;
+    proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;
+"""
+
+_STORE_LOCATION = """
+    # STOW-RS uploads, enabled in the stack config (archive.enable_stow).
+    location ~ "^/dicom-web/(?<dicomweb_path>{store_path})$" {{
+        if ($request_method = OPTIONS) {{ return 204; }}
+        if ($request_method !~ ^(GET|HEAD|POST)$) {{ return 405; }}
+        client_max_body_size 2g;
+        proxy_request_buffering off;
+        proxy_pass {upstream_scheme}://ohif_archive{upstream_root}$dicomweb_path$is_args$args;
+    }}
+"""
+
+
+def _nginx_string(value: str) -> str:
+    """A value safe inside double quotes in nginx.conf."""
+    if re.search(r'["\\$\s;{}]', value):
+        raise ValueError(f"{value!r} cannot be placed in nginx.conf")
+    return value
+
+
+def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequence[str],
+                      enable_stow: bool = False, origin_secret: str | None = None) -> str:
+    """nginx.conf (http context) for a proxy at `/dicom-web/` in front of the DICOMweb root `upstream_url`.
+
+    `allowed_origins` are the viewer origins CORS allows (`*` only where settings allowed it);
+    `origin_secret`, when set, is the value the CDN sends in X-Origin-Verify, and others get 403.
+    """
+    up = urlsplit(upstream_url)
+    default_port = 443 if up.scheme == "https" else 80
+    host_port = f"{up.hostname}:{up.port or default_port}"
+    if any(o == "*" for o in allowed_origins):
+        origin_map = '    "~." "*";\n'
+    else:
+        origin_map = "".join(f'    "{_nginx_string(o)}" $http_origin;\n' for o in sorted(set(allowed_origins)))
+    methods = "GET, HEAD, OPTIONS" + (", POST" if enable_stow else "")
+    shared = {"upstream_scheme": up.scheme, "upstream_root": up.path.rstrip("/") + "/"}
+    return _TEMPLATE.format(
+        origin_map=origin_map,
+        methods=methods,
+        cors_headers=CORS_ALLOWED_HEADERS,
+        upstream_host_port=host_port,
+        upstream_host_header=up.netloc if up.port else up.hostname,
+        listen=listen,
+        origin_check=_ORIGIN_CHECK.format(
+            header_var=ORIGIN_VERIFY_HEADER.lower().replace("-", "_"), secret=_nginx_string(origin_secret)
+        ) if origin_secret else "",
+        upstream_tls=_UPSTREAM_TLS.format(host=up.hostname) if up.scheme == "https" else "",
+        store_location=_STORE_LOCATION.format(store_path=DICOMWEB_STORE_PATH, **shared) if enable_stow else "",
+        read_path=DICOMWEB_READ_PATH,
+        **shared,
+    )

@@ -1,0 +1,1 @@
+"""AWS components: each a ComponentResource built from the cloud-neutral renderers one level up."""

@@ -1,0 +1,203 @@
+"""The OHIF Viewer build, made ready to host: fetched, configured and described file by file.
+
+Cloud-neutral: the AWS StaticSite uploads what `site_files()` returns, and the sandbox's nginx
+serves the same directory with the same content types and Cache-Control values.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LOCK_FILE = REPO / "viewer" / "ohif-app.lock.json"
+CACHE = REPO / ".cache"
+
+# Types Python's mimetypes gets wrong or lacks; browsers refuse wasm streaming without application/wasm.
+CONTENT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "js": "text/javascript; charset=utf-8",
+    "mjs": "text/javascript; charset=utf-8",
+    "css": "text/css; charset=utf-8",
+    "json": "application/json",
+    "jsonc": "application/json",
+    "map": "application/json",
+    "webapp": "application/manifest+json",
+    "wasm": "application/wasm",
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "ico": "image/x-icon",
+    "woff2": "font/woff2",
+    "xml": "application/xml",
+    "txt": "text/plain; charset=utf-8",
+}
+
+# Files that name the current release: browsers must revalidate them on every load.
+ENTRY_FILES = ("index.html", "app-config.js", "sw.js", "init-service-worker.js", "manifest.json")
+# webpack's content hashes (`app.bundle.0f6159c501addfe9.js`, `34b1e6b1deb5828e.wasm`): safe to cache forever.
+_HASHED = re.compile(r"(^|[.])[0-9a-f]{16}\.[a-z0-9]+$")
+# Netlify's own files in the package: meaningless (and misleading) on any other host.
+_NOT_SERVED = ("_headers", "_redirects", "serve.json")
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+NO_CACHE = "no-cache"
+SHORT = "public, max-age=3600"
+
+
+@dataclass(frozen=True)
+class SiteFile:
+    key: str
+    """The path under the site root, without the base path (`assets/favicon.ico`)."""
+    path: Path
+    content_type: str
+    cache_control: str
+
+
+def content_type(key: str) -> str:
+    ext = key.rsplit(".", 1)[-1].lower() if "." in key else ""
+    return CONTENT_TYPES.get(ext, "application/octet-stream")
+
+
+def cache_control(key: str) -> str:
+    name = key.rsplit("/", 1)[-1]
+    if key in ENTRY_FILES:
+        return NO_CACHE
+    return IMMUTABLE if _HASHED.search(name) else SHORT
+
+
+def _lock() -> dict:
+    return json.loads(LOCK_FILE.read_text())
+
+
+def fetch_build() -> Path:
+    """The pinned `@ohif/app` build's `dist/`, downloaded once with npm and checked against the lock file.
+
+    The package lists 40 runtime dependencies that its prebuilt `dist/` does not need, so we fetch the
+    one tarball with `npm pack` and verify its integrity ourselves instead of `npm ci`.
+    """
+    lock = _lock()
+    dist = CACHE / f"ohif-app-{lock['version']}" / "dist"
+    if dist.is_dir():
+        return dist
+    with tempfile.TemporaryDirectory(dir=_cache_dir()) as tmp:
+        spec = f"{lock['package']}@{lock['version']}"
+        try:
+            out = subprocess.run(["npm", "pack", spec, "--json", "--pack-destination", tmp],
+                                 check=True, capture_output=True, text=True).stdout
+        except FileNotFoundError as e:
+            raise RuntimeError("npm is missing: apt-get install npm (needed to fetch the OHIF build)") from e
+        except subprocess.CalledProcessError as e:
+            raise RuntimeError(f"npm pack {spec} failed: {e.stderr.strip()[-500:]}") from e
+        tarball = Path(tmp) / json.loads(out)[0]["filename"]
+        digest = "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
+        if digest != lock["integrity"]:
+            raise RuntimeError(f"{spec}: integrity {digest} does not match {LOCK_FILE.name}")
+        with tarfile.open(tarball) as tar:
+            tar.extractall(tmp, filter="data")
+        dist.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(Path(tmp) / "package" / "dist"), dist)
+    return dist
+
+
+def _cache_dir() -> Path:
+    CACHE.mkdir(exist_ok=True)
+    return CACHE
+
+
+def render_app_config(*, dicomweb_url: str, base_path: str) -> str:
+    """OHIF's `app-config.js`: the packaged secure defaults, with our DICOMweb source and base path.
+
+    Kept from OHIF's default: study list on, dicomjson/dicomlocal/dicomwebproxy and dynamic config
+    off. Changed: the data source points at `dicomweb_url`, and thumbnails are rendered by the archive
+    (`wadors`), because the default's `staticWado` flavour expects a static DICOMweb bucket.
+    """
+    config = {
+        "routerBasename": base_path.rstrip("/") or "/",
+        "showStudyList": True,
+        "extensions": [],
+        "modes": [],
+        "customizationService": {},
+        "maxNumberOfWebWorkers": 3,
+        "showWarningMessageForCrossOrigin": True,
+        "showCPUFallbackMessage": True,
+        "showLoadingIndicator": True,
+        "strictZSpacingForVolumeViewport": True,
+        "maxNumRequests": {"interaction": 100, "thumbnail": 75, "prefetch": 25},
+        "showErrorDetails": "production",
+        "defaultDataSourceName": "dicomweb",
+        "dataSources": [{
+            "namespace": "@ohif/extension-default.dataSourcesModule.dicomweb",
+            "sourceName": "dicomweb",
+            "configuration": {
+                "friendlyName": "DICOMweb archive",
+                "name": "dicomweb",
+                "wadoUriRoot": dicomweb_url,
+                "qidoRoot": dicomweb_url,
+                "wadoRoot": dicomweb_url,
+                "qidoSupportsIncludeField": False,
+                "imageRendering": "wadors",
+                "thumbnailRendering": "wadors",
+                "enableStudyLazyLoad": True,
+                "supportsFuzzyMatching": False,
+                "supportsWildcard": True,
+                "omitQuotationForMultipartRequest": True,
+                "bulkDataURI": {"enabled": True},
+            },
+        }],
+    }
+    return ("/** Rendered from the stack config by components/viewer_build.py; do not edit. */\n"
+            f"window.config = {json.dumps(config, indent=2)};\n")
+
+
+def _rebase(key: str, text: str, base_path: str) -> str:
+    """The build hard-codes `/` as its root in index.html, webpack's public path and CSS font URLs."""
+    if key == "index.html":
+        text = text.replace('window.PUBLIC_URL="/"', f'window.PUBLIC_URL="{base_path}"')
+        return re.sub(r'(src|href|content)="/(?!/)', rf'\1="{base_path}', text)
+    if key.endswith(".js"):
+        return text.replace('__webpack_require__.p = "/"', f'__webpack_require__.p = "{base_path}"')
+    if key.endswith(".css"):
+        return re.sub(r"url\(/(?!/)", f"url({base_path}", text)
+    return text
+
+
+def prepare_site(dist: Path, out: Path, *, app_config: str, base_path: str,
+                 include_source_maps: bool = False) -> list[SiteFile]:
+    """Copy the build to `out`, configured for `base_path`; one SiteFile per file to serve.
+
+    `out` is rewritten only where content changes, so a file's bytes (and hence its hash,
+    which is all a bucket object depends on) are stable from run to run.
+    """
+    files: list[SiteFile] = []
+    wanted: set[Path] = set()
+    for src in sorted(p for p in dist.rglob("*") if p.is_file()):
+        key = src.relative_to(dist).as_posix()
+        if key in _NOT_SERVED or (key.endswith(".map") and not include_source_maps):
+            continue
+        dest = out / key
+        if key == "app-config.js":
+            data = app_config.encode()
+        elif base_path != "/" and src.suffix in (".html", ".js", ".css"):
+            data = _rebase(key, src.read_text(encoding="utf-8"), base_path).encode()
+        else:
+            data = None
+        if data is None:
+            if not dest.exists() or dest.stat().st_size != src.stat().st_size or dest.read_bytes() != src.read_bytes():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dest)
+        elif not dest.exists() or dest.read_bytes() != data:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        wanted.add(dest)
+        files.append(SiteFile(key, dest, content_type(key), cache_control(key)))
+    for stale in [p for p in out.rglob("*") if p.is_file() and p not in wanted]:
+        stale.unlink()
+    return files

@@ -1,0 +1,249 @@
+"""The stack's settings: one typed model, read from Pulumi config and validated whole.
+
+`load()` turns the raw `ohif:*` config (what `pulumi up` hands the program, or what the sandbox
+reads from the same stack file) into `StackSettings`, or raises `ConfigError` naming every bad
+key, its value and what is allowed, one line each. Recipes call it before registering anything,
+so a bad stack leaves nothing half-done.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+import pulumi
+import yaml
+
+NAMESPACE = "ohif"
+RECIPES = ("standalone",)
+CLOUDS = ("aws", "local")  # "local" is the sandbox: python -m sandbox up --stack local
+TOPOLOGIES = ("same-origin", "cross-origin")
+PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+
+
+class ConfigError(pulumi.RunError):
+    """A stack config that cannot be deployed. RunError makes Pulumi print the message alone, no traceback."""
+
+
+@dataclass(frozen=True)
+class ViewerSettings:
+    base_path: str = "/"
+    """The path the viewer is served under, such as `/` or `/ohif/`."""
+    domain: str | None = None
+    """A custom domain for the viewer; None uses the CDN's own HTTPS name."""
+    certificate_arn: str | None = None
+    """The ACM certificate (in us-east-1, as CloudFront requires) for `domain`."""
+    include_source_maps: bool = False
+    """Upload the build's `.map` files (38 MB; they expose the source)."""
+    price_class: str = "PriceClass_100"
+    """Which CloudFront edge locations serve the viewer."""
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    dicomweb_url: str | None = None
+    """An existing DICOMweb root that browsers call directly (it must send CORS itself)."""
+    upstream_url: str | None = None
+    """The archive's DICOMweb root as our proxy reaches it; set this to deploy the ArchiveProxy."""
+    topology: str = "same-origin"
+    """same-origin: the proxy behind the viewer's CDN at /dicom-web/; cross-origin: at its own URL, with CORS."""
+    allowed_origins: tuple[str, ...] = ()
+    """Origins allowed by CORS besides the viewer's own (cross-origin only)."""
+    enable_stow: bool = False
+    """Let the proxy pass STOW-RS uploads (POST /studies) to the archive."""
+    instance_type: str = "t3.small"
+    """The proxy VM's size."""
+
+    @property
+    def uses_proxy(self) -> bool:
+        return self.upstream_url is not None
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    recipe: str
+    cloud: str
+    production: bool
+    viewer: ViewerSettings = field(default_factory=ViewerSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+
+
+class _Errors:
+    """Collects one line per bad value, so a user fixes the whole stack file in one go."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, key: str, value: Any, allowed: str) -> None:
+        shown = "(missing)" if value is None else json.dumps(value)
+        self.lines.append(f"{NAMESPACE}:{key} = {shown}: {allowed}")
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise ConfigError("invalid stack config:\n  " + "\n  ".join(self.lines))
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_BASE_PATH = re.compile(r"^/([A-Za-z0-9._-]+/)*$")
+_CERT_ARN = re.compile(r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+
+
+def _url_problem(value: str, production: bool) -> str | None:
+    """Why `value` is not an absolute http(s) URL without query or fragment, or None if it is."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "allowed: an absolute http:// or https:// URL"
+    if parts.query or parts.fragment:
+        return "allowed: a URL without ?query or #fragment"
+    if production and parts.scheme != "https" and not _is_loopback(parts.hostname):
+        return "allowed: https:// only in a production stack"
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def origin_problem(value: str, production: bool) -> str | None:
+    """Why `value` is not a browser origin (scheme://host[:port]) a CORS allow-list may hold."""
+    if value == "*":
+        return "allowed: explicit origins; a wildcard is refused in a production stack" if production else None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
+        return "allowed: an origin such as https://viewer.example.org (scheme and host, no path or slash)"
+    if production and parts.scheme != "https":
+        return "allowed: https:// origins only in a production stack"
+    return None
+
+
+def _read_bool(errors: _Errors, key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    errors.add(key, value, "allowed: true or false")
+    return False
+
+
+def _read_object(errors: _Errors, key: str, raw: Any, model: type) -> dict[str, Any]:
+    """A structured key's JSON object, with unknown sub-keys reported."""
+    if raw is None:
+        return {}
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        value = raw
+    if not isinstance(value, dict):
+        errors.add(key, value, "allowed: an object of settings")
+        return {}
+    known = set(model.__dataclass_fields__)
+    for sub in sorted(set(value) - known):
+        errors.add(f"{key}.{sub}", value[sub], f"unknown key; allowed: {', '.join(sorted(known))}")
+    return {k: v for k, v in value.items() if k in known}
+
+
+def _read_viewer(errors: _Errors, raw: Any) -> ViewerSettings:
+    v = _read_object(errors, "viewer", raw, ViewerSettings)
+    checks: dict[str, Callable[[Any], str | None]] = {
+        "base_path": lambda x: None if isinstance(x, str) and _BASE_PATH.match(x) else
+        "allowed: a path that starts and ends with /, such as / or /ohif/",
+        "domain": lambda x: None if isinstance(x, str) and _HOSTNAME.match(x) else
+        "allowed: a lower-case DNS name such as viewer.example.org",
+        "certificate_arn": lambda x: None if isinstance(x, str) and _CERT_ARN.match(x) else
+        "allowed: an ACM certificate ARN in us-east-1 (CloudFront reads certificates only there)",
+        "price_class": lambda x: None if x in PRICE_CLASSES else f"allowed: {', '.join(PRICE_CLASSES)}",
+    }
+    for key, check in checks.items():
+        if key in v and (problem := check(v[key])):
+            errors.add(f"viewer.{key}", v[key], problem)
+    if "include_source_maps" in v:
+        v["include_source_maps"] = _read_bool(errors, "viewer.include_source_maps", v["include_source_maps"])
+    if ("domain" in v) != ("certificate_arn" in v):
+        missing = "certificate_arn" if "domain" in v else "domain"
+        errors.add(f"viewer.{missing}", None, "required: domain and certificate_arn go together")
+    return ViewerSettings(**v)
+
+
+def _read_archive(errors: _Errors, raw: Any, production: bool) -> ArchiveSettings:
+    if raw is None:
+        errors.add("archive", None, "required: an object with dicomweb_url (existing DICOMweb) or upstream_url (proxied)")
+        return ArchiveSettings()
+    a = _read_object(errors, "archive", raw, ArchiveSettings)
+    if ("dicomweb_url" in a) == ("upstream_url" in a):
+        errors.add("archive", a, "required: exactly one of dicomweb_url (existing DICOMweb) or upstream_url (proxied)")
+    if "dicomweb_url" in a:
+        # The browser calls this URL itself, so production needs https (mixed content, secure context).
+        for key in sorted(set(a) - {"dicomweb_url"}):
+            errors.add(f"archive.{key}", a[key], "allowed only with upstream_url (it configures the proxy)")
+        if problem := _url_problem(str(a["dicomweb_url"]), production):
+            errors.add("archive.dicomweb_url", a["dicomweb_url"], problem)
+    if "upstream_url" in a:
+        # Only the proxy calls the upstream, often inside the hospital network, so plain http is allowed.
+        if problem := _url_problem(str(a["upstream_url"]), production=False):
+            errors.add("archive.upstream_url", a["upstream_url"], problem)
+    if "topology" in a and a["topology"] not in TOPOLOGIES:
+        errors.add("archive.topology", a["topology"], f"allowed: {', '.join(TOPOLOGIES)}")
+    origins = a.get("allowed_origins", [])
+    if not isinstance(origins, list):
+        errors.add("archive.allowed_origins", origins, "allowed: a list of origins")
+        origins = []
+    for i, origin in enumerate(origins):
+        if problem := origin_problem(str(origin), production):
+            errors.add(f"archive.allowed_origins[{i}]", origin, problem)
+    a["allowed_origins"] = tuple(str(o) for o in origins)
+    if "enable_stow" in a:
+        a["enable_stow"] = _read_bool(errors, "archive.enable_stow", a["enable_stow"])
+    if "instance_type" in a and not (isinstance(a["instance_type"], str) and _INSTANCE_TYPE.match(a["instance_type"])):
+        errors.add("archive.instance_type", a["instance_type"], "allowed: an EC2 instance type such as t3.small")
+    return ArchiveSettings(**a)
+
+
+def _parse_scalar_bool(errors: _Errors, key: str, raw: Any, default: bool) -> bool:
+    if raw is None:
+        return default
+    if isinstance(raw, str) and raw in ("true", "false"):
+        return raw == "true"
+    return _read_bool(errors, key, raw)
+
+
+def load(config: Mapping[str, Any]) -> StackSettings:
+    """The settings from raw `ohif:*` config values (strings; structured keys as JSON), or ConfigError."""
+    errors = _Errors()
+    ours = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
+    known = ("recipe", "cloud", "production", "viewer", "archive")
+    for key in sorted(set(ours) - set(known)):
+        errors.add(key, ours[key], f"unknown key; allowed: {', '.join(f'{NAMESPACE}:{k}' for k in known)}")
+    recipe, cloud = ours.get("recipe"), ours.get("cloud")
+    if recipe not in RECIPES:
+        errors.add("recipe", recipe, f"allowed: {', '.join(RECIPES)}")
+    if cloud not in CLOUDS:
+        errors.add("cloud", cloud, f"allowed: {', '.join(CLOUDS)}")
+    # Production is the default: a stack must say it is not production to relax the rules.
+    production = _parse_scalar_bool(errors, "production", ours.get("production"), default=True)
+    viewer = _read_viewer(errors, ours.get("viewer"))
+    archive = _read_archive(errors, ours.get("archive"), production)
+    errors.raise_if_any()
+    return StackSettings(recipe=recipe, cloud=cloud, production=production, viewer=viewer, archive=archive)
+
+
+def from_pulumi() -> StackSettings:
+    """The settings of the stack `pulumi up` is running (or that a test set with set_all_config)."""
+    raw = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    return load(raw)
+
+
+def read_stack_file(path: Path) -> dict[str, str]:
+    """A `Pulumi.<stack>.yaml`'s config as Pulumi hands it to the program: strings, objects as JSON."""
+    doc = yaml.safe_load(path.read_text()) or {}
+    raw: dict[str, str] = {}
+    for key, value in (doc.get("config") or {}).items():
+        if isinstance(value, (dict, list)):
+            raw[key] = json.dumps(value)
+        elif isinstance(value, bool):
+            raw[key] = "true" if value else "false"
+        else:
+            raw[key] = str(value)
+    return raw
