@@ -1,0 +1,49 @@
+"""python -m sandbox up --stack local [--port N]: run a stack's recipe on this machine until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+import settings
+from sandbox import Sandbox
+from sandbox.processes import SandboxError
+
+STACKS = Path(__file__).resolve().parent.parent / "stacks"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="bring the stack's servers up on 127.0.0.1 and stay in the foreground")
+    up.add_argument("--stack", default="local", help="the stack file stacks/Pulumi.<stack>.yaml (default: local)")
+    up.add_argument("--port", type=int, default=3000, help="the viewer's port; the archive proxy takes the next one")
+    args = parser.parse_args(argv)
+
+    stack_file = STACKS / f"Pulumi.{args.stack}.yaml"
+    if not stack_file.exists():
+        names = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in STACKS.glob("Pulumi.*.yaml"))
+        print(f"error: no stack {args.stack!r}; stacks: {', '.join(names)}", file=sys.stderr)
+        return 2
+    # SIGTERM takes the same way out as Ctrl-C, through the context manager's teardown.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        stack = settings.load(settings.read_stack_file(stack_file))
+        with Sandbox(stack, port=args.port, progress=lambda step: print(f"-- {step}", flush=True)) as sandbox:
+            print(sandbox.urls.as_json(), flush=True)
+            signal.pause()
+    except settings.ConfigError as e:
+        print(f"error: {stack_file.name}: {e}", file=sys.stderr)
+        return 2
+    except SandboxError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("-- stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Local server processes with certain teardown, after mirakuru and pytest-postgresql's executors.
+
+Each service runs in its own session, so stopping it signals the whole process group; stopping
+sends SIGTERM, waits, then SIGKILL. Readiness is an HTTP probe under one deadline, and a process
+that exits early fails at once with the tail of its log.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Sequence
+
+
+class SandboxError(Exception):
+    """Something the sandbox cannot do; the message says what and how to fix it."""
+
+
+class ServiceError(SandboxError):
+    def __init__(self, service: str, problem: str, hint: str = "") -> None:
+        super().__init__(f"{service}: {problem}" + (f" ({hint})" if hint else ""))
+
+
+def require_binary(service: str, path: str, package: str) -> str:
+    found = shutil.which(path)
+    if not found:
+        raise ServiceError(service, f"{path} not found", f"apt-get install {package}")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def check_port_free(service: str, port: int) -> None:
+    """A port already taken is an error: waiting on it would probe someone else's server."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise ServiceError(service, f"port {port} on 127.0.0.1 is already in use",
+                               "stop what listens there, or pick another --port") from None
+
+
+class Service:
+    def __init__(self, name: str, argv: Sequence[str], *, log: Path, ready_url: str,
+                 ports: Sequence[int], cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+        self.name, self.argv, self.log, self.ready_url = name, list(argv), log, ready_url
+        self.ports, self.cwd, self.env = list(ports), cwd, env
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> "Service":
+        for port in self.ports:
+            check_port_free(self.name, port)
+        with open(self.log, "ab") as log:
+            try:
+                self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             cwd=self.cwd, env=self.env, start_new_session=True)
+            except OSError as e:
+                raise ServiceError(self.name, f"cannot run {self.argv[0]}: {e}") from e
+        self._wait_ready(timeout)
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise ServiceError(self.name, f"exited with code {self.proc.returncode} before it was ready",
+                                   f"log {self.log}: {self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.ready_url, timeout=2):
+                    return
+            except urllib.error.HTTPError:
+                return  # it answered: the server is up, whatever it thinks of the path
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass  # not listening yet
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ServiceError(self.name, f"not ready at {self.ready_url} after {timeout:.0f} s",
+                                   f"log {self.log}: {self.log_tail()}")
+            time.sleep(0.1)
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            return " | ".join(self.log.read_text(errors="replace").strip().splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        except ProcessLookupError:
+            pass
