@@ -40,8 +40,9 @@ CONTENT_TYPES = {
     "txt": "text/plain; charset=utf-8",
 }
 
+APP_CONFIG = "app-config.js"
 # Files that name the current release: browsers must revalidate them on every load.
-ENTRY_FILES = ("index.html", "app-config.js", "sw.js", "init-service-worker.js", "manifest.json")
+ENTRY_FILES = ("index.html", APP_CONFIG, "sw.js", "init-service-worker.js", "manifest.json")
 # webpack's content hashes (`app.bundle.0f6159c501addfe9.js`, `34b1e6b1deb5828e.wasm`): safe to cache forever.
 _HASHED = re.compile(r"(^|[.])[0-9a-f]{16}\.[a-z0-9]+$")
 # Netlify's own files in the package: meaningless (and misleading) on any other host.
@@ -169,9 +170,12 @@ def _rebase(key: str, text: str, base_path: str) -> str:
     return text
 
 
-def prepare_site(dist: Path, out: Path, *, app_config: str, base_path: str,
+def prepare_site(dist: Path, out: Path, *, app_config: str | None, base_path: str,
                  include_source_maps: bool = False) -> list[SiteFile]:
     """Copy the build to `out`, configured for `base_path`; one SiteFile per file to serve.
+
+    With `app_config` None, `app-config.js` is left out for the caller to publish: in the cloud it
+    depends on URLs that exist only once the deployment runs.
 
     `out` is rewritten only where content changes, so a file's bytes (and hence its hash,
     which is all a bucket object depends on) are stable from run to run.
@@ -180,10 +184,11 @@ def prepare_site(dist: Path, out: Path, *, app_config: str, base_path: str,
     wanted: set[Path] = set()
     for src in sorted(p for p in dist.rglob("*") if p.is_file()):
         key = src.relative_to(dist).as_posix()
-        if key in _NOT_SERVED or (key.endswith(".map") and not include_source_maps):
+        if key in _NOT_SERVED or (key.endswith(".map") and not include_source_maps) or \
+                (key == APP_CONFIG and app_config is None):
             continue
         dest = out / key
-        if key == "app-config.js":
+        if key == APP_CONFIG:
             data = app_config.encode()
         elif base_path != "/" and src.suffix in (".html", ".js", ".css"):
             data = _rebase(key, src.read_text(encoding="utf-8"), base_path).encode()

@@ -1,0 +1,167 @@
+"""StaticSite on AWS: the viewer build in a private S3 bucket, served only by CloudFront.
+
+    browser --HTTPS--> CloudFront --OAC (SigV4)--> S3 bucket (private, encrypted)
+                        |  viewer request: the SPA fallback function
+                        |  responses: COOP/COEP/CORP, HSTS, nosniff (response headers policy)
+                        +-- /dicom-web/* --> ArchiveProxy VM (same-origin topology only)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws.archive_proxy import ArchiveProxy
+from components.headers import HSTS_MAX_AGE, ISOLATION, SECURITY, spa_fallback_function
+from components.viewer_build import APP_CONFIG, NO_CACHE, SiteFile, content_type
+
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
+S3_ORIGIN = "viewer-bucket"
+ARCHIVE_ORIGIN = "archive-proxy"
+
+
+@dataclass
+class StaticSiteArgs:
+    files: Sequence[SiteFile]
+    """The prepared viewer build (components.viewer_build.prepare_site), app-config.js aside."""
+    base_path: str = "/"
+    """The path the viewer is served under; objects are stored under the same prefix."""
+    domain: str | None = None
+    """A custom domain; None serves on the distribution's cloudfront.net name."""
+    certificate_arn: str | None = None
+    """The ACM certificate for `domain`, in us-east-1."""
+    price_class: str = "PriceClass_100"
+    """Which CloudFront edge locations serve the viewer."""
+    archive: ArchiveProxy | None = None
+    """An archive proxy to serve at /dicom-web/* from this distribution (same-origin topology)."""
+
+
+class StaticSite(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    distribution_id: pulumi.Output[str]
+    viewer_origin: pulumi.Output[str]
+    """https://<domain>, what CORS allow-lists and the realm's redirect URIs name."""
+    viewer_url: pulumi.Output[str]
+    """The viewer's start page: the origin plus the base path."""
+
+    def __init__(self, name: str, args: StaticSiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ohif:aws:StaticSite", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self._name, self._base_path = name, args.base_path
+
+        self.bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=True, opts=child)
+        access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access", bucket=self.bucket.id, block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership", bucket=self.bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption", bucket=self.bucket.id, rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.
+                    BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"),
+                    bucket_key_enabled=True)], opts=child)
+        # Versioning: a bad release is rolled back by restoring the previous objects.
+        aws.s3.BucketVersioning(
+            f"{name}-versioning", bucket=self.bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child)
+
+        oac = aws.cloudfront.OriginAccessControl(
+            f"{name}-oac", description="OHIF viewer bucket, read by CloudFront only",
+            origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=child)
+        spa = aws.cloudfront.Function(
+            f"{name}-spa-fallback", runtime="cloudfront-js-2.0", publish=True,
+            comment="Routes of the viewer get index.html; files are served as they are",
+            code=spa_fallback_function(args.base_path), opts=child)
+        headers = aws.cloudfront.ResponseHeadersPolicy(
+            f"{name}-headers", comment="Cross-origin isolation and security headers for the OHIF viewer",
+            custom_headers_config=aws.cloudfront.ResponseHeadersPolicyCustomHeadersConfigArgs(items=[
+                aws.cloudfront.ResponseHeadersPolicyCustomHeadersConfigItemArgs(header=k, value=v, override=True)
+                for k, v in ISOLATION.items()]),
+            security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
+                strict_transport_security=aws.cloudfront.
+                ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
+                    access_control_max_age_sec=HSTS_MAX_AGE, include_subdomains=True, override=True),
+                content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
+                    override=True),
+                referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
+                    referrer_policy=SECURITY["Referrer-Policy"], override=True),
+                frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
+                    frame_option=SECURITY["X-Frame-Options"], override=True)),
+            opts=child)
+
+        origins = [aws.cloudfront.DistributionOriginArgs(
+            origin_id=S3_ORIGIN, domain_name=self.bucket.bucket_regional_domain_name,
+            origin_access_control_id=oac.id)]
+        behaviors = []
+        if args.archive is not None:
+            origins.append(args.archive.cdn_origin(ARCHIVE_ORIGIN))
+            behaviors.append(args.archive.cdn_behavior(ARCHIVE_ORIGIN))
+        if args.domain:
+            certificate = aws.cloudfront.DistributionViewerCertificateArgs(
+                acm_certificate_arn=args.certificate_arn, ssl_support_method="sni-only",
+                minimum_protocol_version="TLSv1.2_2021")
+        else:
+            certificate = aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True)
+        self.distribution = aws.cloudfront.Distribution(
+            f"{name}-cdn", enabled=True, comment="OHIF Viewer", price_class=args.price_class,
+            http_version="http2and3", is_ipv6_enabled=True, aliases=[args.domain] if args.domain else [],
+            default_root_object="index.html", origins=origins,
+            default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+                target_origin_id=S3_ORIGIN, viewer_protocol_policy="redirect-to-https",
+                allowed_methods=["GET", "HEAD"], cached_methods=["GET", "HEAD"], compress=True,
+                cache_policy_id=CACHING_OPTIMIZED, response_headers_policy_id=headers.id,
+                function_associations=[aws.cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArgs(
+                    event_type="viewer-request", function_arn=spa.arn)]),
+            ordered_cache_behaviors=behaviors,
+            restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+                geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
+            viewer_certificate=certificate,
+            opts=child)
+
+        # Only this distribution may read objects, and only over TLS.
+        aws.s3.BucketPolicy(
+            f"{name}-policy", bucket=self.bucket.id,
+            policy=pulumi.Output.all(self.bucket.arn, self.distribution.arn).apply(
+                lambda a: json.dumps(bucket_policy(a[0], a[1]))),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[access]))
+
+        prefix = args.base_path.lstrip("/")
+        for f in args.files:
+            aws.s3.BucketObjectv2(
+                f"{name}-{f.key}", bucket=self.bucket.id, key=prefix + f.key, source=pulumi.FileAsset(str(f.path)),
+                content_type=f.content_type, cache_control=f.cache_control, opts=child)
+
+        self.bucket_name = self.bucket.bucket
+        self.distribution_id = self.distribution.id
+        self.viewer_origin = pulumi.Output.concat("https://", args.domain or self.distribution.domain_name)
+        self.viewer_url = pulumi.Output.concat(self.viewer_origin, args.base_path)
+        self.register_outputs({"bucket_name": self.bucket_name, "distribution_id": self.distribution_id,
+                               "viewer_origin": self.viewer_origin, "viewer_url": self.viewer_url})
+
+    def publish_app_config(self, app_config: pulumi.Input[str]) -> aws.s3.BucketObjectv2:
+        """Upload app-config.js, which names URLs that exist only once the distributions do."""
+        return aws.s3.BucketObjectv2(
+            f"{self._name}-{APP_CONFIG}", bucket=self.bucket.id, key=self._base_path.lstrip("/") + APP_CONFIG,
+            content=app_config, content_type=content_type(APP_CONFIG), cache_control=NO_CACHE,
+            opts=pulumi.ResourceOptions(parent=self))
+
+
+def bucket_policy(bucket_arn: str, distribution_arn: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "CloudFrontReadsViaOAC", "Effect": "Allow",
+             "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
+             "Resource": f"{bucket_arn}/*", "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}}},
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        ],
+    }

@@ -1,0 +1,24 @@
+"""Named compositions of the components; `ohif:recipe` picks one."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pulumi
+
+from recipes import standalone
+from settings import ConfigError, StackSettings
+
+RECIPES = {"standalone": standalone.deploy}
+
+
+def run(settings: StackSettings) -> dict[str, pulumi.Output]:
+    """Deploy the stack's recipe and export its outputs (also returned, for tests)."""
+    if settings.cloud != "aws":
+        raise ConfigError(f"invalid stack config:\n  ohif:cloud = {settings.cloud!r}: "
+                          "this stack runs in the sandbox (python -m sandbox up --stack <name>), not with pulumi up")
+    result = RECIPES[settings.recipe](settings)
+    outputs = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    for name, value in outputs.items():
+        pulumi.export(name, value)
+    return outputs

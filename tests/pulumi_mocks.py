@@ -1,0 +1,88 @@
+"""Runs the Pulumi program under mocks (no CLI, no cloud) and records what it registers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+
+@dataclass
+class Resource:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Echoes inputs and fills in the outputs the cloud would compute, keyed by type token."""
+
+    def __init__(self) -> None:
+        self.resources: list[Resource] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.resources.append(Resource(args.typ, args.name, dict(args.inputs)))
+        state = dict(args.inputs)
+        computed = {
+            "aws:s3/bucket:Bucket": {"bucket": f"{args.name}-a1b2c3", "arn": f"arn:aws:s3:::{args.name}-a1b2c3",
+                                     "bucketRegionalDomainName": f"{args.name}-a1b2c3.s3.eu-west-1.amazonaws.com"},
+            "aws:cloudfront/distribution:Distribution": {
+                "domainName": f"{args.name}.cloudfront.net",
+                "arn": f"arn:aws:cloudfront::123456789012:distribution/{args.name.upper()}"},
+            "aws:cloudfront/function:Function": {"arn": f"arn:aws:cloudfront::123456789012:function/{args.name}"},
+            "aws:ec2/eip:Eip": {"publicDns": "ec2-203-0-113-10.eu-west-1.compute.amazonaws.com"},
+            "random:index/randomPassword:RandomPassword": {"result": "s3cr3tOriginVerifyValue0123456789abcdef"},
+        }.get(args.typ, {})
+        state.update(computed)
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {
+            "aws:ec2/getVpc:getVpc": {"id": "vpc-0123"},
+            "aws:ec2/getManagedPrefixList:getManagedPrefixList": {"id": "pl-3b927c52"},
+            "aws:ec2/getAmi:getAmi": {"id": "ami-0debian12"},
+        }.get(args.token, {})
+
+
+@dataclass
+class Program:
+    resources: list[Resource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: set[str] = field(default_factory=set)
+
+    def of_type(self, token: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == token]
+
+    def one(self, token: str, name: str | None = None) -> Resource:
+        found = [r for r in self.of_type(token) if name is None or r.name == name]
+        assert len(found) == 1, f"expected one {token} {name or ''}, found {[r.name for r in found]}"
+        return found[0]
+
+
+def run_program(config: dict[str, str], stack: str = "prod") -> Program:
+    """Run `__main__.py`'s logic for `config`; what it registered, and its resolved outputs."""
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="ohif", stack=stack, preview=False)
+    pulumi.runtime.set_all_config(config)
+    import recipes
+    import settings
+
+    program = Program(resources=mocks.resources)
+
+    @pulumi.runtime.test
+    def run():
+        outputs = recipes.run(settings.from_pulumi())
+        names = list(outputs)
+
+        def record(resolved):
+            values, secret_flags = resolved
+            program.outputs.update(zip(names, values))
+            program.secret_outputs.update(n for n, secret in zip(names, secret_flags) if secret)
+
+        # is_secret() is an awaitable, which Output.all accepts as an input.
+        return pulumi.Output.all(pulumi.Output.all(*outputs.values()),
+                                 pulumi.Output.all(*[o.is_secret() for o in outputs.values()])).apply(record)
+
+    run()
+    return program
