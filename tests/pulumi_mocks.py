@@ -8,11 +8,30 @@ from typing import Any
 import pulumi
 
 
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # how Pulumi marks a secret value on the wire
+
+
 @dataclass
 class Resource:
     type: str
     name: str
     inputs: dict[str, Any]
+    """Plain values, secrets unwrapped."""
+    secret_inputs: set[str]
+    """Top-level input names whose value is, or holds, a secret."""
+
+
+def _unwrap(value: Any) -> tuple[Any, bool]:
+    """The plain value, and whether a secret was found anywhere inside it."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value:
+            return _unwrap(value["value"])[0], True
+        pairs = {k: _unwrap(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        pairs = [_unwrap(v) for v in value]
+        return [v for v, _ in pairs], any(s for _, s in pairs)
+    return value, False
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -22,7 +41,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.resources: list[Resource] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        self.resources.append(Resource(args.typ, args.name, dict(args.inputs)))
+        unwrapped = {k: _unwrap(v) for k, v in args.inputs.items()}
+        self.resources.append(Resource(args.typ, args.name, {k: v for k, (v, _) in unwrapped.items()},
+                                       {k for k, (_, secret) in unwrapped.items() if secret}))
         state = dict(args.inputs)
         computed = {
             "aws:s3/bucket:Bucket": {"bucket": f"{args.name}-a1b2c3", "arn": f"arn:aws:s3:::{args.name}-a1b2c3",

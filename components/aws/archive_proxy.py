@@ -57,8 +57,9 @@ class ArchiveProxy(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.enable_stow = args.enable_stow
 
-        self.origin_secret = random.RandomPassword(f"{name}-origin-secret", length=40, special=False,
-                                                   opts=child).result
+        # Secret explicitly: it travels in the CDN's origin config and the VM's user data.
+        self.origin_secret = pulumi.Output.secret(random.RandomPassword(
+            f"{name}-origin-secret", length=40, special=False, opts=child).result)
         user_data = pulumi.Output.all(args.upstream_url, args.allowed_origins, self.origin_secret).apply(
             lambda a: render_cloud_init(render_proxy_conf(
                 listen="80", upstream_url=a[0], allowed_origins=() if args.same_origin else a[1],
@@ -84,7 +85,7 @@ class ArchiveProxy(pulumi.ComponentResource):
         vm = aws.ec2.Instance(
             f"{name}-vm", ami=ami.id, instance_type=args.instance_type,
             vpc_security_group_ids=[group.id],
-            user_data=pulumi.Output.secret(user_data), user_data_replace_on_change=True,
+            user_data=user_data, user_data_replace_on_change=True,
             # IMDSv2 only, one hop: a request forged through nginx cannot reach instance credentials.
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1),
