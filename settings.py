@@ -84,7 +84,7 @@ class _Errors:
 
     def raise_if_any(self) -> None:
         if self.lines:
-            raise ConfigError("invalid stack config:\n  " + "\n  ".join(self.lines))
+            raise ConfigError("\n".join(f"invalid stack config: {line}" for line in self.lines))
 
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")

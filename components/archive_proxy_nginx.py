@@ -45,12 +45,7 @@ map $ohif_cors_origin $ohif_cors_headers {{
     default "{cors_headers}";
 }}
 
-# The archive. Keep-alive saves a TCP (and TLS) handshake per image frame.
-upstream ohif_archive {{
-    server {upstream_host_port};
-    keepalive 16;
-}}
-
+{upstream_block}
 server {{
     listen {listen};
     server_name _;
@@ -76,12 +71,12 @@ server {{
     proxy_set_header Connection "";
     proxy_set_header Host {upstream_host_header};
     proxy_read_timeout 300s;
-{upstream_tls}{store_location}
+{upstream_resolve}{upstream_tls}{store_location}
     # DICOMweb reads: QIDO-RS searches and WADO-RS retrieves. A preflight gets 204 here.
     location ~ "^/dicom-web/(?<dicomweb_path>{read_path})$" {{
         if ($request_method = OPTIONS) {{ return 204; }}
         if ($request_method !~ ^(GET|HEAD)$) {{ return 405; }}
-        proxy_pass {upstream_scheme}://ohif_archive{upstream_root}$dicomweb_path$is_args$args;
+        proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}$dicomweb_path$is_args$args;
     }}
 
     # Everything else, the archive's REST API (/instances, /tools/reset, DELETE ...) among it, is not here.
@@ -94,6 +89,20 @@ server {{
 _ORIGIN_CHECK = """
     # Only the CDN knows this secret: a request without it did not come through the CDN.
     if ($http_{header_var} != "{secret}") {{ return 403; }}
+"""
+
+# An archive by IP address: a fixed upstream, with keep-alive to save a handshake per image frame.
+_UPSTREAM_BY_ADDRESS = """
+# The archive. Keep-alive saves a TCP (and TLS) handshake per image frame.
+upstream ohif_archive {{
+    server {host_port};
+    keepalive 16;
+}}
+"""
+# An archive by name: resolved while running (a variable in proxy_pass), so a DNS change is followed
+# and a name that does not resolve yet does not stop nginx from starting.
+_UPSTREAM_BY_NAME = """    resolver {resolver} valid=60s;
+    set $ohif_archive "{host_port}";
 """
 
 _UPSTREAM_TLS = """    proxy_ssl_server_name on;
@@ -109,7 +118,7 @@ _STORE_LOCATION = """
         if ($request_method !~ ^(GET|HEAD|POST)$) {{ return 405; }}
         client_max_body_size 2g;
         proxy_request_buffering off;
-        proxy_pass {upstream_scheme}://ohif_archive{upstream_root}$dicomweb_path$is_args$args;
+        proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}$dicomweb_path$is_args$args;
     }}
 """
 
@@ -122,26 +131,34 @@ def _nginx_string(value: str) -> str:
 
 
 def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequence[str],
-                      enable_stow: bool = False, origin_secret: str | None = None) -> str:
+                      enable_stow: bool = False, origin_secret: str | None = None,
+                      resolver: str | None = None) -> str:
     """nginx.conf (http context) for a proxy at `/dicom-web/` in front of the DICOMweb root `upstream_url`.
 
     `allowed_origins` are the viewer origins CORS allows (`*` only where settings allowed it);
     `origin_secret`, when set, is the value the CDN sends in X-Origin-Verify, and others get 403.
+    `resolver` is the DNS server nginx asks for an upstream given by name (the cloud's VPC resolver).
     """
     up = urlsplit(upstream_url)
     default_port = 443 if up.scheme == "https" else 80
-    host_port = f"{up.hostname}:{up.port or default_port}"
+    host = f"[{up.hostname}]" if ":" in up.hostname else up.hostname
+    host_port = f"{host}:{up.port or default_port}"
     if any(o == "*" for o in allowed_origins):
         origin_map = '    "~." "*";\n'
     else:
         origin_map = "".join(f'    "{_nginx_string(o)}" $http_origin;\n' for o in sorted(set(allowed_origins)))
     methods = "GET, HEAD, OPTIONS" + (", POST" if enable_stow else "")
-    shared = {"upstream_scheme": up.scheme, "upstream_root": up.path.rstrip("/") + "/"}
+    by_address = bool(re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]+", up.hostname))
+    if not by_address and resolver is None:
+        raise ValueError(f"{upstream_url}: an upstream given by name needs a resolver")
+    shared = {"upstream_scheme": up.scheme, "upstream_root": up.path.rstrip("/") + "/",
+              "upstream_target": "ohif_archive" if by_address else "$ohif_archive"}
     return _TEMPLATE.format(
         origin_map=origin_map,
         methods=methods,
         cors_headers=CORS_ALLOWED_HEADERS,
-        upstream_host_port=host_port,
+        upstream_block=_UPSTREAM_BY_ADDRESS.format(host_port=host_port) if by_address else "",
+        upstream_resolve="" if by_address else _UPSTREAM_BY_NAME.format(resolver=resolver, host_port=host_port),
         upstream_host_header=up.netloc if up.port else up.hostname,
         listen=listen,
         origin_check=_ORIGIN_CHECK.format(

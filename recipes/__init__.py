@@ -15,7 +15,7 @@ RECIPES = {"standalone": standalone.deploy}
 def run(settings: StackSettings) -> dict[str, pulumi.Output]:
     """Deploy the stack's recipe and export its outputs (also returned, for tests)."""
     if settings.cloud != "aws":
-        raise ConfigError(f"invalid stack config:\n  ohif:cloud = {settings.cloud!r}: "
+        raise ConfigError(f'invalid stack config: ohif:cloud = "{settings.cloud}": '
                           "this stack runs in the sandbox (python -m sandbox up --stack <name>), not with pulumi up")
     result = RECIPES[settings.recipe](settings)
     outputs = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+
+from sandbox import Sandbox
+from sandbox.processes import SandboxError, check_port_free
+from settings import StackSettings, load, read_stack_file
 
 REPO = Path(__file__).resolve().parent.parent
 STACKS = REPO / "stacks"
@@ -28,3 +34,39 @@ def require_tool(path: str, package: str) -> str:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def free_port_pair() -> int:
+    """A port p with p and p + 1 free: the sandbox puts the viewer on p and the proxy on p + 1."""
+    from sandbox.processes import free_port
+
+    for _ in range(50):
+        port = free_port()
+        try:
+            check_port_free("test", port + 1)
+            return port
+        except SandboxError:
+            continue
+    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
+
+
+def local_settings(**archive_changes) -> StackSettings:
+    """The local stack, with its Orthanc on a free port so tests never meet a running sandbox."""
+    from sandbox.processes import free_port
+
+    stack = load(read_stack_file(STACKS / "Pulumi.local.yaml"))
+    upstream = f"http://127.0.0.1:{free_port()}/dicom-web/"
+    return replace(stack, archive=replace(stack.archive, upstream_url=upstream, **archive_changes))
+
+
+def require_servers() -> None:
+    require_tool("nginx", "nginx libnginx-mod-http-js")
+    require_tool("Orthanc", "orthanc orthanc-dicomweb")
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory) -> Iterator[Sandbox]:
+    """The local stack's servers (real Orthanc, real nginx), up once for the whole session."""
+    require_servers()
+    with Sandbox(local_settings(), port=free_port_pair(), run_dir=tmp_path_factory.mktemp("sandbox")) as running:
+        yield running

@@ -37,8 +37,8 @@ def _unwrap(value: Any) -> tuple[Any, bool]:
 class RecordingMocks(pulumi.runtime.Mocks):
     """Echoes inputs and fills in the outputs the cloud would compute, keyed by type token."""
 
-    def __init__(self) -> None:
-        self.resources: list[Resource] = []
+    def __init__(self, resources: list[Resource]) -> None:
+        self.resources = resources
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         unwrapped = {k: _unwrap(v) for k, v in args.inputs.items()}
@@ -81,15 +81,18 @@ class Program:
         return found[0]
 
 
-def run_program(config: dict[str, str], stack: str = "prod") -> Program:
-    """Run `__main__.py`'s logic for `config`; what it registered, and its resolved outputs."""
-    mocks = RecordingMocks()
+def run_program(config: dict[str, str], stack: str = "prod", program: Program | None = None) -> Program:
+    """Run `__main__.py`'s logic for `config`; what it registered, and its resolved outputs.
+
+    Pass `program` to keep what was registered when the run raises.
+    """
+    program = program or Program()
+    mocks = RecordingMocks(program.resources)
     pulumi.runtime.set_mocks(mocks, project="ohif", stack=stack, preview=False)
     pulumi.runtime.set_all_config(config)
     import recipes
     import settings
 
-    program = Program(resources=mocks.resources)
 
     @pulumi.runtime.test
     def run():

@@ -26,6 +26,7 @@ CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 SECURITY_HEADERS_POLICY = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 DICOMWEB_PATH = "/dicom-web"
+AMAZON_DNS = "169.254.169.253"  # the VPC resolver, at this address in every VPC
 
 
 @dataclass
@@ -63,7 +64,7 @@ class ArchiveProxy(pulumi.ComponentResource):
         user_data = pulumi.Output.all(args.upstream_url, args.allowed_origins, self.origin_secret).apply(
             lambda a: render_cloud_init(render_proxy_conf(
                 listen="80", upstream_url=a[0], allowed_origins=() if args.same_origin else a[1],
-                enable_stow=args.enable_stow, origin_secret=a[2])))
+                enable_stow=args.enable_stow, origin_secret=a[2], resolver=AMAZON_DNS)))
 
         vpc = aws.ec2.get_vpc_output(default=True, opts=pulumi.InvokeOutputOptions(parent=self))
         cloudfront = aws.ec2.get_managed_prefix_list_output(name=CLOUDFRONT_ORIGIN_FACING,

@@ -1,0 +1,147 @@
+"""The rendered archive proxy, run by real nginx in front of real Orthanc (the sandbox's servers)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pydicom
+import pytest
+import requests
+
+from components.archive_proxy_nginx import render_proxy_conf
+from components.cloud_init import nginx_conf_of, render_cloud_init
+from sandbox.processes import Service, free_port
+from sandbox.sample_data import pydicom_samples
+from sandbox.viewer_nginx import render_main_conf
+from tests.conftest import require_servers
+
+ELSEWHERE = "https://evil.example.com"
+CT = pydicom.dcmread(pydicom_samples()[0], stop_before_pixels=True)
+INSTANCE_PATH = (f"/studies/{CT.StudyInstanceUID}/series/{CT.SeriesInstanceUID}"
+                 f"/instances/{CT.SOPInstanceUID}")
+
+
+@pytest.fixture(scope="module")
+def proxy(sandbox) -> str:
+    return f"http://127.0.0.1:{sandbox.proxy_port}/dicom-web"
+
+
+@pytest.fixture(scope="module")
+def viewer_origin(sandbox) -> str:
+    return sandbox.viewer_origin
+
+
+def nginx_syntax_ok(conf: str, tmp_path) -> None:
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    (tmp_path / "proxy.conf").write_text(conf)
+    main = tmp_path / "nginx.conf"
+    main.write_text(render_main_conf(run_dir=tmp_path, includes=[tmp_path / "proxy.conf"]))
+    result = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(main)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("variant", [
+    dict(upstream_url="http://10.0.1.20:8042/dicom-web/", allowed_origins=[], origin_secret="abcDEF123"),
+    dict(upstream_url="https://healthcare.example.com/v1/projects/p/dicomWeb", allowed_origins=["https://a.org"],
+         enable_stow=True, resolver="127.0.0.1"),
+    dict(upstream_url="http://pacs:8080/dcm4chee-arc/aets/DCM4CHEE/rs", allowed_origins=["*"], resolver="127.0.0.1"),
+    dict(upstream_url="http://[fd00::20]:8042/dicom-web/", allowed_origins=[]),
+])
+def test_rendered_configs_pass_nginx_t(variant, tmp_path):
+    require_servers()
+    nginx_syntax_ok(render_proxy_conf(listen=f"127.0.0.1:{free_port()}", **variant), tmp_path)
+
+
+def test_cloud_init_config_passes_nginx_t(tmp_path):
+    require_servers()
+    cloud_init = render_cloud_init(render_proxy_conf(listen="80", upstream_url="http://10.0.1.20:8042/dicom-web/",
+                                                     allowed_origins=["https://viewer.example.org"],
+                                                     origin_secret="abcDEF123"))
+    nginx_syntax_ok(nginx_conf_of(cloud_init).replace("listen 80;", f"listen 127.0.0.1:{free_port()};"), tmp_path)
+
+
+def test_preflight_from_an_allowed_origin(proxy, viewer_origin):
+    r = requests.options(f"{proxy}/studies", headers={
+        "Origin": viewer_origin, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "accept, authorization"})
+    assert r.status_code == 204
+    assert r.headers["Access-Control-Allow-Origin"] == viewer_origin
+    assert "GET" in r.headers["Access-Control-Allow-Methods"]
+    allowed = {h.strip().lower() for h in r.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"accept", "authorization"} <= allowed
+    assert r.headers["Vary"] == "Origin"
+
+
+def test_preflight_from_a_refused_origin(proxy):
+    r = requests.options(f"{proxy}/studies", headers={"Origin": ELSEWHERE, "Access-Control-Request-Method": "GET"})
+    assert "Access-Control-Allow-Origin" not in r.headers
+    assert "Access-Control-Allow-Methods" not in r.headers
+    r = requests.get(f"{proxy}/studies", headers={"Origin": ELSEWHERE})
+    assert "Access-Control-Allow-Origin" not in r.headers
+
+
+def test_qido_through_the_proxy(proxy, viewer_origin):
+    r = requests.get(f"{proxy}/studies", headers={"Origin": viewer_origin, "Accept": "application/dicom+json"})
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == viewer_origin
+    assert r.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    uids = {s["0020000D"]["Value"][0] for s in r.json()}
+    assert CT.StudyInstanceUID in uids
+
+
+def test_wado_metadata_and_frame_through_the_proxy(proxy, viewer_origin):
+    r = requests.get(f"{proxy}{INSTANCE_PATH}/metadata", headers={"Origin": viewer_origin})
+    assert r.status_code == 200
+    assert r.json()[0]["00080018"]["Value"] == [CT.SOPInstanceUID]
+    r = requests.get(f"{proxy}{INSTANCE_PATH}/frames/1", headers={
+        "Origin": viewer_origin, "Accept": 'multipart/related; type="application/octet-stream"; transfer-syntax=*'})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("multipart/related")
+    assert len(r.content) >= CT.Rows * CT.Columns * 2  # the 16-bit frame, uncompressed
+
+
+def test_error_responses_carry_cors(proxy, viewer_origin):
+    r = requests.get(f"{proxy}/studies/1.2.3.4/metadata", headers={"Origin": viewer_origin})
+    assert r.status_code == 404
+    assert r.headers["Access-Control-Allow-Origin"] == viewer_origin
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "POST", "PATCH"])
+def test_writes_are_refused(proxy, method, sandbox):
+    r = requests.request(method, f"{proxy}{INSTANCE_PATH}", data=b"x")
+    assert r.status_code == 405
+    still_there = requests.get(f"{sandbox.urls.archive}/instances")
+    assert len(still_there.json()) >= 66, "the archive lost instances"
+
+
+@pytest.mark.parametrize("path", ["/instances", "/tools/reset", "/system", "/patients", "/app/explorer.html",
+                                  "/dicom-web/servers", "/dicom-web/../tools/reset", "/dicom-web/%2e%2e/tools/reset",
+                                  "/dicom-web/studies/../../instances", "/dicom-web/studies/1.2/series/x;y"])
+def test_the_archive_api_is_not_exposed(proxy, path):
+    base = proxy[: -len("/dicom-web")]
+    for method in ("GET", "POST"):
+        r = requests.request(method, base + path)
+        assert r.status_code in (400, 404, 405), f"{method} {path} -> {r.status_code}"
+        assert "OrthancRest" not in r.text and not re.search(r'"(ID|Path)"', r.text)
+
+
+def test_origin_secret_is_enforced(sandbox, tmp_path):
+    """The cloud VM's config (from cloud-init) refuses requests that did not come through the CDN."""
+    cloud_init = render_cloud_init(render_proxy_conf(
+        listen="80", upstream_url=sandbox.settings.archive.upstream_url, allowed_origins=[],
+        origin_secret="abcDEF123"))
+    port = free_port()
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "proxy.conf").write_text(nginx_conf_of(cloud_init).replace("listen 80;", f"listen 127.0.0.1:{port};"))
+    main = tmp_path / "nginx.conf"
+    main.write_text(render_main_conf(run_dir=tmp_path, includes=[tmp_path / "proxy.conf"]))
+    service = Service("nginx", ["nginx", "-p", str(tmp_path), "-c", str(main), "-g", "daemon off;"],
+                      log=tmp_path / "nginx.log", ready_url=f"http://127.0.0.1:{port}/", ports=[port]).start()
+    try:
+        url = f"http://127.0.0.1:{port}/dicom-web/studies"
+        assert requests.get(url).status_code == 403
+        assert requests.get(url, headers={"X-Origin-Verify": "wrong"}).status_code == 403
+        assert requests.get(url, headers={"X-Origin-Verify": "abcDEF123"}).status_code == 200
+    finally:
+        service.stop()
