@@ -25,6 +25,8 @@ DICOMWEB_READ_PATH = (
 # STOW-RS stores (PS3.18 §10.5).
 DICOMWEB_STORE_PATH = r"(studies(/[0-9.]+)?)"
 
+DICOMWEB_PATH = "/dicom-web"
+"""Where the proxy serves DICOMweb, on its own host or beside the viewer."""
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 CORS_ALLOWED_HEADERS = "Accept, Authorization, Content-Type"
 
@@ -73,7 +75,7 @@ server {{
     proxy_read_timeout 300s;
 {upstream_resolve}{upstream_tls}{store_location}
     # DICOMweb reads: QIDO-RS searches and WADO-RS retrieves. A preflight gets 204 here.
-    location ~ "^/dicom-web/(?<dicomweb_path>{read_path})$" {{
+    location ~ "^{public_root}/(?<dicomweb_path>{read_path})$" {{
         if ($request_method = OPTIONS) {{ return 204; }}
         if ($request_method !~ ^(GET|HEAD)$) {{ return 405; }}
         proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}$dicomweb_path$is_args$args;
@@ -113,7 +115,7 @@ _UPSTREAM_TLS = """    proxy_ssl_server_name on;
 
 _STORE_LOCATION = """
     # STOW-RS uploads, enabled in the stack config (archive.enable_stow).
-    location ~ "^/dicom-web/(?<dicomweb_path>{store_path})$" {{
+    location ~ "^{public_root}/(?<dicomweb_path>{store_path})$" {{
         if ($request_method = OPTIONS) {{ return 204; }}
         if ($request_method !~ ^(GET|HEAD|POST)$) {{ return 405; }}
         client_max_body_size 2g;
@@ -151,7 +153,7 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     by_address = bool(re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]+", up.hostname))
     if not by_address and resolver is None:
         raise ValueError(f"{upstream_url}: an upstream given by name needs a resolver")
-    shared = {"upstream_scheme": up.scheme, "upstream_root": up.path.rstrip("/") + "/",
+    shared = {"public_root": DICOMWEB_PATH, "upstream_scheme": up.scheme, "upstream_root": up.path.rstrip("/") + "/",
               "upstream_target": "ohif_archive" if by_address else "$ohif_archive"}
     return _TEMPLATE.format(
         origin_map=origin_map,

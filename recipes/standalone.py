@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pulumi
 
-from components.aws.archive_proxy import DICOMWEB_PATH, ArchiveProxy, ArchiveProxyArgs
+from components.archive_proxy_nginx import DICOMWEB_PATH
+from components.aws.archive_proxy import ArchiveProxy, ArchiveProxyArgs
 from components.aws.static_site import StaticSite, StaticSiteArgs
 from components.viewer_build import CACHE, fetch_build, prepare_site, render_app_config
 from settings import StackSettings

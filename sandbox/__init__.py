@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from components.archive_proxy_nginx import render_proxy_conf
+from components.archive_proxy_nginx import DICOMWEB_PATH, render_proxy_conf
 from components.viewer_build import fetch_build, prepare_site, render_app_config
 from sandbox import sample_data
 from sandbox.processes import SandboxError, Service, require_binary
@@ -85,8 +85,8 @@ class Sandbox:
                 archive_url = self._start_orthanc(upstream.port or 80, upstream.path)
             cross_origin = s.archive.topology == "cross-origin"
             proxy_origin = f"http://127.0.0.1:{self.proxy_port}"
-            dicomweb_url = (proxy_origin if cross_origin else self.viewer_origin + s.viewer.base_path.rstrip("/")) \
-                + "/dicom-web"
+            # Same-origin: at the host's root, beside the viewer, as the CDN's /dicom-web/* behaviour.
+            dicomweb_url = (proxy_origin if cross_origin else self.viewer_origin) + DICOMWEB_PATH
         else:
             dicomweb_url = s.archive.dicomweb_url.rstrip("/")
 

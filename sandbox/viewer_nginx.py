@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from components.archive_proxy_nginx import DICOMWEB_PATH
 from components.headers import VIEWER_HEADERS, spa_fallback_function
 from components.viewer_build import CONTENT_TYPES, SiteFile
 
@@ -61,7 +62,7 @@ def render_viewer_conf(*, listen: str, site_root: Path, spa_module: Path, files:
     headers = "".join(f'    add_header {k} "{v}" always;\n' for k, v in VIEWER_HEADERS.items())
     archive = f"""
     # Same-origin topology: the archive proxy is this host's second origin, as on the CDN.
-    location /dicom-web/ {{
+    location {DICOMWEB_PATH}/ {{
         proxy_pass http://{archive_proxy};
     }}
 """ if archive_proxy else ""

@@ -65,8 +65,8 @@ def require_servers() -> None:
 
 
 @pytest.fixture(scope="session")
-def sandbox(tmp_path_factory) -> Iterator[Sandbox]:
+def sandbox() -> Iterator[Sandbox]:
     """The local stack's servers (real Orthanc, real nginx), up once for the whole session."""
     require_servers()
-    with Sandbox(local_settings(), port=free_port_pair(), run_dir=tmp_path_factory.mktemp("sandbox")) as running:
+    with Sandbox(local_settings(), port=free_port_pair()) as running:
         yield running

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.archive_proxy_nginx import ORIGIN_VERIFY_HEADER, render_proxy_conf
+from components.archive_proxy_nginx import DICOMWEB_PATH, ORIGIN_VERIFY_HEADER, render_proxy_conf
 from components.cloud_init import render_cloud_init
 
 DEBIAN_ACCOUNT = "136693071363"  # Debian's official AMI publisher (wiki.debian.org/Cloud/AmazonEC2Image)
@@ -25,7 +25,6 @@ CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 SECURITY_HEADERS_POLICY = "67f7725c-6f97-4210-82d7-5512b31e9d03"
-DICOMWEB_PATH = "/dicom-web"
 AMAZON_DNS = "169.254.169.253"  # the VPC resolver, at this address in every VPC
 
 

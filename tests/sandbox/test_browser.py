@@ -1,0 +1,88 @@
+"""End to end in headless Chromium: the real OHIF build lists the sandbox's study and draws it."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from dataclasses import replace
+
+from sandbox import Sandbox
+from sandbox.sample_data import PHANTOM_PATIENT
+from tests.conftest import free_port_pair, local_settings, require_servers, require_tool
+
+# As root Chromium needs --no-sandbox; the rest keep it off this machine's closed network.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+# The centre of the first viewport's canvas, read back: how many pixels are not black.
+LIT_PIXELS_JS = """() => {
+    const canvas = document.querySelector('.cornerstone-canvas');
+    if (!canvas || !canvas.width) return -1;
+    const ctx = canvas.getContext('2d');
+    const w = Math.floor(canvas.width / 2), h = Math.floor(canvas.height / 2);
+    const data = ctx.getImageData(Math.floor(w / 2), Math.floor(h / 2), w, h).data;
+    let lit = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] > 30) lit++;
+    return lit;
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium = require_tool("chromium", "chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox_same_origin_subpath() -> Iterator[Sandbox]:
+    """The other shape: the viewer under /ohif/ and the proxy behind the viewer's own host."""
+    require_servers()
+    stack = local_settings(topology="same-origin")
+    stack = replace(stack, viewer=replace(stack.viewer, base_path="/ohif/"))
+    with Sandbox(stack, port=free_port_pair()) as running:
+        yield running
+
+
+@pytest.fixture(params=["cross-origin", "same-origin-subpath"])
+def running(request, sandbox) -> Sandbox:
+    return sandbox if request.param == "cross-origin" else request.getfixturevalue("sandbox_same_origin_subpath")
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_viewer_lists_the_study_and_draws_it(running, page, artifacts, request):
+    sandbox, shot = running, request.node.callspec.params["running"]
+    dicomweb_requests = []
+    page.on("request", lambda r: r.url.startswith(sandbox.urls.dicomweb) and dicomweb_requests.append(r.url))
+    failed = []
+    page.on("response", lambda r: r.url.startswith(sandbox.urls.dicomweb) and r.status >= 400 and failed.append(r.url))
+
+    page.goto(sandbox.urls.viewer)
+    patient = page.get_by_text(PHANTOM_PATIENT.replace("^", ", "), exact=True)
+    patient.wait_for(timeout=60_000)
+    assert page.evaluate("crossOriginIsolated") is True, "COOP/COEP must make the page cross-origin isolated"
+    page.screenshot(path=str(artifacts / f"study-list-{shot}.png"))
+
+    patient.click()
+    page.get_by_role("button", name="Basic Viewer").click()
+    page.wait_for_url("**/viewer?**StudyInstanceUIDs=**", timeout=30_000)
+    page.locator(".cornerstone-canvas").first.wait_for(timeout=60_000)
+    page.wait_for_function(f"({LIT_PIXELS_JS})() > 500", timeout=60_000)
+    lit = page.evaluate(LIT_PIXELS_JS)
+    page.screenshot(path=str(artifacts / f"viewer-{shot}.png"))
+
+    assert lit > 500, f"the viewport drew {lit} lit pixels"
+    assert any("/frames/" in url for url in dicomweb_requests), "no frame was fetched through the proxy"
+    assert failed == [], failed
