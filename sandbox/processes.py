@@ -44,6 +44,8 @@ def free_port() -> int:
 def check_port_free(service: str, port: int) -> None:
     """A port already taken is an error: waiting on it would probe someone else's server."""
     with socket.socket() as s:
+        # As servers bind: a just-closed connection in TIME_WAIT does not make the port taken.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the sandbox and the tests need on a Debian 12 machine, then fetches the pinned OHIF build.
+# Safe to re-run: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(nginx libnginx-mod-http-js orthanc orthanc-dicomweb chromium procps)
+command -v npm >/dev/null || packages+=(nodejs npm)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "-- apt-get install ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+echo "-- pip install -r requirements.txt"
+python3 -m pip install -q --disable-pip-version-check -r requirements.txt
+
+echo "-- the pinned OHIF build (npm pack @ohif/app, integrity-checked)"
+python3 -c "from components.viewer_build import fetch_build; print(fetch_build())"

@@ -1,0 +1,90 @@
+"""`python -m sandbox up` as a person runs it: one JSON line, clear errors, and nothing left after SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+from tests.conftest import REPO, free_port_pair, require_servers
+
+LOCAL_ARCHIVE_PORT = 8042  # stacks/Pulumi.local.yaml's upstream_url
+
+
+def sandbox_cli(*args: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "sandbox", "up", *args], cwd=REPO, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def sandbox_pids() -> set[int]:
+    """Processes whose command line names a sandbox run directory (nginx -p, Orthanc's config)."""
+    out = subprocess.run(["pgrep", "-f", "ohif-sandbox-"], capture_output=True, text=True).stdout
+    return {int(pid) for pid in out.split()}
+
+
+def read_json_line(proc: subprocess.Popen, timeout: float = 180) -> tuple[dict, list[str]]:
+    progress, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"exited {proc.wait()}: {proc.stderr.read()}")
+        if line.startswith("{"):
+            return json.loads(line), progress
+        progress.append(line.strip())
+    raise AssertionError(f"no JSON line after {timeout} s: {progress}")
+
+
+def nothing_listens(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_up_prints_urls_and_sigterm_leaves_nothing_behind():
+    require_servers()
+    port = free_port_pair()
+    before = sandbox_pids()
+    proc = sandbox_cli("--stack", "local", "--port", str(port))
+    try:
+        urls, progress = read_json_line(proc)
+        assert urls["viewer"] == f"http://127.0.0.1:{port}/"
+        assert urls["dicomweb"] == f"http://127.0.0.1:{port + 1}/dicom-web"
+        assert progress and all(line.startswith("-- ") for line in progress), progress
+        assert requests.get(urls["viewer"]).status_code == 200
+        assert requests.get(urls["dicomweb"] + "/studies").json(), "no sample studies"
+        ours = sandbox_pids() - before
+        assert ours, "the sandbox's servers should be visible while it runs"
+
+        second = sandbox_cli("--stack", "local", "--port", str(port))
+        _, err = second.communicate(timeout=60)
+        assert second.returncode == 1
+        assert err.strip().splitlines() == [
+            f"error: orthanc: port {LOCAL_ARCHIVE_PORT} on 127.0.0.1 is already in use "
+            "(stop what listens there, or pick another --port)"], err
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0, proc.stderr.read()
+    assert not (ours & sandbox_pids()), "processes left behind"
+    for p in (port, port + 1, LOCAL_ARCHIVE_PORT):
+        assert nothing_listens(p), f"port {p} still listening"
+
+
+def test_missing_package_is_a_clear_error():
+    env = {**os.environ, "PATH": "/nonexistent"}
+    proc = sandbox_cli("--stack", "local", "--port", str(free_port_pair()), env=env)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert err.strip() == "error: nginx: nginx not found (apt-get install nginx libnginx-mod-http-js)"
+
+
+def test_unknown_stack_is_a_clear_error():
+    proc = sandbox_cli("--stack", "nope")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert err.strip().startswith("error: no stack 'nope'; stacks: local, prod")
