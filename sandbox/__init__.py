@@ -120,7 +120,7 @@ class Sandbox:
         self.progress(f"starting nginx on {', '.join(map(str, ports))}")
         self._start(Service("nginx", [nginx, "-p", str(self.run_dir), "-c", str(main_conf), "-g", "daemon off;"],
                             log=self.run_dir / "nginx.log", ready_url=self.viewer_origin + s.viewer.base_path,
-                            ports=ports))
+                            ports=ports, port_hint="stop what listens there, or pick another --port"))
         self.urls = SandboxUrls(viewer=self.viewer_origin + s.viewer.base_path, dicomweb=dicomweb_url,
                                 archive=archive_url)
         return self.urls
@@ -144,7 +144,8 @@ class Sandbox:
         }))
         archive = f"http://127.0.0.1:{port}"
         self._start(Service("orthanc", [orthanc, str(config)], log=self.run_dir / "orthanc.log",
-                            ready_url=archive + "/system", ports=[port]))
+                            ready_url=archive + "/system", ports=[port],
+                            port_hint="stop what listens there, or change archive.upstream_url in the stack file"))
         self.progress("loading sample studies (pydicom's CT and MR, a 64-slice CT phantom)")
         phantom = self.run_dir / "phantom"
         sample_data.phantom_series(phantom)

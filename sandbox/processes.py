@@ -41,7 +41,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def check_port_free(service: str, port: int) -> None:
+def check_port_free(service: str, port: int, hint: str = "stop what listens there") -> None:
     """A port already taken is an error: waiting on it would probe someone else's server."""
     with socket.socket() as s:
         # As servers bind: a just-closed connection in TIME_WAIT does not make the port taken.
@@ -49,24 +49,23 @@ def check_port_free(service: str, port: int) -> None:
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
-            raise ServiceError(service, f"port {port} on 127.0.0.1 is already in use",
-                               "stop what listens there, or pick another --port") from None
+            raise ServiceError(service, f"port {port} on 127.0.0.1 is already in use", hint) from None
 
 
 class Service:
     def __init__(self, name: str, argv: Sequence[str], *, log: Path, ready_url: str,
-                 ports: Sequence[int], cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+                 ports: Sequence[int], port_hint: str = "stop what listens there") -> None:
         self.name, self.argv, self.log, self.ready_url = name, list(argv), log, ready_url
-        self.ports, self.cwd, self.env = list(ports), cwd, env
+        self.ports, self.port_hint = list(ports), port_hint
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> "Service":
         for port in self.ports:
-            check_port_free(self.name, port)
+            check_port_free(self.name, port, self.port_hint)
         with open(self.log, "ab") as log:
             try:
                 self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             cwd=self.cwd, env=self.env, start_new_session=True)
+                                             start_new_session=True)
             except OSError as e:
                 raise ServiceError(self.name, f"cannot run {self.argv[0]}: {e}") from e
         self._wait_ready(timeout)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 from tests.conftest import REPO, free_port_pair, require_servers
@@ -45,7 +46,8 @@ def nothing_listens(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_up_prints_urls_and_sigterm_leaves_nothing_behind():
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_up_prints_urls_and_stopping_leaves_nothing_behind(stop):
     require_servers()
     port = free_port_pair()
     before = sandbox_pids()
@@ -65,9 +67,9 @@ def test_up_prints_urls_and_sigterm_leaves_nothing_behind():
         assert second.returncode == 1
         assert err.strip().splitlines() == [
             f"error: orthanc: port {LOCAL_ARCHIVE_PORT} on 127.0.0.1 is already in use "
-            "(stop what listens there, or pick another --port)"], err
+            "(stop what listens there, or change archive.upstream_url in the stack file)"], err
     finally:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop)
         proc.wait(timeout=30)
     assert proc.returncode == 0, proc.stderr.read()
     assert not (ours & sandbox_pids()), "processes left behind"
