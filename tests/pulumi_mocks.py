@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import pulumi
 
@@ -19,6 +19,8 @@ class Resource:
     """Plain values, secrets unwrapped."""
     secret_inputs: set[str]
     """Top-level input names whose value is, or holds, a secret."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """The state the mock cloud returned (inputs, computed values and `id`), plain."""
 
 
 def _unwrap(value: Any) -> tuple[Any, bool]:
@@ -42,8 +44,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         unwrapped = {k: _unwrap(v) for k, v in args.inputs.items()}
-        self.resources.append(Resource(args.typ, args.name, {k: v for k, (v, _) in unwrapped.items()},
-                                       {k for k, (_, secret) in unwrapped.items() if secret}))
+        resource = Resource(args.typ, args.name, {k: v for k, (v, _) in unwrapped.items()},
+                            {k for k, (_, secret) in unwrapped.items() if secret})
+        self.resources.append(resource)
         state = dict(args.inputs)
         computed = {
             "aws:s3/bucket:Bucket": {"bucket": f"{args.name}-a1b2c3", "arn": f"arn:aws:s3:::{args.name}-a1b2c3",
@@ -56,7 +59,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "random:index/randomPassword:RandomPassword": {"result": "s3cr3tOriginVerifyValue0123456789abcdef"},
         }.get(args.typ, {})
         state.update(computed)
-        return f"{args.name}-id", state
+        # As in AWS, a bucket's id is its name.
+        resource_id = computed.get("bucket", f"{args.name}-id")
+        resource.outputs = {**resource.inputs, **computed, "id": resource_id}
+        return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         return {
@@ -81,10 +87,12 @@ class Program:
         return found[0]
 
 
-def run_program(config: dict[str, str], stack: str = "prod", program: Program | None = None) -> Program:
+def run_program(config: dict[str, str], stack: str = "prod", program: Program | None = None,
+                transformations: Sequence[Callable] = ()) -> Program:
     """Run `__main__.py`'s logic for `config`; what it registered, and its resolved outputs.
 
-    Pass `program` to keep what was registered when the run raises.
+    Pass `program` to keep what was registered when the run raises. `transformations` change
+    resources as they are registered (how the policy tests fork a recipe).
     """
     program = program or Program()
     mocks = RecordingMocks(program.resources)
@@ -96,6 +104,10 @@ def run_program(config: dict[str, str], stack: str = "prod", program: Program | 
 
     @pulumi.runtime.test
     def run():
+        # The root stack outlives set_mocks, and with it the last run's transformations: start clean.
+        pulumi.runtime.get_root_resource()._transformations = None
+        for transformation in transformations:
+            pulumi.runtime.register_stack_transformation(transformation)
         outputs = recipes.run(settings.from_pulumi())
         names = list(outputs)
 

@@ -1,0 +1,39 @@
+"""What several rules share: reading engine-shaped (camelCase) props, and the production setting."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from pulumi_policy import PolicyConfigSchema
+
+DOCS = "README.md#policy-pack"
+
+# The stack-level setting: is this stack production? Set per stack with --policy-pack-config.
+PRODUCTION_SCHEMA = PolicyConfigSchema(properties={
+    "production": {"type": "boolean", "default": True,
+                   "description": "The stack is production (the recipe's ohif:production)."}})
+
+
+def is_production(args: Any) -> bool:
+    return bool(args.get_config().get("production", True))
+
+
+def get(props: Any, *path: str, default: Any = None) -> Any:
+    """props[a][b]…, or `default` where a step is missing."""
+    for key in path:
+        if not isinstance(props, dict) and not hasattr(props, "get"):
+            return default
+        props = props.get(key)
+        if props is None:
+            return default
+    return props
+
+
+def resources_of(args: Any, token: str) -> Iterable[Any]:
+    return (r for r in args.resources if r.resource_type == token)
+
+
+def references(resource: Any) -> set[str]:
+    """The values a bucket-scoped resource may name its bucket by: its id, name and ARN."""
+    return {v for v in (resource.props.get("id"), resource.props.get("bucket"), resource.props.get("arn"),
+                        resource.name) if isinstance(v, str)}

@@ -1,0 +1,224 @@
+"""The policy pack against every example stack (no violations) and against forks that break one rule each.
+
+A fork is what a user's copy of a recipe might do: change one property on its way to the engine
+(a stack transformation) or change the recipe's code (a monkeypatch), and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+from ohif_policies import POLICIES
+from ohif_policies._common import DOCS
+
+import components.aws.archive_proxy as archive_proxy_module
+from components.aws.static_site import StaticSite
+from settings import load, read_stack_file
+from tests.conftest import STACKS
+from tests.policy.harness import evaluate
+from tests.pulumi_mocks import run_program
+
+EXAMPLE_STACKS = sorted(p for p in STACKS.glob("Pulumi.*.yaml") if read_stack_file(p).get("ohif:cloud") != "local")
+VARIANTS = {"as-is": {}, "cross-origin": {"topology": "cross-origin"},
+            "existing-dicomweb": {"dicomweb_url": "https://pacs.example-hospital.org/dicom-web"}}
+
+
+def stack_config(path, **archive_changes) -> dict[str, str]:
+    config = read_stack_file(path)
+    archive = json.loads(config["ohif:archive"])
+    if "dicomweb_url" in archive_changes:
+        archive = {}
+    config["ohif:archive"] = json.dumps({**archive, **archive_changes})
+    return config
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS, ids=lambda p: p.stem)
+def test_example_stacks_pass_every_rule(stack, variant):
+    config = stack_config(stack, **VARIANTS[variant])
+    violations = evaluate(run_program(config), production=load(config).production)
+    assert violations == []
+
+
+def transform(token: str, change: Callable[[dict], None], name: str | None = None):
+    """A stack transformation applying `change` to the props of `token` resources (only `name`, if given)."""
+    def transformation(args: pulumi.ResourceTransformationArgs):
+        if args.type_ == token and name in (None, args.name):
+            props = dict(args.props)
+            change(props)
+            return pulumi.ResourceTransformationResult(props, args.opts)
+        return None
+    return transformation
+
+
+def set_item(key, value):
+    return lambda props: props.__setitem__(key, value)
+
+
+def set_attr(key, attr, value):
+    return lambda props: setattr(props[key], attr, value)
+
+
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+HEADERS = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"
+
+
+def _legacy_oai(props):
+    s3 = props["origins"][0]
+    props["origins"] = [aws.cloudfront.DistributionOriginArgs(
+        origin_id=s3.origin_id, domain_name=s3.domain_name,
+        s3_origin_config=aws.cloudfront.DistributionOriginS3OriginConfigArgs(
+            origin_access_identity="origin-access-identity/cloudfront/E2EXAMPLE"))] + props["origins"][1:]
+
+
+def _drop_coep(props):
+    items = props["custom_headers_config"].items
+    props["custom_headers_config"] = aws.cloudfront.ResponseHeadersPolicyCustomHeadersConfigArgs(
+        items=[i for i in items if i.header != "Cross-Origin-Embedder-Policy"])
+
+
+def _wildcard_cors(props):
+    cors = aws.cloudfront
+    props["cors_config"] = cors.ResponseHeadersPolicyCorsConfigArgs(
+        access_control_allow_credentials=False, origin_override=True,
+        access_control_allow_headers=cors.ResponseHeadersPolicyCorsConfigAccessControlAllowHeadersArgs(items=["*"]),
+        access_control_allow_methods=cors.ResponseHeadersPolicyCorsConfigAccessControlAllowMethodsArgs(items=["GET"]),
+        access_control_allow_origins=cors.ResponseHeadersPolicyCorsConfigAccessControlAllowOriginsArgs(items=["*"]))
+
+
+def _open_ssh(props):
+    props["ingress"] = list(props["ingress"]) + [aws.ec2.SecurityGroupIngressArgs(
+        protocol="tcp", from_port=22, to_port=22, cidr_blocks=["0.0.0.0/0"])]
+
+
+def _no_encryption(monkeypatch):
+    monkeypatch.setattr(aws.s3, "BucketServerSideEncryptionConfiguration", lambda *args, **kwargs: None)
+
+
+def _bucket_cors_wildcard(monkeypatch):
+    original = StaticSite.__init__
+
+    def init(self, name, args, opts=None):
+        original(self, name, args, opts)
+        aws.s3.BucketCorsConfiguration(f"{name}-cors", bucket=self.bucket.id, cors_rules=[
+            aws.s3.BucketCorsConfigurationCorsRuleArgs(allowed_methods=["GET"], allowed_origins=["*"])],
+            opts=pulumi.ResourceOptions(parent=self))
+    monkeypatch.setattr(StaticSite, "__init__", init)
+
+
+def _proxy_allows_any_origin(monkeypatch):
+    render = archive_proxy_module.render_proxy_conf
+    monkeypatch.setattr(archive_proxy_module, "render_proxy_conf",
+                        lambda **kwargs: render(**{**kwargs, "allowed_origins": ["*"]}))
+
+
+@dataclass
+class Fork:
+    message: str
+    transformations: list = field(default_factory=list)
+    patch: Callable | None = None
+    topology: str = "same-origin"
+
+
+FORKS = {
+    "aws-s3-no-public-access": Fork(
+        "BucketPublicAccessBlock viewer-public-access leaves blockPublicPolicy off. Set all four flags true. "
+        f"See {DOCS}",
+        [transform("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", set_item("block_public_policy", False))]),
+    "aws-s3-encryption": Fork(
+        "Bucket viewer-bucket has no default encryption. Add a BucketServerSideEncryptionConfiguration with AES256 "
+        f"or aws:kms. See {DOCS}", patch=_no_encryption),
+    "aws-s3-versioning": Fork(
+        "Bucket viewer-bucket is not versioned. Add a BucketVersioning with status Enabled to roll back a bad "
+        f"release. See {DOCS}",
+        [transform("aws:s3/bucketVersioning:BucketVersioning", set_item(
+            "versioning_configuration", aws.s3.BucketVersioningVersioningConfigurationArgs(status="Suspended")))]),
+    "aws-s3-cors-no-wildcard": Fork(
+        f"BucketCorsConfiguration viewer-cors allows origin * in a production stack. List the viewer origins "
+        f"instead. See {DOCS}", patch=_bucket_cors_wildcard),
+    "aws-cloudfront-https-only": Fork(
+        "Distribution viewer-cdn behaviour default allows plain HTTP (allow-all). Use redirect-to-https or "
+        f"https-only. See {DOCS}",
+        [transform(DISTRIBUTION, set_attr("default_cache_behavior", "viewer_protocol_policy", "allow-all"))]),
+    "aws-cloudfront-minimum-tls": Fork(
+        "Distribution viewer-cdn accepts TLSv1. Set viewerCertificate.minimumProtocolVersion to TLSv1.2_2021 or "
+        f"newer. See {DOCS}",
+        [transform(DISTRIBUTION, set_attr("viewer_certificate", "minimum_protocol_version", "TLSv1"))]),
+    "aws-cloudfront-s3-origin-oac": Fork(
+        "Distribution viewer-cdn origin viewer-bucket reads S3 without Origin Access Control. Set "
+        f"originAccessControlId and drop s3OriginConfig. See {DOCS}",
+        [transform(DISTRIBUTION, _legacy_oai, name="viewer-cdn")]),
+    "aws-cloudfront-isolation-headers": Fork(
+        "Distribution viewer-cdn serves the viewer without COOP same-origin and COEP require-corp. Attach a "
+        f"response headers policy that sends both. See {DOCS}",
+        [transform(HEADERS, _drop_coep)]),
+    "aws-cloudfront-spa-fallback": Fork(
+        "Distribution viewer-cdn turns 403 into 200 /index.html. Route deep links with a viewer-request function "
+        f"instead (components/spa_fallback.js). See {DOCS}",
+        [transform(DISTRIBUTION, set_item("custom_error_responses", [aws.cloudfront.DistributionCustomErrorResponseArgs(
+            error_code=403, response_code=200, response_page_path="/index.html")]), name="viewer-cdn")]),
+    "aws-cloudfront-cors-no-wildcard": Fork(
+        f"ResponseHeadersPolicy viewer-headers allows origin * in a production stack. List the viewer origins "
+        f"instead. See {DOCS}", [transform(HEADERS, _wildcard_cors)]),
+    "aws-ec2-imdsv2": Fork(
+        f"Instance archive-vm allows IMDSv1. Set metadataOptions.httpTokens to required. See {DOCS}",
+        [transform("aws:ec2/instance:Instance", set_item(
+            "metadata_options", aws.ec2.InstanceMetadataOptionsArgs(http_tokens="optional")))]),
+    "aws-ec2-encrypted-volumes": Fork(
+        f"Instance archive-vm root volume is not encrypted. Set encrypted: true. See {DOCS}",
+        [transform("aws:ec2/instance:Instance", set_item(
+            "root_block_device", aws.ec2.InstanceRootBlockDeviceArgs(volume_size=10, encrypted=False)))]),
+    "aws-ec2-no-open-ingress": Fork(
+        f"archive-sg opens [22] (SSH/RDP). Remove the rule; use SSM Session Manager. See {DOCS}",
+        [transform("aws:ec2/securityGroup:SecurityGroup", _open_ssh)]),
+    "aws-ec2-proxy-cors-no-wildcard": Fork(
+        "Instance archive-vm runs a DICOMweb proxy whose CORS allows any origin in a production stack. List the "
+        f"viewer origins in archive.allowed_origins. See {DOCS}", patch=_proxy_allows_any_origin,
+        topology="cross-origin"),
+}
+
+
+def test_every_rule_has_a_failing_fork():
+    assert sorted(FORKS) == sorted(p.name for p in POLICIES)
+
+
+@pytest.mark.parametrize("rule", FORKS)
+def test_fork_breaks_exactly_its_rule(rule, monkeypatch):
+    fork = FORKS[rule]
+    if fork.patch:
+        fork.patch(monkeypatch)
+    config = stack_config(STACKS / "Pulumi.prod.yaml", topology=fork.topology)
+    violations = evaluate(run_program(config, transformations=fork.transformations), production=True)
+    assert [(v.policy, v.message) for v in violations] == [(rule, fork.message)]
+
+
+def test_cors_rules_allow_a_wildcard_outside_production(monkeypatch):
+    _proxy_allows_any_origin(monkeypatch)
+    _bucket_cors_wildcard(monkeypatch)
+    config = stack_config(STACKS / "Pulumi.prod.yaml", topology="cross-origin")
+    program = run_program(config, transformations=[transform(HEADERS, _wildcard_cors)])
+    assert evaluate(program, production=False) == []
+    assert {v.policy for v in evaluate(program, production=True)} == {
+        "aws-s3-cors-no-wildcard", "aws-cloudfront-cors-no-wildcard", "aws-ec2-proxy-cors-no-wildcard"}
+
+
+def test_pack_assembles_and_serves(tmp_path):
+    """policy/__main__.py builds the PolicyPack and starts its analyzer, as `pulumi preview --policy-pack` does."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    proc = subprocess.Popen([sys.executable, "__main__.py"], cwd=REPO / "policy", stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        port = proc.stdout.readline().strip()
+        assert port.isdigit(), f"no analyzer port; stderr: {proc.stderr.read() if proc.poll() is not None else ''}"
+    finally:
+        proc.kill()
+        proc.wait()
