@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -21,6 +22,8 @@ class Resource:
     """Top-level input names whose value is, or holds, a secret."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """The state the mock cloud returned (inputs, computed values and `id`), plain."""
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    """The resource option, in the engine's (camelCase) names."""
 
 
 def _unwrap(value: Any) -> tuple[Any, bool]:
@@ -41,11 +44,17 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def __init__(self, resources: list[Resource]) -> None:
         self.resources = resources
+        self.secret_outputs: dict[tuple[str, str], list[str]] = {}
+
+    def record_options(self, args: pulumi.ResourceTransformationArgs) -> None:
+        names = args.opts.additional_secret_outputs or []
+        self.secret_outputs[(args.type_, args.name)] = [re.sub(r"_([a-z])", lambda m: m[1].upper(), n) for n in names]
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         unwrapped = {k: _unwrap(v) for k, v in args.inputs.items()}
         resource = Resource(args.typ, args.name, {k: v for k, (v, _) in unwrapped.items()},
-                            {k for k, (_, secret) in unwrapped.items() if secret})
+                            {k for k, (_, secret) in unwrapped.items() if secret},
+                            additional_secret_outputs=self.secret_outputs.get((args.typ, args.name), []))
         self.resources.append(resource)
         state = dict(args.inputs)
         computed = {
@@ -108,6 +117,8 @@ def run_program(config: dict[str, str], stack: str = "prod", program: Program | 
         pulumi.runtime.get_root_resource()._transformations = None
         for transformation in transformations:
             pulumi.runtime.register_stack_transformation(transformation)
+        # Last, so it sees the options as the forks left them; mocks are not handed resource options.
+        pulumi.runtime.register_stack_transformation(mocks.record_options)
         outputs = recipes.run(settings.from_pulumi())
         names = list(outputs)
 

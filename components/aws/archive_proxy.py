@@ -25,6 +25,8 @@ CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 SECURITY_HEADERS_POLICY = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+# A distribution whose origins carry the origin secret keeps them encrypted in the state.
+SECRET_ORIGINS = ["origins"]
 AMAZON_DNS = "169.254.169.253"  # the VPC resolver, at this address in every VPC
 
 
@@ -92,7 +94,8 @@ class ArchiveProxy(pulumi.ComponentResource):
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(volume_type="gp3", volume_size=10,
                                                                   encrypted=True),
             tags={"Name": f"{name}-ohif-archive-proxy"},
-            opts=child)
+            # Stored encrypted even if a fork replaces the generated secret with a literal.
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["user_data"]))
         address = aws.ec2.Eip(f"{name}-ip", domain="vpc", instance=vm.id, opts=child)
         self.origin_domain = address.public_dns
 
@@ -108,7 +111,7 @@ class ArchiveProxy(pulumi.ComponentResource):
                 restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                     geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
                 viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
-                opts=child)
+                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=SECRET_ORIGINS))
             self.dicomweb_url = pulumi.Output.concat("https://", distribution.domain_name, DICOMWEB_PATH)
             distribution_id = distribution.id
 

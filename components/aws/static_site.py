@@ -15,7 +15,7 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.archive_proxy import ArchiveProxy
+from components.aws.archive_proxy import SECRET_ORIGINS, ArchiveProxy
 from components.headers import HSTS_MAX_AGE, ISOLATION, SECURITY, spa_fallback_function
 from components.viewer_build import APP_CONFIG, NO_CACHE, SiteFile, content_type
 
@@ -124,7 +124,8 @@ class StaticSite(pulumi.ComponentResource):
             restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                 geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
             viewer_certificate=certificate,
-            opts=child)
+            opts=pulumi.ResourceOptions(parent=self,
+                                        additional_secret_outputs=SECRET_ORIGINS if args.archive else None))
 
         # Only this distribution may read objects, and only over TLS.
         aws.s3.BucketPolicy(

@@ -29,15 +29,16 @@ def _urn(resource: Resource) -> str:
     return f"urn:pulumi:prod::ohif::{resource.type}::{resource.name}"
 
 
-def _opts() -> PolicyResourceOptions:
+def _opts(resource: Resource) -> PolicyResourceOptions:
     return PolicyResourceOptions(protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
-                                 custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[])
+                                 custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+                                 additional_secret_outputs=resource.additional_secret_outputs)
 
 
 def evaluate(program: Program, *, production: bool) -> list[Violation]:
     violations: list[Violation] = []
     config = {"production": production}
-    stack = [PolicyResource(r.type, r.outputs, _urn(r), r.name, _opts(), None, None, [], {})
+    stack = [PolicyResource(r.type, r.outputs, _urn(r), r.name, _opts(r), None, None, [], {})
              for r in program.resources]
 
     for policy in POLICIES:
@@ -46,7 +47,7 @@ def evaluate(program: Program, *, production: bool) -> list[Violation]:
                 Violation(policy.name, policy.enforcement_level, message, urn or default_urn))
 
         if isinstance(policy, ResourceValidationPolicy):
-            calls = [(ResourceValidationArgs(r.type, r.inputs, _urn(r), r.name, _opts(), None, config),
+            calls = [(ResourceValidationArgs(r.type, r.inputs, _urn(r), r.name, _opts(r), None, config),
                       reporter(_urn(r))) for r in program.resources]
         else:
             calls = [(StackValidationArgs(stack, config), reporter())]

@@ -6,6 +6,7 @@ A fork is what a user's copy of a recipe might do: change one property on its wa
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import Callable
@@ -96,6 +97,16 @@ def _open_ssh(props):
         protocol="tcp", from_port=22, to_port=22, cidr_blocks=["0.0.0.0/0"])]
 
 
+def without_secret_outputs(token: str):
+    def transformation(args: pulumi.ResourceTransformationArgs):
+        if args.type_ == token:
+            opts = copy.copy(args.opts)
+            opts.additional_secret_outputs = None
+            return pulumi.ResourceTransformationResult(args.props, opts)
+        return None
+    return transformation
+
+
 def _no_encryption(monkeypatch):
     monkeypatch.setattr(aws.s3, "BucketServerSideEncryptionConfiguration", lambda *args, **kwargs: None)
 
@@ -180,6 +191,12 @@ FORKS = {
         "Instance archive-vm runs a DICOMweb proxy whose CORS allows any origin in a production stack. List the "
         f"viewer origins in archive.allowed_origins. See {DOCS}", patch=_proxy_allows_any_origin,
         topology="cross-origin"),
+    "aws-cloudfront-origin-header-secret": Fork(
+        "Distribution viewer-cdn sends custom origin headers (an origin secret) but does not keep `origins` secret. "
+        f"Add additional_secret_outputs=['origins']. See {DOCS}", [without_secret_outputs(DISTRIBUTION)]),
+    "aws-ec2-user-data-secret": Fork(
+        "Instance archive-vm has an origin secret in its user data but does not keep userData secret. Add "
+        f"additional_secret_outputs=['user_data']. See {DOCS}", [without_secret_outputs("aws:ec2/instance:Instance")]),
 }
 
 
