@@ -19,7 +19,8 @@ import pulumi
 import yaml
 
 NAMESPACE = "ohif"
-RECIPES = ("standalone",)
+RECIPES = ("standalone", "user-account-control")
+AUTH_RECIPES = ("user-account-control",)
 CLOUDS = ("aws", "local")  # "local" is the sandbox: python -m sandbox up --stack local
 TOPOLOGIES = ("same-origin", "cross-origin")
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
@@ -64,12 +65,32 @@ class ArchiveSettings:
 
 
 @dataclass(frozen=True)
+class AuthSettings:
+    realm: str | None = None
+    """The Keycloak realm the viewer's users log in to."""
+    keycloak_url: str | None = None
+    """An existing Keycloak (managed with pulumi-keycloak); None provisions one. The sandbox starts one here."""
+    client_id: str = "ohif-viewer"
+    """The viewer's OpenID Connect client."""
+    required_role: str = "dicom-reader"
+    """The realm role the archive proxy requires."""
+    require_pkce: bool = True
+    """PKCE S256 on the viewer client; production stacks cannot turn it off."""
+    access_token_minutes: int = 5
+    """How long a stolen access token stays usable."""
+    instance_type: str = "t3.medium"
+    """The provisioned Keycloak VM's size."""
+
+
+@dataclass(frozen=True)
 class StackSettings:
     recipe: str
     cloud: str
     production: bool
     viewer: ViewerSettings = field(default_factory=ViewerSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    auth: AuthSettings | None = None
+    """Login settings; present exactly for the recipes that log users in."""
 
 
 class _Errors:
@@ -201,6 +222,40 @@ def _read_archive(errors: _Errors, raw: Any, production: bool) -> ArchiveSetting
     return ArchiveSettings(**a)
 
 
+_REALM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def _read_auth(errors: _Errors, raw: Any, recipe: Any, production: bool) -> AuthSettings | None:
+    if recipe not in AUTH_RECIPES:
+        if raw is not None:
+            errors.add("auth", raw, f"allowed only with recipe {', '.join(AUTH_RECIPES)}")
+        return None
+    if raw is None:
+        errors.add("auth.realm", None, f"required for recipe {recipe}: the Keycloak realm users log in to")
+        return AuthSettings()
+    a = _read_object(errors, "auth", raw, AuthSettings)
+    if "realm" not in a:
+        errors.add("auth.realm", None, f"required for recipe {recipe}: the Keycloak realm users log in to")
+    elif not (isinstance(a["realm"], str) and _REALM.match(a["realm"])):
+        errors.add("auth.realm", a["realm"], "allowed: letters, digits, - and _ (up to 64)")
+    if "keycloak_url" in a and (problem := _url_problem(str(a["keycloak_url"]), production)):
+        errors.add("auth.keycloak_url", a["keycloak_url"], problem)
+    for key in ("client_id", "required_role"):
+        if key in a and not (isinstance(a[key], str) and _REALM.match(a[key])):
+            errors.add(f"auth.{key}", a[key], "allowed: letters, digits, - and _ (up to 64)")
+    if "require_pkce" in a:
+        a["require_pkce"] = _read_bool(errors, "auth.require_pkce", a["require_pkce"])
+        if production and a["require_pkce"] is False:
+            errors.add("auth.require_pkce", False, "allowed: true only in a production stack (a public client "
+                                                     "without PKCE leaks codes to any app on the device)")
+    if "access_token_minutes" in a and not (isinstance(a["access_token_minutes"], int)
+                                            and 1 <= a["access_token_minutes"] <= 60):
+        errors.add("auth.access_token_minutes", a["access_token_minutes"], "allowed: a whole number from 1 to 60")
+    if "instance_type" in a and not (isinstance(a["instance_type"], str) and _INSTANCE_TYPE.match(a["instance_type"])):
+        errors.add("auth.instance_type", a["instance_type"], "allowed: an EC2 instance type such as t3.medium")
+    return AuthSettings(**a)
+
+
 def _parse_scalar_bool(errors: _Errors, key: str, raw: Any, default: bool) -> bool:
     if raw is None:
         return default
@@ -213,7 +268,7 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     """The settings from raw `ohif:*` config values (strings; structured keys as JSON), or ConfigError."""
     errors = _Errors()
     ours = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
-    known = ("recipe", "cloud", "production", "viewer", "archive")
+    known = ("recipe", "cloud", "production", "viewer", "archive", "auth")
     for key in sorted(set(ours) - set(known)):
         errors.add(key, ours[key], f"unknown key; allowed: {', '.join(f'{NAMESPACE}:{k}' for k in known)}")
     recipe, cloud = ours.get("recipe"), ours.get("cloud")
@@ -225,8 +280,9 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     production = _parse_scalar_bool(errors, "production", ours.get("production"), default=True)
     viewer = _read_viewer(errors, ours.get("viewer"))
     archive = _read_archive(errors, ours.get("archive"), production)
+    auth = _read_auth(errors, ours.get("auth"), recipe, production)
     errors.raise_if_any()
-    return StackSettings(recipe=recipe, cloud=cloud, production=production, viewer=viewer, archive=archive)
+    return StackSettings(recipe=recipe, cloud=cloud, production=production, viewer=viewer, archive=archive, auth=auth)
 
 
 def from_pulumi() -> StackSettings:

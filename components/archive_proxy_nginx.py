@@ -7,6 +7,8 @@ is what a cloud VM runs. The rendered file is an http-context include (conf.d/ o
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 from urllib.parse import urlsplit
 
@@ -47,7 +49,7 @@ map $ohif_cors_origin $ohif_cors_headers {{
     default "{cors_headers}";
 }}
 
-{upstream_block}
+{upstream_block}{auth_http}
 server {{
     listen {listen};
     server_name _;
@@ -73,12 +75,12 @@ server {{
     proxy_set_header Connection "";
     proxy_set_header Host {upstream_host_header};
     proxy_read_timeout 300s;
-{upstream_resolve}{upstream_tls}{store_location}
+{upstream_resolve}{upstream_tls}{auth_locations}{store_location}
     # DICOMweb reads: QIDO-RS searches and WADO-RS retrieves. A preflight gets 204 here.
     location ~ "^{public_root}/(?<dicomweb_path>{read_path})$" {{
         if ($request_method = OPTIONS) {{ return 204; }}
         if ($request_method !~ ^(GET|HEAD)$) {{ return 405; }}
-        proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}$dicomweb_path$is_args$args;
+{auth_check}        proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}$dicomweb_path$is_args$args;
     }}
 
     # Everything else, the archive's REST API (/instances, /tools/reset, DELETE ...) among it, is not here.
@@ -118,11 +120,93 @@ _STORE_LOCATION = """
     location ~ "^{public_root}/(?<dicomweb_path>{store_path})$" {{
         if ($request_method = OPTIONS) {{ return 204; }}
         if ($request_method !~ ^(GET|HEAD|POST)$) {{ return 405; }}
-        client_max_body_size 2g;
+{auth_check}        client_max_body_size 2g;
         proxy_request_buffering off;
         proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}$dicomweb_path$is_args$args;
     }}
 """
+
+
+@dataclass(frozen=True)
+class JwtAuth:
+    """The realm whose tokens the proxy accepts (components/jwt_check.js checks them)."""
+
+    issuer: str
+    """The realm URL tokens name as `iss`: https://<keycloak>/realms/<realm>."""
+    jwks_url: str
+    """Where the proxy fetches the realm's keys (the same host or an internal address)."""
+    client_id: str
+    """The viewer client, as `aud` or `azp`."""
+    required_role: str
+    """The realm role a user needs to read studies."""
+    module_path: str
+    """Where jwt_check.js lies on the proxy host."""
+    cache_dir: str
+    """Where nginx caches the key set."""
+    skew_seconds: int = 30
+
+
+JWT_CHECK_MODULE = Path(__file__).with_name("jwt_check.js")
+JWKS_CACHE_SECONDS = 300
+
+_AUTH_HTTP = """
+# Tokens: the realm's keys, cached; a token with an unknown `kid` fetches them afresh (key rotation),
+# at most once a second so forged `kid`s cannot flood the realm.
+js_import ohif_jwt from {module_path};
+proxy_cache_path {cache_dir} levels=1 keys_zone=ohif_jwks:1m max_size=1m inactive=1h;
+limit_req_zone $server_name zone=ohif_jwks_fresh:1m rate=1r/s;
+map $status $ohif_www_authenticate {{
+    401 'Bearer realm="dicomweb"';
+    default "";
+}}
+"""
+
+_AUTH_LOCATIONS = """
+    add_header WWW-Authenticate $ohif_www_authenticate always;
+
+    # Every DICOMweb request must carry a valid realm token; preflights (OPTIONS) are answered first.
+    location = /_ohif_auth {{
+        internal;
+        set $ohif_jwt_issuer "{issuer}";
+        set $ohif_jwt_client "{client_id}";
+        set $ohif_jwt_role "{required_role}";
+        set $ohif_jwt_skew "{skew}";
+        js_content ohif_jwt.check;
+    }}
+    location = /_ohif_jwks {{
+        internal;
+{jwks_fetch}        proxy_cache ohif_jwks;
+        proxy_cache_valid 200 {cache_seconds}s;
+        proxy_cache_use_stale error timeout updating;
+    }}
+    location = /_ohif_jwks_fresh {{
+        internal;
+        limit_req zone=ohif_jwks_fresh burst=5 nodelay;
+{jwks_fetch}    }}
+"""
+
+_JWKS_FETCH = """        proxy_pass_request_body off;
+        proxy_set_header Content-Length "";
+        proxy_set_header Authorization "";
+        proxy_set_header Host {host};
+        proxy_pass {url};
+{tls}"""
+
+
+def _jwks_fetch(auth: JwtAuth, resolver: str | None) -> str:
+    url = urlsplit(auth.jwks_url)
+    tls = _UPSTREAM_TLS.format(host=url.hostname).replace("    ", "        ") if url.scheme == "https" else ""
+    if _is_address(url.hostname):
+        return _JWKS_FETCH.format(host=url.netloc, url=auth.jwks_url, tls=tls)
+    if resolver is None:
+        raise ValueError(f"{auth.jwks_url}: a key set given by name needs a resolver")
+    # By name: a variable makes nginx resolve it while running.
+    return (f"        resolver {resolver} valid=60s;\n        set $ohif_jwks_url \"{auth.jwks_url}\";\n"
+            + _JWKS_FETCH.format(host=url.netloc, url="$ohif_jwks_url", tls=tls))
+
+
+def _is_address(host: str) -> bool:
+    return bool(re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]+", host))
 
 
 def _nginx_string(value: str) -> str:
@@ -134,12 +218,13 @@ def _nginx_string(value: str) -> str:
 
 def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequence[str],
                       enable_stow: bool = False, origin_secret: str | None = None,
-                      resolver: str | None = None) -> str:
+                      resolver: str | None = None, auth: JwtAuth | None = None) -> str:
     """nginx.conf (http context) for a proxy at `/dicom-web/` in front of the DICOMweb root `upstream_url`.
 
     `allowed_origins` are the viewer origins CORS allows (`*` only where settings allowed it);
     `origin_secret`, when set, is the value the CDN sends in X-Origin-Verify, and others get 403.
     `resolver` is the DNS server nginx asks for an upstream given by name (the cloud's VPC resolver).
+    `auth`, when set, requires a valid token of that realm on every DICOMweb request.
     """
     up = urlsplit(upstream_url)
     default_port = 443 if up.scheme == "https" else 80
@@ -150,11 +235,12 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     else:
         origin_map = "".join(f'    "{_nginx_string(o)}" $http_origin;\n' for o in sorted(set(allowed_origins)))
     methods = "GET, HEAD, OPTIONS" + (", POST" if enable_stow else "")
-    by_address = bool(re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]+", up.hostname))
+    by_address = _is_address(up.hostname)
     if not by_address and resolver is None:
         raise ValueError(f"{upstream_url}: an upstream given by name needs a resolver")
     shared = {"public_root": DICOMWEB_PATH, "upstream_scheme": up.scheme, "upstream_root": up.path.rstrip("/") + "/",
-              "upstream_target": "ohif_archive" if by_address else "$ohif_archive"}
+              "upstream_target": "ohif_archive" if by_address else "$ohif_archive",
+              "auth_check": "        auth_request /_ohif_auth;\n" if auth else ""}
     return _TEMPLATE.format(
         origin_map=origin_map,
         methods=methods,
@@ -169,5 +255,10 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         upstream_tls=_UPSTREAM_TLS.format(host=up.hostname) if up.scheme == "https" else "",
         store_location=_STORE_LOCATION.format(store_path=DICOMWEB_STORE_PATH, **shared) if enable_stow else "",
         read_path=DICOMWEB_READ_PATH,
+        auth_http=_AUTH_HTTP.format(module_path=auth.module_path, cache_dir=auth.cache_dir) if auth else "",
+        auth_locations=_AUTH_LOCATIONS.format(
+            issuer=_nginx_string(auth.issuer), client_id=_nginx_string(auth.client_id),
+            required_role=_nginx_string(auth.required_role), skew=auth.skew_seconds,
+            cache_seconds=JWKS_CACHE_SECONDS, jwks_fetch=_jwks_fetch(auth, resolver)) if auth else "",
         **shared,
     )

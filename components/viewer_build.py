@@ -113,8 +113,11 @@ def _cache_dir() -> Path:
     return CACHE
 
 
-def render_app_config(*, dicomweb_url: str, base_path: str) -> str:
+def render_app_config(*, dicomweb_url: str, base_path: str, oidc: dict | None = None) -> str:
     """OHIF's `app-config.js`: the packaged secure defaults, with our DICOMweb source and base path.
+
+    `oidc` (components.keycloak_realm_model.oidc_settings) turns on login: OHIF then sends the
+    user's token as `Authorization: Bearer` on every DICOMweb request.
 
     Kept from OHIF's default: study list on, dicomjson/dicomlocal/dicomwebproxy and dynamic config
     off. Changed: the data source points at `dicomweb_url`, and thumbnails are rendered by the archive
@@ -153,6 +156,7 @@ def render_app_config(*, dicomweb_url: str, base_path: str) -> str:
                 "bulkDataURI": {"enabled": True},
             },
         }],
+        **({"oidc": [oidc]} if oidc else {}),
     }
     return ("/** Rendered from the stack config by components/viewer_build.py; do not edit. */\n"
             f"window.config = {json.dumps(config, indent=2)};\n")

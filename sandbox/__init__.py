@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from components.archive_proxy_nginx import DICOMWEB_PATH, render_proxy_conf
+from components.archive_proxy_nginx import DICOMWEB_PATH, JWT_CHECK_MODULE, JwtAuth, render_proxy_conf
+from components.keycloak_realm_model import RealmModel, issuer, oidc_settings, realm_model
 from components.viewer_build import fetch_build, prepare_site, render_app_config
 from sandbox import sample_data
+from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
 from sandbox.processes import SandboxError, Service, require_binary
 from sandbox.viewer_nginx import render_main_conf, render_viewer_conf, write_spa_module
 from settings import StackSettings
@@ -32,6 +34,9 @@ class SandboxUrls:
     viewer: str
     dicomweb: str
     archive: str | None
+    keycloak: str | None = None
+    username: str | None = None
+    password: str | None = None
 
     def as_json(self) -> str:
         return json.dumps({k: v for k, v in self.__dict__.items() if v is not None})
@@ -42,14 +47,13 @@ class Sandbox:
 
     def __init__(self, settings: StackSettings, *, port: int, run_dir: Path | None = None,
                  progress: Callable[[str], None] = lambda _: None) -> None:
-        if settings.recipe != "standalone":
-            raise SandboxError(f"the sandbox cannot run recipe {settings.recipe!r} yet")
         self.settings, self.port, self.progress = settings, port, progress
         self._own_dir = run_dir is None
         self.run_dir = Path(tempfile.mkdtemp(prefix="ohif-sandbox-")) if run_dir is None else run_dir
         self.run_dir.chmod(0o755)  # nginx workers run as an unprivileged user and must read the site
         self.services: list[Service] = []
         self.urls: SandboxUrls | None = None
+        self.keycloak: SandboxKeycloak | None = None
 
     # The ports: the viewer on `port`, the proxy on the next, the archive where the stack says.
     @property
@@ -90,10 +94,20 @@ class Sandbox:
         else:
             dicomweb_url = s.archive.dicomweb_url.rstrip("/")
 
+        oidc = auth = None
+        if s.auth is not None:
+            realm = realm_model(s.auth, s.viewer, self.viewer_origin)
+            self.keycloak = self._start_keycloak(realm)
+            oidc = oidc_settings(realm, self.keycloak.url)
+            realm_url = issuer(self.keycloak.url, realm)
+            auth = JwtAuth(issuer=realm_url, jwks_url=f"{realm_url}/protocol/openid-connect/certs",
+                           client_id=realm.client_id, required_role=realm.reader_role,
+                           module_path=str(JWT_CHECK_MODULE), cache_dir=str(self.run_dir / "jwks-cache"))
+
         self.progress("preparing the OHIF viewer build")
         site_root = self.run_dir / "site"
-        files = prepare_site(fetch_build(), site_root / s.viewer.base_path.strip("/"),
-                             app_config=render_app_config(dicomweb_url=dicomweb_url, base_path=s.viewer.base_path),
+        app_config = render_app_config(dicomweb_url=dicomweb_url, base_path=s.viewer.base_path, oidc=oidc)
+        files = prepare_site(fetch_build(), site_root / s.viewer.base_path.strip("/"), app_config=app_config,
                              base_path=s.viewer.base_path, include_source_maps=s.viewer.include_source_maps)
 
         self.progress("rendering nginx configs for the viewer and the archive proxy")
@@ -109,7 +123,7 @@ class Sandbox:
             origins = (self.viewer_origin, *s.archive.allowed_origins)
             includes[-1].write_text(render_proxy_conf(
                 listen=f"127.0.0.1:{self.proxy_port}", upstream_url=s.archive.upstream_url,
-                allowed_origins=origins if cross_origin else (), enable_stow=s.archive.enable_stow))
+                allowed_origins=origins if cross_origin else (), enable_stow=s.archive.enable_stow, auth=auth))
             same_origin_proxy = None if cross_origin else f"127.0.0.1:{self.proxy_port}"
         includes[0].write_text(render_viewer_conf(
             listen=f"127.0.0.1:{self.port}", site_root=site_root, spa_module=spa, files=files,
@@ -121,9 +135,25 @@ class Sandbox:
         self._start(Service("nginx", [nginx, "-p", str(self.run_dir), "-c", str(main_conf), "-g", "daemon off;"],
                             log=self.run_dir / "nginx.log", ready_url=self.viewer_origin + s.viewer.base_path,
                             ports=ports, port_hint="stop what listens there, or pick another --port"))
+        login = None
+        if self.keycloak is not None:
+            self.progress("creating a test user with a generated password")
+            login = self.keycloak.create_user()
         self.urls = SandboxUrls(viewer=self.viewer_origin + s.viewer.base_path, dicomweb=dicomweb_url,
-                                archive=archive_url)
+                                archive=archive_url, keycloak=login and login.url,
+                                username=login and login.username, password=login and login.password)
         return self.urls
+
+    def _start_keycloak(self, realm: RealmModel) -> SandboxKeycloak:
+        url = urlsplit(self.settings.auth.keycloak_url or "")
+        if url.hostname not in ("127.0.0.1", "localhost") or not url.port:
+            raise SandboxError(f"auth.keycloak_url must be http://127.0.0.1:<port> for the sandbox to start Keycloak "
+                               f"there, not {self.settings.auth.keycloak_url!r}")
+        self.progress(f"starting Keycloak {KEYCLOAK_VERSION} on {url.port} with realm {realm.name!r} "
+                      "(its first start takes a minute)")
+        keycloak = SandboxKeycloak(self.run_dir, url.port, realm)
+        self._start(keycloak.service(), timeout=240)
+        return keycloak
 
     def _start_orthanc(self, port: int, dicomweb_root: str) -> str:
         self.progress(f"starting Orthanc with the DICOMweb plugin on {port}")
@@ -156,9 +186,9 @@ class Sandbox:
                 pass
         return archive
 
-    def _start(self, service: Service) -> None:
+    def _start(self, service: Service, timeout: float = 60) -> None:
         self.services.append(service)
-        service.start()
+        service.start(timeout)
 
     def down(self) -> None:
         for service in reversed(self.services):

@@ -54,9 +54,10 @@ def check_port_free(service: str, port: int, hint: str = "stop what listens ther
 
 class Service:
     def __init__(self, name: str, argv: Sequence[str], *, log: Path, ready_url: str,
-                 ports: Sequence[int], port_hint: str = "stop what listens there") -> None:
+                 ports: Sequence[int], port_hint: str = "stop what listens there",
+                 env: dict[str, str] | None = None) -> None:
         self.name, self.argv, self.log, self.ready_url = name, list(argv), log, ready_url
-        self.ports, self.port_hint = list(ports), port_hint
+        self.ports, self.port_hint, self.env = list(ports), port_hint, env
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> "Service":
@@ -65,7 +66,7 @@ class Service:
         with open(self.log, "ab") as log:
             try:
                 self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             start_new_session=True)
+                                             env=self.env, start_new_session=True)
             except OSError as e:
                 raise ServiceError(self.name, f"cannot run {self.argv[0]}: {e}") from e
         self._wait_ready(timeout)

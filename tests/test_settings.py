@@ -30,11 +30,11 @@ def archive(**changes: object) -> dict:
 
 CASES = {
     "unknown recipe": (prod(recipe="viewer-only"),
-                       'ohif:recipe = "viewer-only": allowed: standalone'),
-    "missing recipe": (prod(recipe=None), "ohif:recipe = (missing): allowed: standalone"),
+                       'ohif:recipe = "viewer-only": allowed: standalone, user-account-control'),
+    "missing recipe": (prod(recipe=None), "ohif:recipe = (missing): allowed: standalone, user-account-control"),
     "unknown cloud": (prod(cloud="gcp"), 'ohif:cloud = "gcp": allowed: aws, local'),
     "unknown key": (prod(region="eu"), 'ohif:region = "eu": unknown key; allowed: ohif:recipe, ohif:cloud, '
-                                       "ohif:production, ohif:viewer, ohif:archive"),
+                                       "ohif:production, ohif:viewer, ohif:archive, ohif:auth"),
     "unknown nested key": (prod(viewer={"base_path": "/", "cdn": "fast"}),
                            'ohif:viewer.cdn = "fast": unknown key; allowed: base_path, certificate_arn, domain, '
                            "include_source_maps, price_class"),

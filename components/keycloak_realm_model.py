@@ -1,0 +1,114 @@
+"""The Keycloak realm as one cloud-neutral model, rendered as a realm import (JSON) for a new Keycloak.
+
+The same model drives `components/keycloak_realm.py` (pulumi-keycloak resources on an existing
+Keycloak) and the viewer's `oidc` settings, so the redirect URIs, the client and the roles the proxy
+checks cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RealmModel:
+    name: str
+    """The realm's name (and the last part of its issuer URL)."""
+    viewer_origin: str
+    """https://<viewer host>: the one web origin the client allows."""
+    base_path: str = "/"
+    """The viewer's path, under which its callback pages lie."""
+    client_id: str = "ohif-viewer"
+    reader_role: str = "dicom-reader"
+    """Needed to read studies through the archive proxy."""
+    uploader_role: str = "dicom-uploader"
+    """Needed to store studies (STOW-RS), where the proxy lets uploads through."""
+    require_pkce: bool = True
+    access_token_minutes: int = 5
+    sso_idle_minutes: int = 30
+    sso_max_hours: int = 10
+    ssl_required: str = "external"
+    """Keycloak's sslRequired: `external` lets loopback and private addresses use plain HTTP, nothing else."""
+    brute_force_failures: int = 5
+
+    @property
+    def viewer_url(self) -> str:
+        return self.viewer_origin + self.base_path
+
+    @property
+    def redirect_uris(self) -> list[str]:
+        """Exact pages Keycloak may send a code to: OHIF's callback and its silent-renew page."""
+        return [f"{self.viewer_url}callback", f"{self.viewer_url}silent-refresh.html"]
+
+    @property
+    def post_logout_redirect_uris(self) -> list[str]:
+        return [self.viewer_url]
+
+    @property
+    def roles(self) -> list[str]:
+        return [self.reader_role, self.uploader_role]
+
+    @property
+    def pkce_method(self) -> str:
+        return "S256" if self.require_pkce else ""
+
+
+def render_realm_import(model: RealmModel) -> dict:
+    """A realm representation for `kc.sh --import-realm` (data/import/<realm>.json)."""
+    return {
+        "realm": model.name,
+        "enabled": True,
+        "sslRequired": model.ssl_required,
+        "registrationAllowed": False,
+        "bruteForceProtected": True,
+        "failureFactor": model.brute_force_failures,
+        "permanentLockout": False,
+        "accessTokenLifespan": model.access_token_minutes * 60,
+        "ssoSessionIdleTimeout": model.sso_idle_minutes * 60,
+        "ssoSessionMaxLifespan": model.sso_max_hours * 3600,
+        "roles": {"realm": [{"name": role} for role in model.roles]},
+        "clients": [{
+            "clientId": model.client_id,
+            "name": "OHIF Viewer",
+            "enabled": True,
+            "protocol": "openid-connect",
+            "publicClient": True,
+            "standardFlowEnabled": True,
+            "implicitFlowEnabled": False,
+            "directAccessGrantsEnabled": False,
+            "serviceAccountsEnabled": False,
+            "frontchannelLogout": True,
+            "redirectUris": model.redirect_uris,
+            "webOrigins": [model.viewer_origin],
+            "attributes": {
+                "pkce.code.challenge.method": model.pkce_method,
+                "post.logout.redirect.uris": "##".join(model.post_logout_redirect_uris),
+            },
+        }],
+    }
+
+
+def oidc_settings(model: RealmModel, keycloak_url: str) -> dict:
+    """OHIF's `oidc` entry (authorization code flow; oidc-client-ts adds PKCE)."""
+    return {
+        "authority": issuer(keycloak_url, model),
+        "client_id": model.client_id,
+        "redirect_uri": "/callback",
+        "silent_redirect_uri": "/silent-refresh.html",
+        "post_logout_redirect_uri": "/",
+        "response_type": "code",
+        "scope": "openid",
+        "automaticSilentRenew": True,
+        "revokeAccessTokenOnSignout": True,
+    }
+
+
+def realm_model(auth, viewer, viewer_origin: str) -> RealmModel:
+    """The realm a stack's `ohif:auth` and `ohif:viewer` settings describe, for a viewer at `viewer_origin`."""
+    return RealmModel(name=auth.realm, viewer_origin=viewer_origin, base_path=viewer.base_path,
+                      client_id=auth.client_id, reader_role=auth.required_role, require_pkce=auth.require_pkce,
+                      access_token_minutes=auth.access_token_minutes)
+
+
+def issuer(keycloak_url: str, model: RealmModel) -> str:
+    return f"{keycloak_url.rstrip('/')}/realms/{model.name}"
