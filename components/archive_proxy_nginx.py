@@ -185,7 +185,8 @@ _AUTH_LOCATIONS = """
 {jwks_fetch}    }}
 """
 
-_JWKS_FETCH = """        proxy_pass_request_body off;
+_JWKS_FETCH = """        subrequest_output_buffer_size 64k;  # a key set with several keys (rotation) exceeds the 4k default
+        proxy_pass_request_body off;
         proxy_set_header Content-Length "";
         proxy_set_header Authorization "";
         proxy_set_header Host {host};

@@ -50,13 +50,16 @@ def free_port_pair() -> int:
     raise RuntimeError("no two consecutive free ports on 127.0.0.1")
 
 
-def local_settings(**archive_changes) -> StackSettings:
-    """The local stack, with its Orthanc on a free port so tests never meet a running sandbox."""
+def local_settings(stack: str = "local", **archive_changes) -> StackSettings:
+    """A local stack with its Orthanc (and Keycloak) on free ports, so tests never meet a running sandbox."""
     from sandbox.processes import free_port
 
-    stack = load(read_stack_file(STACKS / "Pulumi.local.yaml"))
+    settings = load(read_stack_file(STACKS / f"Pulumi.{stack}.yaml"))
     upstream = f"http://127.0.0.1:{free_port()}/dicom-web/"
-    return replace(stack, archive=replace(stack.archive, upstream_url=upstream, **archive_changes))
+    settings = replace(settings, archive=replace(settings.archive, upstream_url=upstream, **archive_changes))
+    if settings.auth is not None:
+        settings = replace(settings, auth=replace(settings.auth, keycloak_url=f"http://127.0.0.1:{free_port()}"))
+    return settings
 
 
 def require_servers() -> None:

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
-
-from dataclasses import replace
 
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT
-from tests.conftest import free_port_pair, local_settings, require_servers, require_tool
-
-# As root Chromium needs --no-sandbox; the rest keep it off this machine's closed network.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+from tests.conftest import free_port_pair, local_settings, require_servers
 
 # The centre of the first viewport's canvas, read back: how many pixels are not black.
 LIT_PIXELS_JS = """() => {
@@ -31,15 +25,6 @@ LIT_PIXELS_JS = """() => {
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = require_tool("chromium", "chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def sandbox_same_origin_subpath() -> Iterator[Sandbox]:
     """The other shape: the viewer under /ohif/ and the proxy behind the viewer's own host."""
     require_servers()
@@ -52,14 +37,6 @@ def sandbox_same_origin_subpath() -> Iterator[Sandbox]:
 @pytest.fixture(params=["cross-origin", "same-origin-subpath"])
 def running(request, sandbox) -> Sandbox:
     return sandbox if request.param == "cross-origin" else request.getfixturevalue("sandbox_same_origin_subpath")
-
-
-@pytest.fixture
-def page(browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def test_viewer_lists_the_study_and_draws_it(running, page, artifacts, request):

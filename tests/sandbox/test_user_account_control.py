@@ -1,0 +1,228 @@
+"""The user-account-control recipe for real: Keycloak with the rendered realm, login in Chromium, and
+the archive proxy's token check against forged tokens and a rotated realm key."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass
+from typing import Iterator
+
+import pytest
+import requests
+from cryptography.hazmat.primitives import hashes, hmac, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from components.keycloak_realm_model import realm_model, render_realm_import
+from sandbox import Sandbox
+from sandbox.sample_data import PHANTOM_PATIENT
+from tests.conftest import free_port_pair, local_settings, require_servers, require_tool
+
+
+@pytest.fixture(scope="module")
+def uac() -> Iterator[Sandbox]:
+    require_servers()
+    require_tool("mvn", "maven")
+    with Sandbox(local_settings("local-uac"), port=free_port_pair()) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def realm(uac):
+    return realm_model(uac.settings.auth, uac.settings.viewer, uac.viewer_origin)
+
+
+def test_realm_imports_and_serves_discovery(uac, realm):
+    issuer = f"{uac.keycloak.url}/realms/{realm.name}"
+    discovery = requests.get(f"{issuer}/.well-known/openid-configuration").json()
+    assert discovery["issuer"] == issuer
+    assert "S256" in discovery["code_challenge_methods_supported"]
+    assert requests.get(discovery["jwks_uri"]).json()["keys"]
+
+
+def test_client_and_realm_read_back_equal_the_model(uac, realm):
+    wanted = render_realm_import(realm)
+    [client] = uac.keycloak.admin("GET", f"/clients?clientId={realm.client_id}")
+    for key, value in wanted["clients"][0].items():
+        if key == "attributes":
+            for attr, attr_value in value.items():
+                assert client["attributes"].get(attr) == attr_value, attr
+        elif isinstance(value, list):
+            assert sorted(client[key]) == sorted(value), key
+        else:
+            assert client[key] == value, key
+    settings = uac.keycloak.admin("GET", "")
+    for key in ("sslRequired", "bruteForceProtected", "failureFactor", "accessTokenLifespan",
+                "ssoSessionIdleTimeout", "ssoSessionMaxLifespan", "registrationAllowed"):
+        assert settings[key] == wanted[key], key
+    roles = {r["name"] for r in uac.keycloak.admin("GET", "/roles")}
+    assert set(realm.roles) <= roles
+
+
+@dataclass
+class Login:
+    redirected_to: str
+    dicomweb_requests: list[tuple[str, str]]
+    token: str
+
+
+@pytest.fixture(scope="module")
+def login(uac, browser, artifacts) -> Login:
+    """A person logs in: the viewer sends them to Keycloak and back, then lists the studies."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    seen: list[tuple[str, str]] = []
+    page.on("request", lambda r: r.url.startswith(uac.urls.dicomweb) and r.method != "OPTIONS"
+            and seen.append((r.url, r.headers.get("authorization", ""))))
+    page.goto(uac.urls.viewer)
+    page.wait_for_url(f"{uac.keycloak.url}/realms/**", timeout=60_000)
+    redirected_to = page.url
+    page.fill("#username", uac.urls.username)
+    page.fill("#password", uac.urls.password)
+    page.click("#kc-login")
+    page.get_by_text(PHANTOM_PATIENT.replace("^", ", "), exact=True).wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts / "uac-study-list.png"))
+    context.close()
+    return Login(redirected_to, seen, seen[0][1].removeprefix("Bearer ") if seen else "")
+
+
+def test_login_in_chromium_shows_the_studies_with_bearer_tokens(login, uac, realm):
+    assert login.redirected_to.startswith(
+        f"{uac.keycloak.url}/realms/{realm.name}/protocol/openid-connect/auth?client_id={realm.client_id}")
+    assert "code_challenge_method=S256" in login.redirected_to and "response_type=code" in login.redirected_to
+    assert login.dicomweb_requests, "the viewer made no DICOMweb request"
+    assert all(auth.startswith("Bearer ey") for _, auth in login.dicomweb_requests), login.dicomweb_requests
+
+
+# Tokens of our own making: signed with a key the test adds to the realm (trusted, as a rotated-in key
+# is), with the wrong key, or with no real signature at all.
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt(header: dict, claims: dict, sign) -> str:
+    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+    return f"{signing_input}.{b64url(sign(signing_input.encode()))}"
+
+
+def rs256(key: rsa.RSAPrivateKey):
+    return lambda data: key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+
+def hs256(secret: bytes):
+    def sign(data: bytes) -> bytes:
+        mac = hmac.HMAC(secret, hashes.SHA256())
+        mac.update(data)
+        return mac.finalize()
+    return sign
+
+
+@dataclass
+class RealmKey:
+    private: rsa.RSAPrivateKey
+    kid: str
+    public_pem: bytes
+
+
+def add_realm_key(uac, name: str) -> RealmKey:
+    """Add an RSA key to the realm (a key rotation, as an admin or Keycloak's key provider does it)."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+    realm_id = uac.keycloak.admin("GET", "")["id"]
+    uac.keycloak.admin("POST", "/components", {
+        "name": name, "providerId": "rsa", "providerType": "org.keycloak.keys.KeyProvider", "parentId": realm_id,
+        "config": {"priority": ["10"], "enabled": ["true"], "active": ["true"], "algorithm": ["RS256"],
+                   "privateKey": [pem]}})
+    n = b64url(private.public_key().public_numbers().n.to_bytes(256, "big"))
+    jwks = requests.get(f"{uac.keycloak.url}/realms/{uac.settings.auth.realm}/protocol/openid-connect/certs").json()
+    kid = next(k["kid"] for k in jwks["keys"] if k.get("n") == n)
+    public_pem = private.public_key().public_bytes(serialization.Encoding.PEM,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    return RealmKey(private, kid, public_pem)
+
+
+@pytest.fixture(scope="module")
+def trusted_key(uac, login) -> RealmKey:
+    # After the login, so the proxy has already cached the key set this key is missing from.
+    return add_realm_key(uac, "forged-token-suite")
+
+
+def claims(uac, realm, **changes) -> dict:
+    now = int(time.time())
+    base = {"iss": f"{uac.keycloak.url}/realms/{realm.name}", "aud": "account", "azp": realm.client_id,
+            "sub": "f0e1d2c3", "typ": "Bearer", "iat": now, "nbf": now - 5, "exp": now + 300,
+            "realm_access": {"roles": [realm.reader_role]}}
+    base.update(changes)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def get_studies(uac, token: str | None) -> requests.Response:
+    headers = {"Origin": uac.viewer_origin}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return requests.get(f"{uac.urls.dicomweb}/studies", headers=headers)
+
+
+def forgeries(uac, realm, key: RealmKey) -> dict[str, str | None]:
+    header = {"alg": "RS256", "typ": "JWT", "kid": key.kid}
+    good = jwt(header, claims(uac, realm), rs256(key.private))
+    h, p, s = good.split(".")
+    tampered = json.loads(base64.urlsafe_b64decode(p + "=="))
+    tampered["realm_access"] = {"roles": [realm.reader_role, "admin"]}
+    wrong_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return {
+        "no token": None,
+        "garbage": "not.a.token",
+        "alg none": jwt({**header, "alg": "none"}, claims(uac, realm), lambda _: b"unsigned"),
+        "HS256 with the public key": jwt({**header, "alg": "HS256"}, claims(uac, realm), hs256(key.public_pem)),
+        "wrong key": jwt(header, claims(uac, realm), rs256(wrong_key)),
+        "expired": jwt(header, claims(uac, realm, exp=int(time.time()) - 120), rs256(key.private)),
+        "not yet valid": jwt(header, claims(uac, realm, nbf=int(time.time()) + 600), rs256(key.private)),
+        "wrong issuer": jwt(header, claims(uac, realm, iss="http://127.0.0.1:1/realms/evil"), rs256(key.private)),
+        "wrong audience": jwt(header, claims(uac, realm, aud="other-app", azp="other-app"), rs256(key.private)),
+        "tampered payload": f"{h}.{b64url(json.dumps(tampered).encode())}.{s}",
+        "missing role": jwt(header, claims(uac, realm, realm_access={"roles": ["offline_access"]}),
+                            rs256(key.private)),
+    }
+
+
+FORGERIES = ["no token", "garbage", "alg none", "HS256 with the public key", "wrong key", "expired", "not yet valid",
+             "wrong issuer", "wrong audience", "tampered payload", "missing role"]
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+def test_forged_token_gets_401_with_cors(uac, realm, trusted_key, forgery):
+    token = forgeries(uac, realm, trusted_key)[forgery]
+    r = get_studies(uac, token)
+    assert r.status_code == 401, f"{forgery}: {r.status_code}"
+    assert r.headers["Access-Control-Allow-Origin"] == uac.viewer_origin, "the viewer must be able to read the 401"
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_valid_tokens_get_200(uac, realm, login, trusted_key):
+    assert get_studies(uac, login.token).status_code == 200, "the viewer's own token"
+    own = jwt({"alg": "RS256", "typ": "JWT", "kid": trusted_key.kid}, claims(uac, realm), rs256(trusted_key.private))
+    r = get_studies(uac, own)
+    assert r.status_code == 200
+    assert any(s["0020000D"]["Value"] for s in r.json())
+
+
+def test_rotated_key_reaches_the_proxy_without_restart(uac, realm, login):
+    """The proxy has cached the key set; a key added now is fetched the first time a token names its kid."""
+    assert get_studies(uac, login.token).status_code == 200  # the cache holds the old key set
+    rotated = add_realm_key(uac, "rotation")
+    token = jwt({"alg": "RS256", "typ": "JWT", "kid": rotated.kid}, claims(uac, realm), rs256(rotated.private))
+    assert get_studies(uac, token).status_code == 200
+    unknown = jwt({"alg": "RS256", "typ": "JWT", "kid": "no-such-kid"}, claims(uac, realm), rs256(rotated.private))
+    assert get_studies(uac, unknown).status_code == 401
+
+
+def test_preflight_needs_no_token(uac):
+    r = requests.options(f"{uac.urls.dicomweb}/studies", headers={
+        "Origin": uac.viewer_origin, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"})
+    assert r.status_code == 204
+    assert "authorization" in r.headers["Access-Control-Allow-Headers"].lower()
