@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(nginx libnginx-mod-http-js orthanc orthanc-dicomweb chromium procps)
 command -v npm >/dev/null || packages+=(nodejs npm)
+command -v mvn >/dev/null || packages+=(maven)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -20,3 +21,6 @@ python3 -m pip install -q --disable-pip-version-check -r requirements.txt
 
 echo "-- the pinned OHIF build (npm pack @ohif/app, integrity-checked)"
 python3 -c "from components.viewer_build import fetch_build; print(fetch_build())"
+
+echo "-- the pinned Keycloak server (Maven), for the user-account-control sandbox"
+python3 -c "from sandbox.keycloak import fetch_keycloak, java_home; print(fetch_keycloak(), 'with Java at', java_home())"

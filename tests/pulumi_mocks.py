@@ -64,7 +64,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "domainName": f"{args.name}.cloudfront.net",
                 "arn": f"arn:aws:cloudfront::123456789012:distribution/{args.name.upper()}"},
             "aws:cloudfront/function:Function": {"arn": f"arn:aws:cloudfront::123456789012:function/{args.name}"},
-            "aws:ec2/eip:Eip": {"publicDns": "ec2-203-0-113-10.eu-west-1.compute.amazonaws.com"},
+            "aws:ec2/eip:Eip": {"publicDns": f"ec2-203-0-113-10-{args.name}.eu-west-1.compute.amazonaws.com",
+                                "allocationId": f"eipalloc-{args.name}"},
             "random:index/randomPassword:RandomPassword": {"result": "s3cr3tOriginVerifyValue0123456789abcdef"},
         }.get(args.typ, {})
         state.update(computed)

@@ -15,13 +15,13 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.archive_proxy import SECRET_ORIGINS, ArchiveProxy
+from components.aws.archive_proxy import ArchiveProxy
+from components.aws.origin_vm import SECRET_ORIGINS
 from components.headers import HSTS_MAX_AGE, ISOLATION, SECURITY, spa_fallback_function
 from components.viewer_build import APP_CONFIG, NO_CACHE, SiteFile, content_type
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
 S3_ORIGIN = "viewer-bucket"
-ARCHIVE_ORIGIN = "archive-proxy"
 
 
 @dataclass
@@ -102,8 +102,8 @@ class StaticSite(pulumi.ComponentResource):
             origin_access_control_id=oac.id)]
         behaviors = []
         if args.archive is not None:
-            origins.append(args.archive.cdn_origin(ARCHIVE_ORIGIN))
-            behaviors.append(args.archive.cdn_behavior(ARCHIVE_ORIGIN))
+            origins.append(args.archive.cdn_origin())
+            behaviors.append(args.archive.cdn_behavior())
         if args.domain:
             certificate = aws.cloudfront.DistributionViewerCertificateArgs(
                 acm_certificate_arn=args.certificate_arn, ssl_support_method="sni-only",

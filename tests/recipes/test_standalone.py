@@ -126,7 +126,8 @@ def test_proxy_vm_is_hardened(prod):
     assert "keyName" not in vm, "no SSH key: there is no SSH"
     assert "userData" in prod.one("aws:ec2/instance:Instance").secret_inputs, \
         "user data holds the origin secret and must be a Pulumi secret"
-    assert prod.one("aws:ec2/eip:Eip").inputs["instance"] == "archive-vm-id"
+    association = prod.one("aws:ec2/eipAssociation:EipAssociation").inputs
+    assert association["instanceId"] == "archive-vm-id"
 
 
 def test_nothing_open_to_the_internet(prod):
