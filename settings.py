@@ -149,14 +149,19 @@ def _read_bool(errors: _Errors, key: str, value: Any) -> bool:
     return False
 
 
+def _parse_json(raw: Any) -> Any:
+    """A structured key's value: Pulumi hands objects to the program as JSON text."""
+    try:
+        return json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        return raw
+
+
 def _read_object(errors: _Errors, key: str, raw: Any, model: type) -> dict[str, Any]:
     """A structured key's JSON object, with unknown sub-keys reported."""
     if raw is None:
         return {}
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError:
-        value = raw
+    value = _parse_json(raw)
     if not isinstance(value, dict):
         errors.add(key, value, "allowed: an object of settings")
         return {}
@@ -228,7 +233,7 @@ _REALM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 def _read_auth(errors: _Errors, raw: Any, recipe: Any, production: bool) -> AuthSettings | None:
     if recipe not in AUTH_RECIPES:
         if raw is not None:
-            errors.add("auth", raw, f"allowed only with recipe {', '.join(AUTH_RECIPES)}")
+            errors.add("auth", _parse_json(raw), f"allowed only with recipe {', '.join(AUTH_RECIPES)}")
         return None
     if raw is None:
         errors.add("auth.realm", None, f"required for recipe {recipe}: the Keycloak realm users log in to")
@@ -281,6 +286,15 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     viewer = _read_viewer(errors, ours.get("viewer"))
     archive = _read_archive(errors, ours.get("archive"), production)
     auth = _read_auth(errors, ours.get("auth"), recipe, production)
+    if auth is not None and archive.dicomweb_url is not None:
+        errors.add("archive.dicomweb_url", archive.dicomweb_url, f"not with recipe {recipe}: tokens are checked by "
+                   "the archive proxy, so give archive.upstream_url instead")
+    if auth is not None and auth.keycloak_url and cloud == "aws":
+        # The provider's admin login for an existing Keycloak, in Pulumi's own keycloak: namespace.
+        for key in ("keycloak:username", "keycloak:password"):
+            if key not in config:
+                errors.lines.append(f"{key} = (missing): required with ohif:auth.keycloak_url (pulumi config set "
+                                    f"{'--secret ' if key.endswith('password') else ''}{key} ...)")
     errors.raise_if_any()
     return StackSettings(recipe=recipe, cloud=cloud, production=production, viewer=viewer, archive=archive, auth=auth)
 

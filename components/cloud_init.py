@@ -11,13 +11,15 @@ import yaml
 NGINX_CONF_PATH = "/etc/nginx/conf.d/ohif-archive-proxy.conf"
 
 
-def render_cloud_init(nginx_conf: str) -> str:
+def render_cloud_init(nginx_conf: str, extra_files: dict[str, str] | None = None) -> str:
+    """`extra_files` (path: content) are written beside the config, such as the njs token check."""
+    files = [{"path": path, "permissions": "0644", "content": content} for path, content in (extra_files or {}).items()]
     config = {
         "package_update": True,
         "package_upgrade": True,
         # unattended-upgrades: a proxy in front of patient data must take security fixes by itself.
         "packages": ["nginx", "libnginx-mod-http-js", "unattended-upgrades"],
-        "write_files": [{"path": NGINX_CONF_PATH, "permissions": "0640", "content": nginx_conf}],
+        "write_files": files + [{"path": NGINX_CONF_PATH, "permissions": "0640", "content": nginx_conf}],
         "runcmd": [
             # Debian's default site would answer on port 80 beside ours.
             ["rm", "-f", "/etc/nginx/sites-enabled/default"],

@@ -6,10 +6,10 @@ import dataclasses
 
 import pulumi
 
-from recipes import standalone
+from recipes import standalone, user_account_control
 from settings import ConfigError, StackSettings
 
-RECIPES = {"standalone": standalone.deploy}
+RECIPES = {"standalone": standalone.deploy, "user-account-control": user_account_control.deploy}
 
 
 def run(settings: StackSettings) -> dict[str, pulumi.Output]:

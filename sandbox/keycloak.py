@@ -19,11 +19,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from components.keycloak_host_init import KEYCLOAK_VERSION
 from components.keycloak_realm_model import RealmModel, render_realm_import
 from components.viewer_build import CACHE
 from sandbox.processes import ServiceError, Service
 
-KEYCLOAK_VERSION = "26.7.3"
 ARTIFACT = f"org.keycloak:keycloak-quarkus-dist:{KEYCLOAK_VERSION}:zip"
 # Keycloak 26 needs Java 21+; Debian 12's default JDK is 17.
 JAVA_HOMES = ("/usr/lib/jvm/temurin-25-jdk-amd64", "/usr/lib/jvm/temurin-21-jdk-amd64",

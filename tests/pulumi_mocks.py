@@ -98,7 +98,7 @@ class Program:
 
 
 def run_program(config: dict[str, str], stack: str = "prod", program: Program | None = None,
-                transformations: Sequence[Callable] = ()) -> Program:
+                transformations: Sequence[Callable] = (), secret_keys: Sequence[str] = ()) -> Program:
     """Run `__main__.py`'s logic for `config`; what it registered, and its resolved outputs.
 
     Pass `program` to keep what was registered when the run raises. `transformations` change
@@ -107,7 +107,7 @@ def run_program(config: dict[str, str], stack: str = "prod", program: Program | 
     program = program or Program()
     mocks = RecordingMocks(program.resources)
     pulumi.runtime.set_mocks(mocks, project="ohif", stack=stack, preview=False)
-    pulumi.runtime.set_all_config(config)
+    pulumi.runtime.set_all_config(config, list(secret_keys))
     import recipes
     import settings
 

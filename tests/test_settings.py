@@ -24,6 +24,13 @@ def prod(**changes: object) -> dict[str, str]:
     return config
 
 
+def uac(**auth: object) -> dict[str, str]:
+    """The prod-uac example with ohif:auth replaced."""
+    config = read_stack_file(STACKS / "Pulumi.prod-uac.yaml")
+    config["ohif:auth"] = json.dumps(auth)
+    return config
+
+
 def archive(**changes: object) -> dict:
     return {**json.loads(prod()["ohif:archive"]), **changes}
 
@@ -66,6 +73,21 @@ CASES = {
                                 'ohif:viewer.base_path = "ohif": allowed: a path that starts and ends with /, '
                                 "such as / or /ohif/"),
     "production not a boolean": (prod(production="yes"), 'ohif:production = "yes": allowed: true or false'),
+    "missing realm": (uac(client_id="ohif-viewer"), "ohif:auth.realm = (missing): required for recipe "
+                                                     "user-account-control: the Keycloak realm users log in to"),
+    "bad Keycloak URL": (uac(realm="ohif", keycloak_url="sso.example-hospital.org"),
+                         'ohif:auth.keycloak_url = "sso.example-hospital.org": allowed: an absolute http:// or '
+                         "https:// URL"),
+    "http Keycloak in production": (uac(realm="ohif", keycloak_url="http://sso.example-hospital.org"),
+                                    'ohif:auth.keycloak_url = "http://sso.example-hospital.org": allowed: https:// '
+                                    "only in a production stack"),
+    "client without PKCE in production": (uac(realm="ohif", require_pkce=False),
+                                          "ohif:auth.require_pkce = false: allowed: true only in a production stack "
+                                          "(a public client without PKCE leaks codes to any app on the device)"),
+    "existing Keycloak without admin login": (uac(realm="ohif", keycloak_url="https://sso.example-hospital.org"),
+                                              "keycloak:username = (missing): required with ohif:auth.keycloak_url"),
+    "auth on the standalone recipe": (prod(auth={"realm": "ohif"}),
+                                      'ohif:auth = {"realm": "ohif"}: allowed only with recipe user-account-control'),
     "local stack under pulumi up": (read_stack_file(STACKS / "Pulumi.local.yaml"),
                                     'ohif:cloud = "local": this stack runs in the sandbox'),
 }

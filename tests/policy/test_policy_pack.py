@@ -25,8 +25,17 @@ from tests.policy.harness import evaluate
 from tests.pulumi_mocks import run_program
 
 EXAMPLE_STACKS = sorted(p for p in STACKS.glob("Pulumi.*.yaml") if read_stack_file(p).get("ohif:cloud") != "local")
-VARIANTS = {"as-is": {}, "cross-origin": {"topology": "cross-origin"},
-            "existing-dicomweb": {"dicomweb_url": "https://pacs.example-hospital.org/dicom-web"}}
+
+
+def variants(path) -> dict[str, dict]:
+    """The stack as it is, with the other topology, and (where the recipe allows it) with no proxy."""
+    config = read_stack_file(path)
+    topology = json.loads(config["ohif:archive"]).get("topology", "same-origin")
+    other = "cross-origin" if topology == "same-origin" else "same-origin"
+    found = {"as-is": {}, other: {"topology": other}}
+    if "ohif:auth" not in config:
+        found["existing-dicomweb"] = {"dicomweb_url": "https://pacs.example-hospital.org/dicom-web"}
+    return found
 
 
 def stack_config(path, **archive_changes) -> dict[str, str]:
@@ -38,10 +47,10 @@ def stack_config(path, **archive_changes) -> dict[str, str]:
     return config
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("stack", EXAMPLE_STACKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("stack,variant", [(p, v) for p in EXAMPLE_STACKS for v in variants(p)],
+                         ids=lambda x: getattr(x, "stem", x))
 def test_example_stacks_pass_every_rule(stack, variant):
-    config = stack_config(stack, **VARIANTS[variant])
+    config = stack_config(stack, **variants(stack)[variant])
     violations = evaluate(run_program(config), production=load(config).production)
     assert violations == []
 

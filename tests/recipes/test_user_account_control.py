@@ -1,0 +1,148 @@
+"""The user-account-control recipe's resource graph under Pulumi mocks: a provisioned Keycloak, or a
+realm managed on an existing one, and the token check wired into the archive proxy."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from components.cloud_init import nginx_conf_of
+from components.keycloak_realm_model import RealmModel, render_realm_import
+from settings import read_stack_file
+from tests.conftest import STACKS
+from tests.pulumi_mocks import Program, run_program
+
+VIEWER_ORIGIN = "https://viewer-cdn.cloudfront.net"
+KEYCLOAK = "https://keycloak-cdn.cloudfront.net"
+EXISTING = "https://sso.example-hospital.org"
+
+
+def uac_config(**auth_changes) -> dict[str, str]:
+    config = read_stack_file(STACKS / "Pulumi.prod-uac.yaml")
+    config["ohif:auth"] = json.dumps({**json.loads(config["ohif:auth"]), **auth_changes})
+    return config
+
+
+@pytest.fixture(scope="module")
+def provisioned() -> Program:
+    return run_program(uac_config())
+
+
+@pytest.fixture(scope="module")
+def existing() -> Program:
+    config = {**uac_config(keycloak_url=EXISTING), "keycloak:username": "admin", "keycloak:password": "hunter2-test"}
+    return run_program(config, secret_keys=["keycloak:password"])
+
+
+def vm(program: Program, name: str):
+    return program.one("aws:ec2/instance:Instance", f"{name}-vm")
+
+
+def cloud_init(program: Program, name: str) -> dict:
+    return yaml.safe_load(vm(program, name).inputs["userData"])
+
+
+def test_keycloak_vm_is_hardened_and_its_secrets_are_secret(provisioned):
+    keycloak = vm(provisioned, "keycloak")
+    assert keycloak.inputs["metadataOptions"]["httpTokens"] == "required"
+    assert keycloak.inputs["rootBlockDevice"]["encrypted"] is True
+    assert "keyName" not in keycloak.inputs
+    assert "userData" in keycloak.secret_inputs and "userData" in keycloak.additional_secret_outputs
+    group = provisioned.one("aws:ec2/securityGroup:SecurityGroup", "keycloak-sg").inputs
+    assert [(r["fromPort"], r["toPort"], r["prefixListIds"]) for r in group["ingress"]] == [(80, 80, ["pl-3b927c52"])]
+    assert all(not r.get("cidrBlocks") for r in group["ingress"]), "only CloudFront reaches the VM"
+    cdn = provisioned.one("aws:cloudfront/distribution:Distribution", "keycloak-cdn").inputs
+    assert cdn["defaultCacheBehavior"]["viewerProtocolPolicy"] == "https-only", "browsers reach Keycloak on 443 only"
+    passwords = {r.name for r in provisioned.of_type("random:index/randomPassword:RandomPassword")}
+    assert {"keycloak-admin-password", "keycloak-db-password"} <= passwords
+    env = next(f["content"] for f in cloud_init(provisioned, "keycloak")["write_files"]
+               if f["path"] == "/etc/keycloak/keycloak.env")
+    assert "KC_BOOTSTRAP_ADMIN_PASSWORD=s3cr3tOriginVerifyValue" in env, "the generated password, from the secret"
+
+
+def test_keycloak_runs_in_production_mode_with_a_database(provisioned):
+    unit = next(f["content"] for f in cloud_init(provisioned, "keycloak")["write_files"]
+                if f["path"] == "/etc/systemd/system/keycloak.service")
+    assert " start --import-realm" in unit and "start-dev" not in unit
+    assert "--db=postgres" in unit and "--proxy-headers=xforwarded" in unit
+    assert "postgresql" in cloud_init(provisioned, "keycloak")["packages"]
+
+
+def test_provisioned_keycloak_imports_the_realm_for_the_viewer(provisioned):
+    realm = next(json.loads(f["content"]) for f in cloud_init(provisioned, "keycloak")["write_files"]
+                 if f["path"] == "/etc/keycloak/import/ohif.json")
+    assert realm == render_realm_import(RealmModel(name="ohif", viewer_origin=VIEWER_ORIGIN))
+    client = realm["clients"][0]
+    assert client["redirectUris"] == [f"{VIEWER_ORIGIN}/callback", f"{VIEWER_ORIGIN}/silent-refresh.html"]
+    assert client["attributes"]["pkce.code.challenge.method"] == "S256"
+    assert realm["sslRequired"] == "external"
+
+
+def test_viewer_config_logs_in_with_code_flow(provisioned):
+    app_config = provisioned.one("aws:s3/bucketObjectv2:BucketObjectv2", "viewer-app-config.js").inputs["content"]
+    oidc = json.loads(re.search(r"window.config = (.*);", app_config, re.S)[1])["oidc"][0]
+    assert oidc["authority"] == f"{KEYCLOAK}/realms/ohif"
+    assert oidc["client_id"] == "ohif-viewer" and oidc["response_type"] == "code"
+    assert oidc["redirect_uri"] == "/callback" and oidc["scope"] == "openid"
+
+
+def test_archive_proxy_checks_tokens_of_the_realm(provisioned):
+    files = {f["path"]: f["content"] for f in cloud_init(provisioned, "archive")["write_files"]}
+    conf = nginx_conf_of(vm(provisioned, "archive").inputs["userData"])
+    assert "js_import ohif_jwt from /etc/nginx/njs/ohif_jwt_check.js;" in conf
+    assert files["/etc/nginx/njs/ohif_jwt_check.js"].startswith("// The archive proxy's token check")
+    assert f'set $ohif_jwt_issuer "{KEYCLOAK}/realms/ohif";' in conf
+    assert f'set $ohif_jwks_url "{KEYCLOAK}/realms/ohif/protocol/openid-connect/certs";' in conf
+    assert conf.count("auth_request /_ohif_auth;") == 1
+
+
+def test_existing_keycloak_gets_the_realm_as_resources(existing):
+    assert not existing.of_type("ohif:aws:KeycloakHost")
+    provider = existing.one("pulumi:providers:keycloak")
+    assert provider.inputs["url"] == EXISTING and provider.inputs["password"] == "hunter2-test"
+    assert "password" in provider.secret_inputs, "the admin password must stay a Pulumi secret"
+    client = existing.one("keycloak:openid/client:Client").inputs
+    assert client["accessType"] == "PUBLIC" and client["pkceCodeChallengeMethod"] == "S256"
+    assert client["implicitFlowEnabled"] is False and client["directAccessGrantsEnabled"] is False
+    assert not any("*" in uri for uri in client["validRedirectUris"] + client["webOrigins"])
+    assert existing.outputs["keycloak_url"] == EXISTING
+
+
+def _from_import(realm: dict) -> dict:
+    client = realm["clients"][0]
+    return {"realm": realm["realm"], "ssl": realm["sslRequired"], "token": realm["accessTokenLifespan"],
+            "idle": realm["ssoSessionIdleTimeout"], "max": realm["ssoSessionMaxLifespan"],
+            "failures": realm["failureFactor"], "roles": sorted(r["name"] for r in realm["roles"]["realm"]),
+            "client": client["clientId"], "public": client["publicClient"], "code": client["standardFlowEnabled"],
+            "implicit": client["implicitFlowEnabled"], "password_grant": client["directAccessGrantsEnabled"],
+            "pkce": client["attributes"]["pkce.code.challenge.method"], "redirects": sorted(client["redirectUris"]),
+            "origins": client["webOrigins"],
+            "logout": client["attributes"]["post.logout.redirect.uris"].split("##")}
+
+
+def _seconds(duration: str) -> int:
+    h, m, s = (int(x) for x in re.fullmatch(r"(\d+)h(\d+)m(\d+)s", duration).groups())
+    return h * 3600 + m * 60 + s
+
+
+def _from_resources(program: Program) -> dict:
+    realm = program.one("keycloak:index/realm:Realm").inputs
+    client = program.one("keycloak:openid/client:Client").inputs
+    return {"realm": realm["realm"], "ssl": realm["sslRequired"], "token": _seconds(realm["accessTokenLifespan"]),
+            "idle": _seconds(realm["ssoSessionIdleTimeout"]), "max": _seconds(realm["ssoSessionMaxLifespan"]),
+            "failures": realm["securityDefenses"]["bruteForceDetection"]["maxLoginFailures"],
+            "roles": sorted(r.inputs["name"] for r in program.of_type("keycloak:index/role:Role")),
+            "client": client["clientId"], "public": client["accessType"] == "PUBLIC",
+            "code": client["standardFlowEnabled"], "implicit": client["implicitFlowEnabled"],
+            "password_grant": client["directAccessGrantsEnabled"], "pkce": client["pkceCodeChallengeMethod"],
+            "redirects": sorted(client["validRedirectUris"]), "origins": client["webOrigins"],
+            "logout": client["validPostLogoutRedirectUris"]}
+
+
+def test_both_renderings_carry_the_same_settings(existing):
+    """The import JSON (new Keycloak) and the pulumi-keycloak resources (existing one) from one model."""
+    expected = _from_import(render_realm_import(RealmModel(name="ohif", viewer_origin=VIEWER_ORIGIN)))
+    assert _from_resources(existing) == expected
