@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import tempfile
 import urllib.request
 from dataclasses import dataclass
@@ -191,8 +192,15 @@ class Sandbox:
         service.start(timeout)
 
     def down(self) -> None:
-        for service in reversed(self.services):
-            service.stop()
-        self.services.clear()
-        if self._own_dir:
-            shutil.rmtree(self.run_dir, ignore_errors=True)
+        # A second Ctrl-C or SIGTERM must not cut the teardown short, so both are ignored until it is done.
+        # (Blocking them with a signal mask is not enough: numpy's threads would still take them.)
+        handlers = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            for service in reversed(self.services):
+                service.stop()
+            self.services.clear()
+            if self._own_dir:
+                shutil.rmtree(self.run_dir, ignore_errors=True)
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)

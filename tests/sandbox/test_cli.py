@@ -46,8 +46,8 @@ def nothing_listens(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
-def test_up_prints_urls_and_stopping_leaves_nothing_behind(stop):
+@pytest.mark.parametrize("stop,times", [(signal.SIGTERM, 1), (signal.SIGINT, 2)], ids=["SIGTERM", "Ctrl-C twice"])
+def test_up_prints_urls_and_stopping_leaves_nothing_behind(stop, times):
     require_servers()
     port = free_port_pair()
     before = sandbox_pids()
@@ -69,7 +69,9 @@ def test_up_prints_urls_and_stopping_leaves_nothing_behind(stop):
             f"error: orthanc: port {LOCAL_ARCHIVE_PORT} on 127.0.0.1 is already in use "
             "(stop what listens there, or change archive.upstream_url in the stack file)"], err
     finally:
-        proc.send_signal(stop)
+        for _ in range(times):  # an impatient second Ctrl-C must not cut the teardown short
+            proc.send_signal(stop)
+            time.sleep(0.05)
         proc.wait(timeout=30)
     assert proc.returncode == 0, proc.stderr.read()
     assert not (ours & sandbox_pids()), "processes left behind"
@@ -89,4 +91,4 @@ def test_unknown_stack_is_a_clear_error():
     proc = sandbox_cli("--stack", "nope")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
-    assert err.strip().startswith("error: no stack 'nope'; stacks: local, prod")
+    assert err.strip() == "error: no stack 'nope'; stacks: local, local-uac, prod, prod-uac"
