@@ -55,6 +55,13 @@ def test_example_stacks_pass_every_rule(stack, variant):
     assert violations == []
 
 
+def test_realm_on_an_existing_keycloak_passes_every_rule():
+    config = {**read_stack_file(STACKS / "Pulumi.prod-uac.yaml"), **EXISTING_KEYCLOAK}
+    program = run_program(config, secret_keys=["keycloak:password"])
+    assert program.of_type("keycloak:openid/client:Client"), "the realm must be rendered as resources here"
+    assert evaluate(program, production=True) == []
+
+
 def transform(token: str, change: Callable[[dict], None], name: str | None = None):
     """A stack transformation applying `change` to the props of `token` resources (only `name`, if given)."""
     def transformation(args: pulumi.ResourceTransformationArgs):
@@ -137,12 +144,29 @@ def _proxy_allows_any_origin(monkeypatch):
                         lambda **kwargs: render(**{**kwargs, "allowed_origins": ["*"]}))
 
 
+def _wildcard_redirect_in_realm_import(monkeypatch):
+    import recipes.user_account_control as uac
+    render = uac.render_realm_import
+
+    def widened(model):
+        realm = render(model)
+        realm["clients"][0]["redirectUris"].append("https://*.example-hospital.org/*")
+        return realm
+    monkeypatch.setattr(uac, "render_realm_import", widened)
+
+
+EXISTING_KEYCLOAK = {"ohif:auth": json.dumps({"realm": "ohif", "keycloak_url": "https://sso.example-hospital.org"}),
+                     "keycloak:username": "admin", "keycloak:password": "hunter2-test"}
+
+
 @dataclass
 class Fork:
     message: str
     transformations: list = field(default_factory=list)
     patch: Callable | None = None
     topology: str = "same-origin"
+    stack: str = "prod"
+    config: dict = field(default_factory=dict)
 
 
 FORKS = {
@@ -206,6 +230,19 @@ FORKS = {
     "aws-ec2-user-data-secret": Fork(
         "Instance archive-vm has an origin secret in its user data but does not keep userData secret. Add "
         f"additional_secret_outputs=['user_data']. See {DOCS}", [without_secret_outputs("aws:ec2/instance:Instance")]),
+    "keycloak-client-pkce-code-flow": Fork(
+        "Keycloak client ohif-viewer (realm-viewer-client): PKCE is not S256. Use the code flow with PKCE S256 only. "
+        f"See {DOCS}",
+        [transform("keycloak:openid/client:Client", set_item("pkce_code_challenge_method", ""))],
+        stack="prod-uac", config=EXISTING_KEYCLOAK),
+    "keycloak-client-exact-redirects": Fork(
+        "Keycloak client ohif-viewer (keycloak-vm) allows https://*.example-hospital.org/*. List exact URIs "
+        f"(components/keycloak_realm_model.py derives them from the viewer URL). See {DOCS}",
+        patch=_wildcard_redirect_in_realm_import, stack="prod-uac"),
+    "keycloak-realm-ssl-required": Fork(
+        f"Keycloak realm ohif (realm-realm) has sslRequired none. Use external or all. See {DOCS}",
+        [transform("keycloak:index/realm:Realm", set_item("ssl_required", "none"))],
+        stack="prod-uac", config=EXISTING_KEYCLOAK),
 }
 
 
@@ -218,8 +255,9 @@ def test_fork_breaks_exactly_its_rule(rule, monkeypatch):
     fork = FORKS[rule]
     if fork.patch:
         fork.patch(monkeypatch)
-    config = stack_config(STACKS / "Pulumi.prod.yaml", topology=fork.topology)
-    violations = evaluate(run_program(config, transformations=fork.transformations), production=True)
+    config = {**stack_config(STACKS / f"Pulumi.{fork.stack}.yaml", topology=fork.topology), **fork.config}
+    program = run_program(config, transformations=fork.transformations, secret_keys=["keycloak:password"])
+    violations = evaluate(program, production=True)
     assert [(v.policy, v.message) for v in violations] == [(rule, fork.message)]
 
 
