@@ -37,3 +37,9 @@ def references(resource: Any) -> set[str]:
     """The values a bucket-scoped resource may name its bucket by: its id, name and ARN."""
     return {v for v in (resource.props.get("id"), resource.props.get("bucket"), resource.props.get("arn"),
                         resource.name) if isinstance(v, str)}
+
+
+def buckets_lacking(args: Any, token: str, ok: Any) -> Iterable[Any]:
+    """The stack's buckets that no `token` resource (naming the bucket, with props passing `ok`) covers."""
+    covered = {get(r.props, "bucket") for r in resources_of(args, token) if ok(r.props)}
+    return (b for b in resources_of(args, "aws:s3/bucket:Bucket") if b.props.get("bucket") not in covered)

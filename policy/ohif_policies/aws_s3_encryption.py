@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
-from ._common import DOCS, get, resources_of
+from ._common import DOCS, buckets_lacking, get
 
 ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 TOKEN = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 
 
+def _encrypts(props) -> bool:
+    rules = get(props, "rules", default=[])
+    return bool(rules) and all(get(r, "applyServerSideEncryptionByDefault", "sseAlgorithm") in ALGORITHMS
+                               for r in rules)
+
+
 def validate(args, report_violation):
-    encrypted = {get(r.props, "bucket") for r in resources_of(args, TOKEN)
-                 if all(get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm") in ALGORITHMS
-                        for rule in get(r.props, "rules", default=[])) and get(r.props, "rules")}
-    for bucket in resources_of(args, "aws:s3/bucket:Bucket"):
-        if bucket.props.get("bucket") not in encrypted:
-            report_violation(f"Bucket {bucket.name} has no default encryption. Add a "
-                             f"BucketServerSideEncryptionConfiguration with AES256 or aws:kms. See {DOCS}", bucket.urn)
+    for bucket in buckets_lacking(args, TOKEN, _encrypts):
+        report_violation(f"Bucket {bucket.name} has no default encryption. Add a "
+                         f"BucketServerSideEncryptionConfiguration with AES256 or aws:kms. See {DOCS}", bucket.urn)
 
 
 POLICY = StackValidationPolicy(

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
-from ._common import DOCS, get, resources_of
+from ._common import DOCS, buckets_lacking, get
+
+
+def _enabled(props) -> bool:
+    return get(props, "versioningConfiguration", "status") == "Enabled"
 
 
 def validate(args, report_violation):
-    versioned = {get(r.props, "bucket") for r in resources_of(args, "aws:s3/bucketVersioning:BucketVersioning")
-                 if get(r.props, "versioningConfiguration", "status") == "Enabled"}
-    for bucket in resources_of(args, "aws:s3/bucket:Bucket"):
-        if bucket.props.get("bucket") not in versioned:
-            report_violation(f"Bucket {bucket.name} is not versioned. Add a BucketVersioning with status Enabled to "
-                             f"roll back a bad release. See {DOCS}", bucket.urn)
+    for bucket in buckets_lacking(args, "aws:s3/bucketVersioning:BucketVersioning", _enabled):
+        report_violation(f"Bucket {bucket.name} is not versioned. Add a BucketVersioning with status Enabled to "
+                         f"roll back a bad release. See {DOCS}", bucket.urn)
 
 
 POLICY = StackValidationPolicy(
