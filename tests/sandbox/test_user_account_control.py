@@ -18,6 +18,7 @@ from components.keycloak_realm_model import realm_model, render_realm_import
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT
 from tests.conftest import free_port_pair, local_settings, require_servers, require_tool
+from tests.sandbox.viewport import LIT_PIXELS_JS
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +82,13 @@ def login(uac, browser, artifacts) -> Login:
     page.fill("#username", uac.urls.username)
     page.fill("#password", uac.urls.password)
     page.click("#kc-login")
-    page.get_by_text(PHANTOM_PATIENT.replace("^", ", "), exact=True).wait_for(timeout=60_000)
+    patient = page.get_by_text(PHANTOM_PATIENT.replace("^", ", "), exact=True)
+    patient.wait_for(timeout=60_000)
     page.screenshot(path=str(artifacts / "uac-study-list.png"))
+    patient.click()
+    page.get_by_role("button", name="Basic Viewer").click()
+    page.wait_for_function(f"({LIT_PIXELS_JS})() > 500", timeout=60_000)  # frames came through the token check
+    page.screenshot(path=str(artifacts / "uac-viewer.png"))
     context.close()
     return Login(redirected_to, seen, seen[0][1].removeprefix("Bearer ") if seen else "")
 
@@ -92,6 +98,7 @@ def test_login_in_chromium_shows_the_studies_with_bearer_tokens(login, uac, real
         f"{uac.keycloak.url}/realms/{realm.name}/protocol/openid-connect/auth?client_id={realm.client_id}")
     assert "code_challenge_method=S256" in login.redirected_to and "response_type=code" in login.redirected_to
     assert login.dicomweb_requests, "the viewer made no DICOMweb request"
+    assert any("/frames/" in url for url, _ in login.dicomweb_requests), "no image frame was fetched"
     assert all(auth.startswith("Bearer ey") for _, auth in login.dicomweb_requests), login.dicomweb_requests
 
 

@@ -1,0 +1,13 @@
+"""Reading back what a viewport drew."""
+
+# The centre of the first viewport's canvas, read back: how many pixels are not black.
+LIT_PIXELS_JS = """() => {
+    const canvas = document.querySelector('.cornerstone-canvas');
+    if (!canvas || !canvas.width) return -1;
+    const ctx = canvas.getContext('2d');
+    const w = Math.floor(canvas.width / 2), h = Math.floor(canvas.height / 2);
+    const data = ctx.getImageData(Math.floor(w / 2), Math.floor(h / 2), w, h).data;
+    let lit = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] > 30) lit++;
+    return lit;
+}"""
