@@ -9,7 +9,7 @@ import pydicom
 import pytest
 import requests
 
-from components.archive_proxy_nginx import render_proxy_conf
+from components.archive_proxy_nginx import JWT_CHECK_MODULE, JwtAuth, render_proxy_conf
 from components.cloud_init import nginx_conf_of, render_cloud_init
 from sandbox.processes import Service, free_port
 from sandbox.sample_data import pydicom_samples
@@ -145,3 +145,17 @@ def test_origin_secret_is_enforced(sandbox, tmp_path):
         assert requests.get(url, headers={"X-Origin-Verify": "abcDEF123"}).status_code == 200
     finally:
         service.stop()
+
+
+def test_cloud_config_with_token_check_passes_nginx_t(tmp_path):
+    """The proxy VM's config for user-account-control: Keycloak by name over HTTPS, the njs check installed."""
+    require_servers()
+    auth = JwtAuth(issuer="https://d111.cloudfront.net/realms/ohif",
+                   jwks_url="https://d111.cloudfront.net/realms/ohif/protocol/openid-connect/certs",
+                   client_id="ohif-viewer", required_role="dicom-reader", module_path=str(JWT_CHECK_MODULE),
+                   cache_dir=str(tmp_path / "jwks"))
+    conf = render_proxy_conf(listen=f"127.0.0.1:{free_port()}", upstream_url="http://10.0.1.20:8042/dicom-web/",
+                             allowed_origins=["https://viewer.example.org"], origin_secret="abcDEF123",
+                             resolver="127.0.0.1", auth=auth)
+    assert conf.count("auth_request /_ohif_auth;") == 1
+    nginx_syntax_ok(conf, tmp_path)
