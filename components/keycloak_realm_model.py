@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.archive_proxy_nginx import JwtAuth
+
 
 @dataclass(frozen=True)
 class RealmModel:
@@ -112,3 +114,10 @@ def realm_model(auth, viewer, viewer_origin: str) -> RealmModel:
 
 def issuer(keycloak_url: str, model: RealmModel) -> str:
     return f"{keycloak_url.rstrip('/')}/realms/{model.name}"
+
+
+def proxy_auth(model: RealmModel, keycloak_url: str, *, module_path: str, cache_dir: str) -> JwtAuth:
+    """What the archive proxy checks tokens against: this realm at `keycloak_url`."""
+    realm_url = issuer(keycloak_url, model)
+    return JwtAuth(issuer=realm_url, jwks_url=f"{realm_url}/protocol/openid-connect/certs", client_id=model.client_id,
+                   required_role=model.reader_role, module_path=module_path, cache_dir=cache_dir)

@@ -15,11 +15,10 @@ from dataclasses import dataclass, fields, replace
 import pulumi
 import pulumi_keycloak as keycloak
 
-from components.archive_proxy_nginx import JwtAuth
 from components.aws.archive_proxy import JWKS_CACHE_DIR, NJS_MODULE_PATH
 from components.aws.keycloak_host import KeycloakHost, KeycloakHostArgs
 from components.keycloak_realm import KeycloakRealm, KeycloakRealmArgs
-from components.keycloak_realm_model import issuer, oidc_settings, realm_model, render_realm_import
+from components.keycloak_realm_model import oidc_settings, proxy_auth, realm_model, render_realm_import
 from recipes import standalone
 from settings import StackSettings
 
@@ -41,11 +40,9 @@ def deploy(settings: StackSettings) -> Outputs:
                                                          price_class=settings.viewer.price_class))
         keycloak_url = host.url
 
-    proxy_auth = keycloak_url.apply(lambda url: JwtAuth(
-        issuer=issuer(url, model), jwks_url=f"{issuer(url, model)}/protocol/openid-connect/certs",
-        client_id=model.client_id, required_role=model.reader_role, module_path=NJS_MODULE_PATH,
-        cache_dir=JWKS_CACHE_DIR))
-    site, viewer = standalone.compose(settings, proxy_auth=proxy_auth,
+    token_check = keycloak_url.apply(
+        lambda url: proxy_auth(model, url, module_path=NJS_MODULE_PATH, cache_dir=JWKS_CACHE_DIR))
+    site, viewer = standalone.compose(settings, proxy_auth=token_check,
                                       oidc=keycloak_url.apply(lambda url: oidc_settings(model, url)))
 
     if host is not None:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from components.archive_proxy_nginx import DICOMWEB_PATH, JWT_CHECK_MODULE, JwtAuth, render_proxy_conf
-from components.keycloak_realm_model import RealmModel, issuer, oidc_settings, realm_model
+from components.archive_proxy_nginx import DICOMWEB_PATH, JWT_CHECK_MODULE, render_proxy_conf
+from components.keycloak_realm_model import RealmModel, oidc_settings, proxy_auth, realm_model
 from components.viewer_build import fetch_build, prepare_site, render_app_config
 from sandbox import sample_data
 from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
@@ -100,10 +100,8 @@ class Sandbox:
             realm = realm_model(s.auth, s.viewer, self.viewer_origin)
             self.keycloak = self._start_keycloak(realm)
             oidc = oidc_settings(realm, self.keycloak.url)
-            realm_url = issuer(self.keycloak.url, realm)
-            auth = JwtAuth(issuer=realm_url, jwks_url=f"{realm_url}/protocol/openid-connect/certs",
-                           client_id=realm.client_id, required_role=realm.reader_role,
-                           module_path=str(JWT_CHECK_MODULE), cache_dir=str(self.run_dir / "jwks-cache"))
+            auth = proxy_auth(realm, self.keycloak.url, module_path=str(JWT_CHECK_MODULE),
+                              cache_dir=str(self.run_dir / "jwks-cache"))
 
         self.progress("preparing the OHIF viewer build")
         site_root = self.run_dir / "site"

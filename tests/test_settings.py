@@ -120,3 +120,10 @@ def test_example_stacks_are_valid():
 def test_wildcard_is_allowed_outside_production():
     settings = load(prod(production="false", archive=archive(topology="cross-origin", allowed_origins=["*"])))
     assert settings.archive.allowed_origins == ("*",)
+
+
+def test_every_allowed_recipe_is_implemented():
+    import recipes
+    import settings
+
+    assert sorted(recipes.RECIPES) == sorted(settings.RECIPES)
