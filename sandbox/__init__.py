@@ -46,9 +46,10 @@ class SandboxUrls:
 class Sandbox:
     """Brings a stack's servers up on 127.0.0.1; a context manager that always tears them down."""
 
-    def __init__(self, settings: StackSettings, *, port: int, run_dir: Path | None = None,
-                 progress: Callable[[str], None] = lambda _: None) -> None:
+    def __init__(self, settings: StackSettings, *, port: int, proxy_port: int | None = None,
+                 run_dir: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> None:
         self.settings, self.port, self.progress = settings, port, progress
+        self.proxy_port = port + 1 if proxy_port is None else proxy_port
         self._own_dir = run_dir is None
         self.run_dir = Path(tempfile.mkdtemp(prefix="ohif-sandbox-")) if run_dir is None else run_dir
         self.run_dir.chmod(0o755)  # nginx workers run as an unprivileged user and must read the site
@@ -56,14 +57,11 @@ class Sandbox:
         self.urls: SandboxUrls | None = None
         self.keycloak: SandboxKeycloak | None = None
 
-    # The ports: the viewer on `port`, the proxy on the next, the archive where the stack says.
+    # The ports: the viewer on `port`, the proxy on the next (unless given), the archive and Keycloak
+    # where the stack says.
     @property
     def viewer_origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def proxy_port(self) -> int:
-        return self.port + 1
 
     def __enter__(self) -> "Sandbox":
         try:

@@ -11,7 +11,6 @@ from typing import Iterator
 import pytest
 
 from sandbox import Sandbox
-from sandbox.processes import SandboxError, check_port_free
 from settings import StackSettings, load, read_stack_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,30 +35,17 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def free_port_pair() -> int:
-    """A port p with p and p + 1 free: the sandbox puts the viewer on p and the proxy on p + 1."""
-    from sandbox.processes import free_port
+def local_sandbox(stack: str = "local", viewer: dict | None = None, **archive_changes) -> Sandbox:
+    """A local stack's Sandbox on free ports (viewer, proxy, Orthanc, Keycloak), so tests never meet a running one."""
+    from sandbox.processes import free_ports
 
-    for _ in range(50):
-        port = free_port()
-        try:
-            check_port_free("test", port + 1)
-            return port
-        except SandboxError:
-            continue
-    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
-
-
-def local_settings(stack: str = "local", **archive_changes) -> StackSettings:
-    """A local stack with its Orthanc (and Keycloak) on free ports, so tests never meet a running sandbox."""
-    from sandbox.processes import free_port
-
+    viewer_port, proxy_port, archive_port, keycloak_port = free_ports(4)
     settings = load(read_stack_file(STACKS / f"Pulumi.{stack}.yaml"))
-    upstream = f"http://127.0.0.1:{free_port()}/dicom-web/"
-    settings = replace(settings, archive=replace(settings.archive, upstream_url=upstream, **archive_changes))
+    settings = replace(settings, viewer=replace(settings.viewer, **(viewer or {})), archive=replace(
+        settings.archive, upstream_url=f"http://127.0.0.1:{archive_port}/dicom-web/", **archive_changes))
     if settings.auth is not None:
-        settings = replace(settings, auth=replace(settings.auth, keycloak_url=f"http://127.0.0.1:{free_port()}"))
-    return settings
+        settings = replace(settings, auth=replace(settings.auth, keycloak_url=f"http://127.0.0.1:{keycloak_port}"))
+    return Sandbox(settings, port=viewer_port, proxy_port=proxy_port)
 
 
 def require_servers() -> None:
@@ -71,5 +57,5 @@ def require_servers() -> None:
 def sandbox() -> Iterator[Sandbox]:
     """The local stack's servers (real Orthanc, real nginx), up once for the whole session."""
     require_servers()
-    with Sandbox(local_settings(), port=free_port_pair()) as running:
+    with local_sandbox() as running:
         yield running

@@ -14,7 +14,7 @@ from components.keycloak_host_init import (KEYCLOAK_IMAGE, NGINX_CONF_PATH, rend
                                            render_keycloak_nginx_conf)
 from components.keycloak_realm_model import RealmModel, render_realm_import
 from sandbox.keycloak import fetch_keycloak, java_home
-from sandbox.processes import Service, free_port
+from sandbox.processes import Service, free_port, free_ports
 from sandbox.viewer_nginx import render_main_conf
 from tests.conftest import require_servers, require_tool
 
@@ -55,7 +55,7 @@ def test_keycloak_host_config_runs_for_real(tmp_path):
     words = shlex.split(exec_start)
     flags = words[words.index(KEYCLOAK_IMAGE) + 1:]
     # Here: the distribution instead of the container, an in-memory database instead of PostgreSQL, free ports.
-    kc_port, web_port = free_port(), free_port()
+    kc_port, web_port = free_ports(2)
     flags = [f for f in flags if not f.startswith("--db")] + ["--db=dev-mem", f"--http-port={kc_port}"]
     flags.remove("--http-port=8080")
     assert flags[:2] == ["start", "--import-realm"], flags

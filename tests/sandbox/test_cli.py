@@ -13,9 +13,22 @@ import time
 import pytest
 import requests
 
-from tests.conftest import REPO, free_port_pair, require_servers
+from sandbox.processes import SandboxError, check_port_free, free_port
+from tests.conftest import REPO, require_servers
 
 LOCAL_ARCHIVE_PORT = 8042  # stacks/Pulumi.local.yaml's upstream_url
+
+
+def free_port_pair() -> int:
+    """A port p with p and p + 1 free: the CLI puts the viewer on --port and the proxy on the next."""
+    for _ in range(50):
+        port = free_port()
+        try:
+            check_port_free("test", port + 1)
+            return port
+        except SandboxError:
+            continue
+    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
 
 
 def sandbox_cli(*args: str, env: dict | None = None) -> subprocess.Popen:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from components.keycloak_realm_model import realm_model, render_realm_import
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT
-from tests.conftest import free_port_pair, local_settings, require_servers, require_tool
+from tests.conftest import local_sandbox, require_servers, require_tool
 from tests.sandbox.viewport import LIT_PIXELS_JS
 
 
@@ -25,7 +25,7 @@ from tests.sandbox.viewport import LIT_PIXELS_JS
 def uac() -> Iterator[Sandbox]:
     require_servers()
     require_tool("mvn", "maven")
-    with Sandbox(local_settings("local-uac"), port=free_port_pair()) as running:
+    with local_sandbox("local-uac") as running:
         yield running
 
 
