@@ -139,6 +139,8 @@ class JwtAuth:
     """The viewer client, as `aud` or `azp`."""
     required_role: str
     """The realm role a user needs to read studies."""
+    upload_role: str
+    """The realm role a user needs to store studies (STOW-RS, where enabled)."""
     module_path: str
     """Where jwt_check.js lies on the proxy host."""
     cache_dir: str
@@ -155,6 +157,11 @@ _AUTH_HTTP = """
 js_import ohif_jwt from {module_path};
 proxy_cache_path {cache_dir} levels=1 keys_zone=ohif_jwks:1m max_size=1m inactive=1h;
 limit_req_zone $server_name zone=ohif_jwks_fresh:1m rate=1r/s;
+# Reading needs the reader role; storing (POST, STOW-RS) the uploader role.
+map $request_method $ohif_jwt_role_needed {{
+    POST "{upload_role}";
+    default "{required_role}";
+}}
 map $status $ohif_www_authenticate {{
     401 'Bearer realm="dicomweb"';
     default "";
@@ -169,7 +176,7 @@ _AUTH_LOCATIONS = """
         internal;
         set $ohif_jwt_issuer "{issuer}";
         set $ohif_jwt_client "{client_id}";
-        set $ohif_jwt_role "{required_role}";
+        set $ohif_jwt_role $ohif_jwt_role_needed;
         set $ohif_jwt_skew "{skew}";
         js_content ohif_jwt.check;
     }}
@@ -256,10 +263,12 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         upstream_tls=_UPSTREAM_TLS.format(host=up.hostname) if up.scheme == "https" else "",
         store_location=_STORE_LOCATION.format(store_path=DICOMWEB_STORE_PATH, **shared) if enable_stow else "",
         read_path=DICOMWEB_READ_PATH,
-        auth_http=_AUTH_HTTP.format(module_path=auth.module_path, cache_dir=auth.cache_dir) if auth else "",
+        auth_http=_AUTH_HTTP.format(module_path=auth.module_path, cache_dir=auth.cache_dir,
+                                    required_role=_nginx_string(auth.required_role),
+                                    upload_role=_nginx_string(auth.upload_role)) if auth else "",
         auth_locations=_AUTH_LOCATIONS.format(
             issuer=_nginx_string(auth.issuer), client_id=_nginx_string(auth.client_id),
-            required_role=_nginx_string(auth.required_role), skew=auth.skew_seconds,
+            skew=auth.skew_seconds,
             cache_seconds=JWKS_CACHE_SECONDS, jwks_fetch=_jwks_fetch(auth, resolver)) if auth else "",
         **shared,
     )

@@ -120,4 +120,5 @@ def proxy_auth(model: RealmModel, keycloak_url: str, *, module_path: str, cache_
     """What the archive proxy checks tokens against: this realm at `keycloak_url`."""
     realm_url = issuer(keycloak_url, model)
     return JwtAuth(issuer=realm_url, jwks_url=f"{realm_url}/protocol/openid-connect/certs", client_id=model.client_id,
-                   required_role=model.reader_role, module_path=module_path, cache_dir=cache_dir)
+                   required_role=model.reader_role, upload_role=model.uploader_role, module_path=module_path,
+                   cache_dir=cache_dir)

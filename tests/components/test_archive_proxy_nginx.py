@@ -152,10 +152,11 @@ def test_cloud_config_with_token_check_passes_nginx_t(tmp_path):
     require_servers()
     auth = JwtAuth(issuer="https://d111.cloudfront.net/realms/ohif",
                    jwks_url="https://d111.cloudfront.net/realms/ohif/protocol/openid-connect/certs",
-                   client_id="ohif-viewer", required_role="dicom-reader", module_path=str(JWT_CHECK_MODULE),
+                   client_id="ohif-viewer", required_role="dicom-reader", upload_role="dicom-uploader",
+                   module_path=str(JWT_CHECK_MODULE),
                    cache_dir=str(tmp_path / "jwks"))
     conf = render_proxy_conf(listen=f"127.0.0.1:{free_port()}", upstream_url="http://10.0.1.20:8042/dicom-web/",
                              allowed_origins=["https://viewer.example.org"], origin_secret="abcDEF123",
-                             resolver="127.0.0.1", auth=auth)
-    assert conf.count("auth_request /_ohif_auth;") == 1
+                             resolver="127.0.0.1", auth=auth, enable_stow=True)
+    assert conf.count("auth_request /_ohif_auth;") == 2
     nginx_syntax_ok(conf, tmp_path)

@@ -233,3 +233,45 @@ def test_preflight_needs_no_token(uac):
         "Access-Control-Request-Headers": "authorization"})
     assert r.status_code == 204
     assert "authorization" in r.headers["Access-Control-Allow-Headers"].lower()
+
+
+def stow_body(study_uid: str) -> tuple[bytes, str]:
+    """A STOW-RS request body: pydicom's CT test file as a new instance of a new study."""
+    import io
+
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    from sandbox.sample_data import pydicom_samples
+
+    ds = pydicom.dcmread(pydicom_samples()[0])
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, generate_uid()
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    part = io.BytesIO()
+    ds.save_as(part, enforce_file_format=True)
+    boundary = "ohif-stow-test"
+    body = (f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode() + part.getvalue()
+            + f"\r\n--{boundary}--\r\n".encode())
+    return body, f'multipart/related; type="application/dicom"; boundary={boundary}'
+
+
+def test_uploads_need_the_uploader_role(uac, realm, trusted_key):
+    from pydicom.uid import generate_uid
+
+    study_uid = generate_uid()
+    body, content_type = stow_body(study_uid)
+    header = {"alg": "RS256", "typ": "JWT", "kid": trusted_key.kid}
+    reader = jwt(header, claims(uac, realm), rs256(trusted_key.private))
+    uploader = jwt(header, claims(uac, realm, realm_access={"roles": [realm.reader_role, realm.uploader_role]}),
+                   rs256(trusted_key.private))
+
+    def store(token: str) -> requests.Response:
+        return requests.post(f"{uac.urls.dicomweb}/studies", data=body, headers={
+            "Authorization": f"Bearer {token}", "Content-Type": content_type, "Accept": "application/dicom+json",
+            "Origin": uac.viewer_origin})
+
+    assert store(reader).status_code == 401, "a reader must not store"
+    assert store(uploader).status_code == 200
+    found = requests.get(f"{uac.urls.dicomweb}/studies?StudyInstanceUID={study_uid}",
+                         headers={"Authorization": f"Bearer {reader}"})
+    assert [s["0020000D"]["Value"][0] for s in found.json()] == [study_uid]
