@@ -107,7 +107,9 @@ class OriginVm(pulumi.ComponentResource):
 
     @staticmethod
     def behavior_args(origin_id: str, methods: list[str], origin_request_policy: str) -> dict:
-        # Not cached: patient data and logins are per user, and the VM is the one source of truth.
+        # Not cached: patient data and logins are per user, and the VM is the one source of truth. With caching
+        # disabled, the AllViewer* origin request policies also forward the Authorization header (AWS re:Post
+        # knowledge-center/cloudfront-authorization-header), which the token check needs.
         return dict(target_origin_id=origin_id, viewer_protocol_policy="https-only", allowed_methods=methods,
                     cached_methods=["GET", "HEAD"], cache_policy_id=CACHING_DISABLED,
                     origin_request_policy_id=origin_request_policy, compress=True)
