@@ -302,7 +302,11 @@ def load(config: Mapping[str, Any]) -> StackSettings:
 def from_pulumi() -> StackSettings:
     """The settings of the stack `pulumi up` is running (or that a test set with set_all_config)."""
     raw = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
-    return load(raw)
+    settings = load(raw)
+    if settings.cloud == "local":
+        raise ConfigError('invalid stack config: ohif:cloud = "local": this stack runs in the sandbox '
+                          "(python -m sandbox up --stack <name>), not with pulumi up")
+    return settings
 
 
 def read_stack_file(path: Path) -> dict[str, str]:

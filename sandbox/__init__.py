@@ -24,7 +24,7 @@ from components.viewer_build import fetch_build, prepare_site, render_app_config
 from sandbox import sample_data
 from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
 from sandbox.processes import SandboxError, Service, require_binary
-from sandbox.viewer_nginx import render_main_conf, render_viewer_conf, write_spa_module
+from sandbox.nginx import nginx_binary, nginx_service, render_viewer_conf, write_spa_module
 from settings import StackSettings
 
 ORTHANC_DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
@@ -76,8 +76,8 @@ class Sandbox:
 
     def up(self) -> SandboxUrls:
         s = self.settings
-        (self.run_dir / "tmp").mkdir(parents=True, exist_ok=True)
-        nginx = require_binary("nginx", "nginx", "nginx libnginx-mod-http-js")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        nginx_binary()
         if not Path("/usr/lib/nginx/modules/ngx_http_js_module.so").exists():
             raise SandboxError("nginx: the njs module is missing (apt-get install libnginx-mod-http-js)")
 
@@ -125,13 +125,10 @@ class Sandbox:
         includes[0].write_text(render_viewer_conf(
             listen=f"127.0.0.1:{self.port}", site_root=site_root, spa_module=spa, files=files,
             base_path=s.viewer.base_path, archive_proxy=same_origin_proxy))
-        main_conf = self.run_dir / "nginx.conf"
-        main_conf.write_text(render_main_conf(run_dir=self.run_dir, includes=includes))
-
         self.progress(f"starting nginx on {', '.join(map(str, ports))}")
-        self._start(Service("nginx", [nginx, "-p", str(self.run_dir), "-c", str(main_conf), "-g", "daemon off;"],
-                            log=self.run_dir / "nginx.log", ready_url=self.viewer_origin + s.viewer.base_path,
-                            ports=ports, port_hint="stop what listens there, or pick another --port"))
+        self._start(nginx_service(self.run_dir, includes, ports=ports,
+                                  ready_url=self.viewer_origin + s.viewer.base_path,
+                                  port_hint="stop what listens there, or pick another --port"))
         login = None
         if self.keycloak is not None:
             self.progress("creating a test user with a generated password")

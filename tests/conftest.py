@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 
 from sandbox import Sandbox
-from settings import StackSettings, load, read_stack_file
+from settings import load, read_stack_file
 
 REPO = Path(__file__).resolve().parent.parent
 STACKS = REPO / "stacks"
@@ -59,3 +59,12 @@ def sandbox() -> Iterator[Sandbox]:
     require_servers()
     with local_sandbox() as running:
         yield running
+
+
+def nginx_syntax_ok(conf: str, run_dir: Path) -> None:
+    """`nginx -t` passes on one rendered http-context file."""
+    from sandbox.nginx import nginx_test
+
+    (run_dir / "site.conf").write_text(conf)
+    result = nginx_test(run_dir, [run_dir / "site.conf"])
+    assert result.returncode == 0, result.stderr

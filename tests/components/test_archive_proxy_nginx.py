@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pydicom
 import pytest
@@ -11,10 +10,10 @@ import requests
 
 from components.archive_proxy_nginx import JWT_CHECK_MODULE, JwtAuth, render_proxy_conf
 from components.cloud_init import nginx_conf_of, render_cloud_init
-from sandbox.processes import Service, free_port
+from sandbox.nginx import nginx_service
+from sandbox.processes import free_port
 from sandbox.sample_data import pydicom_samples
-from sandbox.viewer_nginx import render_main_conf
-from tests.conftest import require_servers
+from tests.conftest import nginx_syntax_ok, require_servers
 
 ELSEWHERE = "https://evil.example.com"
 CT = pydicom.dcmread(pydicom_samples()[0], stop_before_pixels=True)
@@ -30,15 +29,6 @@ def proxy(sandbox) -> str:
 @pytest.fixture(scope="module")
 def viewer_origin(sandbox) -> str:
     return sandbox.viewer_origin
-
-
-def nginx_syntax_ok(conf: str, tmp_path) -> None:
-    (tmp_path / "tmp").mkdir(exist_ok=True)
-    (tmp_path / "proxy.conf").write_text(conf)
-    main = tmp_path / "nginx.conf"
-    main.write_text(render_main_conf(run_dir=tmp_path, includes=[tmp_path / "proxy.conf"]))
-    result = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(main)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize("variant", [
@@ -132,12 +122,9 @@ def test_origin_secret_is_enforced(sandbox, tmp_path):
         listen="80", upstream_url=sandbox.settings.archive.upstream_url, allowed_origins=[],
         origin_secret="abcDEF123"))
     port = free_port()
-    (tmp_path / "tmp").mkdir()
     (tmp_path / "proxy.conf").write_text(nginx_conf_of(cloud_init).replace("listen 80;", f"listen 127.0.0.1:{port};"))
-    main = tmp_path / "nginx.conf"
-    main.write_text(render_main_conf(run_dir=tmp_path, includes=[tmp_path / "proxy.conf"]))
-    service = Service("nginx", ["nginx", "-p", str(tmp_path), "-c", str(main), "-g", "daemon off;"],
-                      log=tmp_path / "nginx.log", ready_url=f"http://127.0.0.1:{port}/", ports=[port]).start()
+    service = nginx_service(tmp_path, [tmp_path / "proxy.conf"], ports=[port],
+                            ready_url=f"http://127.0.0.1:{port}/").start()
     try:
         url = f"http://127.0.0.1:{port}/dicom-web/studies"
         assert requests.get(url).status_code == 403

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import subprocess
 
 import requests
 import yaml
@@ -15,19 +14,14 @@ from components.keycloak_host_init import (KEYCLOAK_IMAGE, NGINX_CONF_PATH, rend
 from components.keycloak_realm_model import RealmModel, render_realm_import
 from sandbox.keycloak import fetch_keycloak, java_home
 from sandbox.processes import Service, free_port, free_ports
-from sandbox.viewer_nginx import render_main_conf
-from tests.conftest import require_servers, require_tool
+from sandbox.nginx import nginx_service
+from tests.conftest import nginx_syntax_ok, require_servers, require_tool
 
 
 def test_keycloak_nginx_conf_passes_nginx_t(tmp_path):
     require_servers()
-    (tmp_path / "tmp").mkdir()
     conf = render_keycloak_nginx_conf("abcDEF123").replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
-    (tmp_path / "keycloak.conf").write_text(conf)
-    main = tmp_path / "nginx.conf"
-    main.write_text(render_main_conf(run_dir=tmp_path, includes=[tmp_path / "keycloak.conf"]))
-    result = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(main)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    nginx_syntax_ok(conf, tmp_path)
 
 
 def test_cloud_init_writes_realm_secrets_and_nginx():
@@ -68,13 +62,10 @@ def test_keycloak_host_config_runs_for_real(tmp_path):
            **dict(line.split("=", 1) for line in files["/etc/keycloak/keycloak.env"].splitlines())}
     keycloak = Service("keycloak", [str(home / "bin" / "kc.sh"), *flags], log=tmp_path / "keycloak.log",
                        ready_url=f"http://127.0.0.1:{kc_port}/realms/ohif", ports=[kc_port], env=env)
-    (tmp_path / "tmp").mkdir()
     (tmp_path / "keycloak.conf").write_text(files[NGINX_CONF_PATH].replace("listen 80;", f"listen 127.0.0.1:{web_port};")
                                             .replace("127.0.0.1:8080", f"127.0.0.1:{kc_port}"))
-    main = tmp_path / "nginx.conf"
-    main.write_text(render_main_conf(run_dir=tmp_path, includes=[tmp_path / "keycloak.conf"]))
-    nginx = Service("nginx", ["nginx", "-p", str(tmp_path), "-c", str(main), "-g", "daemon off;"],
-                    log=tmp_path / "nginx.log", ready_url=f"http://127.0.0.1:{web_port}/", ports=[web_port])
+    nginx = nginx_service(tmp_path, [tmp_path / "keycloak.conf"], ports=[web_port],
+                          ready_url=f"http://127.0.0.1:{web_port}/")
     keycloak.start(timeout=240)
     try:
         nginx.start()

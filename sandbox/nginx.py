@@ -1,18 +1,20 @@
-"""The sandbox's stand-in for the CDN: nginx serving the prepared viewer the way CloudFront does.
+"""nginx in the sandbox: the stand-in for the CDN, and how any rendered config is run on this machine.
 
-Same sources as the cloud: the headers from components/headers.py, the SPA fallback by running
-the CloudFront Function's own code in njs, and each file's Content-Type and Cache-Control from
-components/viewer_build.py.
+The viewer is served the way CloudFront serves it, from the cloud's own sources: the headers from
+components/headers.py, the SPA fallback by running the CloudFront Function's code in njs, and each
+file's Content-Type and Cache-Control from components/viewer_build.py.
 """
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Sequence
 
 from components.archive_proxy_nginx import DICOMWEB_PATH
 from components.headers import VIEWER_HEADERS, spa_fallback_function
 from components.viewer_build import CONTENT_TYPES, SiteFile
+from sandbox.processes import Service, require_binary
 
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 
@@ -51,6 +53,32 @@ http {{
     gzip_types text/css text/javascript application/json application/wasm image/svg+xml;
 {lines}}}
 """
+
+
+def write_main_conf(run_dir: Path, includes: Sequence[Path]) -> Path:
+    """Write `run_dir`/nginx.conf including `includes`, and the temp directories it names."""
+    (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    main = run_dir / "nginx.conf"
+    main.write_text(render_main_conf(run_dir=run_dir, includes=includes))
+    return main
+
+
+def nginx_binary() -> str:
+    return require_binary("nginx", "nginx", "nginx libnginx-mod-http-js")
+
+
+def nginx_service(run_dir: Path, includes: Sequence[Path], *, ports: Sequence[int], ready_url: str,
+                  port_hint: str = "stop what listens there") -> Service:
+    """An nginx (not started yet) in the foreground, serving `includes` from `run_dir`."""
+    main = write_main_conf(run_dir, includes)
+    return Service("nginx", [nginx_binary(), "-p", str(run_dir), "-c", str(main), "-g", "daemon off;"],
+                   log=run_dir / "nginx.log", ready_url=ready_url, ports=ports, port_hint=port_hint)
+
+
+def nginx_test(run_dir: Path, includes: Sequence[Path]) -> subprocess.CompletedProcess:
+    """`nginx -t` on `includes`, as they would run from `run_dir`."""
+    main = write_main_conf(run_dir, includes)
+    return subprocess.run([nginx_binary(), "-t", "-p", str(run_dir), "-c", str(main)], capture_output=True, text=True)
 
 
 def render_viewer_conf(*, listen: str, site_root: Path, spa_module: Path, files: Sequence[SiteFile],
