@@ -104,14 +104,14 @@ class SandboxKeycloak:
             text = reply.read()
             return json.loads(text) if text else None
 
-    def create_user(self, username: str = TEST_USER, roles: tuple[str, ...] | None = None) -> KeycloakLogin:
-        """A user with a generated password and the given realm roles (the reader role by default)."""
+    def create_user(self, username: str = TEST_USER) -> KeycloakLogin:
+        """A user with a generated password and the realm's reader role."""
         password = secrets.token_urlsafe(12)
         self.admin("POST", "/users", {
             "username": username, "enabled": True, "email": f"{username}@sandbox.invalid", "emailVerified": True,
             "firstName": "Sandbox", "lastName": "Reader",
             "credentials": [{"type": "password", "value": password, "temporary": False}]})
         user_id = self.admin("GET", f"/users?exact=true&username={username}")[0]["id"]
-        wanted = [self.admin("GET", f"/roles/{role}") for role in (roles or (self.realm.reader_role,))]
-        self.admin("POST", f"/users/{user_id}/role-mappings/realm", wanted)
+        reader = self.admin("GET", f"/roles/{self.realm.reader_role}")
+        self.admin("POST", f"/users/{user_id}/role-mappings/realm", [reader])
         return KeycloakLogin(self.url, username, password)

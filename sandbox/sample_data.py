@@ -6,11 +6,9 @@ content on every slice, so whichever slice the viewer shows first is visibly non
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pydicom
 from pydicom.data import get_testdata_file
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
@@ -20,15 +18,8 @@ PHANTOM_DESCRIPTION = "Sandbox CT phantom"
 PYDICOM_SAMPLES = ("CT_small.dcm", "MR_small.dcm")
 
 
-@dataclass(frozen=True)
-class Study:
-    study_uid: str
-    patient_name: str
-    description: str
-
-
-def phantom_series(out: Path, slices: int = 64, size: int = 128) -> Study:
-    """Write a CT series of `slices` axial slices to `out`; the study it belongs to."""
+def phantom_series(out: Path, slices: int = 64, size: int = 128) -> None:
+    """Write a CT series of `slices` axial slices to `out`."""
     out.mkdir(parents=True, exist_ok=True)
     study_uid, series_uid, frame_uid = generate_uid(), generate_uid(), generate_uid()
     spacing, thickness = 2.0, 2.5
@@ -46,7 +37,6 @@ def phantom_series(out: Path, slices: int = 64, size: int = 128) -> Study:
         ds.Rows = ds.Columns = size
         ds.PixelData = (hu + 1024).astype(np.uint16).tobytes()
         ds.save_as(out / f"ct-{i:03d}.dcm", enforce_file_format=True)
-    return Study(study_uid, PHANTOM_PATIENT, PHANTOM_DESCRIPTION)
 
 
 def _ct_slice(study_uid: str, series_uid: str, frame_uid: str, index: int, z: float,
@@ -79,11 +69,3 @@ def _ct_slice(study_uid: str, series_uid: str, frame_uid: str, index: int, z: fl
 
 def pydicom_samples() -> list[Path]:
     return [Path(get_testdata_file(name)) for name in PYDICOM_SAMPLES]
-
-
-def pydicom_studies() -> list[Study]:
-    studies = []
-    for path in pydicom_samples():
-        ds = pydicom.dcmread(path, stop_before_pixels=True)
-        studies.append(Study(ds.StudyInstanceUID, str(ds.PatientName), str(ds.get("StudyDescription", ""))))
-    return studies

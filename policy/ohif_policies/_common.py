@@ -33,12 +33,6 @@ def resources_of(args: Any, token: str) -> Iterable[Any]:
     return (r for r in args.resources if r.resource_type == token)
 
 
-def references(resource: Any) -> set[str]:
-    """The values a bucket-scoped resource may name its bucket by: its id, name and ARN."""
-    return {v for v in (resource.props.get("id"), resource.props.get("bucket"), resource.props.get("arn"),
-                        resource.name) if isinstance(v, str)}
-
-
 def buckets_lacking(args: Any, token: str, ok: Any) -> Iterable[Any]:
     """The stack's buckets that no `token` resource (naming the bucket, with props passing `ok`) covers."""
     covered = {get(r.props, "bucket") for r in resources_of(args, token) if ok(r.props)}
