@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import pulumi
@@ -21,9 +21,16 @@ import yaml
 NAMESPACE = "ohif"
 RECIPES = ("standalone", "user-account-control")
 AUTH_RECIPES = ("user-account-control",)
-CLOUDS = ("aws", "local")  # "local" is the sandbox: python -m sandbox up --stack local
+CLOUDS = ("aws", "azure", "local")  # "local" is the sandbox: python -m sandbox up --stack local
+# Each cloud's own section, and the Pulumi provider namespaces that only make sense on that cloud.
+CLOUD_SECTIONS = {"aws": "aws", "azure": "azure"}
+PROVIDER_NAMESPACES = {"aws": "aws", "azure-native": "azure"}
 TOPOLOGIES = ("same-origin", "cross-origin")
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+FRONT_DOOR_TIERS = ("Standard", "Premium")
+# Keys that moved to a cloud's section when the recipes learned a second cloud.
+MOVED = {"viewer.certificate_arn": "aws.certificate_arn", "viewer.price_class": "aws.price_class",
+         "archive.instance_type": "aws.proxy_instance_type", "auth.instance_type": "aws.keycloak_instance_type"}
 
 
 class ConfigError(pulumi.RunError):
@@ -36,12 +43,8 @@ class ViewerSettings:
     """The path the viewer is served under, such as `/` or `/ohif/`."""
     domain: str | None = None
     """A custom domain for the viewer; None uses the CDN's own HTTPS name."""
-    certificate_arn: str | None = None
-    """The ACM certificate (in us-east-1, as CloudFront requires) for `domain`."""
     include_source_maps: bool = False
     """Upload the build's `.map` files (38 MB; they expose the source)."""
-    price_class: str = "PriceClass_100"
-    """Which CloudFront edge locations serve the viewer."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,6 @@ class ArchiveSettings:
     """Origins allowed by CORS besides the viewer's own (cross-origin only)."""
     enable_stow: bool = False
     """Let the proxy pass STOW-RS uploads (POST /studies) to the archive."""
-    instance_type: str = "t3.small"
-    """The proxy VM's size."""
 
     @property
     def uses_proxy(self) -> bool:
@@ -78,8 +79,32 @@ class AuthSettings:
     """PKCE S256 on the viewer client; production stacks cannot turn it off."""
     access_token_minutes: int = 5
     """How long a stolen access token stays usable."""
-    instance_type: str = "t3.medium"
-    """The provisioned Keycloak VM's size."""
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    certificate_arn: str | None = None
+    """The ACM certificate (in us-east-1, as CloudFront requires) for viewer.domain."""
+    price_class: str = "PriceClass_100"
+    """Which CloudFront edge locations serve the viewer."""
+    proxy_instance_type: str = "t3.small"
+    """The DICOMweb proxy VM's size."""
+    keycloak_instance_type: str = "t3.medium"
+    """The provisioned Keycloak VM's size (Keycloak wants about 1 GiB)."""
+
+
+@dataclass(frozen=True)
+class AzureSettings:
+    location: str | None = None
+    """The Azure region of the storage and VMs (where patient data may live); required."""
+    resource_group: str | None = None
+    """The resource group to create; None names it ohif-<stack>."""
+    front_door_tier: str = "Standard"
+    """Front Door Standard or Premium (Premium adds managed WAF rule sets)."""
+    proxy_vm_size: str = "Standard_B2s"
+    """The DICOMweb proxy VM's size."""
+    keycloak_vm_size: str = "Standard_B2ms"
+    """The provisioned Keycloak VM's size (Keycloak wants about 1 GiB)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +116,10 @@ class StackSettings:
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     auth: AuthSettings | None = None
     """Login settings; present exactly for the recipes that log users in."""
+    aws: AwsSettings | None = None
+    """Present exactly when cloud is aws."""
+    azure: AzureSettings | None = None
+    """Present exactly when cloud is azure."""
 
 
 class _Errors:
@@ -112,6 +141,9 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 _BASE_PATH = re.compile(r"^/([A-Za-z0-9._-]+/)*$")
 _CERT_ARN = re.compile(r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_VM_SIZE = re.compile(r"^(Standard|Basic)_[A-Za-z0-9_]+$")
+_LOCATION = re.compile(r"^[a-z][a-z0-9]{2,30}$")
+_RESOURCE_GROUP = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
 
 
 def _url_problem(value: str, production: bool) -> str | None:
@@ -167,7 +199,9 @@ def _read_object(errors: _Errors, key: str, raw: Any, model: type) -> dict[str, 
         return {}
     known = set(model.__dataclass_fields__)
     for sub in sorted(set(value) - known):
-        errors.add(f"{key}.{sub}", value[sub], f"unknown key; allowed: {', '.join(sorted(known))}")
+        moved = MOVED.get(f"{key}.{sub}")
+        hint = f"moved to {NAMESPACE}:{moved}" if moved else f"unknown key; allowed: {', '.join(sorted(known))}"
+        errors.add(f"{key}.{sub}", value[sub], hint)
     return {k: v for k, v in value.items() if k in known}
 
 
@@ -178,19 +212,55 @@ def _read_viewer(errors: _Errors, raw: Any) -> ViewerSettings:
         "allowed: a path that starts and ends with /, such as / or /ohif/",
         "domain": lambda x: None if isinstance(x, str) and _HOSTNAME.match(x) else
         "allowed: a lower-case DNS name such as viewer.example.org",
-        "certificate_arn": lambda x: None if isinstance(x, str) and _CERT_ARN.match(x) else
-        "allowed: an ACM certificate ARN in us-east-1 (CloudFront reads certificates only there)",
-        "price_class": lambda x: None if x in PRICE_CLASSES else f"allowed: {', '.join(PRICE_CLASSES)}",
     }
-    for key, check in checks.items():
-        if key in v and (problem := check(v[key])):
-            errors.add(f"viewer.{key}", v[key], problem)
+    _check_all(errors, "viewer", v, checks)
     if "include_source_maps" in v:
         v["include_source_maps"] = _read_bool(errors, "viewer.include_source_maps", v["include_source_maps"])
-    if ("domain" in v) != ("certificate_arn" in v):
-        missing = "certificate_arn" if "domain" in v else "domain"
-        errors.add(f"viewer.{missing}", None, "required: domain and certificate_arn go together")
     return ViewerSettings(**v)
+
+
+def _check_all(errors: _Errors, section: str, values: dict, checks: dict[str, Callable[[Any], str | None]]) -> None:
+    for key, check in checks.items():
+        if key in values and (problem := check(values[key])):
+            errors.add(f"{section}.{key}", values[key], problem)
+
+
+def _one_of(allowed: Sequence[str]) -> Callable[[Any], str | None]:
+    return lambda x: None if x in allowed else f"allowed: {', '.join(allowed)}"
+
+
+def _matches(pattern: re.Pattern, allowed: str) -> Callable[[Any], str | None]:
+    return lambda x: None if isinstance(x, str) and pattern.match(x) else f"allowed: {allowed}"
+
+
+def _read_aws(errors: _Errors, raw: Any, viewer: ViewerSettings) -> AwsSettings:
+    a = _read_object(errors, "aws", raw, AwsSettings)
+    _check_all(errors, "aws", a, {
+        "certificate_arn": _matches(_CERT_ARN, "an ACM certificate ARN in us-east-1 (CloudFront reads certificates "
+                                               "only there)"),
+        "price_class": _one_of(PRICE_CLASSES),
+        "proxy_instance_type": _matches(_INSTANCE_TYPE, "an EC2 instance type such as t3.small"),
+        "keycloak_instance_type": _matches(_INSTANCE_TYPE, "an EC2 instance type such as t3.medium"),
+    })
+    if viewer.domain and "certificate_arn" not in a:
+        errors.add("aws.certificate_arn", None, "required with viewer.domain: its ACM certificate in us-east-1")
+    if "certificate_arn" in a and not viewer.domain:
+        errors.add("aws.certificate_arn", a["certificate_arn"], "allowed only with viewer.domain")
+    return AwsSettings(**a)
+
+
+def _read_azure(errors: _Errors, raw: Any) -> AzureSettings:
+    a = _read_object(errors, "azure", raw, AzureSettings)
+    if "location" not in a:
+        errors.add("azure.location", None, "required: the Azure region for storage and VMs, such as westeurope")
+    _check_all(errors, "azure", a, {
+        "location": _matches(_LOCATION, "an Azure region name such as westeurope"),
+        "resource_group": _matches(_RESOURCE_GROUP, "a resource group name (letters, digits, -._() up to 90)"),
+        "front_door_tier": _one_of(FRONT_DOOR_TIERS),
+        "proxy_vm_size": _matches(_VM_SIZE, "an Azure VM size such as Standard_B2s"),
+        "keycloak_vm_size": _matches(_VM_SIZE, "an Azure VM size such as Standard_B2ms"),
+    })
+    return AzureSettings(**a)
 
 
 def _read_archive(errors: _Errors, raw: Any, production: bool) -> ArchiveSettings:
@@ -213,6 +283,9 @@ def _read_archive(errors: _Errors, raw: Any, production: bool) -> ArchiveSetting
     if "topology" in a and a["topology"] not in TOPOLOGIES:
         errors.add("archive.topology", a["topology"], f"allowed: {', '.join(TOPOLOGIES)}")
     origins = a.get("allowed_origins", [])
+    if origins and a.get("topology", "same-origin") != "cross-origin":
+        errors.add("archive.allowed_origins", origins, "allowed only with topology cross-origin (a proxy behind the "
+                   "viewer's own origin sends no CORS)")
     if not isinstance(origins, list):
         errors.add("archive.allowed_origins", origins, "allowed: a list of origins")
         origins = []
@@ -222,8 +295,6 @@ def _read_archive(errors: _Errors, raw: Any, production: bool) -> ArchiveSetting
     a["allowed_origins"] = tuple(str(o) for o in origins)
     if "enable_stow" in a:
         a["enable_stow"] = _read_bool(errors, "archive.enable_stow", a["enable_stow"])
-    if "instance_type" in a and not (isinstance(a["instance_type"], str) and _INSTANCE_TYPE.match(a["instance_type"])):
-        errors.add("archive.instance_type", a["instance_type"], "allowed: an EC2 instance type such as t3.small")
     return ArchiveSettings(**a)
 
 
@@ -253,11 +324,10 @@ def _read_auth(errors: _Errors, raw: Any, recipe: Any, production: bool) -> Auth
         if production and a["require_pkce"] is False:
             errors.add("auth.require_pkce", False, "allowed: true only in a production stack (a public client "
                                                      "without PKCE leaks codes to any app on the device)")
-    if "access_token_minutes" in a and not (isinstance(a["access_token_minutes"], int)
-                                            and 1 <= a["access_token_minutes"] <= 60):
-        errors.add("auth.access_token_minutes", a["access_token_minutes"], "allowed: a whole number from 1 to 60")
-    if "instance_type" in a and not (isinstance(a["instance_type"], str) and _INSTANCE_TYPE.match(a["instance_type"])):
-        errors.add("auth.instance_type", a["instance_type"], "allowed: an EC2 instance type such as t3.medium")
+    minutes = a.get("access_token_minutes", 5)
+    # A bool is an int in Python: `true` must not pass as one minute.
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 60:
+        errors.add("auth.access_token_minutes", minutes, "allowed: a whole number from 1 to 60")
     return AuthSettings(**a)
 
 
@@ -273,7 +343,7 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     """The settings from raw `ohif:*` config values (strings; structured keys as JSON), or ConfigError."""
     errors = _Errors()
     ours = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
-    known = ("recipe", "cloud", "production", "viewer", "archive", "auth")
+    known = ("recipe", "cloud", "production", "viewer", "archive", "auth", *CLOUD_SECTIONS)
     for key in sorted(set(ours) - set(known)):
         errors.add(key, ours[key], f"unknown key; allowed: {', '.join(f'{NAMESPACE}:{k}' for k in known)}")
     recipe, cloud = ours.get("recipe"), ours.get("cloud")
@@ -288,15 +358,40 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     auth = _read_auth(errors, ours.get("auth"), recipe, production)
     if auth is not None and archive.dicomweb_url is not None:
         errors.add("archive.dicomweb_url", archive.dicomweb_url, f"not with recipe {recipe}: tokens are checked by "
-                   "the archive proxy, so give archive.upstream_url instead")
-    if auth is not None and auth.keycloak_url and cloud == "aws":
+                   "the DICOMweb proxy, so give archive.upstream_url instead")
+    # A key for another cloud would be ignored: refuse it.
+    for section, section_cloud in CLOUD_SECTIONS.items():
+        if section in ours and cloud != section_cloud and cloud in CLOUDS:
+            errors.add(section, _parse_json(ours[section]), f"allowed only with ohif:cloud {section_cloud}, not {cloud}")
+    for key in sorted(config):
+        namespace = key.split(":", 1)[0]
+        if namespace in PROVIDER_NAMESPACES and cloud != PROVIDER_NAMESPACES[namespace] and cloud in CLOUDS:
+            errors.lines.append(f"{key} = {json.dumps(config[key])}: allowed only with ohif:cloud "
+                                f"{PROVIDER_NAMESPACES[namespace]}, not {cloud}")
+    aws = _read_aws(errors, ours.get("aws"), viewer) if cloud == "aws" else None
+    azure = _read_azure(errors, ours.get("azure")) if cloud == "azure" else None
+    if cloud == "local":
+        _check_local(errors, viewer, auth)
+    if auth is not None and auth.keycloak_url and cloud in CLOUD_SECTIONS:
         # The provider's admin login for an existing Keycloak, in Pulumi's own keycloak: namespace.
         for key in ("keycloak:username", "keycloak:password"):
             if key not in config:
                 errors.lines.append(f"{key} = (missing): required with ohif:auth.keycloak_url (pulumi config set "
                                     f"{'--secret ' if key.endswith('password') else ''}{key} ...)")
     errors.raise_if_any()
-    return StackSettings(recipe=recipe, cloud=cloud, production=production, viewer=viewer, archive=archive, auth=auth)
+    return StackSettings(recipe=recipe, cloud=cloud, production=production, viewer=viewer, archive=archive, auth=auth,
+                         aws=aws, azure=azure)
+
+
+def _check_local(errors: _Errors, viewer: ViewerSettings, auth: AuthSettings | None) -> None:
+    """What the sandbox cannot do on this machine."""
+    if viewer.domain:
+        errors.add("viewer.domain", viewer.domain, "not in a local stack: the sandbox serves on 127.0.0.1")
+    if auth is not None:
+        url = urlsplit(auth.keycloak_url or "")
+        if not (url.scheme == "http" and url.hostname and _is_loopback(url.hostname) and url.port):
+            errors.add("auth.keycloak_url", auth.keycloak_url, "required in a local stack: http://127.0.0.1:<port>, "
+                       "where the sandbox starts Keycloak")
 
 
 def from_pulumi() -> StackSettings:

@@ -1,7 +1,7 @@
 """KeycloakRealm: the realm model as pulumi-keycloak resources, managing a realm on an existing Keycloak.
 
 The other rendering of the same `RealmModel` is the import JSON a new Keycloak reads at first start
-(components/keycloak_realm_model.py); tests check the two carry the same settings.
+(components/render/realm.py); tests check the two carry the same settings.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_keycloak as keycloak
 
-from components.keycloak_realm_model import RealmModel
+from components.render.realm import RealmModel
 
 
 def _duration(seconds: int) -> str:

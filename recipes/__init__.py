@@ -1,21 +1,39 @@
-"""Named compositions of the components; `ohif:recipe` picks one."""
+"""Named compositions, each written once against components.target.Target; `ohif:recipe` picks one."""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Callable
 
 import pulumi
 
+from components.target import Target
 from recipes import standalone, user_account_control
 from settings import StackSettings
 
-RECIPES = {"standalone": standalone.deploy, "user-account-control": user_account_control.deploy}
+RECIPES: dict[str, Callable[[Target, StackSettings], object]] = {
+    "standalone": standalone.deploy, "user-account-control": user_account_control.deploy}
+
+
+def cloud_target(settings: StackSettings) -> Target:
+    """The target `pulumi up` realises the recipe on (imported here: each cloud's SDK loads only when used)."""
+    if settings.cloud == "aws":
+        from components.aws.target import AwsTarget
+        return AwsTarget(settings.aws)
+    from components.azure.target import AzureTarget
+    return AzureTarget(settings.azure)
+
+
+def realise(target: Target, settings: StackSettings, recipe: Callable | None = None) -> dict[str, pulumi.Output]:
+    """Run the stack's recipe (or `recipe`, a fork) on `target`; its outputs, then the target's own."""
+    result = (recipe or RECIPES[settings.recipe])(target, settings)
+    outputs = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    return {**outputs, **target.finish()}
 
 
 def run(settings: StackSettings) -> dict[str, pulumi.Output]:
-    """Deploy the stack's recipe and export its outputs (also returned, for tests)."""
-    result = RECIPES[settings.recipe](settings)
-    outputs = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    """`pulumi up`: realise the recipe in the stack's cloud and export its outputs (also returned, for tests)."""
+    outputs = realise(cloud_target(settings), settings)
     for name, value in outputs.items():
         pulumi.export(name, value)
     return outputs

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from components.archive_proxy_nginx import DICOMWEB_PATH, JWT_CHECK_MODULE, render_proxy_conf
-from components.keycloak_realm_model import RealmModel, oidc_settings, proxy_auth, realm_model
-from components.viewer_build import fetch_build, prepare_site, render_app_config
+from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, render_proxy_conf
+from components.render.realm import RealmModel, oidc_settings, proxy_auth, realm_model
+from components.render.viewer_build import fetch_build, prepare_site, render_app_config
 from sandbox import sample_data
 from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
 from sandbox.processes import SandboxError, Service, require_binary
@@ -98,7 +98,7 @@ class Sandbox:
             realm = realm_model(s.auth, s.viewer, self.viewer_origin)
             self.keycloak = self._start_keycloak(realm)
             oidc = oidc_settings(realm, self.keycloak.url)
-            auth = proxy_auth(realm, self.keycloak.url, module_path=str(JWT_CHECK_MODULE),
+            auth = proxy_auth(realm, self.keycloak.url, module_path=str(TOKEN_CHECK_MODULE),
                               cache_dir=str(self.run_dir / "jwks-cache"))
 
         self.progress("preparing the OHIF viewer build")

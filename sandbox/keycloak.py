@@ -19,9 +19,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.keycloak_host_init import KEYCLOAK_VERSION
-from components.keycloak_realm_model import RealmModel, render_realm_import
-from components.viewer_build import CACHE
+from components.render.keycloak_host_init import KEYCLOAK_VERSION
+from components.render.realm import RealmModel, render_realm_import
+from components.render.viewer_build import CACHE
 from sandbox.processes import ServiceError, Service
 
 ARTIFACT = f"org.keycloak:keycloak-quarkus-dist:{KEYCLOAK_VERSION}:zip"

@@ -1,8 +1,8 @@
 """nginx in the sandbox: the stand-in for the CDN, and how any rendered config is run on this machine.
 
 The viewer is served the way CloudFront serves it, from the cloud's own sources: the headers from
-components/headers.py, the SPA fallback by running the CloudFront Function's code in njs, and each
-file's Content-Type and Cache-Control from components/viewer_build.py.
+components/render/headers.py, the SPA fallback by running the CloudFront Function's code in njs, and each
+file's Content-Type and Cache-Control from components/render/viewer_build.py.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import subprocess
 from pathlib import Path
 from typing import Sequence
 
-from components.archive_proxy_nginx import DICOMWEB_PATH
-from components.headers import VIEWER_HEADERS, spa_fallback_function
-from components.viewer_build import CONTENT_TYPES, SiteFile
+from components.render.proxy_nginx import DICOMWEB_PATH
+from components.render.headers import VIEWER_HEADERS, spa_fallback_function
+from components.render.viewer_build import CONTENT_TYPES, SiteFile
 from sandbox.processes import Service, require_binary
 
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"

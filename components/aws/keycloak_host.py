@@ -13,7 +13,7 @@ import pulumi
 import pulumi_random as random
 
 from components.aws.origin_vm import ALL_METHODS, ALL_VIEWER, OriginVm, OriginVmArgs
-from components.keycloak_host_init import render_keycloak_cloud_init
+from components.render.keycloak_host_init import render_keycloak_cloud_init
 
 
 @dataclass

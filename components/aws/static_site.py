@@ -15,10 +15,10 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.archive_proxy import ArchiveProxy
+from components.aws.dicomweb_proxy import ArchiveProxy
 from components.aws.origin_vm import SECRET_ORIGINS
-from components.headers import HSTS_MAX_AGE, ISOLATION, SECURITY, spa_fallback_function
-from components.viewer_build import APP_CONFIG, NO_CACHE, SiteFile, content_type
+from components.render.headers import HSTS_MAX_AGE, ISOLATION, SECURITY, spa_fallback_function
+from components.render.viewer_build import APP_CONFIG, NO_CACHE, SiteFile, content_type
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
 S3_ORIGIN = "viewer-bucket"
@@ -27,7 +27,7 @@ S3_ORIGIN = "viewer-bucket"
 @dataclass
 class StaticSiteArgs:
     files: Sequence[SiteFile]
-    """The prepared viewer build (components.viewer_build.prepare_site), app-config.js aside."""
+    """The prepared viewer build (components.render.viewer_build.prepare_site), app-config.js aside."""
     base_path: str = "/"
     """The path the viewer is served under; objects are stored under the same prefix."""
     domain: str | None = None

@@ -19,7 +19,7 @@ def validate(args, report_violation):
         if error.get("errorCode") in (403, 404) and float(error.get("responseCode") or 0) == 200:
             report_violation(f"Distribution {args.name} turns {int(error['errorCode'])} into 200 "
                              f"{error.get('responsePagePath')}. Route deep links with a viewer-request function "
-                             f"instead (components/spa_fallback.js). See {DOCS}")
+                             f"instead (components/render/spa_fallback.js). See {DOCS}")
 
 
 POLICY = ResourceValidationPolicy(

@@ -17,7 +17,7 @@ import pytest
 from ohif_policies import POLICIES
 from ohif_policies._common import DOCS
 
-import components.aws.archive_proxy as archive_proxy_module
+import components.aws.dicomweb_proxy as archive_proxy_module
 from components.aws.static_site import StaticSite
 from settings import load, read_stack_file
 from tests.conftest import STACKS
@@ -203,7 +203,7 @@ FORKS = {
         [transform(HEADERS, _drop_coep)]),
     "aws-cloudfront-spa-fallback": Fork(
         "Distribution viewer-cdn turns 403 into 200 /index.html. Route deep links with a viewer-request function "
-        f"instead (components/spa_fallback.js). See {DOCS}",
+        f"instead (components/render/spa_fallback.js). See {DOCS}",
         [transform(DISTRIBUTION, set_item("custom_error_responses", [aws.cloudfront.DistributionCustomErrorResponseArgs(
             error_code=403, response_code=200, response_page_path="/index.html")]), name="viewer-cdn")]),
     "aws-cloudfront-cors-no-wildcard": Fork(
@@ -237,7 +237,7 @@ FORKS = {
         stack="prod-uac", config=EXISTING_KEYCLOAK),
     "keycloak-client-exact-redirects": Fork(
         "Keycloak client ohif-viewer (keycloak-vm) allows https://*.example-hospital.org/*. List exact URIs "
-        f"(components/keycloak_realm_model.py derives them from the viewer URL). See {DOCS}",
+        f"(components/render/realm.py derives them from the viewer URL). See {DOCS}",
         patch=_wildcard_redirect_in_realm_import, stack="prod-uac"),
     "keycloak-realm-ssl-required": Fork(
         f"Keycloak realm ohif (realm-realm) has sslRequired none. Use external or all. See {DOCS}",

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from components.cloud_init import nginx_conf_of
-from components.viewer_build import fetch_build
+from components.render.cloud_init import nginx_conf_of
+from components.render.viewer_build import fetch_build
 from settings import read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program

@@ -9,8 +9,8 @@ import re
 import pytest
 import yaml
 
-from components.cloud_init import nginx_conf_of
-from components.keycloak_realm_model import RealmModel, render_realm_import
+from components.render.cloud_init import nginx_conf_of
+from components.render.realm import RealmModel, render_realm_import
 from settings import read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program
@@ -92,8 +92,8 @@ def test_viewer_config_logs_in_with_code_flow(provisioned):
 def test_archive_proxy_checks_tokens_of_the_realm(provisioned):
     files = {f["path"]: f["content"] for f in cloud_init(provisioned, "archive")["write_files"]}
     conf = nginx_conf_of(vm(provisioned, "archive").inputs["userData"])
-    assert "js_import ohif_jwt from /etc/nginx/njs/ohif_jwt_check.js;" in conf
-    assert files["/etc/nginx/njs/ohif_jwt_check.js"].startswith("// The archive proxy's token check")
+    assert "js_import ohif_jwt from /etc/nginx/njs/ohif_token_check.js;" in conf
+    assert files["/etc/nginx/njs/ohif_token_check.js"].startswith("// The archive proxy's token check")
     assert f'set $ohif_jwt_issuer "{KEYCLOAK}/realms/ohif";' in conf
     assert f'set $ohif_jwks_url "{KEYCLOAK}/realms/ohif/protocol/openid-connect/certs";' in conf
     assert conf.count("auth_request /_ohif_auth;") == 1

@@ -14,7 +14,7 @@ import requests
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from components.keycloak_realm_model import realm_model, render_realm_import
+from components.render.realm import realm_model, render_realm_import
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT
 from tests.conftest import local_sandbox, require_servers, require_tool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from components.headers import VIEWER_HEADERS
+from components.render.headers import VIEWER_HEADERS
 
 
 def test_deep_link_gets_index_html_with_isolation_headers(sandbox):

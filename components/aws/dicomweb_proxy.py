@@ -13,13 +13,13 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.archive_proxy_nginx import DICOMWEB_PATH, JWT_CHECK_MODULE, JwtAuth, render_proxy_conf
+from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, JwtAuth, render_proxy_conf
 from components.aws.origin_vm import ALL_METHODS, ALL_VIEWER_EXCEPT_HOST, AMAZON_DNS, READS, OriginVm, OriginVmArgs
-from components.cloud_init import render_cloud_init
+from components.render.cloud_init import render_cloud_init
 
 ORIGIN_ID = "archive-proxy"
 # Where the proxy VM keeps the token check and the cached realm keys.
-NJS_MODULE_PATH = "/etc/nginx/njs/ohif_jwt_check.js"
+NJS_MODULE_PATH = "/etc/nginx/njs/ohif_token_check.js"
 JWKS_CACHE_DIR = "/var/cache/nginx/ohif-jwks"
 
 
@@ -55,7 +55,7 @@ class ArchiveProxy(pulumi.ComponentResource):
             lambda a: render_cloud_init(render_proxy_conf(
                 listen="80", upstream_url=a[0], allowed_origins=() if args.same_origin else a[1],
                 enable_stow=args.enable_stow, origin_secret=a[2], resolver=AMAZON_DNS, auth=a[3]),
-                extra_files={a[3].module_path: JWT_CHECK_MODULE.read_text()} if a[3] else None)))
+                extra_files={a[3].module_path: TOKEN_CHECK_MODULE.read_text()} if a[3] else None)))
 
         self.dicomweb_url = None
         distribution_id = None

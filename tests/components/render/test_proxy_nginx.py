@@ -8,8 +8,8 @@ import pydicom
 import pytest
 import requests
 
-from components.archive_proxy_nginx import JWT_CHECK_MODULE, JwtAuth, render_proxy_conf
-from components.cloud_init import nginx_conf_of, render_cloud_init
+from components.render.proxy_nginx import TOKEN_CHECK_MODULE, JwtAuth, render_proxy_conf
+from components.render.cloud_init import nginx_conf_of, render_cloud_init
 from sandbox.nginx import nginx_service
 from sandbox.processes import free_port
 from sandbox.sample_data import pydicom_samples
@@ -140,7 +140,7 @@ def test_cloud_config_with_token_check_passes_nginx_t(tmp_path):
     auth = JwtAuth(issuer="https://d111.cloudfront.net/realms/ohif",
                    jwks_url="https://d111.cloudfront.net/realms/ohif/protocol/openid-connect/certs",
                    client_id="ohif-viewer", required_role="dicom-reader", upload_role="dicom-uploader",
-                   module_path=str(JWT_CHECK_MODULE),
+                   module_path=str(TOKEN_CHECK_MODULE),
                    cache_dir=str(tmp_path / "jwks"))
     conf = render_proxy_conf(listen=f"127.0.0.1:{free_port()}", upstream_url="http://10.0.1.20:8042/dicom-web/",
                              allowed_origins=["https://viewer.example.org"], origin_secret="abcDEF123",

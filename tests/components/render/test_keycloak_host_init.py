@@ -9,9 +9,9 @@ import shutil
 import requests
 import yaml
 
-from components.keycloak_host_init import (KEYCLOAK_IMAGE, NGINX_CONF_PATH, render_keycloak_cloud_init,
-                                           render_keycloak_nginx_conf)
-from components.keycloak_realm_model import RealmModel, render_realm_import
+from components.render.keycloak_host_init import (KEYCLOAK_IMAGE, NGINX_CONF_PATH, render_keycloak_cloud_init,
+                                                  render_keycloak_env, render_keycloak_nginx_conf)
+from components.render.realm import RealmModel, render_realm_import
 from sandbox.keycloak import fetch_keycloak, java_home
 from sandbox.processes import Service, free_port, free_ports
 from sandbox.nginx import nginx_service
@@ -20,14 +20,15 @@ from tests.conftest import nginx_syntax_ok, require_servers, require_tool
 
 def test_keycloak_nginx_conf_passes_nginx_t(tmp_path):
     require_servers()
-    conf = render_keycloak_nginx_conf("abcDEF123").replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
+    conf = render_keycloak_nginx_conf(("X-Origin-Verify", "abcDEF123")).replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
     nginx_syntax_ok(conf, tmp_path)
 
 
 def test_cloud_init_writes_realm_secrets_and_nginx():
     realm = render_realm_import(RealmModel(name="ohif", viewer_origin="https://viewer.example.org"))
-    doc = yaml.safe_load(render_keycloak_cloud_init(realm_import=realm, admin_password="adminPW1",
-                                                    db_password="dbPW2", origin_secret="originPW3"))
+    doc = yaml.safe_load(render_keycloak_cloud_init(
+        realm_import=realm, origin_check=("X-Origin-Verify", "originPW3"),
+        env=render_keycloak_env(admin_password="adminPW1", db_password="dbPW2")))
     files = {f["path"]: f for f in doc["write_files"]}
     assert files["/etc/keycloak/keycloak.env"]["permissions"] == "0600"
     assert "KC_BOOTSTRAP_ADMIN_PASSWORD=adminPW1" in files["/etc/keycloak/keycloak.env"]["content"]
@@ -41,8 +42,9 @@ def test_keycloak_host_config_runs_for_real(tmp_path):
     require_servers()
     require_tool("mvn", "maven")
     realm = render_realm_import(RealmModel(name="ohif", viewer_origin="https://viewer.example.org"))
-    doc = yaml.safe_load(render_keycloak_cloud_init(realm_import=realm, admin_password="adminPW1",
-                                                    db_password="dbPW2", origin_secret="originPW3"))
+    doc = yaml.safe_load(render_keycloak_cloud_init(
+        realm_import=realm, origin_check=("X-Origin-Verify", "originPW3"),
+        env=render_keycloak_env(admin_password="adminPW1", db_password="dbPW2")))
     files = {f["path"]: f["content"] for f in doc["write_files"]}
     exec_start = next(line for line in files["/etc/systemd/system/keycloak.service"].replace("\\\n", " ").splitlines()
                       if line.startswith("ExecStart="))

@@ -116,7 +116,7 @@ def _cache_dir() -> Path:
 def render_app_config(*, dicomweb_url: str, base_path: str, oidc: dict | None = None) -> str:
     """OHIF's `app-config.js`: the packaged secure defaults, with our DICOMweb source and base path.
 
-    `oidc` (components.keycloak_realm_model.oidc_settings) turns on login: OHIF then sends the
+    `oidc` (components.render.realm.oidc_settings) turns on login: OHIF then sends the
     user's token as `Authorization: Bearer` on every DICOMweb request.
 
     Kept from OHIF's default: study list on, dicomjson/dicomlocal/dicomwebproxy and dynamic config
@@ -158,7 +158,7 @@ def render_app_config(*, dicomweb_url: str, base_path: str, oidc: dict | None = 
         }],
         **({"oidc": [oidc]} if oidc else {}),
     }
-    return ("/** Rendered from the stack config by components/viewer_build.py; do not edit. */\n"
+    return ("/** Rendered from the stack config by components/render/viewer_build.py; do not edit. */\n"
             f"window.config = {json.dumps(config, indent=2)};\n")
 
 

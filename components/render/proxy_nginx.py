@@ -1,4 +1,4 @@
-"""The archive proxy's nginx configuration: DICOMweb reads of one archive, with CORS for an allow-list.
+"""The DICOMweb proxy's nginx configuration: DICOMweb reads of one archive, with CORS for an allow-list.
 
 One renderer feeds both the proxy VM's cloud-init and the sandbox, so what the tests run against
 is what a cloud VM runs. The rendered file is an http-context include (conf.d/ on Debian).
@@ -30,11 +30,12 @@ DICOMWEB_STORE_PATH = r"(studies(/[0-9.]+)?)"
 DICOMWEB_PATH = "/dicom-web"
 """Where the proxy serves DICOMweb, on its own host or beside the viewer."""
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
+"""The header CloudFront sends with a generated secret; on Azure, Front Door's own X-Azure-FDID plays this part."""
 CORS_ALLOWED_HEADERS = "Accept, Authorization, Content-Type"
 
 _TEMPLATE = """\
-# The OHIF archive proxy: the DICOMweb reads of one archive, and none of its other endpoints.
-# Rendered by components/archive_proxy_nginx.py from the stack config; edits here are overwritten.
+# The OHIF DICOMweb proxy: the DICOMweb reads of one archive, and none of its other endpoints.
+# Rendered by components/render/proxy_nginx.py from the stack config; edits here are overwritten.
 
 # CORS allow-list: a listed Origin is echoed back; any other gets no CORS headers at all.
 map $http_origin $ohif_cors_origin {{
@@ -91,11 +92,11 @@ server {{
 """
 
 _ORIGIN_CHECK = """
-    # Only the CDN knows this secret: a request without it did not come through the CDN.
-    if ($http_{header_var} != "{secret}") {{ return 403; }}
+    # Only our CDN sends this value: a request without it did not come through our CDN.
+    if ($http_{header_var} != "{value}") {{ return 403; }}
 """
 
-# An archive by IP address: a fixed upstream, with keep-alive to save a handshake per image frame.
+# An archive by IP address (or by a name resolved at start-up): a fixed upstream, with keep-alive to save a handshake per image frame.
 _UPSTREAM_BY_ADDRESS = """
 # The archive. Keep-alive saves a TCP (and TLS) handshake per image frame.
 upstream ohif_archive {{
@@ -103,8 +104,8 @@ upstream ohif_archive {{
     keepalive 16;
 }}
 """
-# An archive by name: resolved while running (a variable in proxy_pass), so a DNS change is followed
-# and a name that does not resolve yet does not stop nginx from starting.
+# An archive by name, with the cloud's resolver: resolved while running (a variable in proxy_pass), so a
+# DNS change is followed and a name that does not resolve yet does not stop nginx from starting.
 _UPSTREAM_BY_NAME = """    resolver {resolver} valid=60s;
     set $ohif_archive "{host_port}";
 """
@@ -128,8 +129,8 @@ _STORE_LOCATION = """
 
 
 @dataclass(frozen=True)
-class JwtAuth:
-    """The realm whose tokens the proxy accepts (components/jwt_check.js checks them)."""
+class TokenCheck:
+    """The realm whose tokens the proxy accepts (components/render/token_check.js checks them)."""
 
     issuer: str
     """The realm URL tokens name as `iss`: https://<keycloak>/realms/<realm>."""
@@ -141,14 +142,20 @@ class JwtAuth:
     """The realm role a user needs to read studies."""
     upload_role: str
     """The realm role a user needs to store studies (STOW-RS, where enabled)."""
-    module_path: str
-    """Where jwt_check.js lies on the proxy host."""
-    cache_dir: str
-    """Where nginx caches the key set."""
     skew_seconds: int = 30
 
 
-JWT_CHECK_MODULE = Path(__file__).with_name("jwt_check.js")
+@dataclass(frozen=True)
+class TokenCheckFiles:
+    """Where a host keeps the token check: the target's choice, not the realm's."""
+
+    module_path: str
+    """Where token_check.js lies on the proxy host."""
+    cache_dir: str
+    """Where nginx caches the key set."""
+
+
+TOKEN_CHECK_MODULE = Path(__file__).with_name("token_check.js")
 JWKS_CACHE_SECONDS = 300
 
 _AUTH_HTTP = """
@@ -201,14 +208,12 @@ _JWKS_FETCH = """        subrequest_output_buffer_size 64k;  # a key set with se
 {tls}"""
 
 
-def _jwks_fetch(auth: JwtAuth, resolver: str | None) -> str:
+def _jwks_fetch(auth: TokenCheck, resolver: str | None) -> str:
     url = urlsplit(auth.jwks_url)
     tls = _UPSTREAM_TLS.format(host=url.hostname).replace("    ", "        ") if url.scheme == "https" else ""
-    if _is_address(url.hostname):
+    if resolver is None or _is_address(url.hostname):
         return _JWKS_FETCH.format(host=url.netloc, url=auth.jwks_url, tls=tls)
-    if resolver is None:
-        raise ValueError(f"{auth.jwks_url}: a key set given by name needs a resolver")
-    # By name: a variable makes nginx resolve it while running.
+    # By name, with a resolver: a variable makes nginx resolve it while running.
     return (f"        resolver {resolver} valid=60s;\n        set $ohif_jwks_url \"{auth.jwks_url}\";\n"
             + _JWKS_FETCH.format(host=url.netloc, url="$ohif_jwks_url", tls=tls))
 
@@ -225,14 +230,17 @@ def _nginx_string(value: str) -> str:
 
 
 def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequence[str],
-                      enable_stow: bool = False, origin_secret: str | None = None,
-                      resolver: str | None = None, auth: JwtAuth | None = None) -> str:
+                      enable_stow: bool = False, origin_check: tuple[str, str] | None = None,
+                      resolver: str | None = None, auth: TokenCheck | None = None,
+                      auth_files: TokenCheckFiles | None = None) -> str:
     """nginx.conf (http context) for a proxy at `/dicom-web/` in front of the DICOMweb root `upstream_url`.
 
     `allowed_origins` are the viewer origins CORS allows (`*` only where settings allowed it);
-    `origin_secret`, when set, is the value the CDN sends in X-Origin-Verify, and others get 403.
-    `resolver` is the DNS server nginx asks for an upstream given by name (the cloud's VPC resolver).
-    `auth`, when set, requires a valid token of that realm on every DICOMweb request.
+    `origin_check` (header, value), when set, is what our CDN sends, and requests without it get 403.
+    `resolver` is the DNS server nginx asks, while running, for a name (the cloud's VPC resolver);
+    without one, names are resolved once at start-up (the sandbox: `localhost`).
+    `auth`, when set, requires a valid token of that realm on every DICOMweb request; `auth_files`
+    says where the host keeps the check's module and key cache.
     """
     up = urlsplit(upstream_url)
     default_port = 443 if up.scheme == "https" else 80
@@ -243,9 +251,10 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     else:
         origin_map = "".join(f'    "{_nginx_string(o)}" $http_origin;\n' for o in sorted(set(allowed_origins)))
     methods = "GET, HEAD, OPTIONS" + (", POST" if enable_stow else "")
-    by_address = _is_address(up.hostname)
-    if not by_address and resolver is None:
-        raise ValueError(f"{upstream_url}: an upstream given by name needs a resolver")
+    if (auth is None) != (auth_files is None):
+        raise ValueError("auth and auth_files go together")
+    # Without a resolver, nginx resolves a name once, at start-up, as it does an address.
+    by_address = _is_address(up.hostname) or resolver is None
     shared = {"public_root": DICOMWEB_PATH, "upstream_scheme": up.scheme, "upstream_root": up.path.rstrip("/") + "/",
               "upstream_target": "ohif_archive" if by_address else "$ohif_archive",
               "auth_check": "        auth_request /_ohif_auth;\n" if auth else ""}
@@ -258,12 +267,12 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         upstream_host_header=up.netloc if up.port else up.hostname,
         listen=listen,
         origin_check=_ORIGIN_CHECK.format(
-            header_var=ORIGIN_VERIFY_HEADER.lower().replace("-", "_"), secret=_nginx_string(origin_secret)
-        ) if origin_secret else "",
+            header_var=origin_check[0].lower().replace("-", "_"), value=_nginx_string(origin_check[1])
+        ) if origin_check else "",
         upstream_tls=_UPSTREAM_TLS.format(host=up.hostname) if up.scheme == "https" else "",
         store_location=_STORE_LOCATION.format(store_path=DICOMWEB_STORE_PATH, **shared) if enable_stow else "",
         read_path=DICOMWEB_READ_PATH,
-        auth_http=_AUTH_HTTP.format(module_path=auth.module_path, cache_dir=auth.cache_dir,
+        auth_http=_AUTH_HTTP.format(module_path=auth_files.module_path, cache_dir=auth_files.cache_dir,
                                     required_role=_nginx_string(auth.required_role),
                                     upload_role=_nginx_string(auth.upload_role)) if auth else "",
         auth_locations=_AUTH_LOCATIONS.format(

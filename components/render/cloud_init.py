@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import yaml
 
-NGINX_CONF_PATH = "/etc/nginx/conf.d/ohif-archive-proxy.conf"
+NGINX_CONF_PATH = "/etc/nginx/conf.d/ohif-dicomweb-proxy.conf"
 
 
 def render_cloud_init(nginx_conf: str, extra_files: dict[str, str] | None = None) -> str:

@@ -2,7 +2,7 @@
 
 COOP + COEP make the page cross-origin isolated, which OHIF needs for SharedArrayBuffer (MPR and
 3D volumes; OHIF issues #3033, #2897). With COEP `require-corp`, every cross-origin subresource must
-carry CORP or CORS, which is why the archive proxy sends `Cross-Origin-Resource-Policy: cross-origin`.
+carry CORP or CORS, which is why the DICOMweb proxy sends `Cross-Origin-Resource-Policy: cross-origin`.
 """
 
 from pathlib import Path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.archive_proxy_nginx import JwtAuth
+from components.render.proxy_nginx import TokenCheck
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class RealmModel:
     """The viewer's path, under which its callback pages lie."""
     client_id: str = "ohif-viewer"
     reader_role: str = "dicom-reader"
-    """Needed to read studies through the archive proxy."""
+    """Needed to read studies through the DICOMweb proxy."""
     uploader_role: str = "dicom-uploader"
     """Needed to store studies (STOW-RS), where the proxy lets uploads through."""
     require_pkce: bool = True
@@ -116,9 +116,8 @@ def issuer(keycloak_url: str, model: RealmModel) -> str:
     return f"{keycloak_url.rstrip('/')}/realms/{model.name}"
 
 
-def proxy_auth(model: RealmModel, keycloak_url: str, *, module_path: str, cache_dir: str) -> JwtAuth:
-    """What the archive proxy checks tokens against: this realm at `keycloak_url`."""
+def token_check(model: RealmModel, keycloak_url: str) -> TokenCheck:
+    """What the DICOMweb proxy checks tokens against: this realm at `keycloak_url`."""
     realm_url = issuer(keycloak_url, model)
-    return JwtAuth(issuer=realm_url, jwks_url=f"{realm_url}/protocol/openid-connect/certs", client_id=model.client_id,
-                   required_role=model.reader_role, upload_role=model.uploader_role, module_path=module_path,
-                   cache_dir=cache_dir)
+    return TokenCheck(issuer=realm_url, jwks_url=f"{realm_url}/protocol/openid-connect/certs",
+                      client_id=model.client_id, required_role=model.reader_role, upload_role=model.uploader_role)

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from components.headers import spa_fallback_function
+from components.render.headers import spa_fallback_function
 from tests.conftest import require_tool
 
 CASES = [

@@ -1,8 +1,8 @@
-// The archive proxy's token check, run by nginx's njs through `auth_request` on every DICOMweb request.
+// The DICOMweb proxy's token check, run by nginx's njs through `auth_request` on every DICOMweb request.
 //
 // Written by hand because Debian 12's njs (0.7.9) has WebCrypto but no JWT library, and cannot import
 // JWK keys: we rebuild each JWKS key as SPKI DER. Settings come from nginx variables the renderer sets
-// (components/archive_proxy_nginx.py): $ohif_jwt_issuer, $ohif_jwt_client, $ohif_jwt_role, $ohif_jwt_skew.
+// (components/render/proxy_nginx.py): $ohif_jwt_issuer, $ohif_jwt_client, $ohif_jwt_role, $ohif_jwt_skew.
 //
 // Accepted: RS256 only (so `none` and HS256 signed with the public key are refused), a current realm key
 // by `kid`, exp/nbf within the skew, the realm's issuer, the viewer client as audience or `azp`, and the

@@ -1,0 +1,110 @@
+"""The cloud-neutral interface a recipe calls: four operations, realised by each target.
+
+    recipe ──> Target ──┬── AwsTarget    components/aws/target.py     pulumi up   (ohif:cloud: aws)
+                        ├── AzureTarget  components/azure/target.py   pulumi up   (ohif:cloud: azure)
+                        └── Sandbox      sandbox/__init__.py          python -m sandbox up (ohif:cloud: local)
+
+A recipe passes plain values or Pulumi Inputs and gets back handles whose URLs are Outputs on every
+target, so `.apply` and `Output.concat` work the same in the cloud and on this machine. Cloud-only
+knobs (instance sizes, certificates, tiers) come from the stack's `ohif:aws` / `ohif:azure` settings
+to the target's constructor, never through a recipe.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Sequence
+
+import pulumi
+
+from components.render.proxy_nginx import DICOMWEB_PATH, TokenCheck
+from components.render.realm import RealmModel
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """The OHIF build, served over HTTPS with the viewer's headers and SPA routing."""
+
+    base_path: str = "/"
+    """The path the viewer is served under, such as `/` or `/ohif/`."""
+    include_source_maps: bool = False
+    """Publish the build's `.map` files."""
+    domain: str | None = None
+    """A custom domain; None uses the CDN's own HTTPS name."""
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    origin: pulumi.Output[str]
+    """https://<host>: what CORS allow-lists and the realm's redirect URIs name."""
+    url: pulumi.Output[str]
+    """The viewer's start page: the origin plus the base path."""
+
+
+@dataclass(frozen=True)
+class ProxySpec:
+    """The DICOMweb proxy: the archive's DICOMweb reads and nothing else of its API."""
+
+    upstream_url: str
+    """The archive's DICOMweb root, as the proxy reaches it."""
+    allowed_origins: pulumi.Input[Sequence[str]] = ()
+    """Browser origins CORS allows, for a proxy at its own URL."""
+    enable_stow: bool = False
+    """Pass STOW-RS uploads to the archive."""
+    token_check: pulumi.Input[TokenCheck] | None = None
+    """Require a token of this realm on every DICOMweb request."""
+
+
+@dataclass(frozen=True)
+class Proxy:
+    name: str
+    url: pulumi.Output[str]
+    """The DICOMweb root browsers call."""
+
+
+@dataclass(frozen=True)
+class IdentityProviderSpec:
+    """Keycloak with the viewer's realm."""
+
+    realm: pulumi.Input[RealmModel]
+    """The realm, its viewer client (redirect URIs from the viewer's origin) and roles."""
+    existing_url: str | None = None
+    """An existing Keycloak, whose realm is then managed as code; None provisions one. The sandbox starts
+    its Keycloak here."""
+
+
+@dataclass(frozen=True)
+class IdentityProvider:
+    name: str
+    url: pulumi.Output[str]
+    """Keycloak's public base URL."""
+
+
+class Target(ABC):
+    @abstractmethod
+    def static_site(self, name: str, spec: SiteSpec) -> Site:
+        """Host the viewer build."""
+
+    @abstractmethod
+    def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
+        """Put a proxy in front of the archive: at its own URL (CORS for `spec.allowed_origins`), or with
+        `on_site` at `/dicom-web/` of that site's own origin (same-origin, no CORS)."""
+
+    @abstractmethod
+    def identity_provider(self, name: str, spec: IdentityProviderSpec) -> IdentityProvider:
+        """Keycloak for the realm: provisioned, or an existing one."""
+
+    @abstractmethod
+    def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:
+        """Serve a rendered file (such as `app-config.js`) beside the build, under the site's base path."""
+
+    @abstractmethod
+    def finish(self) -> dict[str, pulumi.Output]:
+        """Complete what the operations began; the target's own outputs (bucket and CDN names)."""
+
+
+def same_origin_url(site: Site) -> pulumi.Output[str]:
+    """Where a proxy mounted on `site` serves DICOMweb."""
+    return pulumi.Output.concat(site.origin, DICOMWEB_PATH)
