@@ -1,54 +1,87 @@
-"""The local sandbox: a stack's recipe run on this machine with real servers and no cloud account.
+"""The local sandbox: the third target. It runs a stack's recipe file on this machine, with real servers.
 
-What the cloud runs maps onto local processes:
-    CDN + bucket (StaticSite)   -> nginx serving the prepared viewer build, CloudFront's headers and SPA fallback
-    ArchiveProxy VM             -> the same rendered nginx proxy config, on its own port
-    the user's archive          -> Orthanc with the DICOMweb plugin, loaded with sample studies
+What the recipe's operations become here:
+    static_site         nginx serving the prepared viewer build as the CDN does (its headers, the CloudFront
+                        Function's SPA routing run by njs, each file's Content-Type and Cache-Control)
+    dicomweb_proxy      the same rendered nginx proxy config as the cloud VM's, on its own port, or behind
+                        the site's /dicom-web/ (same-origin)
+    identity_provider   Keycloak (dev mode, in-memory) where the stack's auth.keycloak_url says, with the realm
+    publish             the rendered file beside the build
+    the user's archive  Orthanc with the DICOMweb plugin where a proxy's upstream_url names a loopback port,
+                        loaded with sample studies
+
+Operations only record what the recipe asked for; `finish()` resolves the recipe's Outputs (every URL is
+known up front: ports on 127.0.0.1) and starts the servers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import signal
 import tempfile
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, render_proxy_conf
-from components.render.realm import RealmModel, oidc_settings, proxy_auth, realm_model
-from components.render.viewer_build import fetch_build, prepare_site, render_app_config
+import pulumi
+
+from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheckFiles, render_proxy_conf
+from components.render.viewer_build import SiteFile, cache_control, content_type, fetch_build, prepare_site
+from components.target import (IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec, Target,
+                               same_origin_url)
 from sandbox import sample_data
 from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
-from sandbox.processes import SandboxError, Service, require_binary
 from sandbox.nginx import nginx_binary, nginx_service, render_viewer_conf, write_spa_module
+from sandbox.processes import SandboxError, Service, free_port, require_binary
 from settings import StackSettings
 
 ORTHANC_DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
+LOOPBACK = ("127.0.0.1", "localhost")
 
 
-@dataclass(frozen=True)
 class SandboxUrls:
-    viewer: str
-    dicomweb: str
-    archive: str | None
-    keycloak: str | None = None
-    username: str | None = None
-    password: str | None = None
+    """What `up` prints: the recipe's outputs (`viewer_url` as `viewer`, ...) and the sandbox's own."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = {k.removesuffix("_url"): v for k, v in values.items() if v is not None}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
     def as_json(self) -> str:
-        return json.dumps({k: v for k, v in self.__dict__.items() if v is not None})
+        return json.dumps(self._values)
 
 
-class Sandbox:
-    """Brings a stack's servers up on 127.0.0.1; a context manager that always tears them down."""
+@dataclass
+class _LocalSite:
+    spec: SiteSpec
+    port: int
+    published: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    proxy_port: int | None = None
+    """The proxy mounted at /dicom-web/ (same-origin)."""
+
+
+@dataclass
+class _LocalProxy:
+    name: str
+    spec: ProxySpec
+    port: int
+
+
+class Sandbox(Target):
+    """Runs a recipe on 127.0.0.1; a context manager that always tears its servers down."""
 
     def __init__(self, settings: StackSettings, *, port: int, proxy_port: int | None = None,
-                 run_dir: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> None:
-        self.settings, self.port, self.progress = settings, port, progress
+                 run_dir: Path | None = None, progress: Callable[[str], None] = lambda _: None,
+                 recipe: Callable | None = None) -> None:
+        self.settings, self.port, self.progress, self.recipe = settings, port, progress, recipe
         self.proxy_port = port + 1 if proxy_port is None else proxy_port
         self._own_dir = run_dir is None
         self.run_dir = Path(tempfile.mkdtemp(prefix="ohif-sandbox-")) if run_dir is None else run_dir
@@ -56,11 +89,14 @@ class Sandbox:
         self.services: list[Service] = []
         self.urls: SandboxUrls | None = None
         self.keycloak: SandboxKeycloak | None = None
+        self._sites: dict[str, _LocalSite] = {}
+        self._proxies: list[_LocalProxy] = []
+        self._identity_providers: list[IdentityProviderSpec] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    # The ports: the viewer on `port`, the proxy on the next (unless given), the archive and Keycloak
-    # where the stack says.
     @property
     def viewer_origin(self) -> str:
+        """The first site's origin (the CLI's --port)."""
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> "Sandbox":
@@ -75,77 +111,108 @@ class Sandbox:
         self.down()
 
     def up(self) -> SandboxUrls:
-        s = self.settings
+        from recipes import realise  # recipes import components.target, which this module implements
+
         self.run_dir.mkdir(parents=True, exist_ok=True)
         nginx_binary()
         if not Path("/usr/lib/nginx/modules/ngx_http_js_module.so").exists():
             raise SandboxError("nginx: the njs module is missing (apt-get install libnginx-mod-http-js)")
-
-        archive_url = None
-        if s.archive.uses_proxy:
-            upstream = urlsplit(s.archive.upstream_url)
-            if upstream.hostname in ("127.0.0.1", "localhost"):
-                archive_url = self._start_orthanc(upstream.port or 80, upstream.path)
-            cross_origin = s.archive.topology == "cross-origin"
-            proxy_origin = f"http://127.0.0.1:{self.proxy_port}"
-            # Same-origin: at the host's root, beside the viewer, as the CDN's /dicom-web/* behaviour.
-            dicomweb_url = (proxy_origin if cross_origin else self.viewer_origin) + DICOMWEB_PATH
-        else:
-            dicomweb_url = s.archive.dicomweb_url.rstrip("/")
-
-        oidc = auth = None
-        if s.auth is not None:
-            realm = realm_model(s.auth, s.viewer, self.viewer_origin)
-            self.keycloak = self._start_keycloak(realm)
-            oidc = oidc_settings(realm, self.keycloak.url)
-            auth = proxy_auth(realm, self.keycloak.url, module_path=str(TOKEN_CHECK_MODULE),
-                              cache_dir=str(self.run_dir / "jwks-cache"))
-
-        self.progress("preparing the OHIF viewer build")
-        site_root = self.run_dir / "site"
-        app_config = render_app_config(dicomweb_url=dicomweb_url, base_path=s.viewer.base_path, oidc=oidc)
-        files = prepare_site(fetch_build(), site_root / s.viewer.base_path.strip("/"), app_config=app_config,
-                             base_path=s.viewer.base_path, include_source_maps=s.viewer.include_source_maps)
-
-        self.progress("rendering nginx configs for the viewer and the archive proxy")
-        spa = self.run_dir / "spa_fallback.mjs"
-        write_spa_module(spa, s.viewer.base_path)
-        includes = [self.run_dir / "viewer.conf"]
-        ports = [self.port]
-        same_origin_proxy = None
-        if s.archive.uses_proxy:
-            includes.append(self.run_dir / "archive-proxy.conf")
-            ports.append(self.proxy_port)
-            # The viewer's own origin is always allowed, as the cloud recipe adds the CDN's.
-            origins = (self.viewer_origin, *s.archive.allowed_origins)
-            includes[-1].write_text(render_proxy_conf(
-                listen=f"127.0.0.1:{self.proxy_port}", upstream_url=s.archive.upstream_url,
-                allowed_origins=origins if cross_origin else (), enable_stow=s.archive.enable_stow, auth=auth))
-            same_origin_proxy = None if cross_origin else f"127.0.0.1:{self.proxy_port}"
-        includes[0].write_text(render_viewer_conf(
-            listen=f"127.0.0.1:{self.port}", site_root=site_root, spa_module=spa, files=files,
-            base_path=s.viewer.base_path, archive_proxy=same_origin_proxy))
-        self.progress(f"starting nginx on {', '.join(map(str, ports))}")
-        self._start(nginx_service(self.run_dir, includes, ports=ports,
-                                  ready_url=self.viewer_origin + s.viewer.base_path,
-                                  port_hint="stop what listens there, or pick another --port"))
-        login = None
-        if self.keycloak is not None:
-            self.progress("creating a test user with a generated password")
-            login = self.keycloak.create_user()
-        self.urls = SandboxUrls(viewer=self.viewer_origin + s.viewer.base_path, dicomweb=dicomweb_url,
-                                archive=archive_url, keycloak=login and login.url,
-                                username=login and login.username, password=login and login.password)
+        # The recipe's Outputs resolve on this loop: every value is known here, no engine is needed.
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        outputs = realise(self, self.settings, self.recipe)
+        self.urls = SandboxUrls({name: self._resolve(value) for name, value in outputs.items()})
         return self.urls
 
-    def _start_keycloak(self, realm: RealmModel) -> SandboxKeycloak:
-        url = urlsplit(self.settings.auth.keycloak_url or "")
-        if url.hostname not in ("127.0.0.1", "localhost") or not url.port:
-            raise SandboxError(f"auth.keycloak_url must be http://127.0.0.1:<port> for the sandbox to start Keycloak "
-                               f"there, not {self.settings.auth.keycloak_url!r}")
-        self.progress(f"starting Keycloak {KEYCLOAK_VERSION} on {url.port} with realm {realm.name!r} "
+    def _resolve(self, value: pulumi.Input[Any]) -> Any:
+        return self._loop.run_until_complete(pulumi.Output.from_input(value).future())
+
+    # The operations: record, and answer with the URLs the servers will have.
+
+    def static_site(self, name: str, spec: SiteSpec) -> Site:
+        port = self.port if not self._sites else free_port()
+        self._sites[name] = _LocalSite(spec, port)
+        origin = f"http://127.0.0.1:{port}"
+        return Site(name=name, origin=pulumi.Output.from_input(origin),
+                    url=pulumi.Output.from_input(origin + spec.base_path))
+
+    def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
+        port = self.proxy_port if not self._proxies else free_port()
+        self._proxies.append(_LocalProxy(name, spec, port))
+        if on_site is None:
+            return Proxy(name=name, url=pulumi.Output.from_input(f"http://127.0.0.1:{port}{DICOMWEB_PATH}"))
+        site = self._sites[on_site.name]
+        if site.proxy_port is not None:
+            raise SandboxError(f"site {on_site.name!r} already serves {DICOMWEB_PATH}/")
+        site.proxy_port = port
+        return Proxy(name=name, url=same_origin_url(on_site))
+
+    def identity_provider(self, name: str, spec: IdentityProviderSpec) -> IdentityProvider:
+        url = urlsplit(spec.existing_url or "")
+        if url.hostname not in LOOPBACK or not url.port:
+            raise SandboxError(f"{name}: the sandbox starts Keycloak at http://127.0.0.1:<port> (auth.keycloak_url), "
+                               f"not {spec.existing_url!r}")
+        self._identity_providers.append(spec)
+        return IdentityProvider(name=name, url=pulumi.Output.from_input(f"http://127.0.0.1:{url.port}"))
+
+    def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:
+        self._sites[site.name].published[key] = content
+
+    def finish(self) -> dict[str, pulumi.Output]:
+        # An archive on a loopback port is the sandbox's to provide; any other is the user's own.
+        archives = {(url.port or 80): url.path for url in (urlsplit(p.spec.upstream_url) for p in self._proxies)
+                    if url.hostname in LOOPBACK}
+        archive_url = next(iter([self._start_orthanc(port, path) for port, path in sorted(archives.items())]), None)
+        for spec in self._identity_providers:
+            self.keycloak = self._start_keycloak(self._resolve(spec.realm), urlsplit(spec.existing_url).port)
+        self._start_nginx()
+        login = self.keycloak.create_user() if self.keycloak else None
+        extras = {"archive": archive_url, "username": login and login.username, "password": login and login.password}
+        return {k: pulumi.Output.from_input(v) for k, v in extras.items() if v is not None}
+
+    # The servers.
+
+    def _start_nginx(self) -> None:
+        self.progress("preparing the OHIF viewer build")
+        includes, ports = [], []
+        for name, site in self._sites.items():
+            base_path = site.spec.base_path
+            site_root = self.run_dir / "site" / name
+            files = prepare_site(fetch_build(), site_root / base_path.strip("/"), app_config=None,
+                                 base_path=base_path, include_source_maps=site.spec.include_source_maps)
+            for key, content in site.published.items():
+                path = site_root / base_path.strip("/") / key
+                path.write_text(self._resolve(content))
+                files.append(SiteFile(key, path, content_type(key), cache_control(key)))
+            spa = self.run_dir / f"spa_fallback-{name}.mjs"
+            write_spa_module(spa, base_path)
+            includes.append(self.run_dir / f"site-{name}.conf")
+            includes[-1].write_text(render_viewer_conf(
+                listen=f"127.0.0.1:{site.port}", site_root=site_root, spa_module=spa, files=files,
+                base_path=base_path, proxy=f"127.0.0.1:{site.proxy_port}" if site.proxy_port else None))
+            ports.append(site.port)
+        self.progress("rendering nginx configs for the viewer and the DICOMweb proxy")
+        for proxy in self._proxies:
+            spec = proxy.spec
+            token_check = self._resolve(spec.token_check) if spec.token_check is not None else None
+            files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE),
+                                    cache_dir=str(self.run_dir / f"jwks-cache-{proxy.name}")) if token_check else None
+            includes.append(self.run_dir / f"proxy-{proxy.name}.conf")
+            includes[-1].write_text(render_proxy_conf(
+                listen=f"127.0.0.1:{proxy.port}", upstream_url=spec.upstream_url,
+                allowed_origins=self._resolve(spec.allowed_origins), enable_stow=spec.enable_stow,
+                auth=token_check, auth_files=files))
+            ports.append(proxy.port)
+        first = next(iter(self._sites.values()))
+        self.progress(f"starting nginx on {', '.join(map(str, ports))}")
+        self._start(nginx_service(self.run_dir, includes, ports=ports,
+                                  ready_url=f"http://127.0.0.1:{first.port}{first.spec.base_path}",
+                                  port_hint="stop what listens there, or pick another --port"))
+
+    def _start_keycloak(self, realm, port: int) -> SandboxKeycloak:
+        self.progress(f"starting Keycloak {KEYCLOAK_VERSION} on {port} with realm {realm.name!r} "
                       "(its first start takes a minute)")
-        keycloak = SandboxKeycloak(self.run_dir, url.port, realm)
+        keycloak = SandboxKeycloak(self.run_dir, port, realm)
         self._start(keycloak.service(), timeout=240)
         return keycloak
 
@@ -154,7 +221,7 @@ class Sandbox:
         orthanc = require_binary("orthanc", "Orthanc", "orthanc orthanc-dicomweb")
         if not ORTHANC_DICOMWEB_PLUGIN.exists():
             raise SandboxError(f"orthanc: {ORTHANC_DICOMWEB_PLUGIN} is missing (apt-get install orthanc-dicomweb)")
-        data = self.run_dir / "orthanc"
+        data = self.run_dir / f"orthanc-{port}"
         data.mkdir(parents=True, exist_ok=True)
         config = data / "orthanc.json"
         # Orthanc 1.10 has no bind address: it listens on all interfaces, so it refuses remote clients
@@ -167,11 +234,11 @@ class Sandbox:
             "DicomWeb": {"Enable": True, "Root": dicomweb_root.rstrip("/") + "/"},
         }))
         archive = f"http://127.0.0.1:{port}"
-        self._start(Service("orthanc", [orthanc, str(config)], log=self.run_dir / "orthanc.log",
+        self._start(Service("orthanc", [orthanc, str(config)], log=data / "orthanc.log",
                             ready_url=archive + "/system", ports=[port],
                             port_hint="stop what listens there, or change archive.upstream_url in the stack file"))
         self.progress("loading sample studies (pydicom's CT and MR, a 64-slice CT phantom)")
-        phantom = self.run_dir / "phantom"
+        phantom = data / "phantom"
         sample_data.phantom_series(phantom)
         for path in sample_data.pydicom_samples() + sorted(phantom.glob("*.dcm")):
             request = urllib.request.Request(archive + "/instances", data=path.read_bytes(), method="POST",
@@ -194,6 +261,9 @@ class Sandbox:
             self.services.clear()
             if self._own_dir:
                 shutil.rmtree(self.run_dir, ignore_errors=True)
+            if self._loop is not None:
+                self._loop.close()
+                self._loop = None
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="bring the stack's servers up on 127.0.0.1 and stay in the foreground")
     up.add_argument("--stack", default="local", help="the stack file stacks/Pulumi.<stack>.yaml (default: local)")
-    up.add_argument("--port", type=int, default=3000, help="the viewer's port; the archive proxy takes the next one")
+    up.add_argument("--port", type=int, default=3000, help="the viewer's port; the DICOMweb proxy takes the next one")
     args = parser.parse_args(argv)
 
     stack_file = STACKS / f"Pulumi.{args.stack}.yaml"

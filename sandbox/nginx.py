@@ -82,20 +82,20 @@ def nginx_test(run_dir: Path, includes: Sequence[Path]) -> subprocess.CompletedP
 
 
 def render_viewer_conf(*, listen: str, site_root: Path, spa_module: Path, files: Sequence[SiteFile],
-                       base_path: str, archive_proxy: str | None = None) -> str:
-    """The viewer's server block. `archive_proxy` (host:port) puts the proxy at /dicom-web/, as the
+                       base_path: str, proxy: str | None = None) -> str:
+    """The viewer's server block. `proxy` (host:port) puts the DICOMweb proxy at /dicom-web/, as the
     same-origin topology's second CDN origin does."""
     types = "".join(f"        {t.split(';')[0]} {ext};\n" for ext, t in sorted(CONTENT_TYPES.items()))
     cache = "".join(f'    "{base_path}{f.key}" "{f.cache_control}";\n' for f in files)
     headers = "".join(f'    add_header {k} "{v}" always;\n' for k, v in VIEWER_HEADERS.items())
-    archive = f"""
-    # Same-origin topology: the archive proxy is this host's second origin, as on the CDN.
+    mounted = f"""
+    # Same-origin topology: the DICOMweb proxy is this host's second origin, as on the CDN.
     location {DICOMWEB_PATH}/ {{
-        proxy_pass http://{archive_proxy};
+        proxy_pass http://{proxy};
     }}
-""" if archive_proxy else ""
+""" if proxy else ""
     return f"""\
-# The viewer, served as the CDN serves it. Rendered by sandbox/viewer_nginx.py.
+# The viewer, served as the CDN serves it. Rendered by sandbox/nginx.py.
 js_import spa from {spa_module};
 js_set $spa_uri spa.route;
 
@@ -122,5 +122,5 @@ server {{
     location / {{
         rewrite ^ $spa_uri break;
     }}
-{archive}}}
+{mounted}}}
 """

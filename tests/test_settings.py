@@ -12,9 +12,9 @@ from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program
 
 
-def prod(**changes: object) -> dict[str, str]:
-    """The prod example with top-level keys replaced (None removes one); objects given as dicts."""
-    config = read_stack_file(STACKS / "Pulumi.prod.yaml")
+def stack(name: str, **changes: object) -> dict[str, str]:
+    """An example stack with top-level ohif: keys replaced (None removes one); objects given as dicts."""
+    config = read_stack_file(STACKS / f"Pulumi.{name}.yaml")
     for key, value in changes.items():
         key = f"ohif:{key}"
         if value is None:
@@ -22,6 +22,18 @@ def prod(**changes: object) -> dict[str, str]:
         else:
             config[key] = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
     return config
+
+
+def prod(**changes: object) -> dict[str, str]:
+    return stack("prod", **changes)
+
+
+def azure(**changes: object) -> dict[str, str]:
+    return stack("prod-azure", **changes)
+
+
+def azure_section(**changes: object) -> dict:
+    return {**json.loads(azure()["ohif:azure"]), **changes}
 
 
 def uac(**auth: object) -> dict[str, str]:
@@ -39,12 +51,11 @@ CASES = {
     "unknown recipe": (prod(recipe="viewer-only"),
                        'ohif:recipe = "viewer-only": allowed: standalone, user-account-control'),
     "missing recipe": (prod(recipe=None), "ohif:recipe = (missing): allowed: standalone, user-account-control"),
-    "unknown cloud": (prod(cloud="gcp"), 'ohif:cloud = "gcp": allowed: aws, local'),
+    "unknown cloud": (prod(cloud="gcp"), 'ohif:cloud = "gcp": allowed: aws, azure, local'),
     "unknown key": (prod(region="eu"), 'ohif:region = "eu": unknown key; allowed: ohif:recipe, ohif:cloud, '
-                                       "ohif:production, ohif:viewer, ohif:archive, ohif:auth"),
+                                       "ohif:production, ohif:viewer, ohif:archive, ohif:auth, ohif:aws, ohif:azure"),
     "unknown nested key": (prod(viewer={"base_path": "/", "cdn": "fast"}),
-                           'ohif:viewer.cdn = "fast": unknown key; allowed: base_path, certificate_arn, domain, '
-                           "include_source_maps, price_class"),
+                           'ohif:viewer.cdn = "fast": unknown key; allowed: base_path, domain, include_source_maps'),
     "missing archive": (prod(archive=None), "ohif:archive = (missing): required: an object with dicomweb_url "
                                             "(existing DICOMweb) or upstream_url (proxied)"),
     "malformed upstream URL": (prod(archive=archive(upstream_url="10.0.1.20:8042/dicom-web")),
@@ -66,9 +77,9 @@ CASES = {
                                     "a wildcard is refused in a production stack"),
     "unknown topology": (prod(archive=archive(topology="sideways")),
                          'ohif:archive.topology = "sideways": allowed: same-origin, cross-origin'),
-    "domain without certificate": (prod(viewer={"domain": "viewer.example.org"}),
-                                   "ohif:viewer.certificate_arn = (missing): required: domain and certificate_arn "
-                                   "go together"),
+    "domain without certificate on AWS": (prod(aws={"price_class": "PriceClass_100"}),
+                                          "ohif:aws.certificate_arn = (missing): required with viewer.domain: its ACM "
+                                          "certificate in us-east-1"),
     "base path without slash": (prod(viewer={"base_path": "ohif"}),
                                 'ohif:viewer.base_path = "ohif": allowed: a path that starts and ends with /, '
                                 "such as / or /ohif/"),
@@ -90,6 +101,59 @@ CASES = {
                                       'ohif:auth = {"realm": "ohif"}: allowed only with recipe user-account-control'),
     "local stack under pulumi up": (read_stack_file(STACKS / "Pulumi.local.yaml"),
                                     'ohif:cloud = "local": this stack runs in the sandbox'),
+    # Each cloud's own section, and keys given for the wrong cloud.
+    "Azure without a location": (azure(azure={"front_door_tier": "Standard"}),
+                                 "ohif:azure.location = (missing): required: the Azure region for storage and VMs, "
+                                 "such as westeurope"),
+    "Azure location not a region name": (azure(azure=azure_section(location="West Europe")),
+                                         'ohif:azure.location = "West Europe": allowed: an Azure region name such as '
+                                         "westeurope"),
+    "unknown Front Door tier": (azure(azure=azure_section(front_door_tier="Classic")),
+                                'ohif:azure.front_door_tier = "Classic": allowed: Standard, Premium'),
+    "EC2 type as an Azure VM size": (azure(azure=azure_section(proxy_vm_size="t3.small")),
+                                     'ohif:azure.proxy_vm_size = "t3.small": allowed: an Azure VM size such as '
+                                     "Standard_B2s"),
+    "unknown Azure key": (azure(azure=azure_section(sku="Premium_AzureFrontDoor")),
+                          'ohif:azure.sku = "Premium_AzureFrontDoor": unknown key; allowed: front_door_tier, '
+                          "keycloak_vm_size, location, proxy_vm_size, resource_group"),
+    "bad resource group name": (azure(azure=azure_section(resource_group="ohif prod!")),
+                                'ohif:azure.resource_group = "ohif prod!": allowed: a resource group name'),
+    "AWS section on an Azure stack": (azure(aws={"price_class": "PriceClass_All"}),
+                                      'ohif:aws = {"price_class": "PriceClass_All"}: allowed only with ohif:cloud aws, '
+                                      "not azure"),
+    "Azure section on an AWS stack": (prod(azure={"location": "westeurope"}),
+                                      'ohif:azure = {"location": "westeurope"}: allowed only with ohif:cloud azure, '
+                                      "not aws"),
+    "aws:region on an Azure stack": ({**azure(), "aws:region": "eu-west-1"},
+                                     'aws:region = "eu-west-1": allowed only with ohif:cloud aws, not azure'),
+    "azure-native:location on an AWS stack": ({**prod(), "azure-native:location": "westeurope"},
+                                              'azure-native:location = "westeurope": allowed only with ohif:cloud '
+                                              "azure, not aws"),
+    "AWS certificate on Azure, where Front Door manages it": (
+        azure(viewer={"base_path": "/", "domain": "viewer.example.org",
+                      "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/"
+                                         "00000000-0000-4000-8000-000000000000"}),
+        'ohif:viewer.certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/'
+        '00000000-0000-4000-8000-000000000000": moved to ohif:aws.certificate_arn'),
+    "moved key: price class under viewer": (prod(viewer={"base_path": "/", "price_class": "PriceClass_All"}),
+                                            'ohif:viewer.price_class = "PriceClass_All": moved to ohif:aws.price_class'),
+    "moved key: proxy instance type under archive": (prod(archive=archive(instance_type="t3.large")),
+                                                     'ohif:archive.instance_type = "t3.large": moved to '
+                                                     "ohif:aws.proxy_instance_type"),
+    "certificate without a domain": (prod(viewer={"base_path": "/"}),
+                                     'ohif:aws.certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/'
+                                     '00000000-0000-4000-8000-000000000000": allowed only with viewer.domain'),
+    # What a first read found.
+    "token lifetime given as a boolean": (uac(realm="ohif", access_token_minutes=True),
+                                          "ohif:auth.access_token_minutes = true: allowed: a whole number from 1 to 60"),
+    "allowed origins with the same-origin topology": (
+        prod(archive=archive(topology="same-origin", allowed_origins=["https://portal.example.org"])),
+        'ohif:archive.allowed_origins = ["https://portal.example.org"]: allowed only with topology cross-origin '
+        "(a proxy behind the viewer's own origin sends no CORS)"),
+    "allowed origins with the default topology on Azure": (
+        azure(archive={"upstream_url": "http://10.0.1.20:8042/dicom-web/",
+                       "allowed_origins": ["https://portal.example.org"]}),
+        'ohif:archive.allowed_origins = ["https://portal.example.org"]: allowed only with topology cross-origin'),
 }
 
 
@@ -115,6 +179,29 @@ def test_a_config_error_is_one_line_per_value_and_no_traceback():
 def test_example_stacks_are_valid():
     for path in STACKS.glob("Pulumi.*.yaml"):
         load(read_stack_file(path))
+
+
+LOCAL_CASES = {
+    "a custom domain in the sandbox": (stack("local", viewer={"base_path": "/", "domain": "viewer.example.org"}),
+                                       'ohif:viewer.domain = "viewer.example.org": not in a local stack: the sandbox '
+                                       "serves on 127.0.0.1"),
+    "a remote Keycloak in the sandbox": (stack("local-uac", auth={"realm": "ohif",
+                                                                 "keycloak_url": "https://sso.example.org"}),
+                                         'ohif:auth.keycloak_url = "https://sso.example.org": required in a local '
+                                         "stack: http://127.0.0.1:<port>, where the sandbox starts Keycloak"),
+    "an AWS section in the sandbox": (stack("local", aws={"price_class": "PriceClass_All"}),
+                                      'ohif:aws = {"price_class": "PriceClass_All"}: allowed only with ohif:cloud aws, '
+                                      "not local"),
+}
+
+
+@pytest.mark.parametrize("case", LOCAL_CASES)
+def test_bad_local_config_is_one_line(case):
+    """The sandbox reads its stack with the same load() before it starts anything (tests/sandbox/test_cli.py)."""
+    config, expected = LOCAL_CASES[case]
+    with pytest.raises(ConfigError) as raised:
+        load(config)
+    assert str(raised.value).splitlines() == [f"invalid stack config: {expected}"]
 
 
 def test_wildcard_is_allowed_outside_production():

@@ -1,8 +1,7 @@
-"""ArchiveProxy on AWS: the rendered nginx proxy on an OriginVm, reachable only through CloudFront.
+"""DicomwebProxy on AWS: the rendered nginx proxy on an OriginVm, reachable only through CloudFront.
 
-Where the CDN sits depends on the topology: `same_origin` puts the proxy behind the viewer's own
-distribution (StaticSite adds `cdn_origin()`/`cdn_behavior()`); otherwise the proxy gets a distribution
-of its own and its own URL, and CORS allows the viewer's origin. HTTPS ends at CloudFront.
+With `own_url` the proxy gets a distribution of its own (CORS allows the viewer's origin); otherwise
+a site's distribution mounts its `route` at `/dicom-web/*`. HTTPS ends at CloudFront.
 """
 
 from __future__ import annotations
@@ -11,65 +10,68 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import pulumi
-import pulumi_aws as aws
 
-from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, JwtAuth, render_proxy_conf
-from components.aws.origin_vm import ALL_METHODS, ALL_VIEWER_EXCEPT_HOST, AMAZON_DNS, READS, OriginVm, OriginVmArgs
+from components.aws.origin_vm import (ALL_METHODS, AMAZON_DNS, READS, OriginRoute, OriginVm, OriginVmArgs,
+                                      origin_secret, own_distribution)
 from components.render.cloud_init import render_cloud_init
+from components.render.proxy_nginx import (DICOMWEB_PATH, ORIGIN_VERIFY_HEADER, TOKEN_CHECK_MODULE, TokenCheck,
+                                           TokenCheckFiles, render_proxy_conf)
 
-ORIGIN_ID = "archive-proxy"
 # Where the proxy VM keeps the token check and the cached realm keys.
-NJS_MODULE_PATH = "/etc/nginx/njs/ohif_token_check.js"
-JWKS_CACHE_DIR = "/var/cache/nginx/ohif-jwks"
+TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_check.js",
+                                    cache_dir="/var/cache/nginx/ohif-jwks")
+
+
+def proxy_user_data(*, upstream_url: str, allowed_origins: Sequence[str], enable_stow: bool,
+                    origin_check: tuple[str, str], resolver: str, token_check: TokenCheck | None) -> str:
+    """The proxy VM's cloud-init: the rendered nginx config, and the token check's module when login is on."""
+    files = TOKEN_CHECK_FILES if token_check else None
+    conf = render_proxy_conf(listen="80", upstream_url=upstream_url, allowed_origins=allowed_origins,
+                             enable_stow=enable_stow, origin_check=origin_check, resolver=resolver,
+                             auth=token_check, auth_files=files)
+    return render_cloud_init(conf, extra_files={files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else None)
 
 
 @dataclass
-class ArchiveProxyArgs:
+class DicomwebProxyArgs:
     upstream_url: pulumi.Input[str]
     """The archive's DICOMweb root, as the VM reaches it."""
-    same_origin: bool = True
-    """Serve through the viewer's distribution (no CORS) rather than a distribution of its own."""
+    own_url: bool = False
+    """Serve through a distribution of its own (with CORS), rather than through a site's."""
     allowed_origins: pulumi.Input[Sequence[str]] = ()
-    """Browser origins CORS allows; only used with a distribution of its own."""
+    """Browser origins CORS allows; only with `own_url`."""
     enable_stow: bool = False
     """Pass STOW-RS uploads to the archive."""
+    token_check: pulumi.Input[TokenCheck] | None = None
+    """Require a token of this realm on every DICOMweb request (user-account-control)."""
     instance_type: str = "t3.small"
     """The VM's size."""
     price_class: str = "PriceClass_100"
     """Edge locations of the proxy's own distribution."""
-    auth: pulumi.Input[JwtAuth] | None = None
-    """Require a token of this realm on every DICOMweb request (user-account-control)."""
 
 
-class ArchiveProxy(pulumi.ComponentResource):
+class DicomwebProxy(pulumi.ComponentResource):
+    route: OriginRoute
+    """How a site's distribution mounts the proxy at /dicom-web/*."""
     dicomweb_url: pulumi.Output[str] | None
-    """The proxy's own HTTPS DICOMweb root; None when it is served through the viewer's distribution."""
+    """The proxy's own HTTPS DICOMweb root; None without `own_url`."""
 
-    def __init__(self, name: str, args: ArchiveProxyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("ohif:aws:ArchiveProxy", name, {}, opts)
-        self._methods = ALL_METHODS if args.enable_stow else READS
-        self.vm = OriginVm(name, OriginVmArgs(purpose="ohif-archive-proxy", instance_type=args.instance_type),
-                           opts=pulumi.ResourceOptions(parent=self))
-        self.vm.launch(pulumi.Output.all(args.upstream_url, args.allowed_origins, self.vm.origin_secret,
-                                         args.auth).apply(
-            lambda a: render_cloud_init(render_proxy_conf(
-                listen="80", upstream_url=a[0], allowed_origins=() if args.same_origin else a[1],
-                enable_stow=args.enable_stow, origin_secret=a[2], resolver=AMAZON_DNS, auth=a[3]),
-                extra_files={a[3].module_path: TOKEN_CHECK_MODULE.read_text()} if a[3] else None)))
-
+    def __init__(self, name: str, args: DicomwebProxyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ohif:aws:DicomwebProxy", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        secret = origin_secret(f"{name}-origin-secret", child)
+        allowed = args.allowed_origins if args.own_url else ()
+        user_data = pulumi.Output.all(args.upstream_url, allowed, secret, args.token_check).apply(
+            lambda a: proxy_user_data(upstream_url=a[0], allowed_origins=a[1], enable_stow=args.enable_stow,
+                                      origin_check=(ORIGIN_VERIFY_HEADER, a[2]), resolver=AMAZON_DNS,
+                                      token_check=a[3]))
+        vm = OriginVm(name, OriginVmArgs(purpose="ohif-dicomweb-proxy", user_data=user_data,
+                                         instance_type=args.instance_type), opts=child)
+        methods = ALL_METHODS if args.enable_stow else READS
+        self.route = OriginRoute(origin_id="dicomweb-proxy", domain_name=vm.origin_domain, secret=secret,
+                                 methods=methods, path_pattern=f"{DICOMWEB_PATH}/*")
         self.dicomweb_url = None
-        distribution_id = None
-        if not args.same_origin:
-            distribution = self.vm.own_distribution(ORIGIN_ID, "OHIF archive proxy", args.price_class, self._methods)
+        if args.own_url:
+            distribution = own_distribution(f"{name}-cdn", self.route, "OHIF DICOMweb proxy", args.price_class, child)
             self.dicomweb_url = pulumi.Output.concat("https://", distribution.domain_name, DICOMWEB_PATH)
-            distribution_id = distribution.id
-        self.register_outputs({"dicomweb_url": self.dicomweb_url, "distribution_id": distribution_id})
-
-    def cdn_origin(self) -> aws.cloudfront.DistributionOriginArgs:
-        return self.vm.cdn_origin(ORIGIN_ID)
-
-    def cdn_behavior(self) -> aws.cloudfront.DistributionOrderedCacheBehaviorArgs:
-        """The `/dicom-web/*` behaviour for the viewer's own distribution (same-origin topology)."""
-        return aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-            path_pattern=f"{DICOMWEB_PATH}/*",
-            **OriginVm.behavior_args(ORIGIN_ID, self._methods, ALL_VIEWER_EXCEPT_HOST))
+        self.register_outputs({"dicomweb_url": self.dicomweb_url})

@@ -6,13 +6,13 @@ The security group admits CloudFront's origin-facing addresses on port 80 alone,
 refuses requests without the generated secret. No SSH: no key pair, no port 22. IMDSv2 only, the
 root volume encrypted, and the user data (which holds the secret) kept secret in the state.
 
-The address exists before the VM (`launch()` attaches it), so a CDN can point at the VM while the VM's
-own configuration still waits for URLs that depend on that CDN.
+A CDN reaches the VM through an `OriginRoute`: plain data (the address, the secret, the path), so a
+distribution can name the VM without taking the component.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -34,10 +34,66 @@ READS = ["GET", "HEAD", "OPTIONS"]
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 
 
+def origin_secret(name: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    """A generated X-Origin-Verify value, secret explicitly: it travels in the CDN's config and the user data."""
+    return pulumi.Output.secret(random.RandomPassword(name, length=40, special=False, opts=opts).result)
+
+
+@dataclass(frozen=True)
+class OriginRoute:
+    """How a CloudFront distribution reaches an OriginVm."""
+
+    origin_id: str
+    domain_name: pulumi.Input[str]
+    """The VM's public DNS name (its Elastic IP)."""
+    secret: pulumi.Input[str]
+    """The X-Origin-Verify value the VM's nginx requires."""
+    methods: list[str] = field(default_factory=lambda: list(READS))
+    origin_request_policy: str = ALL_VIEWER_EXCEPT_HOST
+    path_pattern: str = "*"
+
+    def origin(self) -> aws.cloudfront.DistributionOriginArgs:
+        return aws.cloudfront.DistributionOriginArgs(
+            origin_id=self.origin_id, domain_name=self.domain_name,
+            custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+                http_port=80, https_port=443, origin_protocol_policy="http-only",
+                origin_ssl_protocols=["TLSv1.2"], origin_read_timeout=60),
+            custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
+                name=ORIGIN_VERIFY_HEADER, value=self.secret)])
+
+    def behavior_args(self) -> dict:
+        # Not cached: patient data and logins are per user, and the VM is the one source of truth. With caching
+        # disabled, the AllViewer* origin request policies also forward the Authorization header (AWS re:Post
+        # knowledge-center/cloudfront-authorization-header), which the token check needs.
+        return dict(target_origin_id=self.origin_id, viewer_protocol_policy="https-only",
+                    allowed_methods=self.methods, cached_methods=["GET", "HEAD"], cache_policy_id=CACHING_DISABLED,
+                    origin_request_policy_id=self.origin_request_policy, compress=True)
+
+    def ordered_behavior(self) -> aws.cloudfront.DistributionOrderedCacheBehaviorArgs:
+        return aws.cloudfront.DistributionOrderedCacheBehaviorArgs(path_pattern=self.path_pattern,
+                                                                   **self.behavior_args())
+
+
+def own_distribution(name: str, route: OriginRoute, comment: str, price_class: str,
+                     opts: pulumi.ResourceOptions) -> aws.cloudfront.Distribution:
+    """A distribution of the route's own: the VM's HTTPS name on cloudfront.net."""
+    return aws.cloudfront.Distribution(
+        name, enabled=True, comment=comment, price_class=price_class,
+        http_version="http2and3", is_ipv6_enabled=True, origins=[route.origin()],
+        default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+            **route.behavior_args(), response_headers_policy_id=SECURITY_HEADERS_POLICY),
+        restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+            geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
+        viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_ORIGINS)))
+
+
 @dataclass
 class OriginVmArgs:
     purpose: str
     """What the VM is for, in its security group description and Name tag."""
+    user_data: pulumi.Input[str]
+    """Its cloud-init (it holds the origin secret, so it is kept secret in the state)."""
     instance_type: str = "t3.small"
     """The VM's size."""
     volume_size: int = 10
@@ -47,20 +103,14 @@ class OriginVmArgs:
 class OriginVm(pulumi.ComponentResource):
     origin_domain: pulumi.Output[str]
     """The Elastic IP's public DNS name, which CloudFront uses as the origin."""
-    origin_secret: pulumi.Output[str]
-    """The X-Origin-Verify value CloudFront sends and nginx requires (a secret)."""
 
     def __init__(self, name: str, args: OriginVmArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:aws:OriginVm", name, {}, opts)
-        self._name, self._args = name, args
         child = pulumi.ResourceOptions(parent=self)
-        # Secret explicitly: it travels in the CDN's origin config and the VM's user data.
-        self.origin_secret = pulumi.Output.secret(random.RandomPassword(
-            f"{name}-origin-secret", length=40, special=False, opts=child).result)
         vpc = aws.ec2.get_vpc_output(default=True, opts=pulumi.InvokeOutputOptions(parent=self))
         cloudfront = aws.ec2.get_managed_prefix_list_output(name=CLOUDFRONT_ORIGIN_FACING,
                                                            opts=pulumi.InvokeOutputOptions(parent=self))
-        self.security_group = aws.ec2.SecurityGroup(
+        security_group = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=vpc.id, description=f"{args.purpose}: HTTP from CloudFront only; no SSH",
             ingress=[aws.ec2.SecurityGroupIngressArgs(
                 protocol="tcp", from_port=80, to_port=80, prefix_list_ids=[cloudfront.id],
@@ -69,61 +119,24 @@ class OriginVm(pulumi.ComponentResource):
             egress=[aws.ec2.SecurityGroupEgressArgs(protocol="-1", from_port=0, to_port=0,
                                                     cidr_blocks=["0.0.0.0/0"], ipv6_cidr_blocks=["::/0"])],
             opts=child)
-        self.address = aws.ec2.Eip(f"{name}-ip", domain="vpc", tags={"Name": f"{name}-{args.purpose}"}, opts=child)
-        self.origin_domain = self.address.public_dns
-        self.register_outputs({"origin_domain": self.origin_domain, "origin_secret": self.origin_secret})
-
-    def launch(self, user_data: pulumi.Input[str]) -> aws.ec2.Instance:
-        """Start the VM with its cloud-init and give it the address."""
+        address = aws.ec2.Eip(f"{name}-ip", domain="vpc", tags={"Name": f"{name}-{args.purpose}"}, opts=child)
         ami = aws.ec2.get_ami_output(owners=[DEBIAN_ACCOUNT], most_recent=True, filters=[
             aws.ec2.GetAmiFilterArgs(name="name", values=["debian-12-amd64-*"]),
             aws.ec2.GetAmiFilterArgs(name="architecture", values=["x86_64"])],
             opts=pulumi.InvokeOutputOptions(parent=self))
         vm = aws.ec2.Instance(
-            f"{self._name}-vm", ami=ami.id, instance_type=self._args.instance_type,
-            vpc_security_group_ids=[self.security_group.id],
-            user_data=user_data, user_data_replace_on_change=True,
+            f"{name}-vm", ami=ami.id, instance_type=args.instance_type,
+            vpc_security_group_ids=[security_group.id],
+            user_data=args.user_data, user_data_replace_on_change=True,
             # IMDSv2 only, one hop: a request forged through nginx cannot reach instance credentials.
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
-                volume_type="gp3", volume_size=self._args.volume_size, encrypted=True),
-            tags={"Name": f"{self._name}-{self._args.purpose}"},
+                volume_type="gp3", volume_size=args.volume_size, encrypted=True),
+            tags={"Name": f"{name}-{args.purpose}"},
             # Stored encrypted even if a fork replaces the generated secret with a literal.
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["user_data"]))
-        aws.ec2.EipAssociation(f"{self._name}-ip-association", allocation_id=self.address.allocation_id,
-                               instance_id=vm.id, opts=pulumi.ResourceOptions(parent=self))
-        return vm
-
-    def cdn_origin(self, origin_id: str) -> aws.cloudfront.DistributionOriginArgs:
-        """The VM as a CloudFront origin, with the secret header nginx requires."""
-        return aws.cloudfront.DistributionOriginArgs(
-            origin_id=origin_id, domain_name=self.origin_domain,
-            custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
-                http_port=80, https_port=443, origin_protocol_policy="http-only",
-                origin_ssl_protocols=["TLSv1.2"], origin_read_timeout=60),
-            custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
-                name=ORIGIN_VERIFY_HEADER, value=self.origin_secret)])
-
-    @staticmethod
-    def behavior_args(origin_id: str, methods: list[str], origin_request_policy: str) -> dict:
-        # Not cached: patient data and logins are per user, and the VM is the one source of truth. With caching
-        # disabled, the AllViewer* origin request policies also forward the Authorization header (AWS re:Post
-        # knowledge-center/cloudfront-authorization-header), which the token check needs.
-        return dict(target_origin_id=origin_id, viewer_protocol_policy="https-only", allowed_methods=methods,
-                    cached_methods=["GET", "HEAD"], cache_policy_id=CACHING_DISABLED,
-                    origin_request_policy_id=origin_request_policy, compress=True)
-
-    def own_distribution(self, origin_id: str, comment: str, price_class: str, methods: list[str],
-                         origin_request_policy: str = ALL_VIEWER_EXCEPT_HOST) -> aws.cloudfront.Distribution:
-        """A distribution of the VM's own: its HTTPS name on cloudfront.net."""
-        return aws.cloudfront.Distribution(
-            f"{self._name}-cdn", enabled=True, comment=comment, price_class=price_class,
-            http_version="http2and3", is_ipv6_enabled=True, origins=[self.cdn_origin(origin_id)],
-            default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
-                **self.behavior_args(origin_id, methods, origin_request_policy),
-                response_headers_policy_id=SECURITY_HEADERS_POLICY),
-            restrictions=aws.cloudfront.DistributionRestrictionsArgs(
-                geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
-            viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=SECRET_ORIGINS))
+        aws.ec2.EipAssociation(f"{name}-ip-association", allocation_id=address.allocation_id, instance_id=vm.id,
+                               opts=child)
+        self.origin_domain = address.public_dns
+        self.register_outputs({"origin_domain": self.origin_domain})

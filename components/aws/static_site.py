@@ -3,7 +3,7 @@
     browser --HTTPS--> CloudFront --OAC (SigV4)--> S3 bucket (private, encrypted)
                         |  viewer request: the SPA fallback function
                         |  responses: COOP/COEP/CORP, HSTS, nosniff (response headers policy)
-                        +-- /dicom-web/* --> ArchiveProxy VM (same-origin topology only)
+                        +-- routes, such as /dicom-web/* --> a DicomwebProxy VM (same-origin topology)
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.dicomweb_proxy import ArchiveProxy
-from components.aws.origin_vm import SECRET_ORIGINS
+from components.aws.origin_vm import SECRET_ORIGINS, OriginRoute
 from components.render.headers import HSTS_MAX_AGE, ISOLATION, SECURITY, spa_fallback_function
-from components.render.viewer_build import APP_CONFIG, NO_CACHE, SiteFile, content_type
+from components.render.viewer_build import SiteFile
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
 S3_ORIGIN = "viewer-bucket"
@@ -36,8 +35,8 @@ class StaticSiteArgs:
     """The ACM certificate for `domain`, in us-east-1."""
     price_class: str = "PriceClass_100"
     """Which CloudFront edge locations serve the viewer."""
-    archive: ArchiveProxy | None = None
-    """An archive proxy to serve at /dicom-web/* from this distribution (same-origin topology)."""
+    routes: pulumi.Input[Sequence[OriginRoute]] = ()
+    """Origins served from this distribution at their path patterns, such as a DicomwebProxy at /dicom-web/*."""
 
 
 class StaticSite(pulumi.ComponentResource):
@@ -51,8 +50,6 @@ class StaticSite(pulumi.ComponentResource):
     def __init__(self, name: str, args: StaticSiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:aws:StaticSite", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self._name, self._base_path = name, args.base_path
-
         self.bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=True, opts=child)
         access = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access", bucket=self.bucket.id, block_public_acls=True, block_public_policy=True,
@@ -97,13 +94,9 @@ class StaticSite(pulumi.ComponentResource):
                     frame_option=SECURITY["X-Frame-Options"], override=True)),
             opts=child)
 
-        origins = [aws.cloudfront.DistributionOriginArgs(
-            origin_id=S3_ORIGIN, domain_name=self.bucket.bucket_regional_domain_name,
-            origin_access_control_id=oac.id)]
-        behaviors = []
-        if args.archive is not None:
-            origins.append(args.archive.cdn_origin())
-            behaviors.append(args.archive.cdn_behavior())
+        s3_origin = aws.cloudfront.DistributionOriginArgs(
+            origin_id=S3_ORIGIN, domain_name=self.bucket.bucket_regional_domain_name, origin_access_control_id=oac.id)
+        routes = pulumi.Output.from_input(args.routes)
         if args.domain:
             certificate = aws.cloudfront.DistributionViewerCertificateArgs(
                 acm_certificate_arn=args.certificate_arn, ssl_support_method="sni-only",
@@ -113,19 +106,19 @@ class StaticSite(pulumi.ComponentResource):
         self.distribution = aws.cloudfront.Distribution(
             f"{name}-cdn", enabled=True, comment="OHIF Viewer", price_class=args.price_class,
             http_version="http2and3", is_ipv6_enabled=True, aliases=[args.domain] if args.domain else [],
-            default_root_object="index.html", origins=origins,
+            default_root_object="index.html", origins=routes.apply(lambda rs: [s3_origin, *(r.origin() for r in rs)]),
             default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
                 target_origin_id=S3_ORIGIN, viewer_protocol_policy="redirect-to-https",
                 allowed_methods=["GET", "HEAD"], cached_methods=["GET", "HEAD"], compress=True,
                 cache_policy_id=CACHING_OPTIMIZED, response_headers_policy_id=headers.id,
                 function_associations=[aws.cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArgs(
                     event_type="viewer-request", function_arn=spa.arn)]),
-            ordered_cache_behaviors=behaviors,
+            ordered_cache_behaviors=routes.apply(lambda rs: [r.ordered_behavior() for r in rs]),
             restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                 geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
             viewer_certificate=certificate,
-            opts=pulumi.ResourceOptions(parent=self,
-                                        additional_secret_outputs=SECRET_ORIGINS if args.archive else None))
+            # Routes carry origin secrets; which routes a site gets may be known only later (AwsTarget).
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=SECRET_ORIGINS))
 
         # Only this distribution may read objects, and only over TLS.
         aws.s3.BucketPolicy(
@@ -147,13 +140,6 @@ class StaticSite(pulumi.ComponentResource):
         self.register_outputs({"bucket_name": self.bucket_name, "distribution_id": self.distribution_id,
                                "viewer_origin": self.viewer_origin, "viewer_url": self.viewer_url})
 
-    def publish_app_config(self, app_config: pulumi.Input[str]) -> aws.s3.BucketObjectv2:
-        """Upload app-config.js, which names URLs that exist only once the distributions do."""
-        return aws.s3.BucketObjectv2(
-            f"{self._name}-{APP_CONFIG}", bucket=self.bucket.id, key=self._base_path.lstrip("/") + APP_CONFIG,
-            content=app_config, content_type=content_type(APP_CONFIG), cache_control=NO_CACHE,
-            opts=pulumi.ResourceOptions(parent=self))
-
 
 def bucket_policy(bucket_arn: str, distribution_arn: str) -> dict:
     return {
@@ -162,6 +148,11 @@ def bucket_policy(bucket_arn: str, distribution_arn: str) -> dict:
             {"Sid": "CloudFrontReadsViaOAC", "Effect": "Allow",
              "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
              "Resource": f"{bucket_arn}/*", "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}}},
+            # Without ListBucket, S3 answers a missing key with 403; with it, a missing file is a real 404
+            # (docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html).
+            {"Sid": "CloudFrontSeesMissingKeys", "Effect": "Allow",
+             "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:ListBucket",
+             "Resource": bucket_arn, "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}}},
             {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
              "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
         ],

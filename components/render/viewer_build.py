@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LOCK_FILE = REPO / "viewer" / "ohif-app.lock.json"
 CACHE = REPO / ".cache"
 

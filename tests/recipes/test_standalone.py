@@ -54,8 +54,11 @@ def test_bucket_is_private_and_encrypted(prod):
     assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
     policy = json.loads(prod.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
     allow = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
-    assert allow == [{**allow[0], "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject"}]
-    assert allow[0]["Condition"]["StringEquals"]["AWS:SourceArn"].endswith("/VIEWER-CDN")
+    # Reading objects, and listing so that a missing file is a 404 rather than S3's 403: by this distribution only.
+    assert [(s["Principal"], s["Action"], s["Resource"]) for s in allow] == [
+        ({"Service": "cloudfront.amazonaws.com"}, "s3:GetObject", "arn:aws:s3:::viewer-bucket-a1b2c3/*"),
+        ({"Service": "cloudfront.amazonaws.com"}, "s3:ListBucket", "arn:aws:s3:::viewer-bucket-a1b2c3")]
+    assert all(s["Condition"]["StringEquals"]["AWS:SourceArn"].endswith("/VIEWER-CDN") for s in allow)
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
                for s in policy["Statement"])
 
@@ -127,7 +130,7 @@ def test_proxy_vm_is_hardened(prod):
     assert "userData" in prod.one("aws:ec2/instance:Instance").secret_inputs, \
         "user data holds the origin secret and must be a Pulumi secret"
     association = prod.one("aws:ec2/eipAssociation:EipAssociation").inputs
-    assert association["instanceId"] == "archive-vm-id"
+    assert association["instanceId"] == "proxy-vm-id"
 
 
 def test_nothing_open_to_the_internet(prod):
@@ -154,18 +157,18 @@ def test_cloud_init_renders_the_proxy_with_the_origin_secret(prod):
 def test_stack_outputs(prod):
     out = prod.outputs
     assert out["viewer_url"] == f"{VIEWER}/ohif/"
-    assert out["distribution_id"] == "viewer-cdn-id"
-    assert out["bucket_name"] == "viewer-bucket-a1b2c3"
-    same_origin = any(o.get("originId") == "archive-proxy" for o in viewer_distribution(prod)["origins"])
+    assert out["viewer_distribution_id"] == "viewer-cdn-id"
+    assert out["viewer_bucket_name"] == "viewer-bucket-a1b2c3"
+    same_origin = any(o.get("originId") == "dicomweb-proxy" for o in viewer_distribution(prod)["origins"])
     if same_origin:
         assert out["dicomweb_url"] == f"{VIEWER}/dicom-web"
         assert viewer_distribution(prod)["orderedCacheBehaviors"][0]["pathPattern"] == "/dicom-web/*"
     else:
-        assert out["dicomweb_url"] == "https://archive-cdn.cloudfront.net/dicom-web"
-        proxy_cdn = prod.one(DISTRIBUTION, "archive-cdn").inputs
+        assert out["dicomweb_url"] == "https://proxy-cdn.cloudfront.net/dicom-web"
+        proxy_cdn = prod.one(DISTRIBUTION, "proxy-cdn").inputs
         assert proxy_cdn["defaultCacheBehavior"]["viewerProtocolPolicy"] == "https-only"
-    cdn = next(d for d in prod.of_type(DISTRIBUTION) if any(o["originId"] == "archive-proxy" for o in d.inputs["origins"]))
-    origin = next(o for o in cdn.inputs["origins"] if o["originId"] == "archive-proxy")
+    cdn = next(d for d in prod.of_type(DISTRIBUTION) if any(o["originId"] == "dicomweb-proxy" for o in d.inputs["origins"]))
+    origin = next(o for o in cdn.inputs["origins"] if o["originId"] == "dicomweb-proxy")
     assert origin["customHeaders"] == [{"name": "X-Origin-Verify", "value": "s3cr3tOriginVerifyValue0123456789abcdef"}]
     assert "origins" in cdn.secret_inputs, "the origin secret must stay a Pulumi secret in the CDN's config"
 

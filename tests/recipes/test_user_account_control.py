@@ -1,5 +1,5 @@
 """The user-account-control recipe's resource graph under Pulumi mocks: a provisioned Keycloak, or a
-realm managed on an existing one, and the token check wired into the archive proxy."""
+realm managed on an existing one, and the token check wired into the DICOMweb proxy."""
 
 from __future__ import annotations
 
@@ -89,11 +89,11 @@ def test_viewer_config_logs_in_with_code_flow(provisioned):
     assert oidc["redirect_uri"] == "/callback" and oidc["scope"] == "openid"
 
 
-def test_archive_proxy_checks_tokens_of_the_realm(provisioned):
-    files = {f["path"]: f["content"] for f in cloud_init(provisioned, "archive")["write_files"]}
-    conf = nginx_conf_of(vm(provisioned, "archive").inputs["userData"])
+def test_proxy_checks_tokens_of_the_realm(provisioned):
+    files = {f["path"]: f["content"] for f in cloud_init(provisioned, "proxy")["write_files"]}
+    conf = nginx_conf_of(vm(provisioned, "proxy").inputs["userData"])
     assert "js_import ohif_jwt from /etc/nginx/njs/ohif_token_check.js;" in conf
-    assert files["/etc/nginx/njs/ohif_token_check.js"].startswith("// The archive proxy's token check")
+    assert files["/etc/nginx/njs/ohif_token_check.js"].startswith("// The DICOMweb proxy's token check")
     assert f'set $ohif_jwt_issuer "{KEYCLOAK}/realms/ohif";' in conf
     assert f'set $ohif_jwks_url "{KEYCLOAK}/realms/ohif/protocol/openid-connect/certs";' in conf
     assert conf.count("auth_request /_ohif_auth;") == 1

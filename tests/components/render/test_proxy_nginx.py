@@ -1,4 +1,4 @@
-"""The rendered archive proxy, run by real nginx in front of real Orthanc (the sandbox's servers)."""
+"""The rendered DICOMweb proxy, run by real nginx in front of real Orthanc (the sandbox's servers)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pydicom
 import pytest
 import requests
 
-from components.render.proxy_nginx import TOKEN_CHECK_MODULE, JwtAuth, render_proxy_conf
+from components.render.proxy_nginx import (ORIGIN_VERIFY_HEADER, TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles,
+                                           render_proxy_conf)
 from components.render.cloud_init import nginx_conf_of, render_cloud_init
 from sandbox.nginx import nginx_service
 from sandbox.processes import free_port
@@ -32,7 +33,12 @@ def viewer_origin(sandbox) -> str:
 
 
 @pytest.mark.parametrize("variant", [
-    dict(upstream_url="http://10.0.1.20:8042/dicom-web/", allowed_origins=[], origin_secret="abcDEF123"),
+    dict(upstream_url="http://10.0.1.20:8042/dicom-web/", allowed_origins=[],
+         origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123")),
+    dict(upstream_url="http://10.0.1.20:8042/dicom-web/", allowed_origins=["https://viewer.example.org"],
+         origin_check=("X-Azure-FDID", "00000000-0000-4000-8000-00000000fd01"), resolver="127.0.0.1"),
+    # The sandbox: a name resolved once at start-up, no resolver.
+    dict(upstream_url="http://localhost:8042/dicom-web/", allowed_origins=["http://127.0.0.1:3000"]),
     dict(upstream_url="https://healthcare.example.com/v1/projects/p/dicomWeb", allowed_origins=["https://a.org"],
          enable_stow=True, resolver="127.0.0.1"),
     dict(upstream_url="http://pacs:8080/dcm4chee-arc/aets/DCM4CHEE/rs", allowed_origins=["*"], resolver="127.0.0.1"),
@@ -47,7 +53,7 @@ def test_cloud_init_config_passes_nginx_t(tmp_path):
     require_servers()
     cloud_init = render_cloud_init(render_proxy_conf(listen="80", upstream_url="http://10.0.1.20:8042/dicom-web/",
                                                      allowed_origins=["https://viewer.example.org"],
-                                                     origin_secret="abcDEF123"))
+                                                     origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123")))
     nginx_syntax_ok(nginx_conf_of(cloud_init).replace("listen 80;", f"listen 127.0.0.1:{free_port()};"), tmp_path)
 
 
@@ -120,7 +126,7 @@ def test_origin_secret_is_enforced(sandbox, tmp_path):
     """The cloud VM's config (from cloud-init) refuses requests that did not come through the CDN."""
     cloud_init = render_cloud_init(render_proxy_conf(
         listen="80", upstream_url=sandbox.settings.archive.upstream_url, allowed_origins=[],
-        origin_secret="abcDEF123"))
+        origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123")))
     port = free_port()
     (tmp_path / "proxy.conf").write_text(nginx_conf_of(cloud_init).replace("listen 80;", f"listen 127.0.0.1:{port};"))
     service = nginx_service(tmp_path, [tmp_path / "proxy.conf"], ports=[port],
@@ -137,13 +143,13 @@ def test_origin_secret_is_enforced(sandbox, tmp_path):
 def test_cloud_config_with_token_check_passes_nginx_t(tmp_path):
     """The proxy VM's config for user-account-control: Keycloak by name over HTTPS, the njs check installed."""
     require_servers()
-    auth = JwtAuth(issuer="https://d111.cloudfront.net/realms/ohif",
-                   jwks_url="https://d111.cloudfront.net/realms/ohif/protocol/openid-connect/certs",
-                   client_id="ohif-viewer", required_role="dicom-reader", upload_role="dicom-uploader",
-                   module_path=str(TOKEN_CHECK_MODULE),
-                   cache_dir=str(tmp_path / "jwks"))
+    auth = TokenCheck(issuer="https://d111.cloudfront.net/realms/ohif",
+                      jwks_url="https://d111.cloudfront.net/realms/ohif/protocol/openid-connect/certs",
+                      client_id="ohif-viewer", required_role="dicom-reader", upload_role="dicom-uploader")
     conf = render_proxy_conf(listen=f"127.0.0.1:{free_port()}", upstream_url="http://10.0.1.20:8042/dicom-web/",
-                             allowed_origins=["https://viewer.example.org"], origin_secret="abcDEF123",
-                             resolver="127.0.0.1", auth=auth, enable_stow=True)
+                             allowed_origins=["https://viewer.example.org"],
+                             origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123"), resolver="127.0.0.1", auth=auth,
+                             auth_files=TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE),
+                                                        cache_dir=str(tmp_path / "jwks")), enable_stow=True)
     assert conf.count("auth_request /_ohif_auth;") == 2
     nginx_syntax_ok(conf, tmp_path)

@@ -1,0 +1,83 @@
+"""AwsTarget: the recipes' operations realised on AWS (CloudFront, S3, EC2), with the stack's `ohif:aws` knobs.
+
+    static_site       StaticSite: private S3 + CloudFront (OAC, SPA function, headers policy)
+    dicomweb_proxy    DicomwebProxy: an OriginVm behind its own distribution, or mounted on a site's
+    identity_provider KeycloakHost (an OriginVm behind its own distribution), or KeycloakRealm on yours
+    publish           an S3 object beside the build
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws.dicomweb_proxy import DicomwebProxy, DicomwebProxyArgs
+from components.aws.keycloak_host import KeycloakHost, KeycloakHostArgs
+from components.aws.origin_vm import OriginRoute
+from components.aws.static_site import StaticSite, StaticSiteArgs
+from components.keycloak_realm import existing_keycloak_realm
+from components.render.realm import render_realm_import
+from components.render.viewer_build import CACHE, cache_control, content_type, fetch_build, prepare_site
+from components.target import (IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec, Target,
+                               same_origin_url)
+from settings import AwsSettings
+
+
+class AwsTarget(Target):
+    def __init__(self, settings: AwsSettings) -> None:
+        self.settings = settings
+        self._sites: dict[str, StaticSite] = {}
+        self._base_paths: dict[str, str] = {}
+        # A CloudFront distribution holds its routes inline, while recipes mount proxies on a site after
+        # creating it (the realm names the site's origin, and the proxy checks the realm's tokens). So a
+        # site's routes are a deferred Output, resolved in finish() with whatever was mounted.
+        self._routes: dict[str, list[OriginRoute]] = {}
+        self._resolve_routes: dict[str, Callable[[pulumi.Output], None]] = {}
+
+    def static_site(self, name: str, spec: SiteSpec) -> Site:
+        files = prepare_site(fetch_build(), CACHE / "site" / pulumi.get_stack() / name, app_config=None,
+                             base_path=spec.base_path, include_source_maps=spec.include_source_maps)
+        routes, self._resolve_routes[name] = pulumi.deferred_output()
+        self._routes[name] = []
+        site = StaticSite(name, StaticSiteArgs(
+            files=files, base_path=spec.base_path, domain=spec.domain, certificate_arn=self.settings.certificate_arn,
+            price_class=self.settings.price_class, routes=routes))
+        self._sites[name], self._base_paths[name] = site, spec.base_path
+        return Site(name=name, origin=site.viewer_origin, url=site.viewer_url)
+
+    def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
+        proxy = DicomwebProxy(name, DicomwebProxyArgs(
+            upstream_url=spec.upstream_url, own_url=on_site is None, allowed_origins=spec.allowed_origins,
+            enable_stow=spec.enable_stow, token_check=spec.token_check,
+            instance_type=self.settings.proxy_instance_type, price_class=self.settings.price_class))
+        if on_site is None:
+            return Proxy(name=name, url=proxy.dicomweb_url)
+        routes = self._routes[on_site.name]
+        if any(r.path_pattern == proxy.route.path_pattern for r in routes):
+            raise ValueError(f"site {on_site.name!r} already serves {proxy.route.path_pattern}")
+        routes.append(proxy.route)
+        return Proxy(name=name, url=same_origin_url(on_site))
+
+    def identity_provider(self, name: str, spec: IdentityProviderSpec) -> IdentityProvider:
+        if spec.existing_url:
+            return existing_keycloak_realm(name, spec)
+        host = KeycloakHost(name, KeycloakHostArgs(
+            realm_import=pulumi.Output.from_input(spec.realm).apply(render_realm_import),
+            instance_type=self.settings.keycloak_instance_type, price_class=self.settings.price_class))
+        return IdentityProvider(name=name, url=host.url)
+
+    def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:
+        # A resource of its own, not a child of the site: the site component has finished.
+        aws.s3.BucketObjectv2(f"{site.name}-{key}", bucket=self._sites[site.name].bucket.id,
+                              key=self._base_paths[site.name].lstrip("/") + key, content=content,
+                              content_type=content_type(key), cache_control=cache_control(key))
+
+    def finish(self) -> dict[str, pulumi.Output]:
+        outputs: dict[str, pulumi.Output] = {}
+        for name, site in self._sites.items():
+            self._resolve_routes[name](pulumi.Output.from_input(self._routes[name]))
+            outputs[f"{name}_distribution_id"] = site.distribution_id
+            outputs[f"{name}_bucket_name"] = site.bucket_name
+        return outputs
