@@ -11,18 +11,19 @@ What the recipe's operations become here:
                         loaded with sample studies
 
 Operations only record what the recipe asked for; `finish()` resolves the recipe's Outputs (every URL is
-known up front: ports on 127.0.0.1) and starts the servers.
+known up front: ports on 127.0.0.1), and `up()` then starts the servers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import shutil
 import signal
 import tempfile
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -64,6 +65,7 @@ class _LocalSite:
     spec: SiteSpec
     port: int
     published: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Rendered files; plain strings once finish() has resolved them."""
     proxy_port: int | None = None
     """The proxy mounted at /dicom-web/ (same-origin)."""
 
@@ -72,6 +74,7 @@ class _LocalSite:
 class _LocalProxy:
     name: str
     spec: ProxySpec
+    """Its Inputs plain values once finish() has resolved them."""
     port: int
 
 
@@ -93,6 +96,7 @@ class Sandbox(Target):
         self._proxies: list[_LocalProxy] = []
         self._identity_providers: list[IdentityProviderSpec] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._archive_url: str | None = None
 
     @property
     def viewer_origin(self) -> str:
@@ -117,12 +121,25 @@ class Sandbox(Target):
         nginx_binary()
         if not Path("/usr/lib/nginx/modules/ngx_http_js_module.so").exists():
             raise SandboxError("nginx: the njs module is missing (apt-get install libnginx-mod-http-js)")
-        # The recipe's Outputs resolve on this loop: every value is known here, no engine is needed.
+        # The recipe and its Outputs run on a loop of their own, in a thread of their own: a caller may
+        # already run a loop in this one (Playwright's sync API does). Every value is known here, no engine
+        # is needed.
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            outputs = thread.submit(self._run_recipe, realise).result()
+        self._start_servers()
+        login = self.keycloak.create_user() if self.keycloak else None
+        self.urls = SandboxUrls({**outputs, "archive": self._archive_url,
+                                 "username": login and login.username, "password": login and login.password})
+        return self.urls
+
+    def _run_recipe(self, realise: Callable) -> dict[str, Any]:
         self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self._loop)
-        outputs = realise(self, self.settings, self.recipe)
-        self.urls = SandboxUrls({name: self._resolve(value) for name, value in outputs.items()})
-        return self.urls
+        try:
+            outputs = realise(self, self.settings, self.recipe)
+            return {name: self._resolve(value) for name, value in outputs.items()}
+        finally:
+            self._loop.close()
 
     def _resolve(self, value: pulumi.Input[Any]) -> Any:
         return self._loop.run_until_complete(pulumi.Output.from_input(value).future())
@@ -159,18 +176,25 @@ class Sandbox(Target):
         self._sites[site.name].published[key] = content
 
     def finish(self) -> dict[str, pulumi.Output]:
+        for site in self._sites.values():
+            site.published = {key: self._resolve(content) for key, content in site.published.items()}
+        for proxy in self._proxies:
+            proxy.spec = replace(proxy.spec, allowed_origins=self._resolve(proxy.spec.allowed_origins),
+                                 token_check=self._resolve(proxy.spec.token_check))
+        self._identity_providers = [replace(spec, realm=self._resolve(spec.realm)) for spec in self._identity_providers]
+        return {}
+
+    # The servers.
+
+    def _start_servers(self) -> None:
         # An archive on a loopback port is the sandbox's to provide; any other is the user's own.
         archives = {(url.port or 80): url.path for url in (urlsplit(p.spec.upstream_url) for p in self._proxies)
                     if url.hostname in LOOPBACK}
-        archive_url = next(iter([self._start_orthanc(port, path) for port, path in sorted(archives.items())]), None)
+        self._archive_url = next(iter([self._start_orthanc(port, path) for port, path in sorted(archives.items())]),
+                                 None)
         for spec in self._identity_providers:
-            self.keycloak = self._start_keycloak(self._resolve(spec.realm), urlsplit(spec.existing_url).port)
+            self.keycloak = self._start_keycloak(spec.realm, urlsplit(spec.existing_url).port)
         self._start_nginx()
-        login = self.keycloak.create_user() if self.keycloak else None
-        extras = {"archive": archive_url, "username": login and login.username, "password": login and login.password}
-        return {k: pulumi.Output.from_input(v) for k, v in extras.items() if v is not None}
-
-    # The servers.
 
     def _start_nginx(self) -> None:
         self.progress("preparing the OHIF viewer build")
@@ -182,7 +206,7 @@ class Sandbox(Target):
                                  base_path=base_path, include_source_maps=site.spec.include_source_maps)
             for key, content in site.published.items():
                 path = site_root / base_path.strip("/") / key
-                path.write_text(self._resolve(content))
+                path.write_text(content)
                 files.append(SiteFile(key, path, content_type(key), cache_control(key)))
             spa = self.run_dir / f"spa_fallback-{name}.mjs"
             write_spa_module(spa, base_path)
@@ -194,14 +218,13 @@ class Sandbox(Target):
         self.progress("rendering nginx configs for the viewer and the DICOMweb proxy")
         for proxy in self._proxies:
             spec = proxy.spec
-            token_check = self._resolve(spec.token_check) if spec.token_check is not None else None
-            files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE),
-                                    cache_dir=str(self.run_dir / f"jwks-cache-{proxy.name}")) if token_check else None
+            files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(
+                self.run_dir / f"jwks-cache-{proxy.name}")) if spec.token_check else None
             includes.append(self.run_dir / f"proxy-{proxy.name}.conf")
             includes[-1].write_text(render_proxy_conf(
                 listen=f"127.0.0.1:{proxy.port}", upstream_url=spec.upstream_url,
-                allowed_origins=self._resolve(spec.allowed_origins), enable_stow=spec.enable_stow,
-                auth=token_check, auth_files=files))
+                allowed_origins=spec.allowed_origins, enable_stow=spec.enable_stow, auth=spec.token_check,
+                auth_files=files))
             ports.append(proxy.port)
         first = next(iter(self._sites.values()))
         self.progress(f"starting nginx on {', '.join(map(str, ports))}")
@@ -261,9 +284,6 @@ class Sandbox(Target):
             self.services.clear()
             if self._own_dir:
                 shutil.rmtree(self.run_dir, ignore_errors=True)
-            if self._loop is not None:
-                self._loop.close()
-                self._loop = None
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)

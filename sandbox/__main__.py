@@ -14,6 +14,12 @@ from sandbox.processes import SandboxError
 STACKS = Path(__file__).resolve().parent.parent / "stacks"
 
 
+def stack_names(cloud: str | None = None) -> list[str]:
+    """The stacks in stacks/, or those of one `ohif:cloud`."""
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in STACKS.glob("Pulumi.*.yaml")
+                  if cloud is None or settings.read_stack_file(p).get("ohif:cloud") == cloud)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -24,13 +30,16 @@ def main(argv: list[str] | None = None) -> int:
 
     stack_file = STACKS / f"Pulumi.{args.stack}.yaml"
     if not stack_file.exists():
-        names = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in STACKS.glob("Pulumi.*.yaml"))
-        print(f"error: no stack {args.stack!r}; stacks: {', '.join(names)}", file=sys.stderr)
+        print(f"error: no stack {args.stack!r}; stacks: {', '.join(stack_names())}", file=sys.stderr)
         return 2
     # SIGTERM takes the same way out as Ctrl-C, through the context manager's teardown.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         stack = settings.load(settings.read_stack_file(stack_file))
+        if stack.cloud != "local":
+            print(f"error: stack {args.stack!r} deploys to {stack.cloud} (pulumi up --stack {args.stack}); the sandbox "
+                  f"runs stacks with ohif:cloud local: {', '.join(stack_names('local'))}", file=sys.stderr)
+            return 2
         with Sandbox(stack, port=args.port, progress=lambda step: print(f"-- {step}", flush=True)) as sandbox:
             print(sandbox.urls.as_json(), flush=True)
             signal.pause()

@@ -61,6 +61,14 @@ def sandbox() -> Iterator[Sandbox]:
         yield running
 
 
+@pytest.fixture(scope="session")
+def sandbox_same_origin_subpath() -> Iterator[Sandbox]:
+    """The other shape: the viewer under /ohif/ and the proxy behind the viewer's own host."""
+    require_servers()
+    with local_sandbox(viewer={"base_path": "/ohif/"}, topology="same-origin") as running:
+        yield running
+
+
 def nginx_syntax_ok(conf: str, run_dir: Path) -> None:
     """`nginx -t` passes on one rendered http-context file."""
     from sandbox.nginx import nginx_test

@@ -67,6 +67,28 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:ec2/eip:Eip": {"publicDns": f"ec2-203-0-113-10-{args.name}.eu-west-1.compute.amazonaws.com",
                                 "allocationId": f"eipalloc-{args.name}"},
             "random:index/randomPassword:RandomPassword": {"result": "s3cr3tOriginVerifyValue0123456789abcdef"},
+            # Azure: `name` is an output of every azure-native resource (autonamed as the logical name plus 8 hex).
+            "azure-native:resources:ResourceGroup": {
+                "name": args.inputs.get("resourceGroupName", f"{args.name}1a2b3c4d")},
+            "azure-native:cdn:Profile": {
+                "name": f"{args.name}1a2b3c4d", "frontDoorId": "00000000-0000-4000-8000-00000000fd01",
+                "identity": {"type": "SystemAssigned", "principalId": "00000000-0000-4000-8000-0000000000a1",
+                             "tenantId": "00000000-0000-4000-8000-0000000000f0"}},
+            "azure-native:cdn:AFDEndpoint": {"name": f"{args.name}1a2b3c4d",
+                                             "hostName": f"{args.name}-abc123.z01.azurefd.net"},
+            "azure-native:cdn:AFDOriginGroup": {"name": f"{args.name}1a2b3c4d"},
+            "azure-native:cdn:AFDCustomDomain": {
+                "name": f"{args.name}1a2b3c4d",
+                "validationProperties": {"validationToken": "mock-validation-token", "expirationDate": "2027-01-01"}},
+            "azure-native:cdn:RuleSet": {"name": args.inputs.get("ruleSetName", f"{args.name}1a2b3c4d")},
+            "azure-native:storage:StorageAccount": {
+                "name": f"{args.name}1a2b3c4d",
+                "primaryEndpoints": {"blob": f"https://{args.name}1a2b3c4d.blob.core.windows.net/"}},
+            "azure-native:storage:BlobContainer": {"name": args.inputs.get("containerName", f"{args.name}1a2b3c4d")},
+            "azure-native:network:VirtualNetwork": {"name": f"{args.name}1a2b3c4d"},
+            "azure-native:network:PublicIPAddress": {"ipAddress": f"203.0.113.{10 + len(args.name)}"},
+            "azure-native:compute:VirtualMachine": {"name": f"{args.name}1a2b3c4d"},
+            "tls:index/privateKey:PrivateKey": {"publicKeyOpenssh": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABmock"},
         }.get(args.typ, {})
         state.update(computed)
         # As in AWS, a bucket's id is its name.
@@ -79,6 +101,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:ec2/getVpc:getVpc": {"id": "vpc-0123"},
             "aws:ec2/getManagedPrefixList:getManagedPrefixList": {"id": "pl-3b927c52"},
             "aws:ec2/getAmi:getAmi": {"id": "ami-0debian12"},
+            "azure-native:authorization:getClientConfig": {
+                "clientId": "00000000-0000-4000-8000-0000000000c1", "objectId": "00000000-0000-4000-8000-0000000000b1",
+                "subscriptionId": "00000000-0000-4000-8000-0000000000e1",
+                "tenantId": "00000000-0000-4000-8000-0000000000f0"},
         }.get(args.token, {})
 
 

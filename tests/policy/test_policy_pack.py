@@ -17,7 +17,8 @@ import pytest
 from ohif_policies import POLICIES
 from ohif_policies._common import DOCS
 
-import components.aws.dicomweb_proxy as archive_proxy_module
+import components.aws.dicomweb_proxy as dicomweb_proxy_module
+import components.aws.target as aws_target_module
 from components.aws.static_site import StaticSite
 from settings import load, read_stack_file
 from tests.conftest import STACKS
@@ -139,20 +140,19 @@ def _bucket_cors_wildcard(monkeypatch):
 
 
 def _proxy_allows_any_origin(monkeypatch):
-    render = archive_proxy_module.render_proxy_conf
-    monkeypatch.setattr(archive_proxy_module, "render_proxy_conf",
+    render = dicomweb_proxy_module.render_proxy_conf
+    monkeypatch.setattr(dicomweb_proxy_module, "render_proxy_conf",
                         lambda **kwargs: render(**{**kwargs, "allowed_origins": ["*"]}))
 
 
 def _wildcard_redirect_in_realm_import(monkeypatch):
-    import recipes.user_account_control as uac
-    render = uac.render_realm_import
+    render = aws_target_module.render_realm_import
 
     def widened(model):
         realm = render(model)
         realm["clients"][0]["redirectUris"].append("https://*.example-hospital.org/*")
         return realm
-    monkeypatch.setattr(uac, "render_realm_import", widened)
+    monkeypatch.setattr(aws_target_module, "render_realm_import", widened)
 
 
 EXISTING_KEYCLOAK = {"ohif:auth": json.dumps({"realm": "ohif", "keycloak_url": "https://sso.example-hospital.org"}),
@@ -210,25 +210,25 @@ FORKS = {
         f"ResponseHeadersPolicy viewer-headers allows origin * in a production stack. List the viewer origins "
         f"instead. See {DOCS}", [transform(HEADERS, _wildcard_cors)]),
     "aws-ec2-imdsv2": Fork(
-        f"Instance archive-vm allows IMDSv1. Set metadataOptions.httpTokens to required. See {DOCS}",
+        f"Instance proxy-vm allows IMDSv1. Set metadataOptions.httpTokens to required. See {DOCS}",
         [transform("aws:ec2/instance:Instance", set_item(
             "metadata_options", aws.ec2.InstanceMetadataOptionsArgs(http_tokens="optional")))]),
     "aws-ec2-encrypted-volumes": Fork(
-        f"Instance archive-vm root volume is not encrypted. Set encrypted: true. See {DOCS}",
+        f"Instance proxy-vm root volume is not encrypted. Set encrypted: true. See {DOCS}",
         [transform("aws:ec2/instance:Instance", set_item(
             "root_block_device", aws.ec2.InstanceRootBlockDeviceArgs(volume_size=10, encrypted=False)))]),
     "aws-ec2-no-open-ingress": Fork(
-        f"archive-sg opens [22] (SSH/RDP). Remove the rule; use SSM Session Manager. See {DOCS}",
+        f"proxy-sg opens [22] (SSH/RDP). Remove the rule; use SSM Session Manager. See {DOCS}",
         [transform("aws:ec2/securityGroup:SecurityGroup", _open_ssh)]),
     "aws-ec2-proxy-cors-no-wildcard": Fork(
-        "Instance archive-vm runs a DICOMweb proxy whose CORS allows any origin in a production stack. List the "
+        "Instance proxy-vm runs a DICOMweb proxy whose CORS allows any origin in a production stack. List the "
         f"viewer origins in archive.allowed_origins. See {DOCS}", patch=_proxy_allows_any_origin,
         topology="cross-origin"),
     "aws-cloudfront-origin-header-secret": Fork(
         "Distribution viewer-cdn sends custom origin headers (an origin secret) but does not keep `origins` secret. "
         f"Add additional_secret_outputs=['origins']. See {DOCS}", [without_secret_outputs(DISTRIBUTION)]),
     "aws-ec2-user-data-secret": Fork(
-        "Instance archive-vm has an origin secret in its user data but does not keep userData secret. Add "
+        "Instance proxy-vm has an origin secret in its user data but does not keep userData secret. Add "
         f"additional_secret_outputs=['user_data']. See {DOCS}", [without_secret_outputs("aws:ec2/instance:Instance")]),
     "keycloak-client-pkce-code-flow": Fork(
         "Keycloak client ohif-viewer (realm-viewer-client): PKCE is not S256. Use the code flow with PKCE S256 only. "

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT
-from tests.conftest import local_sandbox, require_servers
 from tests.sandbox.viewport import LIT_PIXELS_JS
-
-@pytest.fixture(scope="module")
-def sandbox_same_origin_subpath() -> Iterator[Sandbox]:
-    """The other shape: the viewer under /ohif/ and the proxy behind the viewer's own host."""
-    require_servers()
-    with local_sandbox(viewer={"base_path": "/ohif/"}, topology="same-origin") as running:
-        yield running
 
 
 @pytest.fixture(params=["cross-origin", "same-origin-subpath"])

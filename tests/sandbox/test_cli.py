@@ -104,4 +104,13 @@ def test_unknown_stack_is_a_clear_error():
     proc = sandbox_cli("--stack", "nope")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
-    assert err.strip() == "error: no stack 'nope'; stacks: local, local-uac, prod, prod-uac"
+    assert err.strip() == ("error: no stack 'nope'; stacks: local, local-uac, prod, prod-azure, prod-azure-uac, "
+                           "prod-uac")
+
+
+def test_a_cloud_stack_is_refused():
+    proc = sandbox_cli("--stack", "prod-azure")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert err.strip() == ("error: stack 'prod-azure' deploys to azure (pulumi up --stack prod-azure); the sandbox "
+                           "runs stacks with ohif:cloud local: local, local-uac")

@@ -1,0 +1,81 @@
+"""DicomwebProxy on Azure: the rendered nginx proxy on an OriginVm, reachable only through Front Door.
+
+Same-origin: a `/dicom-web/*` route on the viewer's own endpoint (no CORS). Otherwise an endpoint of
+its own, and CORS allows the viewer's origin. HTTPS ends at Front Door; Front Door has no per-route
+method list, so nginx's locations are what allow GET/HEAD/OPTIONS (and POST with STOW) and answer 405.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import pulumi
+
+from components.azure.front_door import FDID_HEADER, endpoint, vm_route
+from components.azure.origin_vm import OriginVm, OriginVmArgs
+from components.render.cloud_init import render_cloud_init
+from components.render.proxy_nginx import (DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles,
+                                           render_proxy_conf)
+
+AZURE_DNS = "168.63.129.16"  # Azure's resolver, at this address in every virtual network
+# Where the proxy VM keeps the token check and the cached realm keys (as on AWS).
+TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_check.js",
+                                    cache_dir="/var/cache/nginx/ohif-jwks")
+
+
+@dataclass
+class DicomwebProxyArgs:
+    upstream_url: pulumi.Input[str]
+    """The archive's DICOMweb root, as the VM reaches it."""
+    resource_group_name: pulumi.Input[str]
+    """The resource group of the VM and the Front Door profile."""
+    location: pulumi.Input[str]
+    """The region of the VM."""
+    profile_name: pulumi.Input[str]
+    """The Front Door profile in front of the VM."""
+    front_door_id: pulumi.Input[str]
+    """That profile's id, which nginx requires in X-Azure-FDID."""
+    endpoint_name: pulumi.Input[str] | None = None
+    """The viewer's endpoint, to serve /dicom-web/* beside it (same-origin); None gives the proxy its own."""
+    custom_domain_ids: Sequence[pulumi.Input[str]] = ()
+    """The viewer endpoint's custom domains, which the /dicom-web/* route serves too."""
+    allowed_origins: pulumi.Input[Sequence[str]] = ()
+    """Browser origins CORS allows; only used with an endpoint of its own."""
+    enable_stow: bool = False
+    """Pass STOW-RS uploads to the archive."""
+    token_check: pulumi.Input[TokenCheck] | None = None
+    """Require a token of this realm on every DICOMweb request."""
+    vm_size: str = "Standard_B2s"
+    """The VM's size."""
+
+
+class DicomwebProxy(pulumi.ComponentResource):
+    url: pulumi.Output[str] | None
+    """The DICOMweb root at the proxy's own endpoint; None when it is served beside the viewer."""
+
+    def __init__(self, name: str, args: DicomwebProxyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ohif:azure:DicomwebProxy", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        same_origin = args.endpoint_name is not None
+
+        def cloud_init(a: list) -> str:
+            upstream, origins, front_door_id, check = a
+            conf = render_proxy_conf(
+                listen="80", upstream_url=upstream, allowed_origins=() if same_origin else origins,
+                enable_stow=args.enable_stow, origin_check=(FDID_HEADER, front_door_id), resolver=AZURE_DNS,
+                auth=check, auth_files=TOKEN_CHECK_FILES if check else None)
+            return render_cloud_init(conf, extra_files={TOKEN_CHECK_FILES.module_path: TOKEN_CHECK_MODULE.read_text()}
+                                     if check else None)
+
+        vm = OriginVm(name, OriginVmArgs(
+            custom_data=pulumi.Output.all(args.upstream_url, args.allowed_origins, args.front_door_id,
+                                          args.token_check).apply(cloud_init),
+            resource_group_name=args.resource_group_name, location=args.location, vm_size=args.vm_size), opts=child)
+        own = None if same_origin else endpoint(name, self, resource_group_name=args.resource_group_name,
+                                                profile_name=args.profile_name)
+        vm_route(name, self, resource_group_name=args.resource_group_name, profile_name=args.profile_name,
+                 endpoint_name=args.endpoint_name if same_origin else own.name, origin_host=vm.public_ip,
+                 patterns=[f"{DICOMWEB_PATH}/*"], custom_domain_ids=args.custom_domain_ids)
+        self.url = None if own is None else pulumi.Output.concat("https://", own.host_name, DICOMWEB_PATH)
+        self.register_outputs({"url": self.url})

@@ -1,0 +1,142 @@
+"""StaticSite on Azure: the viewer build in a private blob container, served only by Front Door.
+
+    browser --HTTPS--> Front Door endpoint --managed identity (HTTPS)--> blob container (private)
+                        rule set: headers, the SPA fallback, Cache-Control (components/azure/site_rules.py)
+
+Front Door Standard signs in to storage with the profile's managed identity (origin authentication,
+learn.microsoft.com/azure/frontdoor/origin-authentication-with-managed-identities), so the container is
+never anonymous. Premium's Private Link is not used: it closes the account's public endpoint, and then
+Pulumi, which uploads the blobs from wherever it runs, cannot reach it either.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+from urllib.parse import urlsplit
+
+import pulumi
+import pulumi_azure_native.authorization as authorization
+import pulumi_azure_native.cdn as cdn
+import pulumi_azure_native.storage as storage
+
+from components.azure.front_door import LOAD_BALANCING, endpoint
+from components.azure.site_rules import COMPRESSIBLE, QUERY_STRING_CACHING, site_rules
+from components.render.viewer_build import SiteFile
+
+CONTAINER = "site"
+STORAGE_SCOPE = "https://storage.azure.com/.default"
+BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"  # Azure built-in role "Storage Blob Data Reader"
+
+
+@dataclass
+class StaticSiteArgs:
+    files: Sequence[SiteFile]
+    """The prepared viewer build (components.render.viewer_build.prepare_site), app-config.js aside."""
+    resource_group_name: pulumi.Input[str]
+    """The resource group of the storage account and the Front Door profile."""
+    location: pulumi.Input[str]
+    """The region of the storage account."""
+    profile_name: pulumi.Input[str]
+    """The Front Door profile that serves the site."""
+    profile_principal_id: pulumi.Input[str]
+    """The profile's system-assigned identity, which may read the blobs."""
+    base_path: str = "/"
+    """The path the viewer is served under; blobs are stored under the same prefix."""
+    domain: str | None = None
+    """A custom domain, with a certificate Front Door manages; None serves on the endpoint's azurefd.net name."""
+
+
+class StaticSite(pulumi.ComponentResource):
+    account_name: pulumi.Output[str]
+    container_name: pulumi.Output[str]
+    endpoint_name: pulumi.Output[str]
+    endpoint_host: pulumi.Output[str]
+    """The endpoint's azurefd.net name, which a custom domain's CNAME points at."""
+    custom_domain_ids: list[pulumi.Output[str]]
+    """The custom domain, for more routes on this endpoint."""
+    domain_validation: pulumi.Output[str] | None
+    """The TXT record that proves the custom domain is ours."""
+    origin: pulumi.Output[str]
+    """https://<domain or endpoint host>."""
+    url: pulumi.Output[str]
+    """The viewer's start page: the origin plus the base path."""
+
+    def __init__(self, name: str, args: StaticSiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ohif:azure:StaticSite", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        rg, profile = args.resource_group_name, args.profile_name
+
+        # Account names are 3-24 lower-case letters and digits, and Pulumi appends eight more to the
+        # logical name (pulumi/pulumi-azure-native#3665), so this one cannot be f"{name}-storage".
+        account = storage.StorageAccount(
+            f"{_alnum(name)[:11]}store", resource_group_name=rg, location=args.location, kind="StorageV2",
+            sku=storage.SkuArgs(name="Standard_LRS"), enable_https_traffic_only=True, minimum_tls_version="TLS1_2",
+            allow_blob_public_access=False, opts=child)
+        container = storage.BlobContainer(f"{name}-container", resource_group_name=rg, account_name=account.name,
+                                          container_name=CONTAINER, public_access="None", opts=child)
+        client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        authorization.RoleAssignment(
+            f"{name}-blob-reader", principal_id=args.profile_principal_id, principal_type="ServicePrincipal",
+            role_definition_id=client.subscription_id.apply(
+                lambda s: f"/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{BLOB_DATA_READER}"),
+            scope=account.id, opts=child)
+        prefix = args.base_path.lstrip("/")
+        for f in args.files:
+            storage.Blob(f"{name}-{f.key}", resource_group_name=rg, account_name=account.name,
+                         container_name=container.name, blob_name=prefix + f.key, type="Block",
+                         source=pulumi.FileAsset(str(f.path)), content_type=f.content_type, opts=child)
+
+        site_endpoint = endpoint(name, self, resource_group_name=rg, profile_name=profile)
+        group = cdn.AFDOriginGroup(
+            f"{name}-origins", resource_group_name=rg, profile_name=profile, load_balancing_settings=LOAD_BALANCING,
+            authentication=cdn.OriginAuthenticationPropertiesArgs(type="SystemAssignedIdentity", scope=STORAGE_SCOPE),
+            opts=child)
+        blob_host = account.primary_endpoints.apply(lambda e: urlsplit(e.blob).hostname)
+        origin = cdn.AFDOrigin(f"{name}-origin", resource_group_name=rg, profile_name=profile,
+                               origin_group_name=group.name, host_name=blob_host, origin_host_header=blob_host,
+                               https_port=443, enforce_certificate_name_check=True, enabled_state="Enabled",
+                               opts=child)
+        rule_set = cdn.RuleSet(f"{name}-rules", resource_group_name=rg, profile_name=profile,
+                               rule_set_name=f"{_alnum(name)}Rules", opts=child)
+        rules = [cdn.Rule(f"{name}-rule-{r.name}", resource_group_name=rg, profile_name=profile,
+                          rule_set_name=rule_set.name, rule_name=r.name, order=order, conditions=r.conditions,
+                          actions=r.actions, match_processing_behavior="Stop" if r.stop else "Continue", opts=child)
+                 for order, r in enumerate(site_rules(args.base_path), start=1)]
+
+        self.custom_domain_ids, self.domain_validation = [], None
+        if args.domain:
+            domain = cdn.AFDCustomDomain(
+                f"{name}-domain", resource_group_name=rg, profile_name=profile, host_name=args.domain,
+                tls_settings=cdn.AFDDomainHttpsParametersArgs(certificate_type="ManagedCertificate",
+                                                              minimum_tls_version="TLS12"),
+                opts=child)
+            self.custom_domain_ids = [domain.id]
+            self.domain_validation = pulumi.Output.concat(
+                "_dnsauth.", args.domain, " TXT ", domain.validation_properties.apply(lambda v: v.validation_token))
+        cdn.Route(
+            f"{name}-route", resource_group_name=rg, profile_name=profile, endpoint_name=site_endpoint.name,
+            origin_group=cdn.ResourceReferenceArgs(id=group.id), origin_path=f"/{CONTAINER}", patterns_to_match=["/*"],
+            # HTTP is accepted only to be redirected; origin authentication needs HTTPS to storage.
+            supported_protocols=["Http", "Https"], https_redirect="Enabled", forwarding_protocol="HttpsOnly",
+            link_to_default_domain="Enabled",
+            custom_domains=[cdn.ActivatedResourceReferenceArgs(id=i) for i in self.custom_domain_ids],
+            cache_configuration=cdn.AfdRouteCacheConfigurationArgs(
+                query_string_caching_behavior=QUERY_STRING_CACHING,
+                compression_settings=cdn.CompressionSettingsArgs(is_compression_enabled=True,
+                                                                 content_types_to_compress=COMPRESSIBLE)),
+            rule_sets=[cdn.ResourceReferenceArgs(id=rule_set.id)],
+            # The rules exist before traffic flows, so no response goes out without its headers.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[origin, *rules]))
+
+        self.account_name, self.container_name = account.name, container.name
+        self.endpoint_name, self.endpoint_host = site_endpoint.name, site_endpoint.host_name
+        self.origin = pulumi.Output.concat("https://", args.domain or site_endpoint.host_name)
+        self.url = pulumi.Output.concat(self.origin, args.base_path)
+        self.register_outputs({"account_name": self.account_name, "endpoint_host": self.endpoint_host,
+                               "origin": self.origin, "url": self.url})
+
+
+def _alnum(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())

@@ -1,0 +1,85 @@
+"""AzureTarget: the recipes' four operations on Azure (components.target.Target).
+
+The target owns what its operations share: one resource group, and one Front Door profile whose
+endpoints serve the viewer, the DICOMweb proxy and Keycloak, and whose managed identity reads the
+viewer's blobs. Components get the profile's name, id and identity as plain inputs.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_azure_native.cdn as cdn
+import pulumi_azure_native.resources as resources
+import pulumi_azure_native.storage as storage
+
+from components.azure.dicomweb_proxy import DicomwebProxy, DicomwebProxyArgs
+from components.azure.front_door import LOCATION as FRONT_DOOR_LOCATION
+from components.azure.keycloak_host import KeycloakHost, KeycloakHostArgs
+from components.azure.static_site import StaticSite, StaticSiteArgs
+from components.keycloak_realm import existing_keycloak_realm
+from components.render.realm import render_realm_import
+from components.render.viewer_build import CACHE, content_type, fetch_build, prepare_site
+from components.target import (IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec, Target,
+                               same_origin_url)
+from settings import AzureSettings
+
+
+class AzureTarget(Target):
+    def __init__(self, settings: AzureSettings) -> None:
+        self._settings = settings
+        group = resources.ResourceGroup("resource-group", location=settings.location,
+                                        resource_group_name=settings.resource_group or f"ohif-{pulumi.get_stack()}")
+        self._resource_group = group.name
+        self._profile = cdn.Profile(
+            "frontdoor", resource_group_name=self._resource_group, location=FRONT_DOOR_LOCATION,
+            sku=cdn.SkuArgs(name=f"{settings.front_door_tier}_AzureFrontDoor"),
+            # The identity Front Door signs in to the viewer's storage with.
+            identity=cdn.ManagedServiceIdentityArgs(type="SystemAssigned"))
+        self._sites: dict[str, tuple[StaticSite, SiteSpec]] = {}
+        self._outputs: dict[str, pulumi.Output] = {"resource_group": self._resource_group}
+
+    def static_site(self, name: str, spec: SiteSpec) -> Site:
+        files = prepare_site(fetch_build(), CACHE / "site" / pulumi.get_stack() / name, app_config=None,
+                             base_path=spec.base_path, include_source_maps=spec.include_source_maps)
+        site = StaticSite(name, StaticSiteArgs(
+            files=files, base_path=spec.base_path, domain=spec.domain, **self._placement(),
+            profile_principal_id=self._profile.identity.apply(lambda i: i.principal_id)))
+        self._sites[name] = (site, spec)
+        self._outputs.update(front_door_endpoint=site.endpoint_host, storage_account=site.account_name)
+        if site.domain_validation is not None:
+            self._outputs[f"{name}_domain_validation"] = site.domain_validation
+        return Site(name=name, origin=site.origin, url=site.url)
+
+    def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
+        args = dict(upstream_url=spec.upstream_url, enable_stow=spec.enable_stow, token_check=spec.token_check,
+                    vm_size=self._settings.proxy_vm_size, front_door_id=self._profile.front_door_id,
+                    **self._placement())
+        if on_site is None:
+            return Proxy(name, DicomwebProxy(name, DicomwebProxyArgs(allowed_origins=spec.allowed_origins, **args)).url)
+        site, _ = self._sites[on_site.name]
+        DicomwebProxy(name, DicomwebProxyArgs(endpoint_name=site.endpoint_name,
+                                              custom_domain_ids=site.custom_domain_ids, **args))
+        return Proxy(name, same_origin_url(on_site))
+
+    def identity_provider(self, name: str, spec: IdentityProviderSpec) -> IdentityProvider:
+        if spec.existing_url:
+            return existing_keycloak_realm(name, spec)
+        host = KeycloakHost(name, KeycloakHostArgs(
+            realm_import=pulumi.Output.from_input(spec.realm).apply(render_realm_import),
+            vm_size=self._settings.keycloak_vm_size, front_door_id=self._profile.front_door_id, **self._placement()))
+        return IdentityProvider(name, host.url)
+
+    def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:
+        component, spec = self._sites[site.name]
+        storage.Blob(f"{site.name}-{key}", resource_group_name=self._resource_group,
+                     account_name=component.account_name, container_name=component.container_name,
+                     blob_name=spec.base_path.lstrip("/") + key, type="Block", content_type=content_type(key),
+                     source=pulumi.Output.from_input(content).apply(pulumi.StringAsset))
+
+    def finish(self) -> dict[str, pulumi.Output]:
+        return dict(self._outputs)
+
+    def _placement(self) -> dict:
+        return dict(resource_group_name=self._resource_group, location=self._settings.location,
+                    profile_name=self._profile.name)
+

@@ -1,0 +1,268 @@
+"""The standalone recipe on Azure under Pulumi mocks: the prod-azure stack in both topologies, and the
+viewer's Front Door rule set evaluated (tests/frontdoor_rules.py) for every file and for deep links."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+
+from components.render.cloud_init import nginx_conf_of
+from components.render.headers import VIEWER_HEADERS
+from components.render.viewer_build import APP_CONFIG, IMMUTABLE, SHORT, cache_control, content_type, fetch_build
+from settings import read_stack_file
+from tests.conftest import REPO, STACKS
+from tests.frontdoor_rules import evaluate
+from tests.pulumi_mocks import Program, Resource, run_program
+
+VIEWER = "https://viewer.example-hospital.org"
+FRONT_DOOR_ID = "00000000-0000-4000-8000-00000000fd01"  # the mocks' Profile.frontDoorId
+PRINCIPAL_ID = "00000000-0000-4000-8000-0000000000a1"  # the mocks' Profile.identity.principalId
+SECRET = "s3cr3tOriginVerifyValue0123456789abcdef"  # the mocks' RandomPassword.result
+BLOB = "azure-native:storage:Blob"
+ROUTE = "azure-native:cdn:Route"
+RULE = "azure-native:cdn:Rule"
+VM = "azure-native:compute:VirtualMachine"
+NOT_SERVED = ("_headers", "_redirects", "serve.json")
+SPA_FALLBACK = REPO / "components" / "render" / "spa_fallback.js"
+
+
+def azure_config(stack: str, **sections: dict) -> dict[str, str]:
+    """A stack file's config, with keys of its `ohif:<section>` objects changed."""
+    config = read_stack_file(STACKS / f"Pulumi.{stack}.yaml")
+    for section, changes in sections.items():
+        config[f"ohif:{section}"] = json.dumps({**json.loads(config.get(f"ohif:{section}", "{}")), **changes})
+    return config
+
+
+@pytest.fixture(scope="module", params=["same-origin", "cross-origin"])
+def prod(request) -> Program:
+    # A stack name per variant: each prepares the build in its own directory.
+    return run_program(azure_config("prod-azure", archive={"topology": request.param}),
+                       stack=f"prod-azure-{request.param}")
+
+
+def custom_data(program: Program, vm: str) -> str:
+    return base64.b64decode(program.one(VM, f"{vm}-vm").inputs["osProfile"]["customData"]).decode()
+
+
+def rules_of(program: Program) -> list[dict]:
+    return [r.inputs for r in program.of_type(RULE)]
+
+
+def test_storage_account_and_container_are_private(prod):
+    account = prod.one("azure-native:storage:StorageAccount").inputs
+    assert account["kind"] == "StorageV2" and account["allowBlobPublicAccess"] is False
+    assert account["enableHttpsTrafficOnly"] is True and account["minimumTlsVersion"] == "TLS1_2"
+    assert prod.one("azure-native:storage:BlobContainer").inputs["publicAccess"] == "None"
+
+
+def test_every_build_file_is_a_blob_with_its_content_type(prod):
+    blobs = {b.inputs["blobName"]: b.inputs for b in prod.of_type(BLOB)}
+    dist = fetch_build()
+    build = {p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file()}
+    served = {k for k in build if not k.endswith(".map") and k not in NOT_SERVED} | {APP_CONFIG}
+    assert set(blobs) == {"ohif/" + k for k in served}
+    for name, blob in blobs.items():
+        assert blob["contentType"] == content_type(name) != "application/octet-stream", name
+        assert blob["containerName"] == "site" and blob["type"] == "Block", name
+    assert blobs["ohif/0ddf166f7a343eda.wasm"]["contentType"] == "application/wasm"
+    app_config = blobs[f"ohif/{APP_CONFIG}"]["source"].text
+    assert '"routerBasename": "/ohif"' in app_config and f'"qidoRoot": "{prod.outputs["dicomweb_url"]}"' in app_config
+
+
+def test_front_door_profile_reads_storage_with_its_managed_identity(prod):
+    profile = prod.one("azure-native:cdn:Profile").inputs
+    assert profile["sku"] == {"name": "Standard_AzureFrontDoor"} and profile["identity"] == {"type": "SystemAssigned"}
+    group = prod.one("azure-native:cdn:AFDOriginGroup", "viewer-origins").inputs
+    assert group["authentication"] == {"type": "SystemAssignedIdentity", "scope": "https://storage.azure.com/.default"}
+    role = prod.one("azure-native:authorization:RoleAssignment").inputs
+    assert role["principalId"] == PRINCIPAL_ID and role["principalType"] == "ServicePrincipal"
+    assert role["roleDefinitionId"].endswith("/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")
+    assert role["scope"] == "viewerstore-id", "the role is on this account only"
+    origin = prod.one("azure-native:cdn:AFDOrigin", "viewer-origin").inputs
+    assert origin["hostName"] == origin["originHostHeader"] == "viewerstore1a2b3c4d.blob.core.windows.net"
+    assert "sharedPrivateLinkResource" not in origin
+
+
+def test_viewer_route_redirects_to_https_and_compresses(prod):
+    route = prod.one(ROUTE, "viewer-route").inputs
+    assert route["httpsRedirect"] == "Enabled" and set(route["supportedProtocols"]) == {"Http", "Https"}
+    assert route["forwardingProtocol"] == "HttpsOnly" and route["linkToDefaultDomain"] == "Enabled"
+    assert route["patternsToMatch"] == ["/*"] and route["originPath"] == "/site"
+    assert route["ruleSets"] == [{"id": "viewer-rules-id"}]
+    cache = route["cacheConfiguration"]
+    assert cache["compressionSettings"]["isCompressionEnabled"] is True
+    compressed = set(cache["compressionSettings"]["contentTypesToCompress"])
+    assert {"application/wasm", "text/javascript", "text/html"} <= compressed
+    assert cache["queryStringCachingBehavior"] == "UseQueryString"
+
+
+def test_custom_domain_has_a_managed_tls12_certificate(prod):
+    domain = prod.one("azure-native:cdn:AFDCustomDomain").inputs
+    assert domain["hostName"] == "viewer.example-hospital.org"
+    assert domain["tlsSettings"] == {"certificateType": "ManagedCertificate", "minimumTlsVersion": "TLS12"}
+    assert prod.one(ROUTE, "viewer-route").inputs["customDomains"] == [{"id": "viewer-domain-id"}]
+    assert prod.outputs["viewer_domain_validation"] == \
+        "_dnsauth.viewer.example-hospital.org TXT mock-validation-token"
+
+
+def test_rule_set_within_front_door_limits_with_overwritten_headers(prod):
+    rules = rules_of(prod)
+    assert len(rules) <= 100 and len({r["order"] for r in rules}) == len(rules)
+    headers = {}
+    for rule in rules:
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", rule["ruleName"])
+        assert len(rule.get("conditions", [])) <= 10 and len(rule["actions"]) <= 5, rule["ruleName"]
+        for action in rule["actions"]:
+            if action["name"] == "ModifyResponseHeader":
+                assert action["parameters"]["headerAction"] == "Overwrite", rule["ruleName"]
+                assert len(action["parameters"]["value"]) <= 640
+                headers.setdefault(action["parameters"]["headerName"], action["parameters"]["value"])
+    assert VIEWER_HEADERS.items() <= headers.items()
+    spa = next(r for r in rules if r["ruleName"] == "SpaRoutes")
+    rewrite = next(a["parameters"] for a in spa["actions"] if a["name"] == "UrlRewrite")
+    assert (rewrite["sourcePattern"], rewrite["destination"], rewrite["preserveUnmatchedPath"]) == \
+        ("/", "/ohif/index.html", False)
+    assert spa["matchProcessingBehavior"] == "Stop"
+
+
+def test_dicomweb_route_is_not_cached_and_same_origin_shares_the_viewer_endpoint(prod):
+    route = prod.one(ROUTE, "proxy-route").inputs
+    assert "cacheConfiguration" not in route, "a caching route drops Accept"
+    assert route["patternsToMatch"] == ["/dicom-web/*"] and route["supportedProtocols"] == ["Https"]
+    assert route["forwardingProtocol"] == "HttpOnly"
+    assert prod.one("azure-native:cdn:AFDOrigin", "proxy-origin").inputs["hostName"] == "203.0.113.18"
+    if prod.outputs["dicomweb_url"].startswith(VIEWER):
+        assert route["endpointName"] == "viewer-endpoint1a2b3c4d"
+        assert route["customDomains"] == [{"id": "viewer-domain-id"}]
+    else:
+        assert route["endpointName"] == "proxy-endpoint1a2b3c4d" and route["customDomains"] == []
+
+
+def test_nsg_admits_front_door_only_and_no_ssh_or_rdp(prod):
+    rules = prod.one("azure-native:network:NetworkSecurityGroup", "proxy-nsg").inputs["securityRules"]
+    allowed = [r for r in rules if r["access"] == "Allow"]
+    assert [(r["direction"], r["sourceAddressPrefix"], r["destinationPortRange"]) for r in allowed] == \
+        [("Inbound", "AzureFrontDoor.Backend", "80")]
+    deny = [r for r in rules if r["access"] == "Deny"]
+    assert deny and deny[0]["sourceAddressPrefix"] == "*" and deny[0]["destinationPortRange"] == "*"
+    assert deny[0]["priority"] > allowed[0]["priority"]
+
+
+def test_proxy_vm_is_hardened(prod):
+    vm = prod.one(VM, "proxy-vm").inputs
+    assert vm["securityProfile"] == {"securityType": "TrustedLaunch", "encryptionAtHost": True,
+                                     "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}
+    assert vm["storageProfile"]["imageReference"] == {"publisher": "Debian", "offer": "debian-12", "sku": "12-gen2",
+                                                      "version": "latest"}
+    linux = vm["osProfile"]["linuxConfiguration"]
+    assert linux["disablePasswordAuthentication"] is True and "adminPassword" not in vm["osProfile"]
+    assert linux["ssh"]["publicKeys"][0]["keyData"].startswith("ssh-rsa ")
+    assert "identity" not in vm, "no managed identity for a forged request to find"
+    assert vm["hardwareProfile"] == {"vmSize": "Standard_B2s"}
+    assert prod.one("azure-native:network:PublicIPAddress", "proxy-ip").inputs["sku"]["name"] == "Standard"
+
+
+def test_proxy_custom_data_checks_the_front_door_id_and_holds_no_secret(prod):
+    data = custom_data(prod, "proxy")
+    assert SECRET not in data
+    conf = nginx_conf_of(data)
+    assert f'if ($http_x_azure_fdid != "{FRONT_DOOR_ID}") {{ return 403; }}' in conf
+    assert "server 10.0.1.20:8042;" in conf
+    origins = re.findall(r'^    "(https?://[^"]+)" \$http_origin;$', conf, re.M)
+    if prod.outputs["dicomweb_url"].startswith(VIEWER):
+        assert origins == [], "same-origin needs no CORS"
+    else:
+        assert origins == [VIEWER]
+
+
+def test_stack_outputs(prod):
+    out = prod.outputs
+    assert out["viewer_url"] == f"{VIEWER}/ohif/"
+    assert out["resource_group"] == "ohif-prod"
+    assert out["front_door_endpoint"] == "viewer-endpoint-abc123.z01.azurefd.net"
+    assert out["storage_account"] == "viewerstore1a2b3c4d"
+    assert out["dicomweb_url"] in (f"{VIEWER}/dicom-web", "https://proxy-endpoint-abc123.z01.azurefd.net/dicom-web")
+
+
+@pytest.fixture(scope="module", params=["/", "/ohif/"])
+def site(request) -> Program:
+    stack = "prod-azure-rules-" + (request.param.strip("/") or "root")
+    return run_program(azure_config("prod-azure", viewer={"base_path": request.param}), stack=stack)
+
+
+def _evaluations(program: Program, path: str):
+    """The rule set on `path`, whether or not conditions see a rewritten path (which Front Door leaves open)."""
+    rules = rules_of(program)
+    first, second = (evaluate(rules, path, "/site", conditions_see_rewrite=see) for see in (False, True))
+    assert first == second, path
+    return first
+
+
+def _base(program: Program) -> str:
+    return "/" + program.one(BLOB, f"viewer-{APP_CONFIG}").inputs["blobName"][:-len(APP_CONFIG)]
+
+
+# How long Front Door keeps a file at the edge ([d.]hh:mm:ss): as long as browsers may.
+EDGE_DURATION = {IMMUTABLE: "365.00:00:00", SHORT: "01:00:00"}
+
+
+def test_every_file_is_served_as_itself_with_its_cache_control(site):
+    base = _base(site)
+    blobs: list[Resource] = site.of_type(BLOB)
+    assert len(blobs) > 200
+    for blob in blobs:
+        name = blob.inputs["blobName"]
+        key = name[len(base) - 1:]
+        result = _evaluations(site, "/" + name)
+        assert result.path == f"/site/{name}", name
+        assert result.headers["Cache-Control"] == cache_control(key), name
+        assert VIEWER_HEADERS.items() <= result.headers.items(), name
+        if cache_control(key) == "no-cache":
+            assert result.edge_cache is None, f"{name}: Front Door must not keep it either"
+        else:
+            assert result.edge_cache["cacheBehavior"] == "OverrideAlways", name
+            assert result.edge_cache["cacheDuration"] == EDGE_DURATION[cache_control(key)], name
+
+
+@pytest.mark.parametrize("route", ["", "viewer", "viewer/dicomweb?StudyInstanceUIDs=1.2.840.113619.2.5",
+                                   "viewer/1.2.840.10008.5", "callback", "local", "segmentation/"])
+def test_deep_links_get_index_html_uncached(site, route):
+    base = _base(site)
+    result = _evaluations(site, base + route)
+    assert result.path == f"/site{base}index.html"
+    assert result.headers["Cache-Control"] == "no-cache" and result.edge_cache is None
+    assert VIEWER_HEADERS.items() <= result.headers.items()
+
+
+def test_missing_files_stay_404_and_paths_outside_the_base_path_are_left_alone(site):
+    base = _base(site)
+    for missing in (f"{base}missing.bundle.js", f"{base}assets/missing.PNG", f"{base}viewer/report.pdf"):
+        result = _evaluations(site, missing)
+        assert result.path == f"/site{missing}" and "SpaRoutes" not in result.matched, "a missing file stays a 404"
+    if base != "/":
+        assert _evaluations(site, base.rstrip("/")).path == f"/site{base}index.html"
+        for outside in ("/dicom-web/studies", "/ohifx/viewer", "/"):
+            result = _evaluations(site, outside)
+            assert result.path == f"/site{outside}" and "SpaRoutes" not in result.matched, outside
+
+
+def _spa_fallback_js(uri: str, base: str) -> str:
+    """The decision components/render/spa_fallback.js makes, with its own regular expression."""
+    js = SPA_FALLBACK.read_text()
+    pattern = re.search(r"if \(!/(.+)/i\.test\(last\)\)", js)[1]
+    if not uri.startswith(base) and uri + "/" != base:
+        return uri
+    last = uri[uri.rfind("/") + 1:]
+    return uri if re.search(pattern, last, re.I) else base + "index.html"
+
+
+@pytest.mark.parametrize("tail", ["viewer", "a.b-c", "x.JS", "1.2.3", "file.", ".hidden", "dir.v2/route",
+                                  "dir.v2/", "assets/x.tar.gz", "sub/1.2.840.10008.5.1.4"])
+def test_rules_route_as_spa_fallback_js_does(site, tail):
+    base = _base(site)
+    for path in (base + tail, "/OHIF/" + tail, "/elsewhere/" + tail):
+        assert _evaluations(site, path).path == "/site" + _spa_fallback_js(path, base), path

@@ -1,0 +1,109 @@
+"""The user-account-control recipe on Azure under Pulumi mocks: Keycloak provisioned on a VM behind its own
+Front Door endpoint (secrets through a protected VM extension), or a realm managed on an existing Keycloak."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+import yaml
+
+from components.render.cloud_init import nginx_conf_of
+from components.render.keycloak_host_init import ENV_PATH, NGINX_CONF_PATH, START_COMMANDS
+from tests.pulumi_mocks import Program, run_program
+from tests.recipes.test_azure_standalone import FRONT_DOOR_ID, ROUTE, SECRET, VM, azure_config, custom_data
+
+VIEWER_ORIGIN = "https://viewer-endpoint-abc123.z01.azurefd.net"
+KEYCLOAK = "https://keycloak-endpoint-abc123.z01.azurefd.net"
+EXISTING = "https://sso.example-hospital.org"
+PROXY = "https://proxy-endpoint-abc123.z01.azurefd.net/dicom-web"
+EXTENSION = "azure-native:compute:VirtualMachineExtension"
+
+
+@pytest.fixture(scope="module", params=["cross-origin", "same-origin"])
+def provisioned(request) -> Program:
+    return run_program(azure_config("prod-azure-uac", archive={"topology": request.param}),
+                       stack=f"prod-azure-uac-{request.param}")
+
+
+@pytest.fixture(scope="module")
+def existing() -> Program:
+    config = {**azure_config("prod-azure-uac", auth={"keycloak_url": EXISTING}),
+              "keycloak:username": "admin", "keycloak:password": "hunter2-test"}
+    return run_program(config, stack="prod-azure-uac-existing", secret_keys=["keycloak:password"])
+
+
+def test_keycloak_vm_is_hardened_behind_its_own_endpoint(provisioned):
+    vm = provisioned.one(VM, "keycloak-vm").inputs
+    assert vm["securityProfile"]["securityType"] == "TrustedLaunch" and vm["securityProfile"]["encryptionAtHost"]
+    assert vm["osProfile"]["linuxConfiguration"]["disablePasswordAuthentication"] is True
+    assert vm["hardwareProfile"] == {"vmSize": "Standard_B2ms"}
+    rules = provisioned.one("azure-native:network:NetworkSecurityGroup", "keycloak-nsg").inputs["securityRules"]
+    assert [(r["sourceAddressPrefix"], r["destinationPortRange"]) for r in rules if r["access"] == "Allow"] == \
+        [("AzureFrontDoor.Backend", "80")]
+    route = provisioned.one(ROUTE, "keycloak-route").inputs
+    assert route["endpointName"] == "keycloak-endpoint1a2b3c4d" and route["patternsToMatch"] == ["/*"]
+    assert route["supportedProtocols"] == ["Https"] and "cacheConfiguration" not in route
+    origin = provisioned.one("azure-native:cdn:AFDOrigin", "keycloak-origin").inputs
+    assert origin["hostName"] == "203.0.113.21" and "originHostHeader" not in origin, \
+        "Keycloak builds its URLs from the browser's Host"
+
+
+def test_keycloak_custom_data_holds_the_realm_and_no_secret(provisioned):
+    data = custom_data(provisioned, "keycloak")
+    assert SECRET not in data
+    config = yaml.safe_load(data)
+    files = {f["path"]: f["content"] for f in config["write_files"]}
+    assert ENV_PATH not in files, "the passwords come through the VM extension"
+    assert f'if ($http_x_azure_fdid != "{FRONT_DOOR_ID}") {{ return 403; }}' in files[NGINX_CONF_PATH]
+    realm = json.loads(files["/etc/keycloak/import/ohif.json"])
+    assert realm["clients"][0]["redirectUris"] == [f"{VIEWER_ORIGIN}/callback", f"{VIEWER_ORIGIN}/silent-refresh.html"]
+    assert ["systemctl", "enable", "--now", "keycloak.service"] not in config["runcmd"]
+
+
+def test_keycloak_secrets_arrive_in_protected_extension_settings(provisioned):
+    extension = provisioned.one(EXTENSION, "keycloak-start")
+    assert "protectedSettings" in extension.secret_inputs, "the script holds the passwords"
+    assert "settings" not in extension.inputs
+    assert (extension.inputs["publisher"], extension.inputs["type"], extension.inputs["typeHandlerVersion"]) == \
+        ("Microsoft.Azure.Extensions", "CustomScript", "2.1")
+    assert extension.inputs["vmName"] == "keycloak-vm1a2b3c4d"
+    script = base64.b64decode(extension.inputs["protectedSettings"]["script"]).decode()
+    lines = script.splitlines()
+    assert lines[2].startswith("cloud-init status --wait"), "the packages cloud-init installs come first"
+    env = re.search(rf"echo (\S+) \| base64 -d > {ENV_PATH}\)$", script, re.M)[1]
+    assert base64.b64decode(env).decode().count(SECRET) == 2, "admin and database passwords"
+    assert lines[-len(START_COMMANDS):][-1] == "systemctl enable --now keycloak.service"
+
+
+def test_proxy_checks_realm_tokens(provisioned):
+    data = custom_data(provisioned, "proxy")
+    assert SECRET not in data
+    conf = nginx_conf_of(data)
+    assert f'set $ohif_jwt_issuer "{KEYCLOAK}/realms/ohif";' in conf
+    assert "auth_request /_ohif_auth;" in conf and "resolver 168.63.129.16" in conf
+    assert "/etc/nginx/njs/ohif_token_check.js" in [f["path"] for f in yaml.safe_load(data)["write_files"]]
+
+
+def test_stack_outputs(provisioned):
+    out = provisioned.outputs
+    assert out["keycloak_url"] == KEYCLOAK and out["realm"] == "ohif"
+    assert out["viewer_url"] == f"{VIEWER_ORIGIN}/"
+    assert out["resource_group"].startswith("ohif-prod-azure-uac-"), "ohif-<stack> without azure.resource_group"
+    assert out["dicomweb_url"] in (f"{VIEWER_ORIGIN}/dicom-web", PROXY)
+
+
+def test_existing_keycloak_gets_the_realm_as_pulumi_keycloak_resources(existing):
+    assert not existing.of_type(EXTENSION) and not existing.of_type("ohif:azure:KeycloakHost")
+    realm = existing.one("keycloak:index/realm:Realm").inputs
+    assert realm["realm"] == "ohif"
+    client = existing.one("keycloak:openid/client:Client").inputs
+    assert client["validRedirectUris"] == [f"{VIEWER_ORIGIN}/callback", f"{VIEWER_ORIGIN}/silent-refresh.html"]
+    provider = existing.one("pulumi:providers:keycloak").inputs
+    assert provider["url"] == EXISTING and provider["username"] == "admin"
+    assert "password" in existing.one("pulumi:providers:keycloak").secret_inputs
+    assert existing.outputs["keycloak_url"] == EXISTING
+    conf = nginx_conf_of(custom_data(existing, "proxy"))
+    assert f'set $ohif_jwt_issuer "{EXISTING}/realms/ohif";' in conf
