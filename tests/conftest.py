@@ -35,17 +35,19 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def local_sandbox(stack: str = "local", viewer: dict | None = None, **archive_changes) -> Sandbox:
-    """A local stack's Sandbox on free ports (viewer, proxy, Orthanc, Keycloak), so tests never meet a running one."""
+def local_sandbox(stack: str = "local", viewer: dict | None = None, archive_host: str = "127.0.0.1",
+                  recipe=None, **archive_changes) -> Sandbox:
+    """A local stack's Sandbox on free ports (viewer, proxy, Orthanc, Keycloak), so tests never meet a running one;
+    `recipe` runs a fork instead of the stack's recipe."""
     from sandbox.processes import free_ports
 
     viewer_port, proxy_port, archive_port, keycloak_port = free_ports(4)
     settings = load(read_stack_file(STACKS / f"Pulumi.{stack}.yaml"))
     settings = replace(settings, viewer=replace(settings.viewer, **(viewer or {})), archive=replace(
-        settings.archive, upstream_url=f"http://127.0.0.1:{archive_port}/dicom-web/", **archive_changes))
+        settings.archive, upstream_url=f"http://{archive_host}:{archive_port}/dicom-web/", **archive_changes))
     if settings.auth is not None:
         settings = replace(settings, auth=replace(settings.auth, keycloak_url=f"http://127.0.0.1:{keycloak_port}"))
-    return Sandbox(settings, port=viewer_port, proxy_port=proxy_port)
+    return Sandbox(settings, port=viewer_port, proxy_port=proxy_port, recipe=recipe)
 
 
 def require_servers() -> None:
