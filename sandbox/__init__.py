@@ -197,10 +197,23 @@ class Sandbox(Target):
         self._start_nginx()
 
     def _start_nginx(self) -> None:
-        self.progress("preparing the OHIF viewer build")
-        includes, ports = [], []
+        # One nginx per proxy and per site, as each is a host of its own in the cloud (their configs share names).
+        self.progress("rendering nginx configs for the DICOMweb proxy and the viewer")
+        for proxy in self._proxies:
+            spec, run_dir = proxy.spec, self._nginx_dir(f"proxy-{proxy.name}")
+            files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE),
+                                    cache_dir=str(run_dir / "jwks-cache")) if spec.token_check else None
+            (run_dir / "proxy.conf").write_text(render_proxy_conf(
+                listen=f"127.0.0.1:{proxy.port}", upstream_url=spec.upstream_url,
+                allowed_origins=spec.allowed_origins, enable_stow=spec.enable_stow, auth=spec.token_check,
+                auth_files=files))
+            self.progress(f"starting the DICOMweb proxy {proxy.name!r} (nginx) on {proxy.port}")
+            self._start(nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[proxy.port],
+                                      ready_url=f"http://127.0.0.1:{proxy.port}/",
+                                      port_hint="stop what listens there, or pick another --port"))
         for name, site in self._sites.items():
-            base_path = site.spec.base_path
+            base_path, run_dir = site.spec.base_path, self._nginx_dir(f"site-{name}")
+            self.progress(f"preparing the OHIF viewer build for {name!r}")
             site_root = self.run_dir / "site" / name
             files = prepare_site(fetch_build(), site_root / base_path.strip("/"), app_config=None,
                                  base_path=base_path, include_source_maps=site.spec.include_source_maps)
@@ -208,29 +221,20 @@ class Sandbox(Target):
                 path = site_root / base_path.strip("/") / key
                 path.write_text(content)
                 files.append(SiteFile(key, path, content_type(key), cache_control(key)))
-            spa = self.run_dir / f"spa_fallback-{name}.mjs"
-            write_spa_module(spa, base_path)
-            includes.append(self.run_dir / f"site-{name}.conf")
-            includes[-1].write_text(render_viewer_conf(
-                listen=f"127.0.0.1:{site.port}", site_root=site_root, spa_module=spa, files=files,
-                base_path=base_path, proxy=f"127.0.0.1:{site.proxy_port}" if site.proxy_port else None))
-            ports.append(site.port)
-        self.progress("rendering nginx configs for the viewer and the DICOMweb proxy")
-        for proxy in self._proxies:
-            spec = proxy.spec
-            files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(
-                self.run_dir / f"jwks-cache-{proxy.name}")) if spec.token_check else None
-            includes.append(self.run_dir / f"proxy-{proxy.name}.conf")
-            includes[-1].write_text(render_proxy_conf(
-                listen=f"127.0.0.1:{proxy.port}", upstream_url=spec.upstream_url,
-                allowed_origins=spec.allowed_origins, enable_stow=spec.enable_stow, auth=spec.token_check,
-                auth_files=files))
-            ports.append(proxy.port)
-        first = next(iter(self._sites.values()))
-        self.progress(f"starting nginx on {', '.join(map(str, ports))}")
-        self._start(nginx_service(self.run_dir, includes, ports=ports,
-                                  ready_url=f"http://127.0.0.1:{first.port}{first.spec.base_path}",
-                                  port_hint="stop what listens there, or pick another --port"))
+            write_spa_module(run_dir / "spa_fallback.mjs", base_path)
+            (run_dir / "site.conf").write_text(render_viewer_conf(
+                listen=f"127.0.0.1:{site.port}", site_root=site_root, spa_module=run_dir / "spa_fallback.mjs",
+                files=files, base_path=base_path,
+                proxy=f"127.0.0.1:{site.proxy_port}" if site.proxy_port else None))
+            self.progress(f"starting the viewer {name!r} (nginx) on {site.port}")
+            self._start(nginx_service(run_dir, [run_dir / "site.conf"], ports=[site.port],
+                                      ready_url=f"http://127.0.0.1:{site.port}{base_path}",
+                                      port_hint="stop what listens there, or pick another --port"))
+
+    def _nginx_dir(self, name: str) -> Path:
+        path = self.run_dir / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     def _start_keycloak(self, realm, port: int) -> SandboxKeycloak:
         self.progress(f"starting Keycloak {KEYCLOAK_VERSION} on {port} with realm {realm.name!r} "

@@ -1,12 +1,13 @@
 """Keycloak realms and clients as several rules read them: pulumi-keycloak resources (an existing Keycloak),
-or the realm import a provisioned Keycloak VM writes at first start (in its user data)."""
+or the realm import a provisioned Keycloak VM writes at first start (in its user data or custom data)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any, Iterator
 
-import yaml
+from ._azure import VM, custom_data
+from ._cloud_init import written_files
 
 REALM = "keycloak:index/realm:Realm"
 CLIENT = "keycloak:openid/client:Client"
@@ -14,14 +15,14 @@ IMPORT_DIR = "/etc/keycloak/import/"
 
 
 def realm_imports(args: Any) -> Iterator[dict]:
-    """Realm representations in an Instance's cloud-init."""
-    if args.resource_type != "aws:ec2/instance:Instance":
+    """Realm representations in a VM's cloud-init: an EC2 Instance's user data, or an Azure VM's custom data."""
+    if args.resource_type == "aws:ec2/instance:Instance":
+        cloud_init = args.props.get("userData") or ""
+    elif args.resource_type == VM:
+        cloud_init = custom_data(args.props)
+    else:
         return
-    try:
-        config = yaml.safe_load(args.props.get("userData") or "")
-    except yaml.YAMLError:
-        return
-    for f in (config.get("write_files") or []) if isinstance(config, dict) else []:
+    for f in written_files(cloud_init):
         if str(f.get("path", "")).startswith(IMPORT_DIR):
             yield json.loads(f["content"])
 

@@ -6,29 +6,10 @@ cloud-init installs (components/render/proxy_nginx.py renders it).
 
 from __future__ import annotations
 
-import re
-
-import yaml
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
+from ._cloud_init import allowed_origins
 from ._common import DOCS, PRODUCTION_SCHEMA, is_production
-
-ORIGIN_MAP = re.compile(r"map \$http_origin \$\w+ \{(.*?)\}", re.S)
-
-
-def allowed_origins(user_data: str) -> list[str]:
-    """The origins of every CORS map in the nginx files a cloud-init document writes."""
-    try:
-        config = yaml.safe_load(user_data)
-    except yaml.YAMLError:
-        return []
-    files = config.get("write_files", []) if isinstance(config, dict) else []
-    origins = []
-    for content in (f.get("content", "") for f in files if str(f.get("path", "")).endswith(".conf")):
-        for body in ORIGIN_MAP.findall(content):
-            for key, value in re.findall(r'^\s*"([^"]*)"\s+(\S+);', body, re.M):
-                origins.append("*" if value == '"*"' else key)
-    return origins
 
 
 def validate(args, report_violation):

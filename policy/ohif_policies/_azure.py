@@ -1,0 +1,128 @@
+"""azure-native resources as several rules read them: type tokens, a VM's custom data, joins between Front
+Door resources, and what a rule's match conditions do to a request path."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any, Iterable
+
+from ._common import get, resources_of
+
+STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+BLOB_CONTAINER = "azure-native:storage:BlobContainer"
+STATIC_WEBSITE = "azure-native:storage:StorageAccountStaticWebsite"
+CUSTOM_DOMAIN = "azure-native:cdn:AFDCustomDomain"
+ORIGIN_GROUP = "azure-native:cdn:AFDOriginGroup"
+ORIGIN = "azure-native:cdn:AFDOrigin"
+ROUTE = "azure-native:cdn:Route"
+RULE_SET = "azure-native:cdn:RuleSet"
+RULE = "azure-native:cdn:Rule"
+NSG = "azure-native:network:NetworkSecurityGroup"
+SECURITY_RULE = "azure-native:network:SecurityRule"
+VM = "azure-native:compute:VirtualMachine"
+
+FRONT_DOOR_BACKEND = "AzureFrontDoor.Backend"
+"""The service tag of Front Door's origin-facing addresses (shared by every Front Door tenant)."""
+STORAGE_HOSTS = (".blob.core.windows.net", ".web.core.windows.net")
+
+
+def custom_data(props: Any) -> str:
+    """A VM's custom data (osProfile.customData, base64), decoded; "" where there is none or it is unknown."""
+    encoded = get(props, "osProfile", "customData")
+    if not isinstance(encoded, str):
+        return ""
+    try:
+        return base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+
+
+def refers_to(reference: Any, resource: Any) -> bool:
+    """Whether a `{id: …}` reference names `resource`: by its id (as the mocks record it), or by the last
+    segment of an ARM id, which is the resource's name (Azure compares names case-insensitively)."""
+    ref = get(reference, "id") if isinstance(reference, dict) else reference
+    if not isinstance(ref, str) or not ref:
+        return False
+    name = resource.props.get("name")
+    return ref == resource.props.get("id") or (isinstance(name, str) and
+                                               ref.rstrip("/").rsplit("/", 1)[-1].lower() == name.lower())
+
+
+def referenced(args: Any, token: str, references: Iterable[Any]) -> list[Any]:
+    """The stack's `token` resources that any of `references` names."""
+    references = list(references)
+    return [r for r in resources_of(args, token) if any(refers_to(ref, r) for ref in references)]
+
+
+def is_storage_origin(origin: Any) -> bool:
+    host = str(origin.props.get("hostName") or "").lower()
+    link = get(origin.props, "sharedPrivateLinkResource", "groupId")
+    return host.endswith(STORAGE_HOSTS) or link in ("blob", "web", "blob_secondary", "web_secondary")
+
+
+def origins_of_route(args: Any, route: Any) -> list[Any]:
+    """The AFDOrigins in the route's origin group."""
+    groups = referenced(args, ORIGIN_GROUP, [route.props.get("originGroup")])
+    names = {str(g.props.get("name")).lower() for g in groups}
+    return [o for o in resources_of(args, ORIGIN) if str(o.props.get("originGroupName")).lower() in names]
+
+
+def rules_of_route(args: Any, route: Any) -> list[list[Any]]:
+    """The rules of each rule set the route runs, each set's rules in their order."""
+    rule_sets = referenced(args, RULE_SET, route.props.get("ruleSets") or [])
+    found = []
+    for rule_set in rule_sets:
+        name = str(rule_set.props.get("name")).lower()
+        rules = [r for r in resources_of(args, RULE) if str(r.props.get("ruleSetName")).lower() == name]
+        found.append(sorted(rules, key=lambda r: r.props.get("order") or 0))
+    return found
+
+
+# What a rule's conditions do to a request path (learn.microsoft.com/azure/frontdoor/rules-match-conditions):
+# conditions are ANDed, a condition's values ORed; UrlPath is the path without its leading slash; numeric
+# operators compare lengths; transforms apply first; negateCondition inverts.
+_TRANSFORMS = {"Lowercase": str.lower, "Uppercase": str.upper, "Trim": str.strip}
+_LENGTH = {"LessThan": int.__lt__, "LessThanOrEqual": int.__le__, "GreaterThan": int.__gt__,
+           "GreaterThanOrEqual": int.__ge__}
+_STRING = {"Equal": str.__eq__, "BeginsWith": str.startswith, "EndsWith": str.endswith,
+           "Contains": str.__contains__}
+
+
+def _path_value(variable: str, path: str) -> str | None:
+    """The value a path-based match variable sees for `path` (with its leading slash); None for other variables."""
+    path = path.split("?", 1)[0]
+    last = path.rsplit("/", 1)[-1]
+    return {"UrlPath": path[1:], "UrlFileName": last,
+            "UrlFileExtension": last.rsplit(".", 1)[1] if "." in last else ""}.get(variable)
+
+
+def condition_matches(condition: Any, path: str) -> bool | None:
+    """Whether the condition matches a request for `path`; None when it depends on more than the path."""
+    value = _path_value(str(get(condition, "name")), path)
+    p = get(condition, "parameters", default={})
+    operator, values = p.get("operator"), [str(v) for v in p.get("matchValues") or []]
+    if value is None:
+        return None
+    for transform in p.get("transforms") or []:
+        value = _TRANSFORMS.get(transform, lambda v: v)(value)
+    try:
+        if operator == "Any":
+            matched = True
+        elif operator in _LENGTH:
+            matched = any(_LENGTH[operator](len(value), int(v)) for v in values)
+        elif operator in _STRING:
+            matched = any(_STRING[operator](value, v) for v in values)
+        elif operator == "RegEx":
+            matched = any(re.search(v, value) for v in values)
+        else:
+            return None
+    except (re.error, ValueError):
+        return None
+    return matched != bool(p.get("negateCondition"))
+
+
+def may_apply(conditions: Iterable[Any], path: str) -> bool:
+    """Whether a rule with these conditions may run for `path`: no condition is known not to match."""
+    return all(condition_matches(c, path) is not False for c in conditions)
