@@ -26,7 +26,12 @@ def cloud_target(settings: StackSettings) -> Target:
 
 def realise(target: Target, settings: StackSettings, recipe: Callable | None = None) -> dict[str, pulumi.Output]:
     """Run the stack's recipe (or `recipe`, a fork) on `target`; its outputs, then the target's own."""
-    result = (recipe or RECIPES[settings.recipe])(target, settings)
+    try:
+        result = (recipe or RECIPES[settings.recipe])(target, settings)
+    except BaseException:
+        # Release what waits on the recipe's end (AWS's deferred routes), or the failure would hang the program.
+        target.finish()
+        raise
     outputs = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
     return {**outputs, **target.finish()}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from typing import Any, Iterable
 
 from ._common import get, resources_of
@@ -42,7 +43,7 @@ def custom_data(props: Any) -> str:
 def refers_to(reference: Any, resource: Any) -> bool:
     """Whether a `{id: …}` reference names `resource`: by its id (as the mocks record it), or by the last
     segment of an ARM id, which is the resource's name (Azure compares names case-insensitively)."""
-    ref = get(reference, "id") if isinstance(reference, dict) else reference
+    ref = get(reference, "id") if isinstance(reference, Mapping) else reference  # the engine's props are Mappings
     if not isinstance(ref, str) or not ref:
         return False
     name = resource.props.get("name")

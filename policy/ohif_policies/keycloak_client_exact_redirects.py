@@ -16,7 +16,7 @@ def validate(args, report_violation):
         wild = [u for u in c["redirects"] + c["origins"] if "*" in u or u == "+"]
         if wild:
             report_violation(f"Keycloak client {c['name']} ({args.name}) allows {', '.join(wild)}. List exact URIs "
-                             f"(components/keycloak_realm_model.py derives them from the viewer URL). See {DOCS}")
+                             f"(components/render/realm.py derives them from the viewer URL). See {DOCS}")
 
 
 POLICY = ResourceValidationPolicy(

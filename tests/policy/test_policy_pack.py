@@ -87,11 +87,14 @@ HEADERS = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"
 
 
 def _legacy_oai(props):
-    s3 = props["origins"][0]
-    props["origins"] = [aws.cloudfront.DistributionOriginArgs(
-        origin_id=s3.origin_id, domain_name=s3.domain_name,
-        s3_origin_config=aws.cloudfront.DistributionOriginS3OriginConfigArgs(
-            origin_access_identity="origin-access-identity/cloudfront/E2EXAMPLE"))] + props["origins"][1:]
+    def swap(origins):
+        s3 = origins[0]
+        return [aws.cloudfront.DistributionOriginArgs(
+            origin_id=s3.origin_id, domain_name=s3.domain_name,
+            s3_origin_config=aws.cloudfront.DistributionOriginS3OriginConfigArgs(
+                origin_access_identity="origin-access-identity/cloudfront/E2EXAMPLE"))] + origins[1:]
+    # The site's origins are an Output: its routes are known only once the recipe has mounted them.
+    props["origins"] = pulumi.Output.from_input(props["origins"]).apply(swap)
 
 
 def _drop_coep(props):
@@ -247,7 +250,8 @@ FORKS = {
 
 
 def test_every_rule_has_a_failing_fork():
-    assert sorted(FORKS) == sorted(p.name for p in POLICIES)
+    """The Azure rules' forks are in tests/policy/test_azure_policies.py (AZURE_FORKS), which checks them alike."""
+    assert sorted(FORKS) == sorted(p.name for p in POLICIES if not p.name.startswith("azure-"))
 
 
 @pytest.mark.parametrize("rule", FORKS)

@@ -1,0 +1,39 @@
+"""azure-vm-front-door-id-check: a VM's nginx answers only requests that came through our Front Door profile.
+
+The NSG can admit only the AzureFrontDoor.Backend service tag, whose addresses every Front Door
+tenant shares; what tells ours apart is the X-Azure-FDID header, which Front Door sets to the profile's
+id (learn.microsoft.com/azure/frontdoor/origin-security). Every `server` block of every nginx
+configuration a VM's custom data installs must therefore start by refusing other values:
+`if ($http_x_azure_fdid != "<front_door_id>") { return 403; }` (components/render/proxy_nginx.py and
+components/render/keycloak_host_init.py render it from the profile's front_door_id).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
+
+from ._azure import VM, custom_data
+from ._cloud_init import nginx_confs
+from ._common import DOCS
+
+SERVER = re.compile(r"(?m)^\s*server\s*\{")
+FDID_CHECK = re.compile(r'if \(\$http_x_azure_fdid != "[^"$\s]+"\) \{ return 403; \}')
+
+
+def validate(args, report_violation):
+    if args.resource_type != VM:
+        return
+    for path, conf in nginx_confs(custom_data(args.props)):
+        servers = SERVER.split(conf)[1:]
+        if any(not FDID_CHECK.search(server) for server in servers):
+            report_violation(f"VirtualMachine {args.name} runs nginx ({path}) without checking X-Azure-FDID, so any "
+                             f"tenant's Front Door reaches it. Pass the profile's front_door_id as origin_check, "
+                             f"so nginx answers 403 to any other. See {DOCS}")
+
+
+POLICY = ResourceValidationPolicy(
+    name="azure-vm-front-door-id-check",
+    description="Every nginx server in a VM's custom data refuses requests whose X-Azure-FDID is not the profile's.",
+    enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.CRITICAL, validate=validate)

@@ -1,0 +1,366 @@
+"""The Azure rules of the policy pack against forks of the Azure example stacks that break one rule each.
+
+test_policy_pack.py runs every rule over every example stack (the Azure ones included) and expects no
+violation; here each Azure rule gets a fork (`AZURE_FORKS`, shaped like its `FORKS`) that makes one
+unsafe change and must trip exactly that rule, with that message. The Keycloak rules, which read the
+realm import in an Azure VM's custom data too, get forks of their own (`AZURE_KEYCLOAK_FORKS`; their
+keys are rules FORKS already covers). Then a few cases the forks do not reach, rule by rule.
+
+Props reach the rules here as the policy SDK hands the engine's over, wrapped in its Mapping and
+Sequence proxies (not dicts and lists), so a rule that tests `isinstance(x, dict)` fails here as it
+would under `pulumi preview`.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+
+import pulumi
+import pulumi_azure_native.compute as compute
+import pulumi_azure_native.network as network
+import pytest
+from ohif_policies import POLICIES
+from ohif_policies._common import DOCS
+from pulumi_policy.proxy import unknown_checking_proxy
+
+import components.azure.dicomweb_proxy as azure_proxy_module
+import components.azure.keycloak_host as azure_keycloak_module
+import components.azure.target as azure_target_module
+from components.azure.origin_vm import OriginVm
+from components.render.keycloak_host_init import render_keycloak_env
+from settings import load, read_stack_file
+from tests.conftest import STACKS
+from tests.policy.harness import evaluate
+from tests.policy.test_policy_pack import (EXAMPLE_STACKS, FORKS, Fork, set_attr, set_item, stack_config, transform,
+                                           variants)
+from tests.pulumi_mocks import Program, Resource, run_program
+
+STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+CUSTOM_DOMAIN = "azure-native:cdn:AFDCustomDomain"
+ROUTE = "azure-native:cdn:Route"
+RULE = "azure-native:cdn:Rule"
+NSG = "azure-native:network:NetworkSecurityGroup"
+VM = "azure-native:compute:VirtualMachine"
+AZURE_STACKS = [p for p in EXAMPLE_STACKS if read_stack_file(p).get("ohif:cloud") == "azure"]
+
+
+def _drop_coep(props):
+    props["actions"] = [a for a in props["actions"] if a.parameters.header_name != "Cross-Origin-Embedder-Policy"]
+
+
+def _open_ssh(props):
+    props["security_rules"] = list(props["security_rules"]) + [network.SecurityRuleArgs(
+        name="Ssh", priority=110, direction="Inbound", access="Allow", protocol="Tcp", source_address_prefix="Internet",
+        source_port_range="*", destination_address_prefix="*", destination_port_range="22")]
+
+
+def _password_login(props):
+    os_profile = props["os_profile"]
+    os_profile.admin_password = "Correct-Horse-Battery-9"
+    os_profile.linux_configuration.disable_password_authentication = False
+
+
+def _proxy_conf_changed(monkeypatch, **changes):
+    render = azure_proxy_module.render_proxy_conf
+    monkeypatch.setattr(azure_proxy_module, "render_proxy_conf", lambda **kwargs: render(**{**kwargs, **changes}))
+
+
+def _proxy_without_fdid_check(monkeypatch):
+    _proxy_conf_changed(monkeypatch, origin_check=None)
+
+
+def _proxy_allows_any_origin(monkeypatch):
+    _proxy_conf_changed(monkeypatch, allowed_origins=["*"])
+
+
+def _keycloak_env_in_custom_data(monkeypatch):
+    """Keycloak's passwords written by cloud-init, as on AWS, where user data is secret."""
+    render = azure_keycloak_module.render_keycloak_cloud_init
+    env = render_keycloak_env(admin_password="Correct-Horse-Battery-9", db_password="Tr0ub4dor-and-3")
+    monkeypatch.setattr(azure_keycloak_module, "render_keycloak_cloud_init",
+                        lambda **kwargs: render(**{**kwargs, "env": env}))
+
+
+def _realm_import_changed(change):
+    def patch(monkeypatch):
+        render = azure_target_module.render_realm_import
+
+        def changed(model):
+            realm = render(model)
+            change(realm)
+            return realm
+        monkeypatch.setattr(azure_target_module, "render_realm_import", changed)
+    return patch
+
+
+def _wildcard_redirect(realm):
+    realm["clients"][0]["redirectUris"].append("https://*.example-hospital.org/*")
+
+
+def _no_pkce(realm):
+    realm["clients"][0]["attributes"].pop("pkce.code.challenge.method")
+
+
+def _no_ssl(realm):
+    realm["sslRequired"] = "none"
+
+
+AZURE = dict(stack="prod-azure")
+AZURE_UAC = dict(stack="prod-azure-uac", topology="cross-origin")
+
+AZURE_FORKS = {
+    "azure-storage-no-public-access": Fork(
+        "StorageAccount viewerstore allows public blob access. Set allowBlobPublicAccess false; Front Door reads the "
+        f"blobs with its managed identity. See {DOCS}",
+        [transform(STORAGE_ACCOUNT, set_item("allow_blob_public_access", True))], **AZURE),
+    "azure-storage-minimum-tls": Fork(
+        f"StorageAccount viewerstore accepts TLS1_0. Set minimumTlsVersion to TLS1_2. See {DOCS}",
+        [transform(STORAGE_ACCOUNT, set_item("minimum_tls_version", "TLS1_0"))], **AZURE),
+    "azure-storage-https-only": Fork(
+        f"StorageAccount viewerstore accepts plain HTTP. Set enableHttpsTrafficOnly true. See {DOCS}",
+        [transform(STORAGE_ACCOUNT, set_item("enable_https_traffic_only", False))], **AZURE),
+    "azure-frontdoor-minimum-tls": Fork(
+        f"AFDCustomDomain viewer-domain accepts TLS10. Set tlsSettings.minimumTlsVersion to TLS12. See {DOCS}",
+        [transform(CUSTOM_DOMAIN, set_attr("tls_settings", "minimum_tls_version", "TLS10"))], **AZURE),
+    "azure-frontdoor-https-only": Fork(
+        "Route viewer-route serves plain HTTP (supportedProtocols Http, Https; httpsRedirect Disabled). Set "
+        f"httpsRedirect Enabled, or supportedProtocols [Https]. See {DOCS}",
+        [transform(ROUTE, set_item("https_redirect", "Disabled"), name="viewer-route")], **AZURE),
+    "azure-frontdoor-isolation-headers": Fork(
+        "Route viewer-route serves the viewer without COOP same-origin and COEP require-corp. Attach a rule set "
+        f"whose first rule overwrites both response headers, with no condition. See {DOCS}",
+        [transform(RULE, _drop_coep, name="viewer-rule-Headers1")], **AZURE),
+    # The fallback most guides give: rewrite everything to index.html.
+    "azure-frontdoor-spa-fallback": Fork(
+        "Rule viewer-rule-SpaRoutes sends requests for files, such as /ohif/missing.js, to /ohif/index.html, so a "
+        "missing file answers 200 with HTML. Add a condition that skips paths with a file extension "
+        f"(components/azure/site_rules.py). See {DOCS}",
+        [transform(RULE, set_item("conditions", []), name="viewer-rule-SpaRoutes")], **AZURE),
+    "azure-network-no-open-inbound": Fork(
+        f"proxy-nsg rule Ssh admits [22] (SSH/RDP). Remove the rule; use Azure Bastion or Run Command. See {DOCS}",
+        [transform(NSG, _open_ssh)], **AZURE),
+    "azure-vm-encryption-at-host": Fork(
+        f"VirtualMachine proxy-vm does not encrypt at host. Set securityProfile.encryptionAtHost true. See {DOCS}",
+        [transform(VM, set_attr("security_profile", "encryption_at_host", False))], **AZURE),
+    # A VM size without Trusted Launch: the security type and UEFI settings go.
+    "azure-vm-trusted-launch": Fork(
+        "VirtualMachine proxy-vm is not a Trusted Launch VM (securityType Standard, secure boot off, vTPM off). Set "
+        "securityProfile.securityType TrustedLaunch and uefiSettings secureBootEnabled and vTpmEnabled true, on a "
+        f"gen2 image. See {DOCS}",
+        [transform(VM, set_item("security_profile", compute.SecurityProfileArgs(encryption_at_host=True)))], **AZURE),
+    "azure-vm-no-password-login": Fork(
+        "VirtualMachine proxy-vm allows password login. Set osProfile.linuxConfiguration.disablePasswordAuthentication "
+        f"true and give no adminPassword. See {DOCS}",
+        [transform(VM, _password_login)], **AZURE),
+    "azure-vm-front-door-id-check": Fork(
+        "VirtualMachine proxy-vm runs nginx (/etc/nginx/conf.d/ohif-dicomweb-proxy.conf) without checking "
+        "X-Azure-FDID, so any tenant's Front Door reaches it. Pass the profile's front_door_id as origin_check, so "
+        f"nginx answers 403 to any other. See {DOCS}", patch=_proxy_without_fdid_check, **AZURE),
+    "azure-vm-proxy-cors-no-wildcard": Fork(
+        "VirtualMachine proxy-vm runs a DICOMweb proxy whose CORS allows any origin in a production stack. List the "
+        f"viewer origins in archive.allowed_origins. See {DOCS}",
+        patch=_proxy_allows_any_origin, stack="prod-azure", topology="cross-origin"),
+    "azure-vm-custom-data-secret": Fork(
+        "VirtualMachine keycloak-vm writes a secret (/etc/keycloak/keycloak.env) from its custom data, which anyone "
+        "who can read the VM can read. Deliver it through a CustomScript extension's protected settings "
+        f"(components/azure/keycloak_host.py). See {DOCS}", patch=_keycloak_env_in_custom_data, **AZURE_UAC),
+}
+
+# The Keycloak rules on the realm import in the Keycloak VM's custom data (prod-azure-uac provisions Keycloak).
+AZURE_KEYCLOAK_FORKS = {
+    # The same client and VM names as the AWS fork, so the same message.
+    "keycloak-client-exact-redirects": Fork(
+        FORKS["keycloak-client-exact-redirects"].message, patch=_realm_import_changed(_wildcard_redirect), **AZURE_UAC),
+    "keycloak-client-pkce-code-flow": Fork(
+        "Keycloak client ohif-viewer (keycloak-vm): PKCE is not S256. Use the code flow with PKCE S256 only. "
+        f"See {DOCS}", patch=_realm_import_changed(_no_pkce), **AZURE_UAC),
+    "keycloak-realm-ssl-required": Fork(
+        f"Keycloak realm ohif (keycloak-vm) has sslRequired none. Use external or all. See {DOCS}",
+        patch=_realm_import_changed(_no_ssl), **AZURE_UAC),
+}
+
+
+def as_engine_hands_over(program: Program) -> Program:
+    """The program with every resource's props wrapped as the policy SDK wraps the engine's: in Mapping and
+    Sequence proxies (pulumi_policy.proxy), which are not dicts and lists."""
+    return Program(resources=[replace(r, inputs=unknown_checking_proxy(r.inputs),
+                                      outputs=unknown_checking_proxy(r.outputs)) for r in program.resources])
+
+
+def violations(program: Program, production: bool = True) -> list[tuple[str, str]]:
+    return [(v.policy, v.message) for v in evaluate(as_engine_hands_over(program), production=production)]
+
+
+def run_fork(fork: Fork, monkeypatch) -> list[tuple[str, str]]:
+    if fork.patch:
+        fork.patch(monkeypatch)
+    config = {**stack_config(STACKS / f"Pulumi.{fork.stack}.yaml", topology=fork.topology), **fork.config}
+    return violations(run_program(config, transformations=fork.transformations, secret_keys=["keycloak:password"]))
+
+
+@pytest.mark.parametrize("stack,variant", [(p, v) for p in AZURE_STACKS for v in variants(p)],
+                         ids=lambda x: getattr(x, "stem", x))
+def test_azure_stacks_pass_every_rule_as_the_engine_hands_them_over(stack, variant):
+    """test_policy_pack.py's test_example_stacks_pass_every_rule, with the engine's proxies."""
+    config = stack_config(stack, **variants(stack)[variant])
+    assert violations(run_program(config), production=load(config).production) == []
+
+
+def test_every_azure_rule_has_a_failing_fork():
+    assert sorted(AZURE_FORKS) == sorted(p.name for p in POLICIES if p.name.startswith("azure-"))
+
+
+@pytest.mark.parametrize("rule", AZURE_FORKS)
+def test_azure_fork_breaks_exactly_its_rule(rule, monkeypatch):
+    assert run_fork(AZURE_FORKS[rule], monkeypatch) == [(rule, AZURE_FORKS[rule].message)]
+
+
+@pytest.mark.parametrize("rule", AZURE_KEYCLOAK_FORKS)
+def test_keycloak_rules_read_the_azure_vm_custom_data(rule, monkeypatch):
+    assert run_fork(AZURE_KEYCLOAK_FORKS[rule], monkeypatch) == [(rule, AZURE_KEYCLOAK_FORKS[rule].message)]
+
+
+def test_proxy_cors_rule_allows_a_wildcard_outside_production(monkeypatch):
+    _proxy_allows_any_origin(monkeypatch)
+    program = run_program(stack_config(STACKS / "Pulumi.prod-azure.yaml", topology="cross-origin"))
+    assert violations(program, production=False) == []
+
+
+def test_a_security_rule_resource_is_checked_like_an_inline_one(monkeypatch):
+    original = OriginVm.__init__
+
+    def init(self, name, args, opts=None):
+        original(self, name, args, opts)
+        network.SecurityRule(f"{name}-rdp", resource_group_name=args.resource_group_name,
+                             network_security_group_name=f"{name}-nsg", priority=120, direction="Inbound",
+                             access="Allow", protocol="*", source_address_prefix="*", source_port_range="*",
+                             destination_address_prefix="*", destination_port_ranges=["3000-3999"],
+                             opts=pulumi.ResourceOptions(parent=self))
+    monkeypatch.setattr(OriginVm, "__init__", init)
+    assert violations(run_program(stack_config(STACKS / "Pulumi.prod-azure.yaml"))) == [(
+        "azure-network-no-open-inbound",
+        f"proxy-rdp admits [3389] (SSH/RDP). Remove the rule; use Azure Bastion or Run Command. See {DOCS}")]
+
+
+# Rule by rule, on one resource as the engine hands it over (camelCase inputs).
+
+def _violations(token: str, props: dict, name: str = "r") -> list[tuple[str, str]]:
+    return violations(Program(resources=[Resource(token, name, props, set(), outputs={**props, "id": f"{name}-id"})]))
+
+
+def _rule(conditions: list, destination: str = "/index.html", preserve: bool = False) -> dict:
+    return {"ruleSetName": "s", "order": 1, "conditions": conditions, "actions": [{"name": "UrlRewrite", "parameters": {
+        "typeName": "DeliveryRuleUrlRewriteActionParameters", "sourcePattern": "/", "destination": destination,
+        "preserveUnmatchedPath": preserve}}]}
+
+
+def _condition(name: str, operator: str, values: list[str], negate: bool = False, transforms=()) -> dict:
+    return {"name": name, "parameters": {"operator": operator, "matchValues": values, "negateCondition": negate,
+                                         "transforms": list(transforms)}}
+
+
+@pytest.mark.parametrize("conditions", [
+    [_condition("UrlFileExtension", "LessThan", ["1"])],  # the documented fallback: no extension
+    [_condition("UrlFileExtension", "Equal", [""])],
+    [_condition("UrlPath", "RegEx", [r"\.[a-z0-9]+$"], negate=True, transforms=["Lowercase"])],
+    [_condition("RequestHeader", "Any", []), _condition("UrlFileName", "Contains", ["."], negate=True)],
+])
+def test_a_fallback_that_skips_files_passes(conditions):
+    assert _violations(RULE, _rule(conditions)) == []
+
+
+def test_a_rewrite_that_keeps_the_path_is_no_fallback():
+    assert _violations(RULE, _rule([], destination="/site/index.html", preserve=True)) == []
+
+
+@pytest.mark.parametrize("conditions,example", [
+    ([], "/missing.js"),
+    ([_condition("UrlFileExtension", "LessThan", ["3"])], "/missing.js"),  # `js` is shorter than 3
+    ([_condition("UrlPath", "RegEx", [r"\.(js|css)$"], negate=True)], "/assets/missing.png"),
+    ([_condition("RequestHeader", "Any", [])], "/missing.js"),  # cannot exclude files
+])
+def test_a_fallback_that_catches_files_fails(conditions, example):
+    assert _violations(RULE, _rule(conditions), "spa") == [(
+        "azure-frontdoor-spa-fallback",
+        f"Rule spa sends requests for files, such as {example}, to /index.html, so a missing file answers 200 with "
+        f"HTML. Add a condition that skips paths with a file extension (components/azure/site_rules.py). See {DOCS}")]
+
+
+def test_a_redirect_to_index_html_fails():
+    rule = {**_rule([]), "actions": [{"name": "UrlRedirect", "parameters": {"redirectType": "Found",
+                                                                             "customPath": "/index.html"}}]}
+    assert [p for p, _ in _violations(RULE, rule)] == ["azure-frontdoor-spa-fallback"]
+
+
+def test_a_static_website_is_public_and_its_index_error_document_masks_404s():
+    found = _violations("azure-native:storage:StorageAccountStaticWebsite",
+                        {"accountName": "a", "indexDocument": "index.html", "error404Document": "index.html"}, "web")
+    assert [p for p, _ in found] == ["azure-frontdoor-spa-fallback", "azure-storage-no-public-access"]
+
+
+@pytest.mark.parametrize("access", ["Blob", "Container"])
+def test_a_public_container_fails(access):
+    assert _violations("azure-native:storage:BlobContainer", {"publicAccess": access}, "c") == [(
+        "azure-storage-no-public-access", f"BlobContainer c is readable by anyone ({access}). Set publicAccess None; "
+        f"Front Door reads the blobs with its managed identity. See {DOCS}")]
+
+
+@pytest.mark.parametrize("protocols,redirect,ok", [
+    (["Https"], "Disabled", True), (["Http", "Https"], "Enabled", True), (None, None, False), (["Http"], None, False)])
+def test_route_protocols(protocols, redirect, ok):
+    props = {k: v for k, v in (("supportedProtocols", protocols), ("httpsRedirect", redirect)) if v is not None}
+    assert (_violations(ROUTE, props) == []) == ok
+
+
+@pytest.mark.parametrize("rule,ok", [
+    ({"sourceAddressPrefix": "AzureFrontDoor.Backend", "destinationPortRange": "80"}, True),
+    ({"sourceAddressPrefix": "Internet", "destinationPortRange": "80"}, False),
+    ({"sourceAddressPrefixes": ["AzureFrontDoor.Backend", "0.0.0.0/0"], "destinationPortRange": "443"}, False),
+    ({"sourceAddressPrefix": "AzureFrontDoor.Backend", "destinationPortRange": "*"}, False),  # 22 among all
+    ({"sourceAddressPrefix": "10.0.0.0/8", "destinationPortRanges": ["20-25"]}, False),
+    ({"sourceAddressPrefix": "*", "destinationPortRange": "*", "access": "Deny"}, True),
+    ({"sourceAddressPrefix": "*", "destinationPortRange": "*", "direction": "Outbound"}, True),
+])
+def test_nsg_rules(rule, ok):
+    rule = {"name": "x", "direction": "Inbound", "access": "Allow", "protocol": "Tcp", **rule}
+    assert (_violations(NSG, {"securityRules": [rule]}) == []) == ok
+
+
+def _vm(cloud_init: str) -> dict:
+    return {"osProfile": {"customData": base64.b64encode(cloud_init.encode()).decode(),
+                          "linuxConfiguration": {"disablePasswordAuthentication": True}},
+            "securityProfile": {"securityType": "TrustedLaunch", "encryptionAtHost": True,
+                                "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}}
+
+
+def _nginx(conf: str) -> str:
+    return "#cloud-config\nwrite_files:\n- path: /etc/nginx/conf.d/x.conf\n  content: |\n" + \
+        "".join(f"    {line}\n" for line in conf.splitlines())
+
+
+CHECK = 'if ($http_x_azure_fdid != "00000000-0000-4000-8000-00000000fd01") { return 403; }'
+
+
+@pytest.mark.parametrize("conf,ok", [
+    (f"server {{\n    listen 80;\n    {CHECK}\n}}", True),
+    ("server {\n    listen 80;\n}", False),
+    (f"server {{\n    listen 80;\n    {CHECK}\n}}\nserver {{\n    listen 81;\n}}", False),  # one of two servers
+    ('server {\n    if ($http_x_azure_fdid != "") { return 403; }\n}', False),  # an empty id lets anything in
+])
+def test_every_nginx_server_checks_the_front_door_id(conf, ok):
+    assert (_violations(VM, _vm(_nginx(conf))) == []) == ok
+
+
+def test_custom_data_that_is_not_cloud_config_or_not_base64_is_not_misread():
+    assert _violations(VM, _vm("#!/bin/sh\necho hello\n")) == []
+    not_base64 = {"customData": "not base64!", "linuxConfiguration": {"disablePasswordAuthentication": True}}
+    assert _violations(VM, {**_vm(""), "osProfile": not_base64}) == []
+
+
+@pytest.mark.parametrize("content,ok", [
+    ("KC_DB_PASSWORD=hunter2\n", False), ("export API_SECRET=abc\n", False), ("KC_DB_PASSWORD=\n", True),
+    ("# the password is set later\nKC_DB_USERNAME=keycloak\n", True)])
+def test_custom_data_secrets(content, ok):
+    cloud_init = "#cloud-config\nwrite_files:\n- path: /etc/app.env\n  content: |\n    " + content
+    assert (_violations(VM, _vm(cloud_init)) == []) == ok
