@@ -52,7 +52,7 @@ class ArchiveSettings:
     dicomweb_url: str | None = None
     """An existing DICOMweb root that browsers call directly (it must send CORS itself)."""
     upstream_url: str | None = None
-    """The archive's DICOMweb root as our proxy reaches it; set this to deploy the ArchiveProxy."""
+    """The archive's DICOMweb root as our proxy reaches it; set this to deploy the DICOMweb proxy."""
     topology: str = "same-origin"
     """same-origin: the proxy behind the viewer's CDN at /dicom-web/; cross-origin: at its own URL, with CORS."""
     allowed_origins: tuple[str, ...] = ()
@@ -74,7 +74,7 @@ class AuthSettings:
     client_id: str = "ohif-viewer"
     """The viewer's OpenID Connect client."""
     required_role: str = "dicom-reader"
-    """The realm role the archive proxy requires."""
+    """The realm role the DICOMweb proxy requires."""
     require_pkce: bool = True
     """PKCE S256 on the viewer client; production stacks cannot turn it off."""
     access_token_minutes: int = 5

@@ -13,24 +13,8 @@ import pulumi
 
 from components.aws.origin_vm import (ALL_METHODS, AMAZON_DNS, READS, OriginRoute, OriginVm, OriginVmArgs,
                                       origin_secret, own_distribution)
-from components.render.cloud_init import render_cloud_init
-from components.render.proxy_nginx import (DICOMWEB_PATH, ORIGIN_VERIFY_HEADER, TOKEN_CHECK_MODULE, TokenCheck,
-                                           TokenCheckFiles, render_proxy_conf)
-
-# Where the proxy VM keeps the token check and the cached realm keys.
-TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_check.js",
-                                    cache_dir="/var/cache/nginx/ohif-jwks")
-
-
-def proxy_user_data(*, upstream_url: str, allowed_origins: Sequence[str], enable_stow: bool,
-                    origin_check: tuple[str, str], resolver: str, token_check: TokenCheck | None) -> str:
-    """The proxy VM's cloud-init: the rendered nginx config, and the token check's module when login is on."""
-    files = TOKEN_CHECK_FILES if token_check else None
-    conf = render_proxy_conf(listen="80", upstream_url=upstream_url, allowed_origins=allowed_origins,
-                             enable_stow=enable_stow, origin_check=origin_check, resolver=resolver,
-                             auth=token_check, auth_files=files)
-    return render_cloud_init(conf, extra_files={files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else None)
-
+from components.render.cloud_init import render_proxy_cloud_init
+from components.render.proxy_nginx import DICOMWEB_PATH, ORIGIN_VERIFY_HEADER, TokenCheck
 
 @dataclass
 class DicomwebProxyArgs:
@@ -62,9 +46,9 @@ class DicomwebProxy(pulumi.ComponentResource):
         secret = origin_secret(f"{name}-origin-secret", child)
         allowed = args.allowed_origins if args.own_url else ()
         user_data = pulumi.Output.all(args.upstream_url, allowed, secret, args.token_check).apply(
-            lambda a: proxy_user_data(upstream_url=a[0], allowed_origins=a[1], enable_stow=args.enable_stow,
-                                      origin_check=(ORIGIN_VERIFY_HEADER, a[2]), resolver=AMAZON_DNS,
-                                      token_check=a[3]))
+            lambda a: render_proxy_cloud_init(upstream_url=a[0], allowed_origins=a[1], enable_stow=args.enable_stow,
+                                              origin_check=(ORIGIN_VERIFY_HEADER, a[2]), resolver=AMAZON_DNS,
+                                              token_check=a[3]))
         vm = OriginVm(name, OriginVmArgs(purpose="ohif-dicomweb-proxy", user_data=user_data,
                                          instance_type=args.instance_type), opts=child)
         methods = ALL_METHODS if args.enable_stow else READS

@@ -14,14 +14,10 @@ import pulumi
 
 from components.azure.front_door import FDID_HEADER, endpoint, vm_route
 from components.azure.origin_vm import OriginVm, OriginVmArgs
-from components.render.cloud_init import render_cloud_init
-from components.render.proxy_nginx import (DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles,
-                                           render_proxy_conf)
+from components.render.cloud_init import render_proxy_cloud_init
+from components.render.proxy_nginx import DICOMWEB_PATH, TokenCheck
 
 AZURE_DNS = "168.63.129.16"  # Azure's resolver, at this address in every virtual network
-# Where the proxy VM keeps the token check and the cached realm keys (as on AWS).
-TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_check.js",
-                                    cache_dir="/var/cache/nginx/ohif-jwks")
 
 
 @dataclass
@@ -61,12 +57,9 @@ class DicomwebProxy(pulumi.ComponentResource):
 
         def cloud_init(a: list) -> str:
             upstream, origins, front_door_id, check = a
-            conf = render_proxy_conf(
-                listen="80", upstream_url=upstream, allowed_origins=() if same_origin else origins,
-                enable_stow=args.enable_stow, origin_check=(FDID_HEADER, front_door_id), resolver=AZURE_DNS,
-                auth=check, auth_files=TOKEN_CHECK_FILES if check else None)
-            return render_cloud_init(conf, extra_files={TOKEN_CHECK_FILES.module_path: TOKEN_CHECK_MODULE.read_text()}
-                                     if check else None)
+            return render_proxy_cloud_init(
+                upstream_url=upstream, allowed_origins=() if same_origin else origins, enable_stow=args.enable_stow,
+                origin_check=(FDID_HEADER, front_door_id), resolver=AZURE_DNS, token_check=check)
 
         vm = OriginVm(name, OriginVmArgs(
             custom_data=pulumi.Output.all(args.upstream_url, args.allowed_origins, args.front_door_id,

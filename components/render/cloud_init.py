@@ -1,12 +1,16 @@
 """cloud-init for a Debian 12 VM that runs one rendered nginx configuration.
 
-Cloud-neutral: EC2 user data here, Azure custom data later. The nginx file it installs is exactly
+Cloud-neutral: EC2 user data and Azure custom data alike. The nginx file it installs is exactly
 what the sandbox and the integration tests run.
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import yaml
+
+from components.render.proxy_nginx import TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles, render_proxy_conf
 
 NGINX_CONF_PATH = "/etc/nginx/conf.d/ohif-dicomweb-proxy.conf"
 
@@ -27,6 +31,22 @@ def render_cloud_init(nginx_conf: str, extra_files: dict[str, str] | None = None
         ],
     }
     return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False, width=1000)
+
+
+# Where a proxy VM keeps the token check and the cached realm keys.
+VM_TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_check.js",
+                                       cache_dir="/var/cache/nginx/ohif-jwks")
+
+
+def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str], enable_stow: bool,
+                            origin_check: tuple[str, str], resolver: str, token_check: TokenCheck | None) -> str:
+    """A DICOMweb proxy VM's cloud-init, on either cloud: the rendered nginx config, and the token check's
+    module when login is on."""
+    files = VM_TOKEN_CHECK_FILES if token_check else None
+    conf = render_proxy_conf(listen="80", upstream_url=upstream_url, allowed_origins=allowed_origins,
+                             enable_stow=enable_stow, origin_check=origin_check, resolver=resolver,
+                             auth=token_check, auth_files=files)
+    return render_cloud_init(conf, extra_files={files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else None)
 
 
 def nginx_conf_of(cloud_init: str) -> str:

@@ -6,7 +6,7 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
 from ._common import DOCS
 
-# What the archive proxy's nginx config checks; its value is the origin secret.
+# What the DICOMweb proxy's nginx config checks; its value is the origin secret.
 SECRET_MARKERS = ("$http_x_origin_verify",)
 
 

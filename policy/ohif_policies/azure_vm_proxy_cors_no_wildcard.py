@@ -1,4 +1,4 @@
-"""azure-vm-proxy-cors-no-wildcard: in production, the archive proxy's CORS allow-list names its origins.
+"""azure-vm-proxy-cors-no-wildcard: in production, the DICOMweb proxy's CORS allow-list names its origins.
 
 The allow-list is visible in the proxy VM's custom data: the nginx `map $http_origin` block that
 cloud-init installs (components/render/proxy_nginx.py renders it), read as aws-ec2-proxy-cors-no-wildcard
@@ -24,6 +24,6 @@ def validate(args, report_violation):
 
 POLICY = ResourceValidationPolicy(
     name="azure-vm-proxy-cors-no-wildcard",
-    description="The archive proxy's CORS allow-list (in the VM's custom data) has no * in a production stack.",
+    description="The DICOMweb proxy's CORS allow-list (in the VM's custom data) has no * in a production stack.",
     enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.HIGH, config_schema=PRODUCTION_SCHEMA,
     validate=validate)

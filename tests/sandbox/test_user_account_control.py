@@ -1,5 +1,5 @@
 """The user-account-control recipe for real: Keycloak with the rendered realm, login in Chromium, and
-the archive proxy's token check against forged tokens and a rotated realm key."""
+the DICOMweb proxy's token check against forged tokens and a rotated realm key."""
 
 from __future__ import annotations
 
