@@ -62,8 +62,8 @@ def _password_login(props):
 
 
 def _proxy_conf_changed(monkeypatch, **changes):
-    render = azure_proxy_module.render_proxy_conf
-    monkeypatch.setattr(azure_proxy_module, "render_proxy_conf", lambda **kwargs: render(**{**kwargs, **changes}))
+    render = azure_proxy_module.render_proxy_cloud_init
+    monkeypatch.setattr(azure_proxy_module, "render_proxy_cloud_init", lambda **kwargs: render(**{**kwargs, **changes}))
 
 
 def _proxy_without_fdid_check(monkeypatch):

@@ -143,8 +143,8 @@ def _bucket_cors_wildcard(monkeypatch):
 
 
 def _proxy_allows_any_origin(monkeypatch):
-    render = dicomweb_proxy_module.render_proxy_conf
-    monkeypatch.setattr(dicomweb_proxy_module, "render_proxy_conf",
+    render = dicomweb_proxy_module.render_proxy_cloud_init
+    monkeypatch.setattr(dicomweb_proxy_module, "render_proxy_cloud_init",
                         lambda **kwargs: render(**{**kwargs, "allowed_origins": ["*"]}))
 
 
