@@ -20,6 +20,7 @@ import pulumi
 
 from components.render.proxy_nginx import DICOMWEB_PATH, TokenCheck
 from components.render.realm import RealmModel
+from settings import StackSettings
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,16 @@ class Target(ABC):
     @abstractmethod
     def finish(self) -> dict[str, pulumi.Output]:
         """Complete what the operations began; the target's own outputs (bucket and CDN names)."""
+
+
+def cloud_target(settings: StackSettings) -> Target:
+    """The target `pulumi up` realises a recipe on, for a stack's settings (imported here: each cloud's SDK
+    loads only when used)."""
+    if settings.cloud == "aws":
+        from components.aws.target import AwsTarget
+        return AwsTarget(settings.aws)
+    from components.azure.target import AzureTarget
+    return AzureTarget(settings.azure)
 
 
 def same_origin_url(site: Site) -> pulumi.Output[str]:

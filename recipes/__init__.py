@@ -7,21 +7,12 @@ from typing import Callable
 
 import pulumi
 
-from components.target import Target
+from components.target import Target, cloud_target
 from recipes import standalone, user_account_control
 from settings import StackSettings
 
 RECIPES: dict[str, Callable[[Target, StackSettings], object]] = {
     "standalone": standalone.deploy, "user-account-control": user_account_control.deploy}
-
-
-def cloud_target(settings: StackSettings) -> Target:
-    """The target `pulumi up` realises the recipe on (imported here: each cloud's SDK loads only when used)."""
-    if settings.cloud == "aws":
-        from components.aws.target import AwsTarget
-        return AwsTarget(settings.aws)
-    from components.azure.target import AzureTarget
-    return AzureTarget(settings.azure)
 
 
 def realise(target: Target, settings: StackSettings, recipe: Callable | None = None) -> dict[str, pulumi.Output]:
