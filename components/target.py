@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import pulumi
 
 from components.render.proxy_nginx import DICOMWEB_PATH, TokenCheck
 from components.render.realm import RealmModel
+from components.render.viewer_build import CACHE, SiteFile, fetch_build, prepare_site
 from settings import StackSettings
 
 
@@ -104,6 +106,16 @@ class Target(ABC):
     @abstractmethod
     def finish(self) -> dict[str, pulumi.Output]:
         """Complete what the operations began; the target's own outputs (bucket and CDN names)."""
+
+
+CLOUD_SITES = CACHE / "site"
+"""Where the cloud targets prepare the build they upload: CLOUD_SITES/<stack>/<site>."""
+
+
+def site_files(spec: SiteSpec, out: Path) -> list[SiteFile]:
+    """The pinned build, prepared in `out` for `spec`; app-config.js is left to `publish`."""
+    return prepare_site(fetch_build(), out, app_config=None, base_path=spec.base_path,
+                        include_source_maps=spec.include_source_maps)
 
 
 def cloud_target(settings: StackSettings) -> Target:

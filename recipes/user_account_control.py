@@ -11,7 +11,7 @@ the stack says: AWS, Azure, or this machine (`python -m sandbox up`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import pulumi
 
@@ -30,11 +30,11 @@ class Outputs(standalone.Outputs):
 def deploy(target: Target, settings: StackSettings) -> Outputs:
     auth = settings.auth
     site = standalone.viewer_site(target, settings)
+    model = realm_model(auth, settings.viewer, viewer_origin="")
     # The realm's redirect URIs name the viewer's origin, so Keycloak comes after the site.
-    realm = site.origin.apply(lambda origin: realm_model(auth, settings.viewer, viewer_origin=origin))
+    realm = site.origin.apply(lambda origin: replace(model, viewer_origin=origin))
     keycloak = target.identity_provider("keycloak", IdentityProviderSpec(realm=realm,
                                                                            existing_url=auth.keycloak_url))
-    model = realm_model(auth, settings.viewer, viewer_origin="")  # what the token check and OIDC need of it
     dicomweb_url = standalone.archive_path(target, settings, site,
                                            token_check=keycloak.url.apply(lambda url: token_check(model, url)))
     standalone.publish_app_config(target, settings, site, dicomweb_url,

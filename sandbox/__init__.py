@@ -31,9 +31,9 @@ from urllib.parse import urlsplit
 import pulumi
 
 from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheckFiles, render_proxy_conf
-from components.render.viewer_build import SiteFile, cache_control, content_type, fetch_build, prepare_site
+from components.render.viewer_build import SiteFile, cache_control, content_type
 from components.target import (IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec, Target,
-                               same_origin_url)
+                               same_origin_url, site_files)
 from sandbox import sample_data
 from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
 from sandbox.nginx import nginx_binary, nginx_service, render_viewer_conf, write_spa_module
@@ -190,8 +190,8 @@ class Sandbox(Target):
         # An archive on a loopback port is the sandbox's to provide; any other is the user's own.
         archives = {(url.port or 80): url.path for url in (urlsplit(p.spec.upstream_url) for p in self._proxies)
                     if url.hostname in LOOPBACK}
-        self._archive_url = next(iter([self._start_orthanc(port, path) for port, path in sorted(archives.items())]),
-                                 None)
+        urls = [self._start_orthanc(port, path) for port, path in sorted(archives.items())]
+        self._archive_url = urls[0] if urls else None
         for spec in self._identity_providers:
             self.keycloak = self._start_keycloak(spec.realm, urlsplit(spec.existing_url).port)
         self._start_nginx()
@@ -215,8 +215,7 @@ class Sandbox(Target):
             base_path, run_dir = site.spec.base_path, self._nginx_dir(f"site-{name}")
             self.progress(f"preparing the OHIF viewer build for {name!r}")
             site_root = self.run_dir / "site" / name
-            files = prepare_site(fetch_build(), site_root / base_path.strip("/"), app_config=None,
-                                 base_path=base_path, include_source_maps=site.spec.include_source_maps)
+            files = site_files(site.spec, site_root / base_path.strip("/"))
             for key, content in site.published.items():
                 path = site_root / base_path.strip("/") / key
                 path.write_text(content)

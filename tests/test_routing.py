@@ -17,11 +17,10 @@ import subprocess
 import pytest
 import requests
 
-from tests.conftest import STACKS
+from settings import read_stack_file
+from tests.conftest import STACKS, require_tool
 from tests.frontdoor_rules import route as front_door_route
 from tests.pulumi_mocks import Program, run_program
-from settings import read_stack_file
-from tests.conftest import require_tool
 
 INDEX, SELF, MISSING = "index.html", "itself", "404"
 # (path under the base path, what is served)
@@ -46,14 +45,11 @@ CASES = [
 BASE_PATHS = ["/", "/ohif/"]
 
 
-def expected_key(base: str, tail: str, outcome: str) -> str:
-    """The object the CDN must serve for base + tail, without the leading slash."""
-    return (base + (INDEX if outcome == INDEX else tail.split("?")[0])).lstrip("/")
-
-
-def cases(base: str) -> list[tuple[str, str]]:
-    """The table under `base`, plus the sub-path without its slash."""
-    return [(base + tail, outcome) for tail, outcome in CASES] + ([(base.rstrip("/"), INDEX)] if base != "/" else [])
+def cases(base: str) -> list[tuple[str, str, str]]:
+    """The table under `base`, plus the sub-path without its slash: (path, outcome, the object served for it)."""
+    table = [(base + tail, outcome) for tail, outcome in CASES] + ([(base.rstrip("/"), INDEX)] if base != "/" else [])
+    return [(path, outcome, (base + INDEX if outcome == INDEX else path.split("?")[0]).lstrip("/"))
+            for path, outcome in table]
 
 
 def program_for(cloud_stack: str, base: str) -> Program:
@@ -68,16 +64,16 @@ def test_cloudfront_function_and_bucket(base):
     program = program_for("prod", base)
     code = program.one("aws:cloudfront/function:Function").inputs["code"]
     keys = {o.inputs["key"] for o in program.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
-    paths = [path for path, _ in cases(base)]
+    paths = [path for path, _, _ in cases(base)]
     # CloudFront hands the function the path without the query string (event.request.querystring holds it).
     script = code + f"""
 const uris = {json.dumps([p.split("?")[0] for p in paths])};
 process.stdout.write(JSON.stringify(uris.map(uri => handler({{request: {{uri: uri, querystring: {{}}}}}}).uri)));
 """
     served = json.loads(subprocess.run([node, "-e", script], capture_output=True, text=True, check=True).stdout)
-    for (path, outcome), uri in zip(cases(base), served):
+    for (path, outcome, expected), uri in zip(cases(base), served):
         key = uri.lstrip("/")
-        assert key == expected_key(base, path[len(base):] if path.startswith(base) else "", outcome), path
+        assert key == expected, path
         assert (key in keys) == (outcome != MISSING), f"{path}: S3 has {key}: {key in keys}"
 
 
@@ -85,14 +81,15 @@ process.stdout.write(JSON.stringify(uris.map(uri => handler({{request: {{uri: ur
 def test_front_door_rule_set_and_blobs(base):
     program = program_for("prod-azure", base)
     rules = [r.inputs for r in program.of_type("azure-native:cdn:Rule")]
-    [viewer_route] = [r.inputs for r in program.of_type("azure-native:cdn:Route") if r.inputs["patternsToMatch"] == ["/*"]]
+    [viewer_route] = [r.inputs for r in program.of_type("azure-native:cdn:Route")
+                      if r.inputs["patternsToMatch"] == ["/*"]]
     origin_path = viewer_route["originPath"]
     blobs = {b.inputs["blobName"] for b in program.of_type("azure-native:storage:Blob")}
-    for path, outcome in cases(base):
+    for path, outcome, expected in cases(base):
         at_origin, _ = front_door_route(rules, path, origin_path)
         assert at_origin.startswith(origin_path + "/"), path
         blob = at_origin[len(origin_path) + 1:]
-        assert blob == expected_key(base, path[len(base):] if path.startswith(base) else "", outcome), path
+        assert blob == expected, path
         assert (blob in blobs) == (outcome != MISSING), f"{path}: the container has {blob}: {blob in blobs}"
 
 
@@ -106,12 +103,12 @@ def test_sandbox_nginx(running):
     origin = running.viewer_origin
     index = requests.get(f"{origin}{base}index.html")
     assert index.status_code == 200 and "window.PUBLIC_URL" in index.text
-    for path, outcome in cases(base):
+    for path, outcome, expected in cases(base):
         r = requests.get(origin + path, allow_redirects=False)
         if outcome == MISSING:
             assert r.status_code == 404, path
         elif outcome == INDEX:
             assert (r.status_code, r.content) == (200, index.content), path
         else:
-            on_disk = running.run_dir / "site" / "viewer" / expected_key(base, path[len(base):], outcome)
+            on_disk = running.run_dir / "site" / "viewer" / expected
             assert (r.status_code, r.content) == (200, on_disk.read_bytes()), path

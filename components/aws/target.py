@@ -19,9 +19,9 @@ from components.aws.origin_vm import OriginRoute
 from components.aws.static_site import StaticSite, StaticSiteArgs
 from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
-from components.render.viewer_build import CACHE, cache_control, content_type, fetch_build, prepare_site
-from components.target import (IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec, Target,
-                               same_origin_url)
+from components.render.viewer_build import cache_control, content_type
+from components.target import (CLOUD_SITES, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site,
+                               SiteSpec, Target, same_origin_url, site_files)
 from settings import AwsSettings
 
 
@@ -37,8 +37,7 @@ class AwsTarget(Target):
         self._resolve_routes: dict[str, Callable[[pulumi.Output], None]] = {}
 
     def static_site(self, name: str, spec: SiteSpec) -> Site:
-        files = prepare_site(fetch_build(), CACHE / "site" / pulumi.get_stack() / name, app_config=None,
-                             base_path=spec.base_path, include_source_maps=spec.include_source_maps)
+        files = site_files(spec, CLOUD_SITES / pulumi.get_stack() / name)
         routes, self._resolve_routes[name] = pulumi.deferred_output()
         self._routes[name] = []
         site = StaticSite(name, StaticSiteArgs(

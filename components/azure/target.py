@@ -18,9 +18,9 @@ from components.azure.keycloak_host import KeycloakHost, KeycloakHostArgs
 from components.azure.static_site import StaticSite, StaticSiteArgs
 from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
-from components.render.viewer_build import CACHE, content_type, fetch_build, prepare_site
-from components.target import (IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec, Target,
-                               same_origin_url)
+from components.render.viewer_build import content_type
+from components.target import (CLOUD_SITES, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site,
+                               SiteSpec, Target, same_origin_url, site_files)
 from settings import AzureSettings
 
 
@@ -39,8 +39,7 @@ class AzureTarget(Target):
         self._outputs: dict[str, pulumi.Output] = {"resource_group": self._resource_group}
 
     def static_site(self, name: str, spec: SiteSpec) -> Site:
-        files = prepare_site(fetch_build(), CACHE / "site" / pulumi.get_stack() / name, app_config=None,
-                             base_path=spec.base_path, include_source_maps=spec.include_source_maps)
+        files = site_files(spec, CLOUD_SITES / pulumi.get_stack() / name)
         site = StaticSite(name, StaticSiteArgs(
             files=files, base_path=spec.base_path, domain=spec.domain, **self._placement(),
             profile_principal_id=self._profile.identity.apply(lambda i: i.principal_id)))
