@@ -19,8 +19,12 @@ import pulumi
 import yaml
 
 NAMESPACE = "ohif"
-RECIPES = ("standalone", "user-account-control")
+PROJECT = Path(__file__).resolve().parent
+"""Where relative paths in a stack file start: the Pulumi project (pulumi up runs from here)."""
+RECIPES = ("standalone", "user-account-control", "embedded", "dicom-json")
 AUTH_RECIPES = ("user-account-control",)
+ARCHIVE_RECIPES = ("standalone", "user-account-control", "embedded")
+EMBED_MODES = ("iframe", "script")
 CLOUDS = ("aws", "azure", "local")  # "local" is the sandbox: python -m sandbox up --stack local
 # Each cloud's own section, and the Pulumi provider namespaces that only make sense on that cloud.
 CLOUD_SECTIONS = {"aws": "aws", "azure": "azure"}
@@ -82,6 +86,26 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class EmbedSettings:
+    host_origins: tuple[str, ...] = ()
+    """The web applications that embed the viewer (required)."""
+    modes: tuple[str, ...] = ("iframe",)
+    """iframe: the v3 viewer framed by the hosts; script: OHIF v2's packaged script in the hosts' pages."""
+    host_page_path: str = "/"
+    """script: the path of the host page; the v2 viewer's routes live under it."""
+
+
+@dataclass(frozen=True)
+class StudiesSettings:
+    folder: str | None = None
+    """The DICOM files to publish, relative to the project; a local stack may leave it out for sample studies."""
+    topology: str = "same-origin"
+    """same-origin: under the viewer's CDN at /studies/; cross-origin: on a CDN origin of their own, with CORS."""
+    allowed_origins: tuple[str, ...] = ()
+    """Origins allowed by CORS besides the viewer's own (cross-origin only)."""
+
+
+@dataclass(frozen=True)
 class AwsSettings:
     certificate_arn: str | None = None
     """The ACM certificate (in us-east-1, as CloudFront requires) for viewer.domain."""
@@ -116,6 +140,10 @@ class StackSettings:
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     auth: AuthSettings | None = None
     """Login settings; present exactly for the recipes that log users in."""
+    embed: EmbedSettings | None = None
+    """Present exactly for the embedded recipe."""
+    studies: StudiesSettings | None = None
+    """Present exactly for the dicom-json recipe."""
     aws: AwsSettings | None = None
     """Present exactly when cloud is aws."""
     azure: AzureSettings | None = None
@@ -263,7 +291,11 @@ def _read_azure(errors: _Errors, raw: Any) -> AzureSettings:
     return AzureSettings(**a)
 
 
-def _read_archive(errors: _Errors, raw: Any, production: bool) -> ArchiveSettings:
+def _read_archive(errors: _Errors, raw: Any, recipe: Any, production: bool) -> ArchiveSettings:
+    if recipe in RECIPES and recipe not in ARCHIVE_RECIPES:
+        if raw is not None:
+            errors.add("archive", _parse_json(raw), f"allowed only with recipe {', '.join(ARCHIVE_RECIPES)}")
+        return ArchiveSettings()
     if raw is None:
         errors.add("archive", None, "required: an object with dicomweb_url (existing DICOMweb) or upstream_url (proxied)")
         return ArchiveSettings()
@@ -282,20 +314,76 @@ def _read_archive(errors: _Errors, raw: Any, production: bool) -> ArchiveSetting
             errors.add("archive.upstream_url", a["upstream_url"], problem)
     if "topology" in a and a["topology"] not in TOPOLOGIES:
         errors.add("archive.topology", a["topology"], f"allowed: {', '.join(TOPOLOGIES)}")
-    origins = a.get("allowed_origins", [])
-    if origins and a.get("topology", "same-origin") != "cross-origin":
-        errors.add("archive.allowed_origins", origins, "allowed only with topology cross-origin (a proxy behind the "
-                   "viewer's own origin sends no CORS)")
-    if not isinstance(origins, list):
-        errors.add("archive.allowed_origins", origins, "allowed: a list of origins")
-        origins = []
-    for i, origin in enumerate(origins):
-        if problem := origin_problem(str(origin), production):
-            errors.add(f"archive.allowed_origins[{i}]", origin, problem)
-    a["allowed_origins"] = tuple(str(o) for o in origins)
+    if a.get("allowed_origins") and a.get("topology", "same-origin") != "cross-origin":
+        errors.add("archive.allowed_origins", a["allowed_origins"], "allowed only with topology cross-origin (a proxy "
+                   "behind the viewer's own origin sends no CORS)")
+    a["allowed_origins"] = _read_origins(errors, "archive.allowed_origins", a.get("allowed_origins", []), production)
     if "enable_stow" in a:
         a["enable_stow"] = _read_bool(errors, "archive.enable_stow", a["enable_stow"])
     return ArchiveSettings(**a)
+
+
+def _read_origins(errors: _Errors, key: str, origins: Any, production: bool) -> tuple[str, ...]:
+    if not isinstance(origins, list):
+        errors.add(key, origins, "allowed: a list of origins")
+        return ()
+    for i, origin in enumerate(origins):
+        if problem := origin_problem(str(origin), production):
+            errors.add(f"{key}[{i}]", origin, problem)
+    return tuple(str(o) for o in origins)
+
+
+def _read_section(errors: _Errors, key: str, raw: Any, recipe: Any, recipes: Sequence[str], model: type,
+                  required: bool = True) -> dict[str, Any] | None:
+    """A section that only some recipes read: refused for the others, and required (if `required`) for them."""
+    if recipe not in recipes:
+        if raw is not None:
+            errors.add(key, _parse_json(raw), f"allowed only with recipe {', '.join(recipes)}")
+        return None
+    if raw is None and required:
+        errors.add(key, None, f"required for recipe {recipe}")
+    return _read_object(errors, key, raw, model)
+
+
+def _read_embed(errors: _Errors, raw: Any, recipe: Any, production: bool) -> EmbedSettings | None:
+    e = _read_section(errors, "embed", raw, recipe, ("embedded",), EmbedSettings)
+    if e is None:
+        return None
+    if not e.get("host_origins"):
+        errors.add("embed.host_origins", e.get("host_origins"), "required: the origins of the web applications that "
+                   "embed the viewer, such as https://portal.example.org")
+    e["host_origins"] = _read_origins(errors, "embed.host_origins", e.get("host_origins", []), production)
+    modes = e.get("modes", list(EmbedSettings.modes))
+    if not (isinstance(modes, list) and modes and len(set(map(str, modes))) == len(modes)
+            and set(map(str, modes)) <= set(EMBED_MODES)):
+        errors.add("embed.modes", modes, f"allowed: a list of {' and '.join(EMBED_MODES)}, each at most once")
+        modes = []
+    e["modes"] = tuple(modes)
+    if "host_page_path" in e:
+        if "script" not in e["modes"]:
+            errors.add("embed.host_page_path", e["host_page_path"], "allowed only with mode script")
+        elif not (isinstance(e["host_page_path"], str) and _BASE_PATH.match(e["host_page_path"])):
+            errors.add("embed.host_page_path", e["host_page_path"], "allowed: a path that starts and ends with /")
+    return EmbedSettings(**e)
+
+
+def _read_studies(errors: _Errors, raw: Any, recipe: Any, cloud: Any, production: bool) -> StudiesSettings | None:
+    # A local stack may leave the folder out: the sandbox then publishes its sample studies.
+    s = _read_section(errors, "studies", raw, recipe, ("dicom-json",), StudiesSettings, required=cloud != "local")
+    if s is None:
+        return None
+    folder = s.get("folder")
+    if folder is None and cloud != "local":
+        errors.add("studies.folder", None, "required: the folder of DICOM files to publish, relative to the project")
+    elif folder is not None and not (isinstance(folder, str) and (PROJECT / folder).is_dir()):
+        errors.add("studies.folder", folder, f"allowed: a folder that exists, relative to {PROJECT}")
+    if s.get("topology", "same-origin") not in TOPOLOGIES:
+        errors.add("studies.topology", s["topology"], f"allowed: {', '.join(TOPOLOGIES)}")
+    if s.get("allowed_origins") and s.get("topology", "same-origin") != "cross-origin":
+        errors.add("studies.allowed_origins", s["allowed_origins"], "allowed only with topology cross-origin (files "
+                   "behind the viewer's own origin need no CORS)")
+    s["allowed_origins"] = _read_origins(errors, "studies.allowed_origins", s.get("allowed_origins", []), production)
+    return StudiesSettings(**s)
 
 
 _REALM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -343,7 +431,7 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     """The settings from raw `ohif:*` config values (strings; structured keys as JSON), or ConfigError."""
     errors = _Errors()
     ours = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
-    known = ("recipe", "cloud", "production", "viewer", "archive", "auth", *CLOUD_SECTIONS)
+    known = ("recipe", "cloud", "production", "viewer", "archive", "auth", "embed", "studies", *CLOUD_SECTIONS)
     for key in sorted(set(ours) - set(known)):
         errors.add(key, ours[key], f"unknown key; allowed: {', '.join(f'{NAMESPACE}:{k}' for k in known)}")
     recipe, cloud = ours.get("recipe"), ours.get("cloud")
@@ -354,8 +442,13 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     # Production is the default: a stack must say it is not production to relax the rules.
     production = _parse_scalar_bool(errors, "production", ours.get("production"), default=True)
     viewer = _read_viewer(errors, ours.get("viewer"))
-    archive = _read_archive(errors, ours.get("archive"), production)
+    archive = _read_archive(errors, ours.get("archive"), recipe, production)
     auth = _read_auth(errors, ours.get("auth"), recipe, production)
+    embed = _read_embed(errors, ours.get("embed"), recipe, production)
+    studies = _read_studies(errors, ours.get("studies"), recipe, cloud, production)
+    if embed is not None and "script" in embed.modes and archive.uses_proxy and archive.topology == "same-origin":
+        errors.add("archive.topology", archive.topology, "allowed: cross-origin with embed mode script (the v2 viewer "
+                   "runs in the host's page, so it calls the proxy at its own URL, with CORS)")
     if auth is not None and archive.dicomweb_url is not None:
         errors.add("archive.dicomweb_url", archive.dicomweb_url, f"not with recipe {recipe}: tokens are checked by "
                    "the DICOMweb proxy, so give archive.upstream_url instead")
@@ -380,7 +473,7 @@ def load(config: Mapping[str, Any]) -> StackSettings:
                                     f"{'--secret ' if key.endswith('password') else ''}{key} ...)")
     errors.raise_if_any()
     return StackSettings(recipe=recipe, cloud=cloud, production=production, viewer=viewer, archive=archive, auth=auth,
-                         aws=aws, azure=azure)
+                         embed=embed, studies=studies, aws=aws, azure=azure)
 
 
 def _check_local(errors: _Errors, viewer: ViewerSettings, auth: AuthSettings | None) -> None:

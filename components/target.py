@@ -1,4 +1,4 @@
-"""The cloud-neutral interface a recipe calls: four operations, realised by each target.
+"""The cloud-neutral interface a recipe calls: five operations, realised by each target.
 
     recipe ──> Target ──┬── AwsTarget    components/aws/target.py     pulumi up   (ohif:cloud: aws)
                         ├── AzureTarget  components/azure/target.py   pulumi up   (ohif:cloud: azure)
@@ -35,6 +35,20 @@ class SiteSpec:
     """Publish the build's `.map` files."""
     domain: str | None = None
     """A custom domain; None uses the CDN's own HTTPS name."""
+    frame_ancestors: tuple[str, ...] = ()
+    """Origins that may show the viewer in an iframe besides its own (CSP frame-ancestors)."""
+
+
+@dataclass(frozen=True)
+class FilesSpec:
+    """Files served as they are: no SPA routing, each with its SiteFile's Content-Type and Cache-Control."""
+
+    files: Sequence[SiteFile] = ()
+    path: str = "/"
+    """The URL path they are served under, on their own origin or on the site they are mounted on."""
+    allowed_origins: Sequence[pulumi.Input[str]] = ()
+    """Origins CORS lets read them, on their own origin: preflights get a 2xx and may ask for `Accept`. (A list of
+    Inputs: a CDN whose rules name one origin each knows their number before their values.)"""
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,12 @@ class Target(ABC):
         """Host the viewer build."""
 
     @abstractmethod
+    def static_files(self, name: str, spec: FilesSpec, *, on_site: Site | None = None) -> Site:
+        """Serve files from private storage: on a CDN origin of their own (CORS for `spec.allowed_origins`),
+        or with `on_site` at `spec.path` of that site's origin (same-origin, no CORS). The handle's `url` is
+        where they are served; `publish` adds to them."""
+
+    @abstractmethod
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
         """Put a proxy in front of the archive: at its own URL (CORS for `spec.allowed_origins`), or with
         `on_site` at `/dicom-web/` of that site's own origin (same-origin, no CORS)."""
@@ -101,7 +121,8 @@ class Target(ABC):
 
     @abstractmethod
     def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:
-        """Serve a rendered file (such as `app-config.js`) beside the build, under the site's base path."""
+        """Serve a rendered file (such as `app-config.js`) at the handle's `url` + `key`, with the Cache-Control
+        its name gets (components.render.viewer_build.cache_control)."""
 
     @abstractmethod
     def finish(self) -> dict[str, pulumi.Output]:

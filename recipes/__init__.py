@@ -8,11 +8,12 @@ from typing import Callable
 import pulumi
 
 from components.target import Target, cloud_target
-from recipes import standalone, user_account_control
+from recipes import dicom_json, embedded, standalone, user_account_control
 from settings import StackSettings
 
 RECIPES: dict[str, Callable[[Target, StackSettings], object]] = {
-    "standalone": standalone.deploy, "user-account-control": user_account_control.deploy}
+    "standalone": standalone.deploy, "user-account-control": user_account_control.deploy,
+    "embedded": embedded.deploy, "dicom-json": dicom_json.deploy}
 
 
 def realise(target: Target, settings: StackSettings, recipe: Callable | None = None) -> dict[str, pulumi.Output]:
@@ -23,7 +24,8 @@ def realise(target: Target, settings: StackSettings, recipe: Callable | None = N
         # Release what waits on the recipe's end (AWS's deferred routes), or the failure would hang the program.
         target.finish()
         raise
-    outputs = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    # A mode a stack does not use leaves its outputs None (the embedded recipe's script or iframe).
+    outputs = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if getattr(result, f.name) is not None}
     return {**outputs, **target.finish()}
 
 

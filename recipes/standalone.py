@@ -12,6 +12,7 @@ this machine (`python -m sandbox up`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Sequence
 
 import pulumi
 
@@ -40,9 +41,12 @@ def viewer_site(target: Target, settings: StackSettings) -> Site:
                                                  include_source_maps=viewer.include_source_maps))
 
 
-def archive_path(target: Target, settings: StackSettings, site: Site,
-                 token_check: pulumi.Input[TokenCheck] | None = None) -> pulumi.Output[str]:
-    """The DICOMweb root the viewer calls: the archive's own, or a proxy's (with the token check, if given)."""
+def archive_path(target: Target, settings: StackSettings, site: Site | None,
+                 token_check: pulumi.Input[TokenCheck] | None = None,
+                 callers: Sequence[pulumi.Input[str]] | None = None) -> pulumi.Output[str]:
+    """The DICOMweb root the viewer calls: the archive's own, or a proxy's (with the token check, if given):
+    at `site`'s /dicom-web/ (same-origin), or at its own URL with CORS for the origins the viewer runs on
+    (`callers`, by default the site's) and the archive's allowed_origins."""
     archive = settings.archive
     if not archive.uses_proxy:
         return pulumi.Output.from_input(archive.dicomweb_url.rstrip("/"))
@@ -50,8 +54,8 @@ def archive_path(target: Target, settings: StackSettings, site: Site,
     if archive.topology == "same-origin":
         target.dicomweb_proxy("proxy", spec, on_site=site)
         return same_origin_url(site)
-    # The viewer's own origin is always allowed.
-    spec = replace(spec, allowed_origins=pulumi.Output.all(site.origin, *archive.allowed_origins))
+    callers = [site.origin] if callers is None else callers
+    spec = replace(spec, allowed_origins=pulumi.Output.all(*callers, *archive.allowed_origins))
     return target.dicomweb_proxy("proxy", spec).url
 
 
@@ -59,4 +63,4 @@ def publish_app_config(target: Target, settings: StackSettings, site: Site, dico
                        oidc: pulumi.Input[dict] | None = None) -> None:
     base_path = settings.viewer.base_path
     target.publish(site, APP_CONFIG, pulumi.Output.all(dicomweb_url, oidc).apply(
-        lambda a: render_app_config(dicomweb_url=a[0], base_path=base_path, oidc=a[1])))
+        lambda a: render_app_config(base_path=base_path, dicomweb_url=a[0], oidc=a[1])))

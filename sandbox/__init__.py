@@ -3,12 +3,17 @@
 What the recipe's operations become here:
     static_site         nginx serving the prepared viewer build as the CDN does (its headers, the CloudFront
                         Function's SPA routing run by njs, each file's Content-Type and Cache-Control)
+    static_files        the files in the site's root at their path, or an nginx of their own with the CDN's
+                        CORS (the CloudFront Function's preflight answers run by njs)
     dicomweb_proxy      the same rendered nginx proxy config as the cloud VM's, on its own port, or behind
                         the site's /dicom-web/ (same-origin)
     identity_provider   Keycloak (dev mode, in-memory) where the stack's auth.keycloak_url says, with the realm
     publish             the rendered file beside the build
     the user's archive  Orthanc with the DICOMweb plugin where a proxy's upstream_url names a loopback port,
                         loaded with sample studies
+    the host app        for the embedded recipe, a demo page on its loopback host origin that pastes the recipe's
+                        snippets (sandbox/host_page.py)
+    studies.folder      left out in a local dicom-json stack: the sample studies
 
 Operations only record what the recipe asked for; `finish()` resolves the recipe's Outputs (every URL is
 known up front: ports on 127.0.0.1), and `up()` then starts the servers.
@@ -30,13 +35,16 @@ from urllib.parse import urlsplit
 
 import pulumi
 
+from components.render.headers import viewer_headers
 from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheckFiles, render_proxy_conf
 from components.render.viewer_build import SiteFile, cache_control, content_type
-from components.target import (IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec, Target,
-                               same_origin_url, site_files)
+from components.target import (FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec,
+                               Target, same_origin_url, site_files)
 from sandbox import sample_data
+from sandbox.host_page import render_host_conf, write_host_pages
 from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
-from sandbox.nginx import nginx_binary, nginx_service, render_viewer_conf, write_spa_module
+from sandbox.nginx import (nginx_binary, nginx_service, render_files_conf, render_viewer_conf, write_preflight_module,
+                           write_spa_module)
 from sandbox.processes import SandboxError, Service, free_port, require_binary
 from settings import StackSettings
 
@@ -65,9 +73,19 @@ class _LocalSite:
     spec: SiteSpec
     port: int
     published: dict[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Rendered files; plain strings once finish() has resolved them."""
+    """Rendered files by URL path; plain strings once finish() has resolved them."""
     proxy_port: int | None = None
     """The proxy mounted at /dicom-web/ (same-origin)."""
+    mounts: list[FilesSpec] = field(default_factory=list)
+    """Files served at their path of this origin."""
+
+
+@dataclass
+class _LocalFiles:
+    spec: FilesSpec
+    """Its allowed origins a plain list once finish() has resolved them."""
+    port: int
+    published: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -93,6 +111,9 @@ class Sandbox(Target):
         self.urls: SandboxUrls | None = None
         self.keycloak: SandboxKeycloak | None = None
         self._sites: dict[str, _LocalSite] = {}
+        self._files: dict[str, _LocalFiles] = {}
+        # Where `publish` puts a handle's files: the host serving them and their URL path.
+        self._stores: dict[str, tuple[_LocalSite | _LocalFiles, str]] = {}
         self._proxies: list[_LocalProxy] = []
         self._identity_providers: list[IdentityProviderSpec] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -124,11 +145,17 @@ class Sandbox(Target):
         # The recipe and its Outputs run on a loop of their own, in a thread of their own: a caller may
         # already run a loop in this one (Playwright's sync API does). Every value is known here, no engine
         # is needed.
+        if self.settings.studies is not None and self.settings.studies.folder is None:
+            self.progress("writing the sample studies (pydicom's CT, MR and RGB samples, a 64-slice CT phantom)")
+            folder = sample_data.sample_set(self.run_dir / "sample-studies")
+            self.settings = replace(self.settings, studies=replace(self.settings.studies, folder=str(folder)))
         with concurrent.futures.ThreadPoolExecutor(1) as thread:
             outputs = thread.submit(self._run_recipe, realise).result()
         self._start_servers()
+        host = self._start_demo_host(outputs) if self.settings.embed else None
         login = self.keycloak.create_user() if self.keycloak else None
-        self.urls = SandboxUrls({**outputs, "archive": self._archive_url,
+        study_urls = outputs.get("study_urls") or [None]
+        self.urls = SandboxUrls({**outputs, "archive": self._archive_url, "host": host, "study": study_urls[0],
                                  "username": login and login.username, "password": login and login.password})
         return self.urls
 
@@ -149,9 +176,22 @@ class Sandbox(Target):
     def static_site(self, name: str, spec: SiteSpec) -> Site:
         port = self.port if not self._sites else free_port()
         self._sites[name] = _LocalSite(spec, port)
+        self._stores[name] = (self._sites[name], spec.base_path)
         origin = f"http://127.0.0.1:{port}"
         return Site(name=name, origin=pulumi.Output.from_input(origin),
                     url=pulumi.Output.from_input(origin + spec.base_path))
+
+    def static_files(self, name: str, spec: FilesSpec, *, on_site: Site | None = None) -> Site:
+        if on_site is not None:
+            site = self._sites[on_site.name]
+            site.mounts.append(spec)
+            self._stores[name] = (site, spec.path)
+            return Site(name=name, origin=on_site.origin, url=pulumi.Output.concat(on_site.origin, spec.path))
+        files = self._files[name] = _LocalFiles(spec, free_port())
+        self._stores[name] = (files, spec.path)
+        origin = f"http://127.0.0.1:{files.port}"
+        return Site(name=name, origin=pulumi.Output.from_input(origin),
+                    url=pulumi.Output.from_input(origin + spec.path))
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
         port = self.proxy_port if not self._proxies else free_port()
@@ -173,11 +213,14 @@ class Sandbox(Target):
         return IdentityProvider(name=name, url=pulumi.Output.from_input(f"http://127.0.0.1:{url.port}"))
 
     def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:
-        self._sites[site.name].published[key] = content
+        host, path = self._stores[site.name]
+        host.published[path + key] = content
 
     def finish(self) -> dict[str, pulumi.Output]:
-        for site in self._sites.values():
-            site.published = {key: self._resolve(content) for key, content in site.published.items()}
+        for host in [*self._sites.values(), *self._files.values()]:
+            host.published = {path: self._resolve(content) for path, content in host.published.items()}
+        for files in self._files.values():
+            files.spec = replace(files.spec, allowed_origins=[self._resolve(o) for o in files.spec.allowed_origins])
         for proxy in self._proxies:
             proxy.spec = replace(proxy.spec, allowed_origins=self._resolve(proxy.spec.allowed_origins),
                                  token_check=self._resolve(proxy.spec.token_check))
@@ -215,20 +258,48 @@ class Sandbox(Target):
             base_path, run_dir = site.spec.base_path, self._nginx_dir(f"site-{name}")
             self.progress(f"preparing the OHIF viewer build for {name!r}")
             site_root = self.run_dir / "site" / name
-            files = site_files(site.spec, site_root / base_path.strip("/"))
-            for key, content in site.published.items():
-                path = site_root / base_path.strip("/") / key
-                path.write_text(content)
-                files.append(SiteFile(key, path, content_type(key), cache_control(key)))
+            prefix = base_path.lstrip("/")
+            files = [replace(f, key=prefix + f.key) for f in site_files(site.spec, site_root / prefix)]
+            for spec in site.mounts:
+                files += _copy_files(spec, site_root)
+            files += _write_published(site.published, site_root)
             write_spa_module(run_dir / "spa_fallback.mjs", base_path)
             (run_dir / "site.conf").write_text(render_viewer_conf(
                 listen=f"127.0.0.1:{site.port}", site_root=site_root, spa_module=run_dir / "spa_fallback.mjs",
-                files=files, base_path=base_path,
+                files=files, headers=viewer_headers(site.spec.frame_ancestors),
                 proxy=f"127.0.0.1:{site.proxy_port}" if site.proxy_port else None))
             self.progress(f"starting the viewer {name!r} (nginx) on {site.port}")
             self._start(nginx_service(run_dir, [run_dir / "site.conf"], ports=[site.port],
                                       ready_url=f"http://127.0.0.1:{site.port}{base_path}",
                                       port_hint="stop what listens there, or pick another --port"))
+        for name, host in self._files.items():
+            run_dir, root = self._nginx_dir(f"files-{name}"), self.run_dir / "files" / name
+            files = _copy_files(host.spec, root) + _write_published(host.published, root)
+            write_preflight_module(run_dir / "cors_preflight.mjs", host.spec.allowed_origins)
+            (run_dir / "files.conf").write_text(render_files_conf(
+                listen=f"127.0.0.1:{host.port}", root=root, preflight_module=run_dir / "cors_preflight.mjs",
+                files=files, allowed_origins=host.spec.allowed_origins))
+            self.progress(f"starting the files {name!r} (nginx) on {host.port}")
+            self._start(nginx_service(run_dir, [run_dir / "files.conf"], ports=[host.port],
+                                      ready_url=f"http://127.0.0.1:{host.port}{host.spec.path}"))
+
+    def _start_demo_host(self, outputs: dict[str, Any]) -> str | None:
+        """The embedded recipe's host application, on its first loopback origin, from the recipe's snippets."""
+        origins = [urlsplit(o) for o in self.settings.embed.host_origins]
+        origin = next((o for o in origins if o.hostname in LOOPBACK and o.port), None)
+        if origin is None:
+            return None
+        run_dir, root = self._nginx_dir("host"), self.run_dir / "host" / "pages"
+        host_page_path = self.settings.embed.host_page_path
+        write_host_pages(root, iframe_snippet=outputs.get("iframe_snippet"),
+                         script_snippet=outputs.get("script_snippet"), host_page_path=host_page_path)
+        (run_dir / "host.conf").write_text(render_host_conf(listen=f"127.0.0.1:{origin.port}", root=root,
+                                                            host_page_path=host_page_path))
+        self.progress(f"starting the demo host application (nginx) on {origin.port}")
+        url = f"http://127.0.0.1:{origin.port}/"
+        self._start(nginx_service(run_dir, [run_dir / "host.conf"], ports=[origin.port], ready_url=url,
+                                  port_hint="stop what listens there, or change embed.host_origins"))
+        return url
 
     def _nginx_dir(self, name: str) -> Path:
         path = self.run_dir / name
@@ -263,10 +334,8 @@ class Sandbox(Target):
         self._start(Service("orthanc", [orthanc, str(config)], log=data / "orthanc.log",
                             ready_url=archive + "/system", ports=[port],
                             port_hint="stop what listens there, or change archive.upstream_url in the stack file"))
-        self.progress("loading sample studies (pydicom's CT and MR, a 64-slice CT phantom)")
-        phantom = data / "phantom"
-        sample_data.phantom_series(phantom)
-        for path in sample_data.pydicom_samples() + sorted(phantom.glob("*.dcm")):
+        self.progress("loading the sample studies (pydicom's CT, MR and RGB samples, a 64-slice CT phantom)")
+        for path in sorted(sample_data.sample_set(data / "samples").rglob("*.dcm")):
             request = urllib.request.Request(archive + "/instances", data=path.read_bytes(), method="POST",
                                              headers={"Content-Type": "application/dicom"})
             with urllib.request.urlopen(request, timeout=30):
@@ -290,3 +359,26 @@ class Sandbox(Target):
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
+
+
+def _copy_files(spec: FilesSpec, root: Path) -> list[SiteFile]:
+    """`spec`'s files copied under `root` at their path; SiteFiles keyed from the origin's root."""
+    copied = []
+    for f in spec.files:
+        key = spec.path.lstrip("/") + f.key
+        dest = root / key
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f.path, dest)
+        copied.append(replace(f, key=key, path=dest))
+    return copied
+
+
+def _write_published(published: dict[str, str], root: Path) -> list[SiteFile]:
+    written = []
+    for url_path, content in published.items():
+        key = url_path.lstrip("/")
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+        written.append(SiteFile(key, path, content_type(key), cache_control(key)))
+    return written

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from components.render.proxy_nginx import DICOMWEB_PATH
-from components.render.headers import VIEWER_HEADERS, spa_fallback_function
+from components.render.headers import FILE_HEADERS, cors_preflight_function, spa_fallback_function
 from components.render.viewer_build import CONTENT_TYPES, SiteFile
 from sandbox.processes import Service, require_binary
 
@@ -27,8 +27,30 @@ export default {route};
 """
 
 
+# The CORS preflight function, handed the request as CloudFront would; its answer becomes nginx's.
+_NJS_PREFLIGHT_ADAPTER = """
+function preflight(r) {
+    var headers = {};
+    for (var name in r.headersIn) {
+        headers[name.toLowerCase()] = {value: r.headersIn[name]};
+    }
+    var answer = handler({request: {method: r.method, uri: r.uri, headers: headers}});
+    var out = answer.headers || {};
+    for (var h in out) {
+        r.headersOut[h] = out[h].value;
+    }
+    r.return(answer.statusCode);
+}
+export default {preflight};
+"""
+
+
 def write_spa_module(path: Path, base_path: str) -> None:
     path.write_text(spa_fallback_function(base_path) + _NJS_ADAPTER)
+
+
+def write_preflight_module(path: Path, allowed_origins: Sequence[str]) -> None:
+    path.write_text(cors_preflight_function(allowed_origins) + _NJS_PREFLIGHT_ADAPTER)
 
 
 def render_main_conf(*, run_dir: Path, includes: Sequence[Path]) -> str:
@@ -81,13 +103,21 @@ def nginx_test(run_dir: Path, includes: Sequence[Path]) -> subprocess.CompletedP
     return subprocess.run([nginx_binary(), "-t", "-p", str(run_dir), "-c", str(main)], capture_output=True, text=True)
 
 
+def _types() -> str:
+    return "".join(f"        {t.split(';')[0]} {ext};\n" for ext, t in sorted(CONTENT_TYPES.items()))
+
+
+def _cache_map(variable: str, files: Sequence[SiteFile]) -> str:
+    """Cache-Control per file (keys from the origin's root), as set on each stored object."""
+    lines = "".join(f'    "/{f.key}" "{f.cache_control}";\n' for f in files)
+    return f'map $uri ${variable} {{\n    default "no-cache";\n{lines}}}\n'
+
+
 def render_viewer_conf(*, listen: str, site_root: Path, spa_module: Path, files: Sequence[SiteFile],
-                       base_path: str, proxy: str | None = None) -> str:
-    """The viewer's server block. `proxy` (host:port) puts the DICOMweb proxy at /dicom-web/, as the
-    same-origin topology's second CDN origin does."""
-    types = "".join(f"        {t.split(';')[0]} {ext};\n" for ext, t in sorted(CONTENT_TYPES.items()))
-    cache = "".join(f'    "{base_path}{f.key}" "{f.cache_control}";\n' for f in files)
-    headers = "".join(f'    add_header {k} "{v}" always;\n' for k, v in VIEWER_HEADERS.items())
+                       headers: dict[str, str], proxy: str | None = None) -> str:
+    """The viewer's server block; `files` are keyed from the origin's root. `proxy` (host:port) puts the
+    DICOMweb proxy at /dicom-web/, as the same-origin topology's second CDN origin does."""
+    added = "".join(f'    add_header {k} "{v}" always;\n' for k, v in headers.items())
     mounted = f"""
     # Same-origin topology: the DICOMweb proxy is this host's second origin, as on the CDN.
     location {DICOMWEB_PATH}/ {{
@@ -99,11 +129,8 @@ def render_viewer_conf(*, listen: str, site_root: Path, spa_module: Path, files:
 js_import spa from {spa_module};
 js_set $spa_uri spa.route;
 
-# Cache-Control per file, as set on each bucket object; routes (index.html) are never cached.
-map $uri $viewer_cache_control {{
-    default "no-cache";
-{cache}}}
-
+# Routes (index.html) are never cached.
+{_cache_map("viewer_cache_control", files)}
 server {{
     listen {listen};
     server_name _;
@@ -113,14 +140,54 @@ server {{
     charset_types text/css text/javascript application/json;
 
     types {{
-{types}    }}
+{_types()}    }}
     default_type application/octet-stream;
 
-{headers}    add_header Cache-Control $viewer_cache_control always;
+{added}    add_header Cache-Control $viewer_cache_control always;
 
     # The SPA fallback: the CloudFront Function decides which URIs are routes of the app.
     location / {{
         rewrite ^ $spa_uri break;
     }}
 {mounted}}}
+"""
+
+
+def render_files_conf(*, listen: str, root: Path, preflight_module: Path, files: Sequence[SiteFile],
+                      allowed_origins: Sequence[str]) -> str:
+    """Files on an origin of their own, as the CDN serves them: preflights answered by the CloudFront
+    Function's code, and `Access-Control-Allow-Origin` for an allowed origin, as CloudFront's response
+    headers policy adds it."""
+    origins = "".join(f'    "{o}" $http_origin;\n' for o in allowed_origins)
+    added = "".join(f'    add_header {k} "{v}" always;\n' for k, v in FILE_HEADERS.items())
+    return f"""\
+# Files other origins read, served as the CDN serves them. Rendered by sandbox/nginx.py.
+js_import cors from {preflight_module};
+
+map $http_origin $files_cors_origin {{
+    default "";
+{origins}}}
+{_cache_map("files_cache_control", files)}
+server {{
+    listen {listen};
+    server_name _;
+    server_tokens off;
+    root {root};
+    types {{
+{_types()}    }}
+    default_type application/octet-stream;
+
+{added}    add_header Cache-Control $files_cache_control always;
+    add_header Access-Control-Allow-Origin $files_cors_origin always;
+
+    location / {{
+        if ($request_method = OPTIONS) {{
+            rewrite ^ /.cors-preflight last;
+        }}
+    }}
+    location = /.cors-preflight {{
+        internal;
+        js_content cors.preflight;
+    }}
+}}
 """

@@ -1,11 +1,15 @@
 """Sample studies for the sandbox: pydicom's own test files, plus a generated CT volume for MPR.
 
+pydicom's CT and MR are single-frame monochrome; its secondary captures are RGB, one a two-frame RLE
+image and one JPEG baseline, so the set covers what the viewer must draw from any source.
+
 The generated series is a phantom (an ellipse body with a bright sphere and a dark cylinder) with
 content on every slice, so whichever slice the viewer shows first is visibly non-blank.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +19,7 @@ from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 PHANTOM_PATIENT = "OHIF^Phantom"
 PHANTOM_DESCRIPTION = "Sandbox CT phantom"
-PYDICOM_SAMPLES = ("CT_small.dcm", "MR_small.dcm")
+PYDICOM_SAMPLES = ("CT_small.dcm", "MR_small.dcm", "SC_rgb_rle_2frame.dcm", "SC_rgb_jpeg_dcmtk.dcm")
 
 
 def phantom_series(out: Path, slices: int = 64, size: int = 128) -> None:
@@ -67,5 +71,10 @@ def _ct_slice(study_uid: str, series_uid: str, frame_uid: str, index: int, z: fl
     return ds
 
 
-def pydicom_samples() -> list[Path]:
-    return [Path(get_testdata_file(name)) for name in PYDICOM_SAMPLES]
+def sample_set(out: Path) -> Path:
+    """Write the sample studies to `out` (pydicom's samples and the phantom); `out` itself."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in PYDICOM_SAMPLES:
+        shutil.copyfile(get_testdata_file(name), out / name)
+    phantom_series(out / "phantom")
+    return out

@@ -7,9 +7,11 @@ NotImplementedError rather than guess. Sources (MicrosoftDocs/azure-docs, learn.
   [engine]   front-door-rules-engine.md: rules run in the order they appear; all of a rule's conditions
              must match for its actions to run; "Stop evaluating remaining rules" skips the rest.
   [match]    rules-match-conditions.md: conditions are ANDed, a condition's values ORed; the request path
-             is "the part of the URL after the hostname and a slash" (no leading slash); numeric operators
-             compare the value's length; negateCondition inverts; the transforms Lowercase, Uppercase, Trim;
-             the examples add Lowercase to match other cases, so matching is case-sensitive without it.
+             is "the part of the URL after the hostname and a slash" (no leading slash), the request file
+             name its last segment; a request header condition names its header in `selector`; numeric
+             operators compare the value's length; negateCondition inverts; the transforms Lowercase,
+             Uppercase, Trim; the examples add Lowercase to match other cases, so matching is case-sensitive
+             without it.
   [regex]    same page: regular expressions without backreferences, capturing subexpressions and the other
              listed PCRE features, i.e. a PCRE search; Python's `re.search` agrees on what remains.
   [rewrite]  front-door-url-rewrite.md: the source pattern is a prefix of the path after the route's
@@ -22,14 +24,16 @@ NotImplementedError rather than guess. Sources (MicrosoftDocs/azure-docs, learn.
   [caching]  front-door-caching.md: a rule's cache configuration replaces the route's; a route configuration
              override without one disables caching (the API's definition of cacheConfiguration).
 Unconfirmed: whether conditions after a URL rewrite see the new path. `conditions_see_rewrite` chooses; a
-rule set that uses Stop after its rewrite, as ours does, gives the same answer both ways.
+rule set that uses Stop after its rewrite, as ours does, gives the same answer both ways. Also unconfirmed:
+what a request header condition does when the request lacks the header; here no operator matches it
+(not even Any), and negateCondition then matches.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 ROUTE_DEFAULT = object()
 """Edge caching as the route configures it: no rule overrode it."""
@@ -51,17 +55,21 @@ class Evaluation:
     """The cache configuration (camelCase) a rule put in place of the route's, None when caching is off."""
     matched: list[str] = field(default_factory=list)
     """The names of the rules whose conditions matched, in order."""
+    deleted: set[str] = field(default_factory=set)
+    """Response headers the rules delete (whatever the origin or a cached copy sent) and do not set again."""
 
 
 def evaluate(rules: Sequence[dict], path: str, origin_path: str = "",
-             conditions_see_rewrite: bool = False) -> Evaluation:
-    """Run `rules` on a request for `path` (such as `/ohif/viewer?StudyInstanceUIDs=1.2`) on a `/*` route."""
+             conditions_see_rewrite: bool = False, headers: Mapping[str, str] | None = None) -> Evaluation:
+    """Run `rules` on a request for `path` (such as `/ohif/viewer?StudyInstanceUIDs=1.2`) on a `/*` route,
+    with request `headers` (such as {"Origin": "https://viewer.example.org"})."""
     request_path = path.split("?", 1)[0]  # the query string is not part of the path [match]
+    request_headers = {k.lower(): v for k, v in (headers or {}).items()}
     current = request_path
     result = Evaluation(path="")
     for rule in sorted(rules, key=lambda r: r["order"]):
         seen = current if conditions_see_rewrite else request_path
-        if not all(_condition(c, seen) for c in rule.get("conditions") or []):
+        if not all(_condition(c, seen, request_headers) for c in rule.get("conditions") or []):
             continue
         result.matched.append(rule["ruleName"])
         for action in rule.get("actions") or []:
@@ -78,11 +86,18 @@ def route(rules: Sequence[dict], path: str, origin_path: str = "") -> tuple[str,
     return result.path, result.headers
 
 
-def _condition(condition: dict, path: str) -> bool:
-    if condition["name"] != "UrlPath":
-        raise NotImplementedError(f"match variable {condition['name']}")
+def _condition(condition: dict, path: str, headers: Mapping[str, str]) -> bool:
     p = condition["parameters"]
-    value = path[1:]  # without the leading slash [match]
+    if condition["name"] == "UrlPath":
+        value = path[1:]  # without the leading slash [match]
+    elif condition["name"] == "UrlFileName":
+        value = path.rsplit("/", 1)[-1]
+    elif condition["name"] == "RequestHeader":
+        value = headers.get(p["selector"].lower())
+        if value is None:
+            return bool(p.get("negateCondition"))
+    else:
+        raise NotImplementedError(f"match variable {condition['name']}")
     for transform in p.get("transforms") or []:
         value = _TRANSFORMS[transform](value)
     operator, values = p["operator"], p.get("matchValues") or []
@@ -102,8 +117,10 @@ def _action(action: dict, path: str, result: Evaluation) -> str:
     if name == "ModifyResponseHeader":
         if p["headerAction"] == "Overwrite":
             result.headers[p["headerName"]] = p["value"]
+            result.deleted.discard(p["headerName"])
         elif p["headerAction"] == "Delete":
             result.headers.pop(p["headerName"], None)
+            result.deleted.add(p["headerName"])
         else:
             raise NotImplementedError(f"header action {p['headerAction']}")
     elif name == "UrlRewrite":

@@ -53,7 +53,7 @@ CASES = {
     "missing recipe": (prod(recipe=None), "ohif:recipe = (missing): allowed: standalone, user-account-control"),
     "unknown cloud": (prod(cloud="gcp"), 'ohif:cloud = "gcp": allowed: aws, azure, local'),
     "unknown key": (prod(region="eu"), 'ohif:region = "eu": unknown key; allowed: ohif:recipe, ohif:cloud, '
-                                       "ohif:production, ohif:viewer, ohif:archive, ohif:auth, ohif:aws, ohif:azure"),
+                                       "ohif:production, ohif:viewer, ohif:archive, ohif:auth, ohif:embed, ohif:studies, ohif:aws, ohif:azure"),
     "unknown nested key": (prod(viewer={"base_path": "/", "cdn": "fast"}),
                            'ohif:viewer.cdn = "fast": unknown key; allowed: base_path, domain, include_source_maps'),
     "missing archive": (prod(archive=None), "ohif:archive = (missing): required: an object with dicomweb_url "

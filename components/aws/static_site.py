@@ -16,7 +16,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.origin_vm import SECRET_ORIGINS, OriginRoute
-from components.render.headers import HSTS_MAX_AGE, ISOLATION, SECURITY, spa_fallback_function
+from components.render.headers import (FILE_CORS_HEADERS, FILE_CORS_METHODS, FRAME_ANCESTORS, HSTS_MAX_AGE,
+                                       spa_fallback_function, viewer_headers)
 from components.render.viewer_build import SiteFile
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
@@ -37,6 +38,8 @@ class StaticSiteArgs:
     """Which CloudFront edge locations serve the viewer."""
     routes: pulumi.Input[Sequence[OriginRoute]] = ()
     """Origins served from this distribution at their path patterns, such as a DicomwebProxy at /dicom-web/*."""
+    frame_ancestors: Sequence[str] = ()
+    """Origins that may frame the viewer besides its own."""
 
 
 class StaticSite(pulumi.ComponentResource):
@@ -50,49 +53,14 @@ class StaticSite(pulumi.ComponentResource):
     def __init__(self, name: str, args: StaticSiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:aws:StaticSite", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=True, opts=child)
-        access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access", bucket=self.bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership", bucket=self.bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption", bucket=self.bucket.id, rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.
-                    BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"),
-                    bucket_key_enabled=True)], opts=child)
-        # Versioning: a bad release is rolled back by restoring the previous objects.
-        aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=self.bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child)
-
-        oac = aws.cloudfront.OriginAccessControl(
-            f"{name}-oac", description="OHIF viewer bucket, read by CloudFront only",
-            origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=child)
+        self.bucket, access = private_bucket(name, child)
+        oac = origin_access_control(name, "OHIF viewer bucket, read by CloudFront only", child)
         spa = aws.cloudfront.Function(
             f"{name}-spa-fallback", runtime="cloudfront-js-2.0", publish=True,
             comment="Routes of the viewer get index.html; files are served as they are",
             code=spa_fallback_function(args.base_path), opts=child)
-        headers = aws.cloudfront.ResponseHeadersPolicy(
-            f"{name}-headers", comment="Cross-origin isolation and security headers for the OHIF viewer",
-            custom_headers_config=aws.cloudfront.ResponseHeadersPolicyCustomHeadersConfigArgs(items=[
-                aws.cloudfront.ResponseHeadersPolicyCustomHeadersConfigItemArgs(header=k, value=v, override=True)
-                for k, v in ISOLATION.items()]),
-            security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
-                strict_transport_security=aws.cloudfront.
-                ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
-                    access_control_max_age_sec=HSTS_MAX_AGE, include_subdomains=True, override=True),
-                content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
-                    override=True),
-                referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
-                    referrer_policy=SECURITY["Referrer-Policy"], override=True),
-                frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
-                    frame_option=SECURITY["X-Frame-Options"], override=True)),
-            opts=child)
+        headers = response_headers_policy(name, "Cross-origin isolation and security headers for the OHIF viewer",
+                                          viewer_headers(args.frame_ancestors), opts=child)
 
         s3_origin = aws.cloudfront.DistributionOriginArgs(
             origin_id=S3_ORIGIN, domain_name=self.bucket.bucket_regional_domain_name, origin_access_control_id=oac.id)
@@ -120,18 +88,8 @@ class StaticSite(pulumi.ComponentResource):
             # Routes carry origin secrets; which routes a site gets may be known only later (AwsTarget).
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=SECRET_ORIGINS))
 
-        # Only this distribution may read objects, and only over TLS.
-        aws.s3.BucketPolicy(
-            f"{name}-policy", bucket=self.bucket.id,
-            policy=pulumi.Output.all(self.bucket.arn, self.distribution.arn).apply(
-                lambda a: json.dumps(bucket_policy(a[0], a[1]))),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[access]))
-
-        prefix = args.base_path.lstrip("/")
-        for f in args.files:
-            aws.s3.BucketObjectv2(
-                f"{name}-{f.key}", bucket=self.bucket.id, key=prefix + f.key, source=pulumi.FileAsset(str(f.path)),
-                content_type=f.content_type, cache_control=f.cache_control, opts=child)
+        readable_only_by(name, self.bucket, self.distribution, access, self)
+        upload(name, self.bucket, args.base_path, args.files, child)
 
         self.bucket_name = self.bucket.bucket
         self.distribution_id = self.distribution.id
@@ -139,6 +97,92 @@ class StaticSite(pulumi.ComponentResource):
         self.viewer_url = pulumi.Output.concat(self.viewer_origin, args.base_path)
         self.register_outputs({"bucket_name": self.bucket_name, "distribution_id": self.distribution_id,
                                "viewer_origin": self.viewer_origin, "viewer_url": self.viewer_url})
+
+
+def private_bucket(name: str, opts: pulumi.ResourceOptions) -> tuple[aws.s3.Bucket, aws.s3.BucketPublicAccessBlock]:
+    """A bucket no one can make public, encrypted and versioned; and its public access block."""
+    bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=True, opts=opts)
+    access = aws.s3.BucketPublicAccessBlock(
+        f"{name}-public-access", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+        ignore_public_acls=True, restrict_public_buckets=True, opts=opts)
+    aws.s3.BucketOwnershipControls(
+        f"{name}-ownership", bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=opts)
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-encryption", bucket=bucket.id, rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.
+                BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"),
+                bucket_key_enabled=True)], opts=opts)
+    # Versioning: a bad release is rolled back by restoring the previous objects.
+    aws.s3.BucketVersioning(
+        f"{name}-versioning", bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=opts)
+    return bucket, access
+
+
+def origin_access_control(name: str, description: str,
+                          opts: pulumi.ResourceOptions) -> aws.cloudfront.OriginAccessControl:
+    return aws.cloudfront.OriginAccessControl(
+        f"{name}-oac", description=description,
+        origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=opts)
+
+
+def readable_only_by(name: str, bucket: aws.s3.Bucket, distribution: aws.cloudfront.Distribution,
+                     access: aws.s3.BucketPublicAccessBlock, parent: pulumi.Resource) -> None:
+    """Only this distribution may read the bucket's objects, and only over TLS."""
+    aws.s3.BucketPolicy(
+        f"{name}-policy", bucket=bucket.id,
+        policy=pulumi.Output.all(bucket.arn, distribution.arn).apply(lambda a: json.dumps(bucket_policy(a[0], a[1]))),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[access]))
+
+
+def upload(name: str, bucket: aws.s3.Bucket, path: str, files: Sequence[SiteFile],
+           opts: pulumi.ResourceOptions) -> None:
+    """One object per file under `path`; a file's hash is all its object depends on."""
+    for f in files:
+        aws.s3.BucketObjectv2(
+            f"{name}-{f.key}", bucket=bucket.id, key=path.lstrip("/") + f.key, source=pulumi.FileAsset(str(f.path)),
+            content_type=f.content_type, cache_control=f.cache_control, opts=opts)
+
+
+# CloudFront takes these headers in the security headers config only, never as custom headers.
+_SECURITY_HEADERS = ("Strict-Transport-Security", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options",
+                     FRAME_ANCESTORS)
+
+
+def response_headers_policy(name: str, comment: str, headers: dict[str, str], opts: pulumi.ResourceOptions,
+                            cors_origins: pulumi.Input[Sequence[str]] | None = None
+                            ) -> aws.cloudfront.ResponseHeadersPolicy:
+    """A policy that sets `headers` (components/render/headers.py) on every response, overriding the origin's,
+    and with `cors_origins` answers their requests with CORS (cors_preflight.js answers their preflights)."""
+    security = aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
+        strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
+            access_control_max_age_sec=HSTS_MAX_AGE, include_subdomains=True, override=True),
+        content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
+            override=True),
+        referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
+            referrer_policy=headers["Referrer-Policy"], override=True),
+        frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
+            frame_option=headers["X-Frame-Options"], override=True) if "X-Frame-Options" in headers else None,
+        content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
+            content_security_policy=headers[FRAME_ANCESTORS], override=True) if FRAME_ANCESTORS in headers else None)
+    cors = aws.cloudfront.ResponseHeadersPolicyCorsConfigArgs(
+        access_control_allow_credentials=False,
+        access_control_allow_headers=aws.cloudfront.ResponseHeadersPolicyCorsConfigAccessControlAllowHeadersArgs(
+            items=list(FILE_CORS_HEADERS)),
+        access_control_allow_methods=aws.cloudfront.ResponseHeadersPolicyCorsConfigAccessControlAllowMethodsArgs(
+            items=list(FILE_CORS_METHODS)),
+        access_control_allow_origins=aws.cloudfront.ResponseHeadersPolicyCorsConfigAccessControlAllowOriginsArgs(
+            items=cors_origins),
+        access_control_max_age_sec=600, origin_override=True) if cors_origins is not None else None
+    return aws.cloudfront.ResponseHeadersPolicy(
+        f"{name}-headers", comment=comment, cors_config=cors, security_headers_config=security,
+        custom_headers_config=aws.cloudfront.ResponseHeadersPolicyCustomHeadersConfigArgs(items=[
+            aws.cloudfront.ResponseHeadersPolicyCustomHeadersConfigItemArgs(header=k, value=v, override=True)
+            for k, v in headers.items() if k not in _SECURITY_HEADERS]),
+        opts=opts)
 
 
 def bucket_policy(bucket_arn: str, distribution_arn: str) -> dict:

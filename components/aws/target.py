@@ -1,6 +1,7 @@
 """AwsTarget: the recipes' operations realised on AWS (CloudFront, S3, EC2), with the stack's `ohif:aws` knobs.
 
     static_site       StaticSite: private S3 + CloudFront (OAC, SPA function, headers policy)
+    static_files      StaticFiles: private S3 + CloudFront of their own (CORS), or objects in a site's bucket
     dicomweb_proxy    DicomwebProxy: an OriginVm behind its own distribution, or mounted on a site's
     identity_provider KeycloakHost (an OriginVm behind its own distribution), or KeycloakRealm on yours
     publish           an S3 object beside the build
@@ -16,12 +17,13 @@ import pulumi_aws as aws
 from components.aws.dicomweb_proxy import DicomwebProxy, DicomwebProxyArgs
 from components.aws.keycloak_host import KeycloakHost, KeycloakHostArgs
 from components.aws.origin_vm import OriginRoute
-from components.aws.static_site import StaticSite, StaticSiteArgs
+from components.aws.static_files import StaticFiles, StaticFilesArgs
+from components.aws.static_site import StaticSite, StaticSiteArgs, upload
 from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
 from components.render.viewer_build import cache_control, content_type
-from components.target import (CLOUD_SITES, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site,
-                               SiteSpec, Target, same_origin_url, site_files)
+from components.target import (CLOUD_SITES, FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec,
+                               Site, SiteSpec, Target, same_origin_url, site_files)
 from settings import AwsSettings
 
 
@@ -29,7 +31,9 @@ class AwsTarget(Target):
     def __init__(self, settings: AwsSettings) -> None:
         self.settings = settings
         self._sites: dict[str, StaticSite] = {}
-        self._base_paths: dict[str, str] = {}
+        self._files: dict[str, StaticFiles] = {}
+        # Where each handle's files go: its bucket and path (a site's, or files' own).
+        self._stores: dict[str, tuple[aws.s3.Bucket, str]] = {}
         # A CloudFront distribution holds its routes inline, while recipes mount proxies on a site after
         # creating it (the realm names the site's origin, and the proxy checks the realm's tokens). So a
         # site's routes are a deferred Output, resolved in finish() with whatever was mounted.
@@ -42,9 +46,20 @@ class AwsTarget(Target):
         self._routes[name] = []
         site = StaticSite(name, StaticSiteArgs(
             files=files, base_path=spec.base_path, domain=spec.domain, certificate_arn=self.settings.certificate_arn,
-            price_class=self.settings.price_class, routes=routes))
-        self._sites[name], self._base_paths[name] = site, spec.base_path
+            price_class=self.settings.price_class, routes=routes, frame_ancestors=spec.frame_ancestors))
+        self._sites[name], self._stores[name] = site, (site.bucket, spec.base_path)
         return Site(name=name, origin=site.viewer_origin, url=site.viewer_url)
+
+    def static_files(self, name: str, spec: FilesSpec, *, on_site: Site | None = None) -> Site:
+        if on_site is not None:
+            bucket = self._sites[on_site.name].bucket
+            upload(name, bucket, spec.path, spec.files, pulumi.ResourceOptions())
+            self._stores[name] = (bucket, spec.path)
+            return Site(name=name, origin=on_site.origin, url=pulumi.Output.concat(on_site.origin, spec.path))
+        files = StaticFiles(name, StaticFilesArgs(files=spec.files, allowed_origins=spec.allowed_origins,
+                                                  path=spec.path, price_class=self.settings.price_class))
+        self._files[name], self._stores[name] = files, (files.bucket, spec.path)
+        return Site(name=name, origin=files.origin, url=files.url)
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
         proxy = DicomwebProxy(name, DicomwebProxyArgs(
@@ -69,8 +84,8 @@ class AwsTarget(Target):
 
     def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:
         # A resource of its own, not a child of the site: the site component has finished.
-        aws.s3.BucketObjectv2(f"{site.name}-{key}", bucket=self._sites[site.name].bucket.id,
-                              key=self._base_paths[site.name].lstrip("/") + key, content=content,
+        bucket, path = self._stores[site.name]
+        aws.s3.BucketObjectv2(f"{site.name}-{key}", bucket=bucket.id, key=path.lstrip("/") + key, content=content,
                               content_type=content_type(key), cache_control=cache_control(key))
 
     def finish(self) -> dict[str, pulumi.Output]:
@@ -79,4 +94,7 @@ class AwsTarget(Target):
             self._resolve_routes[name](pulumi.Output.from_input(self._routes[name]))
             outputs[f"{name}_distribution_id"] = site.distribution_id
             outputs[f"{name}_bucket_name"] = site.bucket_name
+        for name, files in self._files.items():
+            outputs[f"{name}_distribution_id"] = files.distribution_id
+            outputs[f"{name}_bucket_name"] = files.bucket_name
         return outputs

@@ -1,24 +1,28 @@
-"""The viewer's Front Door rule set, rendered from the cloud-neutral sources: the SPA fallback of
-components/render/spa_fallback.js, the headers of components/render/headers.py and the Cache-Control
-policy of components/render/viewer_build.py.
+"""The Front Door rule sets of the viewer and of files on their own origin, rendered from the cloud-neutral
+sources: the SPA fallback of components/render/spa_fallback.js, the headers of components/render/headers.py
+and the Cache-Control policy of components/render/viewer_build.py.
 
 Rules run in order (learn.microsoft.com/azure/frontdoor/front-door-rules-engine): the header rules
-first, then one cache class per request, the first that matches stopping the rest ("Stop"), so no
-rule relies on another's Overwrite or on whether later conditions see a rewritten path.
+first, then (files) the CORS rules, then one cache class per request, the first that matches stopping
+the rest ("Stop"), so no rule relies on another's Overwrite or on whether later conditions see a
+rewritten path.
 
-UrlPath is the path without its leading slash (learn.microsoft.com/azure/frontdoor/rules-match-conditions).
-Every regular expression is anchored at both ends, so a search and a full match agree, and has no
-capturing group (Front Door's regular expressions support none).
+UrlPath is the path without its leading slash, UrlFileName its last segment
+(learn.microsoft.com/azure/frontdoor/rules-match-conditions). Every regular expression is anchored at
+both ends, so a search and a full match agree, and has no capturing group (Front Door's regular
+expressions support none).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Mapping, Sequence
 
+import pulumi
 import pulumi_azure_native.cdn as cdn
 
-from components.render.headers import VIEWER_HEADERS
+from components.render.headers import FILE_HEADERS, viewer_headers
 from components.render.viewer_build import CONTENT_TYPES, ENTRY_FILES, IMMUTABLE, NO_CACHE, SHORT
 
 # Front Door limits (azure-docs includes/front-door-limits.md).
@@ -26,12 +30,20 @@ MAX_CONDITIONS, MAX_ACTIONS, MAX_RULES, MAX_HEADER_VALUE = 10, 5, 100, 640
 # A last path segment ending in an extension that holds a letter is a file (spa_fallback.js); UIDs
 # such as 1.2.840.10008.5 hold none, so they stay routes of the viewer.
 FILE_EXTENSION = r"^.*\.[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*$"
-# webpack's content hashes, viewer_build._HASHED on the last segment: `<hash>.wasm` or `name.<hash>.js`.
-HASHED = (r"^[0-9a-f]{16}\.[a-z0-9]+$", r"^.*[./][0-9a-f]{16}\.[a-z0-9]+$")
+# viewer_build._HASHED on the file name: webpack's content hashes (`<hash>.wasm`, `name.<hash>.js`, 16 hex)
+# and content-addressed study files (`<sha256>.dcm`, 64 hex).
+HASHED = tuple(pattern for digits in (16, 64)
+               for pattern in (rf"^[0-9a-f]{{{digits}}}\.[a-z0-9]+$", rf"^.*\.[0-9a-f]{{{digits}}}\.[a-z0-9]+$"))
 # Front Door compresses only listed types; fonts and images are compressed already.
 COMPRESSIBLE = sorted({t.split(";")[0] for t in CONTENT_TYPES.values() if not t.startswith(("image/png", "image/x-icon",
                                                                                            "font/"))})
 QUERY_STRING_CACHING = "UseQueryString"  # distinct URLs stay distinct objects
+
+ALLOW_ORIGIN = "Access-Control-Allow-Origin"
+# Front Door keeps one copy of a file whatever the request's Origin, and a browser may reuse a response
+# fetched without CORS for a CORS request: every response says it varies by Origin (and by encoding,
+# which Front Door's compression decides per request).
+VARY = "Origin, Accept-Encoding"
 
 
 @dataclass(frozen=True)
@@ -44,24 +56,60 @@ class SiteRule:
     """Skip the remaining rules when this one matches."""
 
 
-def site_rules(base_path: str) -> list[SiteRule]:
-    """The rules for a viewer under `base_path` (`/` or `/ohif/`), in the order Front Door runs them."""
+def site_rules(base_path: str, frame_ancestors: Sequence[str] = ()) -> list[SiteRule]:
+    """The viewer's rules under `base_path` (`/` or `/ohif/`), framed by `frame_ancestors` besides itself, in
+    the order Front Door runs them."""
     prefix = base_path.lstrip("/")
-    headers = list(VIEWER_HEADERS.items())
-    rules = [SiteRule(f"Headers{i // MAX_ACTIONS + 1}", actions=[_header(k, v) for k, v in headers[i:i + MAX_ACTIONS]])
-             for i in range(0, len(headers), MAX_ACTIONS)]
     in_base = [_url_path("RegEx", [f"^{re.escape(prefix)}.*$", f"^{re.escape(prefix.rstrip('/'))}$"])] if prefix else []
-    rules += [
+    return _checked([
+        *_header_rules(viewer_headers(frame_ancestors)),
         # A route of the single-page app gets index.html; a missing file stays a real 404.
         SiteRule("SpaRoutes", conditions=[*in_base, _url_path("RegEx", [FILE_EXTENSION], negate=True)],
                  actions=[_rewrite(f"{base_path}index.html"), _header("Cache-Control", NO_CACHE), _edge_cache(None)],
                  stop=True),
-        SiteRule("EntryFiles", conditions=[_url_path("Equal", [prefix + f for f in ENTRY_FILES])],
+        *_cache_rules(),
+    ])
+
+
+def file_rules(allowed_origins: Sequence[pulumi.Input[str]]) -> list[SiteRule]:
+    """The rules of files on an origin of their own that `allowed_origins` may read with CORS.
+
+    Blob storage answers the preflights and names a matching origin in its responses (StaticFiles), but
+    Front Door caches one response per file and serves its `Access-Control-Allow-Origin` to every origin
+    (learn.microsoft.com/azure/frontdoor/standard-premium/troubleshoot-cross-origin-resources). So the rules
+    set the header from the request's Origin, one rule per allowed origin, and delete it for any other."""
+    origins = list(allowed_origins)
+    return _checked([
+        *_header_rules({**FILE_HEADERS, "Vary": VARY}),
+        # Requests from no allowed origin (or without one) get no ACAO, whatever the cached response held.
+        SiteRule("CorsOtherOrigins", conditions=[_origin(origins, negate=True)],
+                 actions=[_header(ALLOW_ORIGIN, None)]),
+        *(SiteRule(f"CorsOrigin{i}", conditions=[_origin([origin])], actions=[_header(ALLOW_ORIGIN, origin)])
+          for i, origin in enumerate(origins, start=1)),
+        *_cache_rules(),
+    ])
+
+
+def _header_rules(headers: Mapping[str, str]) -> list[SiteRule]:
+    """Rules without conditions that overwrite `headers` on every response, five to a rule."""
+    items = list(headers.items())
+    return [SiteRule(f"Headers{i // MAX_ACTIONS + 1}", actions=[_header(k, v) for k, v in items[i:i + MAX_ACTIONS]])
+            for i in range(0, len(items), MAX_ACTIONS)]
+
+
+def _cache_rules() -> list[SiteRule]:
+    """viewer_build.cache_control as rules, by file name wherever the file is, each also setting how long the
+    edge keeps it; the first that matches stops the rest."""
+    return [
+        SiteRule("EntryFiles", conditions=[_file_name("Equal", list(ENTRY_FILES))],
                  actions=[_header("Cache-Control", NO_CACHE), _edge_cache(None)], stop=True),
-        SiteRule("HashedFiles", conditions=[_url_path("RegEx", list(HASHED))],
+        SiteRule("HashedFiles", conditions=[_file_name("RegEx", list(HASHED))],
                  actions=[_header("Cache-Control", IMMUTABLE), _edge_cache(IMMUTABLE)], stop=True),
         SiteRule("OtherFiles", actions=[_header("Cache-Control", SHORT), _edge_cache(SHORT)]),
     ]
+
+
+def _checked(rules: list[SiteRule]) -> list[SiteRule]:
     for rule in rules:
         if len(rule.conditions) > MAX_CONDITIONS or len(rule.actions) > MAX_ACTIONS:
             raise ValueError(f"rule {rule.name}: Front Door allows {MAX_CONDITIONS} conditions, {MAX_ACTIONS} actions")
@@ -76,13 +124,29 @@ def _url_path(operator: str, values: list[str], negate: bool = False) -> cdn.Del
         negate_condition=negate))
 
 
-def _header(name: str, value: str) -> cdn.DeliveryRuleResponseHeaderActionArgs:
-    if len(value) > MAX_HEADER_VALUE:
+def _file_name(operator: str, values: list[str]) -> cdn.DeliveryRuleUrlFileNameConditionArgs:
+    return cdn.DeliveryRuleUrlFileNameConditionArgs(
+        name="UrlFileName", parameters=cdn.UrlFileNameMatchConditionParametersArgs(
+            type_name="DeliveryRuleUrlFilenameConditionParameters", operator=operator, match_values=values))
+
+
+def _origin(origins: list[pulumi.Input[str]], negate: bool = False) -> cdn.DeliveryRuleRequestHeaderConditionArgs:
+    """The request's Origin is one of `origins` (browsers send it as scheme://host[:port], lower case)."""
+    return cdn.DeliveryRuleRequestHeaderConditionArgs(
+        name="RequestHeader", parameters=cdn.RequestHeaderMatchConditionParametersArgs(
+            type_name="DeliveryRuleRequestHeaderConditionParameters", selector="Origin", operator="Equal",
+            match_values=origins, negate_condition=negate))
+
+
+def _header(name: str, value: pulumi.Input[str] | None) -> cdn.DeliveryRuleResponseHeaderActionArgs:
+    """Overwrite the response header `name` with `value`, or delete it (None)."""
+    if isinstance(value, str) and len(value) > MAX_HEADER_VALUE:
         raise ValueError(f"{name}: Front Door takes header values of at most {MAX_HEADER_VALUE} characters")
     # Overwrite, not Append: the origin's own value must not survive beside ours.
     return cdn.DeliveryRuleResponseHeaderActionArgs(
         name="ModifyResponseHeader", parameters=cdn.HeaderActionParametersArgs(
-            type_name="DeliveryRuleHeaderActionParameters", header_action="Overwrite", header_name=name, value=value))
+            type_name="DeliveryRuleHeaderActionParameters", header_name=name, value=value,
+            header_action="Overwrite" if value is not None else "Delete"))
 
 
 def _rewrite(destination: str) -> cdn.UrlRewriteActionArgs:

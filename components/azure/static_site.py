@@ -11,7 +11,6 @@ Pulumi, which uploads the blobs from wherever it runs, cannot reach it either.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Sequence
 from urllib.parse import urlsplit
@@ -21,12 +20,11 @@ import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.cdn as cdn
 import pulumi_azure_native.storage as storage
 
-from components.azure.front_door import LOAD_BALANCING, endpoint
-from components.azure.site_rules import COMPRESSIBLE, QUERY_STRING_CACHING, site_rules
+from components.azure.front_door import alnum, endpoint, storage_route
+from components.azure.site_rules import site_rules
 from components.render.viewer_build import SiteFile
 
 CONTAINER = "site"
-STORAGE_SCOPE = "https://storage.azure.com/.default"
 BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"  # Azure built-in role "Storage Blob Data Reader"
 
 
@@ -46,6 +44,8 @@ class StaticSiteArgs:
     """The path the viewer is served under; blobs are stored under the same prefix."""
     domain: str | None = None
     """A custom domain, with a certificate Front Door manages; None serves on the endpoint's azurefd.net name."""
+    frame_ancestors: Sequence[str] = ()
+    """Origins that may frame the viewer besides its own."""
 
 
 class StaticSite(pulumi.ComponentResource):
@@ -67,44 +67,12 @@ class StaticSite(pulumi.ComponentResource):
         super().__init__("ohif:azure:StaticSite", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg, profile = args.resource_group_name, args.profile_name
-
-        # Account names are 3-24 lower-case letters and digits, and Pulumi appends eight more to the
-        # logical name (pulumi/pulumi-azure-native#3665), so this one cannot be f"{name}-storage".
-        account = storage.StorageAccount(
-            f"{_alnum(name)[:11]}store", resource_group_name=rg, location=args.location, kind="StorageV2",
-            sku=storage.SkuArgs(name="Standard_LRS"), enable_https_traffic_only=True, minimum_tls_version="TLS1_2",
-            allow_blob_public_access=False, opts=child)
-        container = storage.BlobContainer(f"{name}-container", resource_group_name=rg, account_name=account.name,
-                                          container_name=CONTAINER, public_access="None", opts=child)
-        client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        authorization.RoleAssignment(
-            f"{name}-blob-reader", principal_id=args.profile_principal_id, principal_type="ServicePrincipal",
-            role_definition_id=client.subscription_id.apply(
-                lambda s: f"/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{BLOB_DATA_READER}"),
-            scope=account.id, opts=child)
-        prefix = args.base_path.lstrip("/")
-        for f in args.files:
-            storage.Blob(f"{name}-{f.key}", resource_group_name=rg, account_name=account.name,
-                         container_name=container.name, blob_name=prefix + f.key, type="Block",
-                         source=pulumi.FileAsset(str(f.path)), content_type=f.content_type, opts=child)
+        account, container = private_storage(name, self, resource_group_name=rg, location=args.location,
+                                             reader_principal_id=args.profile_principal_id)
+        upload(name, args.files, args.base_path, resource_group_name=rg, account_name=account.name,
+               container_name=container.name, opts=child)
 
         site_endpoint = endpoint(name, self, resource_group_name=rg, profile_name=profile)
-        group = cdn.AFDOriginGroup(
-            f"{name}-origins", resource_group_name=rg, profile_name=profile, load_balancing_settings=LOAD_BALANCING,
-            authentication=cdn.OriginAuthenticationPropertiesArgs(type="SystemAssignedIdentity", scope=STORAGE_SCOPE),
-            opts=child)
-        blob_host = account.primary_endpoints.apply(lambda e: urlsplit(e.blob).hostname)
-        origin = cdn.AFDOrigin(f"{name}-origin", resource_group_name=rg, profile_name=profile,
-                               origin_group_name=group.name, host_name=blob_host, origin_host_header=blob_host,
-                               https_port=443, enforce_certificate_name_check=True, enabled_state="Enabled",
-                               opts=child)
-        rule_set = cdn.RuleSet(f"{name}-rules", resource_group_name=rg, profile_name=profile,
-                               rule_set_name=f"{_alnum(name)}Rules", opts=child)
-        rules = [cdn.Rule(f"{name}-rule-{r.name}", resource_group_name=rg, profile_name=profile,
-                          rule_set_name=rule_set.name, rule_name=r.name, order=order, conditions=r.conditions,
-                          actions=r.actions, match_processing_behavior="Stop" if r.stop else "Continue", opts=child)
-                 for order, r in enumerate(site_rules(args.base_path), start=1)]
-
         self.custom_domain_ids, self.domain_validation = [], None
         if args.domain:
             domain = cdn.AFDCustomDomain(
@@ -115,20 +83,9 @@ class StaticSite(pulumi.ComponentResource):
             self.custom_domain_ids = [domain.id]
             self.domain_validation = pulumi.Output.concat(
                 "_dnsauth.", args.domain, " TXT ", domain.validation_properties.apply(lambda v: v.validation_token))
-        cdn.Route(
-            f"{name}-route", resource_group_name=rg, profile_name=profile, endpoint_name=site_endpoint.name,
-            origin_group=cdn.ResourceReferenceArgs(id=group.id), origin_path=f"/{CONTAINER}", patterns_to_match=["/*"],
-            # HTTP is accepted only to be redirected; origin authentication needs HTTPS to storage.
-            supported_protocols=["Http", "Https"], https_redirect="Enabled", forwarding_protocol="HttpsOnly",
-            link_to_default_domain="Enabled",
-            custom_domains=[cdn.ActivatedResourceReferenceArgs(id=i) for i in self.custom_domain_ids],
-            cache_configuration=cdn.AfdRouteCacheConfigurationArgs(
-                query_string_caching_behavior=QUERY_STRING_CACHING,
-                compression_settings=cdn.CompressionSettingsArgs(is_compression_enabled=True,
-                                                                 content_types_to_compress=COMPRESSIBLE)),
-            rule_sets=[cdn.ResourceReferenceArgs(id=rule_set.id)],
-            # The rules exist before traffic flows, so no response goes out without its headers.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[origin, *rules]))
+        storage_route(name, self, resource_group_name=rg, profile_name=profile, endpoint_name=site_endpoint.name,
+                      blob_host=blob_host(account), container=CONTAINER,
+                      rules=site_rules(args.base_path, args.frame_ancestors), custom_domain_ids=self.custom_domain_ids)
 
         self.account_name, self.container_name = account.name, container.name
         self.endpoint_name, self.endpoint_host = site_endpoint.name, site_endpoint.host_name
@@ -138,5 +95,41 @@ class StaticSite(pulumi.ComponentResource):
                                "origin": self.origin, "url": self.url})
 
 
-def _alnum(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+def private_storage(name: str, parent: pulumi.Resource, *, resource_group_name: pulumi.Input[str],
+                    location: pulumi.Input[str], reader_principal_id: pulumi.Input[str]
+                    ) -> tuple[storage.StorageAccount, storage.BlobContainer]:
+    """A storage account that serves no blob anonymously, HTTPS and TLS 1.2 only, and its container, which
+    only `reader_principal_id` (Front Door's identity) may read."""
+    child = pulumi.ResourceOptions(parent=parent)
+    # Account names are 3-24 lower-case letters and digits, and Pulumi appends eight more to the
+    # logical name (pulumi/pulumi-azure-native#3665), so this one cannot be f"{name}-storage".
+    account = storage.StorageAccount(
+        f"{alnum(name)[:11]}store", resource_group_name=resource_group_name, location=location, kind="StorageV2",
+        sku=storage.SkuArgs(name="Standard_LRS"), enable_https_traffic_only=True, minimum_tls_version="TLS1_2",
+        allow_blob_public_access=False, opts=child)
+    container = storage.BlobContainer(f"{name}-container", resource_group_name=resource_group_name,
+                                      account_name=account.name, container_name=CONTAINER, public_access="None",
+                                      opts=child)
+    client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+    authorization.RoleAssignment(
+        f"{name}-blob-reader", principal_id=reader_principal_id, principal_type="ServicePrincipal",
+        role_definition_id=client.subscription_id.apply(
+            lambda s: f"/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{BLOB_DATA_READER}"),
+        scope=account.id, opts=child)
+    return account, container
+
+
+def blob_host(account: storage.StorageAccount) -> pulumi.Output[str]:
+    """The account's blob endpoint host, <account>.blob.core.windows.net."""
+    return account.primary_endpoints.apply(lambda e: urlsplit(e.blob).hostname)
+
+
+def upload(name: str, files: Sequence[SiteFile], path: str, *, resource_group_name: pulumi.Input[str],
+           account_name: pulumi.Input[str], container_name: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:
+    """One blob per file under `path` (a URL path; the route serves the container at the root), with its
+    Content-Type. Blobs take no Cache-Control here: the rule set sets it by file name."""
+    prefix = path.lstrip("/")
+    for f in files:
+        storage.Blob(f"{name}-{f.key}", resource_group_name=resource_group_name, account_name=account_name,
+                     container_name=container_name, blob_name=prefix + f.key, type="Block",
+                     source=pulumi.FileAsset(str(f.path)), content_type=f.content_type, opts=opts)

@@ -1,8 +1,15 @@
-"""AzureTarget: the recipes' four operations on Azure (components.target.Target).
+"""AzureTarget: the recipes' operations on Azure (components.target.Target).
+
+    static_site       StaticSite: private blob container + Front Door (managed identity, rule set)
+    static_files      StaticFiles: private blob container + a Front Door endpoint of their own (CORS), or
+                      blobs in a site's container
+    dicomweb_proxy    DicomwebProxy: an OriginVm behind its own endpoint, or a route on a site's
+    identity_provider KeycloakHost (an OriginVm behind its own endpoint), or KeycloakRealm on yours
+    publish           a blob beside the handle's files
 
 The target owns what its operations share: one resource group, and one Front Door profile whose
-endpoints serve the viewer, the DICOMweb proxy and Keycloak, and whose managed identity reads the
-viewer's blobs. Components get the profile's name, id and identity as plain inputs.
+endpoints serve the viewer, files, the DICOMweb proxy and Keycloak, and whose managed identity reads the
+blobs. Components get the profile's name, id and identity as plain inputs.
 """
 
 from __future__ import annotations
@@ -15,11 +22,12 @@ import pulumi_azure_native.storage as storage
 from components.azure.dicomweb_proxy import DicomwebProxy, DicomwebProxyArgs
 from components.azure.front_door import LOCATION as FRONT_DOOR_LOCATION
 from components.azure.keycloak_host import KeycloakHost, KeycloakHostArgs
-from components.azure.static_site import StaticSite, StaticSiteArgs
+from components.azure.static_files import StaticFiles, StaticFilesArgs
+from components.azure.static_site import StaticSite, StaticSiteArgs, upload
 from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
 from components.render.viewer_build import content_type
-from components.target import (CLOUD_SITES, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site,
+from components.target import (CLOUD_SITES, FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site,
                                SiteSpec, Target, same_origin_url, site_files)
 from settings import AzureSettings
 
@@ -33,21 +41,38 @@ class AzureTarget(Target):
         self._profile = cdn.Profile(
             "frontdoor", resource_group_name=self._resource_group, location=FRONT_DOOR_LOCATION,
             sku=cdn.SkuArgs(name=f"{settings.front_door_tier}_AzureFrontDoor"),
-            # The identity Front Door signs in to the viewer's storage with.
+            # The identity Front Door signs in to storage with.
             identity=cdn.ManagedServiceIdentityArgs(type="SystemAssigned"))
-        self._sites: dict[str, tuple[StaticSite, SiteSpec]] = {}
+        self._sites: dict[str, StaticSite] = {}
+        # Where each handle's files go: its storage account, container and path (a site's, or files' own).
+        self._stores: dict[str, tuple[pulumi.Output[str], pulumi.Output[str], str]] = {}
         self._outputs: dict[str, pulumi.Output] = {"resource_group": self._resource_group}
 
     def static_site(self, name: str, spec: SiteSpec) -> Site:
         files = site_files(spec, CLOUD_SITES / pulumi.get_stack() / name)
         site = StaticSite(name, StaticSiteArgs(
-            files=files, base_path=spec.base_path, domain=spec.domain, **self._placement(),
-            profile_principal_id=self._profile.identity.apply(lambda i: i.principal_id)))
-        self._sites[name] = (site, spec)
+            files=files, base_path=spec.base_path, domain=spec.domain, frame_ancestors=spec.frame_ancestors,
+            **self._storage_placement()))
+        self._sites[name] = site
+        self._stores[name] = (site.account_name, site.container_name, spec.base_path)
         self._outputs.update(front_door_endpoint=site.endpoint_host, storage_account=site.account_name)
         if site.domain_validation is not None:
             self._outputs[f"{name}_domain_validation"] = site.domain_validation
         return Site(name=name, origin=site.origin, url=site.url)
+
+    def static_files(self, name: str, spec: FilesSpec, *, on_site: Site | None = None) -> Site:
+        if on_site is not None:
+            site = self._sites[on_site.name]
+            # Resources of their own, not children of the site: the site component has finished.
+            upload(name, spec.files, spec.path, resource_group_name=self._resource_group,
+                   account_name=site.account_name, container_name=site.container_name, opts=pulumi.ResourceOptions())
+            self._stores[name] = (site.account_name, site.container_name, spec.path)
+            return Site(name=name, origin=on_site.origin, url=pulumi.Output.concat(on_site.origin, spec.path))
+        files = StaticFiles(name, StaticFilesArgs(files=spec.files, allowed_origins=spec.allowed_origins,
+                                                  path=spec.path, **self._storage_placement()))
+        self._stores[name] = (files.account_name, files.container_name, spec.path)
+        self._outputs.update({f"{name}_endpoint": files.endpoint_host, f"{name}_storage_account": files.account_name})
+        return Site(name=name, origin=files.origin, url=files.url)
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
         args = dict(upstream_url=spec.upstream_url, enable_stow=spec.enable_stow, token_check=spec.token_check,
@@ -55,7 +80,7 @@ class AzureTarget(Target):
                     **self._placement())
         if on_site is None:
             return Proxy(name, DicomwebProxy(name, DicomwebProxyArgs(allowed_origins=spec.allowed_origins, **args)).url)
-        site, _ = self._sites[on_site.name]
+        site = self._sites[on_site.name]
         DicomwebProxy(name, DicomwebProxyArgs(endpoint_name=site.endpoint_name,
                                               custom_domain_ids=site.custom_domain_ids, **args))
         return Proxy(name, same_origin_url(on_site))
@@ -69,11 +94,11 @@ class AzureTarget(Target):
         return IdentityProvider(name, host.url)
 
     def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:
-        component, spec = self._sites[site.name]
-        storage.Blob(f"{site.name}-{key}", resource_group_name=self._resource_group,
-                     account_name=component.account_name, container_name=component.container_name,
-                     blob_name=spec.base_path.lstrip("/") + key, type="Block", content_type=content_type(key),
-                     source=pulumi.Output.from_input(content).apply(pulumi.StringAsset))
+        # A resource of its own, not a child of the site or files: their components have finished.
+        account_name, container_name, path = self._stores[site.name]
+        storage.Blob(f"{site.name}-{key}", resource_group_name=self._resource_group, account_name=account_name,
+                     container_name=container_name, blob_name=path.lstrip("/") + key, type="Block",
+                     content_type=content_type(key), source=pulumi.Output.from_input(content).apply(pulumi.StringAsset))
 
     def finish(self) -> dict[str, pulumi.Output]:
         return dict(self._outputs)
@@ -82,3 +107,6 @@ class AzureTarget(Target):
         return dict(resource_group_name=self._resource_group, location=self._settings.location,
                     profile_name=self._profile.name)
 
+    def _storage_placement(self) -> dict:
+        """Storage also needs the identity Front Door reads it with."""
+        return dict(**self._placement(), profile_principal_id=self._profile.identity.apply(lambda i: i.principal_id))

@@ -27,6 +27,7 @@ CONTENT_TYPES = {
     "js": "text/javascript; charset=utf-8",
     "mjs": "text/javascript; charset=utf-8",
     "css": "text/css; charset=utf-8",
+    "dcm": "application/dicom",
     "json": "application/json",
     "jsonc": "application/json",
     "map": "application/json",
@@ -41,10 +42,12 @@ CONTENT_TYPES = {
 }
 
 APP_CONFIG = "app-config.js"
-# Files that name the current release: browsers must revalidate them on every load.
-ENTRY_FILES = ("index.html", APP_CONFIG, "sw.js", "init-service-worker.js", "manifest.json")
-# webpack's content hashes (`app.bundle.0f6159c501addfe9.js`, `34b1e6b1deb5828e.wasm`): safe to cache forever.
-_HASHED = re.compile(r"(^|[.])[0-9a-f]{16}\.[a-z0-9]+$")
+STUDY_MANIFEST = "studies.json"
+# File names that name the current release (or study set), wherever they are: revalidated on every load.
+ENTRY_FILES = ("index.html", APP_CONFIG, "sw.js", "init-service-worker.js", "manifest.json", STUDY_MANIFEST)
+# webpack's content hashes (`app.bundle.0f6159c501addfe9.js`, `34b1e6b1deb5828e.wasm`) and sha256-named
+# study files: safe to cache forever.
+_HASHED = re.compile(r"(^|[.])([0-9a-f]{16}|[0-9a-f]{64})\.[a-z0-9]+$")
 # Netlify's own files in the package: meaningless (and misleading) on any other host.
 _NOT_SERVED = ("_headers", "_redirects", "serve.json")
 
@@ -69,23 +72,24 @@ def content_type(key: str) -> str:
 
 def cache_control(key: str) -> str:
     name = key.rsplit("/", 1)[-1]
-    if key in ENTRY_FILES:
+    if name in ENTRY_FILES:
         return NO_CACHE
     return IMMUTABLE if _HASHED.search(name) else SHORT
 
 
-def _lock() -> dict:
-    return json.loads(LOCK_FILE.read_text())
-
-
 def fetch_build() -> Path:
-    """The pinned `@ohif/app` build's `dist/`, downloaded once with npm and checked against the lock file.
+    """The pinned `@ohif/app` build's `dist/`."""
+    return fetch_package(LOCK_FILE)
 
-    The package lists 40 runtime dependencies that its prebuilt `dist/` does not need, so we fetch the
+
+def fetch_package(lock_file: Path) -> Path:
+    """A pinned npm package's `dist/`, downloaded once with npm and checked against its lock file.
+
+    `@ohif/app` lists 40 runtime dependencies that its prebuilt `dist/` does not need, so we fetch the
     one tarball with `npm pack` and verify its integrity ourselves instead of `npm ci`.
     """
-    lock = _lock()
-    dist = CACHE / f"ohif-app-{lock['version']}" / "dist"
+    lock = json.loads(lock_file.read_text())
+    dist = CACHE / f"{lock['package'].lstrip('@').replace('/', '-')}-{lock['version']}" / "dist"
     if dist.is_dir():
         return dist
     with tempfile.TemporaryDirectory(dir=_cache_dir()) as tmp:
@@ -100,7 +104,7 @@ def fetch_build() -> Path:
         tarball = Path(tmp) / json.loads(out)[0]["filename"]
         digest = "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
         if digest != lock["integrity"]:
-            raise RuntimeError(f"{spec}: integrity {digest} does not match {LOCK_FILE.name}")
+            raise RuntimeError(f"{spec}: integrity {digest} does not match {lock_file.name}")
         with tarfile.open(tarball) as tar:
             tar.extractall(tmp, filter="data")
         dist.parent.mkdir(parents=True, exist_ok=True)
@@ -113,19 +117,23 @@ def _cache_dir() -> Path:
     return CACHE
 
 
-def render_app_config(*, dicomweb_url: str, base_path: str, oidc: dict | None = None) -> str:
-    """OHIF's `app-config.js`: the packaged secure defaults, with our DICOMweb source and base path.
+def render_app_config(*, base_path: str, dicomweb_url: str | None = None, oidc: dict | None = None) -> str:
+    """OHIF's `app-config.js`: the packaged secure defaults, with our data source and base path.
+
+    The data source is the DICOMweb archive at `dicomweb_url`, or with None the `dicomjson` source, which
+    opens the JSON manifest named by `/viewer/dicomjson?url=` (the dicom-json recipe).
 
     `oidc` (components.render.realm.oidc_settings) turns on login: OHIF then sends the
     user's token as `Authorization: Bearer` on every DICOMweb request.
 
-    Kept from OHIF's default: study list on, dicomjson/dicomlocal/dicomwebproxy and dynamic config
-    off. Changed: the data source points at `dicomweb_url`, and thumbnails are rendered by the archive
-    (`wadors`), because the default's `staticWado` flavour expects a static DICOMweb bucket.
+    Kept from OHIF's default: dicomlocal/dicomwebproxy and dynamic config off. Changed: the data source,
+    and thumbnails rendered by the archive (`wadors`), because the default's `staticWado` flavour expects a
+    static DICOMweb bucket.
     """
     config = {
         "routerBasename": base_path.rstrip("/") or "/",
-        "showStudyList": True,
+        # The study list searches a DICOMweb archive; a manifest's studies are opened by their links.
+        "showStudyList": dicomweb_url is not None,
         "extensions": [],
         "modes": [],
         "customizationService": {},
@@ -136,6 +144,25 @@ def render_app_config(*, dicomweb_url: str, base_path: str, oidc: dict | None = 
         "strictZSpacingForVolumeViewport": True,
         "maxNumRequests": {"interaction": 100, "thumbnail": 75, "prefetch": 25},
         "showErrorDetails": "production",
+        **(_dicomweb_source(dicomweb_url) if dicomweb_url is not None else _DICOM_JSON_SOURCE),
+        **({"oidc": [oidc]} if oidc else {}),
+    }
+    return ("/** Rendered from the stack config by components/render/viewer_build.py; do not edit. */\n"
+            f"window.config = {json.dumps(config, indent=2)};\n")
+
+
+_DICOM_JSON_SOURCE = {
+    "defaultDataSourceName": "dicomjson",
+    "dataSources": [{
+        "namespace": "@ohif/extension-default.dataSourcesModule.dicomjson",
+        "sourceName": "dicomjson",
+        "configuration": {"friendlyName": "DICOM JSON manifest", "name": "json"},
+    }],
+}
+
+
+def _dicomweb_source(dicomweb_url: str) -> dict:
+    return {
         "defaultDataSourceName": "dicomweb",
         "dataSources": [{
             "namespace": "@ohif/extension-default.dataSourcesModule.dicomweb",
@@ -156,10 +183,7 @@ def render_app_config(*, dicomweb_url: str, base_path: str, oidc: dict | None = 
                 "bulkDataURI": {"enabled": True},
             },
         }],
-        **({"oidc": [oidc]} if oidc else {}),
     }
-    return ("/** Rendered from the stack config by components/render/viewer_build.py; do not edit. */\n"
-            f"window.config = {json.dumps(config, indent=2)};\n")
 
 
 def _rebase(key: str, text: str, base_path: str) -> str:

@@ -242,9 +242,11 @@ def stow_body(study_uid: str) -> tuple[bytes, str]:
     import pydicom
     from pydicom.uid import generate_uid
 
-    from sandbox.sample_data import pydicom_samples
+    from pydicom.data import get_testdata_file
 
-    ds = pydicom.dcmread(pydicom_samples()[0])
+    from sandbox.sample_data import PYDICOM_SAMPLES
+
+    ds = pydicom.dcmread(get_testdata_file(PYDICOM_SAMPLES[0]))
     ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, generate_uid()
     ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
     part = io.BytesIO()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pydicom
+from pydicom.data import get_testdata_file
 import pytest
 import requests
 
@@ -13,11 +14,11 @@ from components.render.proxy_nginx import (ORIGIN_VERIFY_HEADER, TOKEN_CHECK_MOD
 from components.render.cloud_init import nginx_conf_of, render_cloud_init
 from sandbox.nginx import nginx_service
 from sandbox.processes import free_port
-from sandbox.sample_data import pydicom_samples
+from sandbox.sample_data import PYDICOM_SAMPLES
 from tests.conftest import nginx_syntax_ok, require_servers
 
 ELSEWHERE = "https://evil.example.com"
-CT = pydicom.dcmread(pydicom_samples()[0], stop_before_pixels=True)
+CT = pydicom.dcmread(get_testdata_file(PYDICOM_SAMPLES[0]), stop_before_pixels=True)
 INSTANCE_PATH = (f"/studies/{CT.StudyInstanceUID}/series/{CT.SeriesInstanceUID}"
                  f"/instances/{CT.SOPInstanceUID}")
 
