@@ -20,8 +20,9 @@ SCRIPT_LOCK_FILE = REPO / "viewer" / "ohif-viewer.lock.json"
 SCRIPT = "index.umd.js"
 SCRIPT_CONFIG = "app-config.js"
 CONTAINER_ID = "ohif-viewer"
-# What a host page sends to keep the framed viewer cross-origin isolated (SharedArrayBuffer): the browser
-# isolates a frame only inside an isolated top-level page, and only with allow="cross-origin-isolated".
+# What a host page sends to keep the framed viewer cross-origin isolated: the browser isolates a frame only
+# inside an isolated top-level page, and only with allow="cross-origin-isolated". OHIF 3.9+ runs without it
+# (tests/sandbox/test_embedded.py draws MPR in a plain host); isolation keeps other sites out of its process.
 HOST_ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin",
                           "Cross-Origin-Embedder-Policy": "require-corp"}
 # Permissions the viewer uses inside a frame: full screen, copying measurements, isolation when the host has it.
@@ -34,7 +35,7 @@ def iframe_snippet(viewer_url: str) -> str:
 
 
 def host_page_headers() -> str:
-    """The iframe's host needs nothing to show the viewer; these headers keep SharedArrayBuffer in it."""
+    """The iframe's host needs nothing to show the viewer; these headers keep it cross-origin isolated."""
     return "\n".join(f"{name}: {value}" for name, value in HOST_ISOLATION_HEADERS.items())
 
 

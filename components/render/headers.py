@@ -1,9 +1,10 @@
 """The response headers every host of ours sends, in one place for CloudFront, Front Door and the sandbox's nginx.
 
-COOP + COEP make the viewer's page cross-origin isolated, which gives it SharedArrayBuffer (faster volume
-loading; before OHIF 3.9, MPR needed it: OHIF issues #3033, #2897). With COEP `require-corp`, every
-cross-origin subresource must carry CORP or CORS, which is why the DICOMweb proxy and our file hosts send
-`Cross-Origin-Resource-Policy: cross-origin`.
+COOP + COEP make the viewer's page cross-origin isolated: a page that shows patient data shares its process
+with no other site's documents, and no window it opens keeps a handle on it. (Before OHIF 3.9, MPR also
+needed the SharedArrayBuffer that isolation brings: OHIF issues #3033, #2897; since 3.9 it does not.) With
+COEP `require-corp`, every cross-origin subresource must carry CORP or CORS, which is why the DICOMweb proxy
+and our file hosts send `Cross-Origin-Resource-Policy: cross-origin`.
 """
 
 from __future__ import annotations

@@ -6,9 +6,14 @@ A fork is what a user's copy of a recipe might do: change one property on its wa
 
 from __future__ import annotations
 
+import atexit
 import copy
+import functools
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import pulumi
@@ -16,6 +21,7 @@ import pulumi_aws as aws
 import pytest
 from ohif_policies import POLICIES
 from ohif_policies._common import DOCS
+from pydicom.data import get_testdata_file
 
 import components.aws.dicomweb_proxy as dicomweb_proxy_module
 import components.aws.target as aws_target_module
@@ -26,38 +32,99 @@ from tests.policy.harness import evaluate
 from tests.pulumi_mocks import run_program
 
 EXAMPLE_STACKS = sorted(p for p in STACKS.glob("Pulumi.*.yaml") if read_stack_file(p).get("ohif:cloud") != "local")
+# pydicom's test files (what tests/recipes/test_*dicom_json.py publish): the repository's studies/ holds only a
+# README, and the recipe refuses a folder without DICOM files.
+DICOM_TEST_FILES = ("CT_small.dcm", "MR_small.dcm", "SC_rgb_rle_2frame.dcm")
+HOST = "https://portal.example-hospital.org"
 
 
-def variants(path) -> dict[str, dict]:
-    """The stack as it is, with the other topology, and (where the recipe allows it) with no proxy."""
-    config = read_stack_file(path)
-    topology = json.loads(config["ohif:archive"]).get("topology", "same-origin")
-    other = "cross-origin" if topology == "same-origin" else "same-origin"
-    found = {"as-is": {}, other: {"topology": other}}
+def _azure_example(recipe: str, **sections) -> dict[str, str]:
+    return {"ohif:recipe": recipe, "ohif:cloud": "azure", "ohif:azure": json.dumps({"location": "westeurope"}),
+            **{f"ohif:{key}": json.dumps(value) for key, value in sections.items()}}
+
+
+# The examples: every stack file for a cloud, and the newer recipes on Azure, which have no stack file yet
+# (built as tests/recipes/test_azure_embedded.py and test_azure_dicom_json.py build them).
+EXAMPLES: dict[str, dict[str, str]] = {
+    **{p.stem.removeprefix("Pulumi."): read_stack_file(p) for p in EXAMPLE_STACKS},
+    "azure-embedded": _azure_example(
+        "embedded", embed={"host_origins": [HOST], "modes": ["iframe", "script"], "host_page_path": "/imaging/"},
+        archive={"upstream_url": "http://10.0.1.20:8042/dicom-web/", "topology": "cross-origin"}),
+    "azure-dicom-json": _azure_example("dicom-json", studies={"folder": "studies", "topology": "same-origin"}),
+}
+
+
+@functools.cache
+def dicom_folder() -> Path:
+    """A folder of DICOM files for `ohif:studies.folder` (settings take an absolute path), removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix="ohif-policy-studies-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    for name in DICOM_TEST_FILES:
+        shutil.copyfile(get_testdata_file(name), folder / name)
+    return folder
+
+
+def _section(config: dict[str, str], key: str) -> dict:
+    return json.loads(config.get(f"ohif:{key}") or "{}")
+
+
+def _other(topology: str) -> str:
+    return "cross-origin" if topology == "same-origin" else "same-origin"
+
+
+def variants(example: str) -> dict[str, dict[str, dict]]:
+    """The example as it is and with the other topology; where the recipe allows it, with an existing DICOMweb
+    server instead of the proxy; the embedded recipe with each mode alone. Each variant maps a config section
+    to its changes (a None value drops the key)."""
+    config = EXAMPLES[example]
+    if "ohif:studies" in config:
+        topology = _section(config, "studies").get("topology", "same-origin")
+        return {"as-is": {}, _other(topology): {"studies": {"topology": _other(topology)}}}
+    found = {"as-is": {}}
+    other = _other(_section(config, "archive").get("topology", "same-origin"))
+    modes = _section(config, "embed").get("modes", [])
+    if "script" in modes and other == "same-origin":
+        # The packaged script runs in the host's page and reaches the proxy at its own URL only (settings refuse
+        # same-origin with it): the other topology goes with the iframe alone.
+        found[f"iframe-{other}"] = {"archive": {"topology": other},
+                                    "embed": {"modes": ["iframe"], "host_page_path": None}}
+    else:
+        found[other] = {"archive": {"topology": other}}
+    if len(modes) > 1:
+        found.update({f"{mode}-only": {"embed": {"modes": [mode]} if mode == "script" else
+                                       {"modes": [mode], "host_page_path": None}} for mode in modes})
     if "ohif:auth" not in config:
-        found["existing-dicomweb"] = {"dicomweb_url": "https://pacs.example-hospital.org/dicom-web"}
+        found["existing-dicomweb"] = {"archive": {"dicomweb_url": "https://pacs.example-hospital.org/dicom-web"}}
     return found
 
 
-def stack_config(path, **archive_changes) -> dict[str, str]:
-    config = read_stack_file(path)
-    archive = json.loads(config["ohif:archive"])
-    if "dicomweb_url" in archive_changes:
-        archive = {}
-    config["ohif:archive"] = json.dumps({**archive, **archive_changes})
+def stack_config(example: str, changes: dict[str, dict] | None = None, *, topology: str | None = None
+                 ) -> dict[str, str]:
+    """The example's config with `changes` ({section: {key: value}}; None drops a key) and, if given, the
+    topology of its archive (or of its studies, for dicom-json). An archive given a dicomweb_url loses the
+    proxy's keys. A studies folder is replaced by DICOM test files."""
+    config = dict(EXAMPLES[example])
+    changes = {key: dict(value) for key, value in (changes or {}).items()}
+    if topology is not None:
+        changes.setdefault("studies" if "ohif:studies" in config else "archive", {})["topology"] = topology
+    if "ohif:studies" in config:
+        changes.setdefault("studies", {})["folder"] = str(dicom_folder())
+    for key, section_changes in changes.items():
+        section = {} if "dicomweb_url" in section_changes else _section(config, key)
+        section.update(section_changes)
+        config[f"ohif:{key}"] = json.dumps({k: v for k, v in section.items() if v is not None})
     return config
 
 
-@pytest.mark.parametrize("stack,variant", [(p, v) for p in EXAMPLE_STACKS for v in variants(p)],
-                         ids=lambda x: getattr(x, "stem", x))
-def test_example_stacks_pass_every_rule(stack, variant):
-    config = stack_config(stack, **variants(stack)[variant])
+@pytest.mark.parametrize("example,variant", [(e, v) for e in EXAMPLES for v in variants(e)])
+def test_example_stacks_pass_every_rule(example, variant):
+    config = stack_config(example, variants(example)[variant])
     violations = evaluate(run_program(config), production=load(config).production)
     assert violations == []
 
 
 def test_realm_on_an_existing_keycloak_passes_every_rule():
-    config = {**read_stack_file(STACKS / "Pulumi.prod-uac.yaml"), **EXISTING_KEYCLOAK}
+    config = {**stack_config("prod-uac"), **EXISTING_KEYCLOAK}
     program = run_program(config, secret_keys=["keycloak:password"])
     assert program.of_type("keycloak:openid/client:Client"), "the realm must be rendered as resources here"
     assert evaluate(program, production=True) == []
@@ -167,8 +234,10 @@ class Fork:
     message: str
     transformations: list = field(default_factory=list)
     patch: Callable | None = None
-    topology: str = "same-origin"
+    topology: str | None = None
+    """None: as the example says."""
     stack: str = "prod"
+    """An example's name (EXAMPLES)."""
     config: dict = field(default_factory=dict)
 
 
@@ -259,7 +328,7 @@ def test_fork_breaks_exactly_its_rule(rule, monkeypatch):
     fork = FORKS[rule]
     if fork.patch:
         fork.patch(monkeypatch)
-    config = {**stack_config(STACKS / f"Pulumi.{fork.stack}.yaml", topology=fork.topology), **fork.config}
+    config = {**stack_config(fork.stack, topology=fork.topology), **fork.config}
     program = run_program(config, transformations=fork.transformations, secret_keys=["keycloak:password"])
     violations = evaluate(program, production=True)
     assert [(v.policy, v.message) for v in violations] == [(rule, fork.message)]
@@ -268,7 +337,7 @@ def test_fork_breaks_exactly_its_rule(rule, monkeypatch):
 def test_cors_rules_allow_a_wildcard_outside_production(monkeypatch):
     _proxy_allows_any_origin(monkeypatch)
     _bucket_cors_wildcard(monkeypatch)
-    config = stack_config(STACKS / "Pulumi.prod.yaml", topology="cross-origin")
+    config = stack_config("prod", topology="cross-origin")
     program = run_program(config, transformations=[transform(HEADERS, _wildcard_cors)])
     assert evaluate(program, production=False) == []
     assert {v.policy for v in evaluate(program, production=True)} == {

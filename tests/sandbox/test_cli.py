@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -104,8 +105,8 @@ def test_unknown_stack_is_a_clear_error():
     proc = sandbox_cli("--stack", "nope")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
-    assert err.strip() == ("error: no stack 'nope'; stacks: local, local-uac, prod, prod-azure, prod-azure-uac, "
-                           "prod-uac")
+    assert err.strip() == ("error: no stack 'nope'; stacks: local, local-embedded, local-manifest, local-uac, prod, "
+                           "prod-azure, prod-azure-uac, prod-dicom-json, prod-embedded, prod-uac")
 
 
 def test_a_cloud_stack_is_refused():
@@ -113,4 +114,26 @@ def test_a_cloud_stack_is_refused():
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip() == ("error: stack 'prod-azure' deploys to azure (pulumi up --stack prod-azure); the sandbox "
-                           "runs stacks with ohif:cloud local: local, local-uac")
+                           "runs stacks with ohif:cloud local: local, local-embedded, local-manifest, local-uac")
+
+
+@pytest.mark.parametrize("stack,key", [("local-manifest", "study"), ("local-embedded", "host")])
+def test_the_new_stacks_print_their_own_url(stack, key):
+    """local-manifest prints a ready study link as "study"; local-embedded its demo host page as "host"."""
+    require_servers()
+    proc = sandbox_cli("--stack", stack, "--port", str(free_port_pair()))
+    try:
+        urls, _ = read_json_line(proc)
+        page = requests.get(urls[key])
+        assert page.status_code == 200, urls
+        if key == "study":
+            manifest = requests.get(parse_qs(urlsplit(urls["study"]).query)["url"][0]).json()
+            assert [s["StudyInstanceUID"] for s in manifest["studies"]] == \
+                parse_qs(urlsplit(urls["study"]).query)["StudyInstanceUIDs"]
+        else:
+            assert urls["iframe_snippet"] in requests.get(urls["host"] + "iframe.html").text
+            assert urls["script_snippet"] in requests.get(urls["host"] + "script/").text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0, proc.stderr.read()
