@@ -159,7 +159,7 @@ def render_files_conf(*, listen: str, root: Path, preflight_module: Path, files:
     Function's code, and `Access-Control-Allow-Origin` for an allowed origin, as CloudFront's response
     headers policy adds it."""
     origins = "".join(f'    "{o}" $http_origin;\n' for o in allowed_origins)
-    added = "".join(f'    add_header {k} "{v}" always;\n' for k, v in FILE_HEADERS.items())
+    added = "".join(f'        add_header {k} "{v}" always;\n' for k, v in FILE_HEADERS.items())
     return f"""\
 # Files other origins read, served as the CDN serves them. Rendered by sandbox/nginx.py.
 js_import cors from {preflight_module};
@@ -173,18 +173,20 @@ server {{
     server_name _;
     server_tokens off;
     root {root};
+    charset utf-8;
+    charset_types text/javascript application/json;
     types {{
 {_types()}    }}
     default_type application/octet-stream;
-
-{added}    add_header Cache-Control $files_cache_control always;
-    add_header Access-Control-Allow-Origin $files_cors_origin always;
 
     location / {{
         if ($request_method = OPTIONS) {{
             rewrite ^ /.cors-preflight last;
         }}
+{added}        add_header Cache-Control $files_cache_control always;
+        add_header Access-Control-Allow-Origin $files_cors_origin always;
     }}
+    # A preflight's answer is the function's alone, as an answer a CloudFront Function generates is.
     location = /.cors-preflight {{
         internal;
         js_content cors.preflight;

@@ -14,7 +14,8 @@ from __future__ import annotations
 import html
 import json
 
-from components.render.viewer_build import REPO, SiteFile, cache_control, content_type, fetch_package
+from components.render.viewer_build import (REPO, SiteFile, cache_control, content_type, dicomweb_server,
+                                            fetch_package)
 
 SCRIPT_LOCK_FILE = REPO / "viewer" / "ohif-viewer.lock.json"
 SCRIPT = "index.umd.js"
@@ -49,24 +50,13 @@ def script_snippet(files_url: str) -> str:
 
 
 def render_script_config(*, dicomweb_url: str, router_basename: str) -> str:
-    """v2's `window.config` for one DICOMweb server: the same choices as v3's app-config.js
-    (components/render/viewer_build.render_app_config), in v2's keys."""
+    """v2's `window.config` for one DICOMweb server, with the same server settings as v3's app-config.js."""
     config = {
         "routerBasename": router_basename.rstrip("/") or "/",
         "showStudyList": True,
         "extensions": [],
         "filterQueryParam": False,
-        "servers": {"dicomWeb": [{
-            "name": "DICOMweb archive",
-            "wadoUriRoot": dicomweb_url,
-            "qidoRoot": dicomweb_url,
-            "wadoRoot": dicomweb_url,
-            "qidoSupportsIncludeField": False,
-            "imageRendering": "wadors",
-            "thumbnailRendering": "wadors",
-            "enableStudyLazyLoad": True,
-            "supportsFuzzyMatching": False,
-        }]},
+        "servers": {"dicomWeb": [{"name": "DICOMweb archive", **dicomweb_server(dicomweb_url)}]},
     }
     return ("/** Rendered from the stack config by components/render/embed.py; do not edit. */\n"
             f"window.config = {json.dumps(config, indent=2)};\n")

@@ -161,6 +161,21 @@ _DICOM_JSON_SOURCE = {
 }
 
 
+def dicomweb_server(dicomweb_url: str) -> dict:
+    """What OHIF v3 and v2 both say of a DICOMweb server: all three roots at our URL; no includefield (Orthanc
+    and our proxy answer QIDO with the default attributes); the archive renders thumbnails (`wadors`)."""
+    return {
+        "wadoUriRoot": dicomweb_url,
+        "qidoRoot": dicomweb_url,
+        "wadoRoot": dicomweb_url,
+        "qidoSupportsIncludeField": False,
+        "imageRendering": "wadors",
+        "thumbnailRendering": "wadors",
+        "enableStudyLazyLoad": True,
+        "supportsFuzzyMatching": False,
+    }
+
+
 def _dicomweb_source(dicomweb_url: str) -> dict:
     return {
         "defaultDataSourceName": "dicomweb",
@@ -170,14 +185,7 @@ def _dicomweb_source(dicomweb_url: str) -> dict:
             "configuration": {
                 "friendlyName": "DICOMweb archive",
                 "name": "dicomweb",
-                "wadoUriRoot": dicomweb_url,
-                "qidoRoot": dicomweb_url,
-                "wadoRoot": dicomweb_url,
-                "qidoSupportsIncludeField": False,
-                "imageRendering": "wadors",
-                "thumbnailRendering": "wadors",
-                "enableStudyLazyLoad": True,
-                "supportsFuzzyMatching": False,
+                **dicomweb_server(dicomweb_url),
                 "supportsWildcard": True,
                 "omitQuotationForMultipartRequest": True,
                 "bulkDataURI": {"enabled": True},

@@ -14,6 +14,8 @@ from ._common import get, resources_of
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
 BLOB_CONTAINER = "azure-native:storage:BlobContainer"
 STATIC_WEBSITE = "azure-native:storage:StorageAccountStaticWebsite"
+BLOB = "azure-native:storage:Blob"
+BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
 CUSTOM_DOMAIN = "azure-native:cdn:AFDCustomDomain"
 ORIGIN_GROUP = "azure-native:cdn:AFDOriginGroup"
 ORIGIN = "azure-native:cdn:AFDOrigin"
@@ -78,6 +80,52 @@ def rules_of_route(args: Any, route: Any) -> list[list[Any]]:
         name = str(rule_set.props.get("name")).lower()
         rules = [r for r in resources_of(args, RULE) if str(r.props.get("ruleSetName")).lower() == name]
         found.append(sorted(rules, key=lambda r: r.props.get("order") or 0))
+    return found
+
+
+def is_page(name: Any) -> bool:
+    """Whether a blob name or a path names an HTML page."""
+    return str(name or "").lower().endswith((".html", ".htm"))
+
+
+def page_of(action: Any) -> str | None:
+    """The HTML page a rule action sends requests to: a `UrlRewrite` destination or a `UrlRedirect` custom path."""
+    p = get(action, "parameters", default={})
+    target = {"UrlRewrite": p.get("destination"), "UrlRedirect": p.get("customPath")}.get(get(action, "name"))
+    return str(target) if is_page(target) else None
+
+
+def serves_the_viewer(args: Any, route: Any) -> bool:
+    """Whether the route serves the viewer: it matches `/*`, reads blob storage and answers with an HTML page.
+
+    A page is what makes a site the viewer and not a file host (OHIF v2's packaged script, studies on their
+    own origin: components/azure/static_files.py), which serves scripts, DICOM and JSON only. Front Door has
+    no default document, so the viewer's route rewrites its routes, `/` among them, to index.html
+    (components/azure/site_rules.py); its storage holds index.html as well. Either says so, so that a fork
+    dropping one does not hide the viewer:
+    - a rule of the route's rule sets rewrites or redirects to a page;
+    - a storage origin's account holds a page (a Blob whose name ends in .html).
+    Keycloak's `/*` route, to a VM, is not one.
+    """
+    if "/*" not in (route.props.get("patternsToMatch") or []):
+        return False
+    storage = [o for o in origins_of_route(args, route) if is_storage_origin(o)]
+    if not storage:
+        return False
+    if any(page_of(a) for rules in rules_of_route(args, route) for r in rules for a in r.props.get("actions") or []):
+        return True
+    accounts = {str(o.props.get("hostName") or "").split(".", 1)[0].lower() for o in storage}
+    return any(str(b.props.get("accountName") or "").lower() in accounts and is_page(b.props.get("blobName"))
+               for b in resources_of(args, BLOB))
+
+
+def overwritten_headers(rule: Any) -> list[tuple[str, str]]:
+    """(lower-case name, value) of each response header a rule's actions overwrite or append."""
+    found = []
+    for action in rule.props.get("actions") or []:
+        p = get(action, "parameters", default={})
+        if get(action, "name") == "ModifyResponseHeader" and p.get("headerAction") in ("Overwrite", "Append"):
+            found.append((str(p.get("headerName") or "").lower(), str(p.get("value") or "")))
     return found
 
 

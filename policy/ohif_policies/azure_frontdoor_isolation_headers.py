@@ -2,10 +2,15 @@
 
 Without them OHIF has no SharedArrayBuffer, and MPR and 3D views fail (OHIF issues #3033, #2897).
 
-The route that serves the viewer is a route matching `/*` whose origin group reads blob storage
-(a `*.blob.core.windows.net` / `*.web.core.windows.net` origin, or a Private Link to `blob`/`web`), as
-components/azure/static_site.py builds it; Keycloak's `/*` route, to a VM, is not one. Front Door's
-storage origin sends neither header, so one of the route's rule sets must set both for every response:
+The headers act on documents, so the rule asks them of the route that serves the viewer's page
+(_azure.serves_the_viewer): a route matching `/*` whose origin group reads blob storage (a
+`*.blob.core.windows.net` / `*.web.core.windows.net` origin, or a Private Link to `blob`/`web`) and that
+answers with an HTML page: a rule of its rule sets rewrites or redirects to one (the SPA fallback of
+components/azure/site_rules.py), or its storage holds one (index.html). A route of files other origins
+load (OHIF v2's packaged script, studies on their own origin: components/azure/static_files.py) serves
+no page and needs neither header; CORP and CORS are what a cross-origin isolated page asks of those.
+Keycloak's `/*` route, to a VM, is not the viewer either. Front Door's storage origin sends neither
+header, so one of the viewer route's rule sets must set both for every response:
 a `ModifyResponseHeader` action with `Overwrite` (Append would keep an origin's value beside ours) in
 a rule with no condition, which no earlier rule of its set skips with `Stop`. Joining the route to its
 origins and rule sets needs the whole stack, hence a stack rule.
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
-from ._azure import ROUTE, is_storage_origin, origins_of_route, rules_of_route
+from ._azure import ROUTE, rules_of_route, serves_the_viewer
 from ._common import DOCS, get, resources_of
 
 REQUIRED = {"cross-origin-opener-policy": ("same-origin",),
@@ -38,8 +43,7 @@ def _headers_always_set(rules: list) -> dict[str, str]:
 
 def validate(args, report_violation):
     for route in resources_of(args, ROUTE):
-        if "/*" not in (route.props.get("patternsToMatch") or []) or \
-                not any(is_storage_origin(o) for o in origins_of_route(args, route)):
+        if not serves_the_viewer(args, route):
             continue
         headers = {}
         for rules in rules_of_route(args, route):
@@ -52,5 +56,6 @@ def validate(args, report_violation):
 
 POLICY = StackValidationPolicy(
     name="azure-frontdoor-isolation-headers",
-    description="The Front Door route that serves the viewer overwrites COOP same-origin and COEP require-corp.",
+    description="The Front Door route that serves the viewer's page from storage overwrites COOP same-origin and "
+                "COEP require-corp.",
     enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.HIGH, validate=validate)

@@ -29,10 +29,9 @@ import components.azure.keycloak_host as azure_keycloak_module
 import components.azure.target as azure_target_module
 from components.azure.origin_vm import OriginVm
 from components.render.keycloak_host_init import render_keycloak_env
-from settings import load, read_stack_file
-from tests.conftest import STACKS
+from settings import load
 from tests.policy.harness import evaluate
-from tests.policy.test_policy_pack import (EXAMPLE_STACKS, FORKS, Fork, set_attr, set_item, stack_config, transform,
+from tests.policy.test_policy_pack import (EXAMPLES, FORKS, Fork, set_attr, set_item, stack_config, transform,
                                            variants)
 from tests.pulumi_mocks import Program, Resource, run_program
 
@@ -42,7 +41,7 @@ ROUTE = "azure-native:cdn:Route"
 RULE = "azure-native:cdn:Rule"
 NSG = "azure-native:network:NetworkSecurityGroup"
 VM = "azure-native:compute:VirtualMachine"
-AZURE_STACKS = [p for p in EXAMPLE_STACKS if read_stack_file(p).get("ohif:cloud") == "azure"]
+AZURE_EXAMPLES = [name for name, config in EXAMPLES.items() if config.get("ohif:cloud") == "azure"]
 
 
 def _drop_coep(props):
@@ -195,15 +194,14 @@ def violations(program: Program, production: bool = True) -> list[tuple[str, str
 def run_fork(fork: Fork, monkeypatch) -> list[tuple[str, str]]:
     if fork.patch:
         fork.patch(monkeypatch)
-    config = {**stack_config(STACKS / f"Pulumi.{fork.stack}.yaml", topology=fork.topology), **fork.config}
+    config = {**stack_config(fork.stack, topology=fork.topology), **fork.config}
     return violations(run_program(config, transformations=fork.transformations, secret_keys=["keycloak:password"]))
 
 
-@pytest.mark.parametrize("stack,variant", [(p, v) for p in AZURE_STACKS for v in variants(p)],
-                         ids=lambda x: getattr(x, "stem", x))
-def test_azure_stacks_pass_every_rule_as_the_engine_hands_them_over(stack, variant):
+@pytest.mark.parametrize("example,variant", [(e, v) for e in AZURE_EXAMPLES for v in variants(e)])
+def test_azure_stacks_pass_every_rule_as_the_engine_hands_them_over(example, variant):
     """test_policy_pack.py's test_example_stacks_pass_every_rule, with the engine's proxies."""
-    config = stack_config(stack, **variants(stack)[variant])
+    config = stack_config(example, variants(example)[variant])
     assert violations(run_program(config), production=load(config).production) == []
 
 
@@ -223,7 +221,7 @@ def test_keycloak_rules_read_the_azure_vm_custom_data(rule, monkeypatch):
 
 def test_proxy_cors_rule_allows_a_wildcard_outside_production(monkeypatch):
     _proxy_allows_any_origin(monkeypatch)
-    program = run_program(stack_config(STACKS / "Pulumi.prod-azure.yaml", topology="cross-origin"))
+    program = run_program(stack_config("prod-azure", topology="cross-origin"))
     assert violations(program, production=False) == []
 
 
@@ -238,7 +236,7 @@ def test_a_security_rule_resource_is_checked_like_an_inline_one(monkeypatch):
                              destination_address_prefix="*", destination_port_ranges=["3000-3999"],
                              opts=pulumi.ResourceOptions(parent=self))
     monkeypatch.setattr(OriginVm, "__init__", init)
-    assert violations(run_program(stack_config(STACKS / "Pulumi.prod-azure.yaml"))) == [(
+    assert violations(run_program(stack_config("prod-azure"))) == [(
         "azure-network-no-open-inbound",
         f"proxy-rdp admits [3389] (SSH/RDP). Remove the rule; use Azure Bastion or Run Command. See {DOCS}")]
 

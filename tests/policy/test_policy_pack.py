@@ -91,8 +91,8 @@ def variants(example: str) -> dict[str, dict[str, dict]]:
     else:
         found[other] = {"archive": {"topology": other}}
     if len(modes) > 1:
-        found.update({f"{mode}-only": {"embed": {"modes": [mode]} if mode == "script" else
-                                       {"modes": [mode], "host_page_path": None}} for mode in modes})
+        found["iframe-only"] = {"embed": {"modes": ["iframe"], "host_page_path": None}}
+        found["script-only"] = {"embed": {"modes": ["script"]}}
     if "ohif:auth" not in config:
         found["existing-dicomweb"] = {"archive": {"dicomweb_url": "https://pacs.example-hospital.org/dicom-web"}}
     return found

@@ -3,6 +3,7 @@ and headless Chromium opens each study's link and draws every display set, the m
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +21,16 @@ THUMBNAIL = "[data-cy='study-browser-thumbnail']"
 def studies() -> Iterator[Sandbox]:
     require_servers()
     with local_sandbox("local-manifest") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def studies_cross_origin() -> Iterator[Sandbox]:
+    """The files on an origin of their own: every DICOM file then costs the image loader a CORS preflight."""
+    require_servers()
+    sandbox = local_sandbox("local-manifest")
+    sandbox.settings = replace(sandbox.settings, studies=replace(sandbox.settings.studies, topology="cross-origin"))
+    with sandbox as running:
         yield running
 
 
@@ -95,3 +106,25 @@ def test_the_links_and_manifests_are_served_as_the_cdn_would(studies):
         assert dicom.headers["Content-Type"] == "application/dicom"
         assert dicom.headers["Cache-Control"].endswith("immutable")
         assert dicom.content[128:132] == b"DICM"
+
+
+def test_studies_on_their_own_origin_answer_every_preflight_and_draw(studies_cross_origin, page):
+    sandbox = studies_cross_origin
+    failed = []
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+    link = sandbox.urls.study_urls[-1]
+    assert not query(link, "url").startswith(sandbox.urls.viewer), "the manifest should be on the files' origin"
+    page.goto(link)
+    drawn = shown(page)
+    assert drawn["imageId"].startswith(f"dicomweb:{sandbox.urls.manifest.rsplit('/studies/', 1)[0]}/studies/")
+    # The image loader's preflight for each file succeeded, or the viewport would have stayed black (NOTES).
+    assert failed == [], failed
+    files = sandbox.urls.manifest.rsplit("/", 1)[0] + "/"
+    answer = requests.options(drawn["imageId"].removeprefix("dicomweb:").split("?")[0], headers={
+        "Origin": sandbox.viewer_origin, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "accept"})
+    assert answer.status_code == 204 and answer.headers["Access-Control-Allow-Origin"] == sandbox.viewer_origin
+    assert "Accept" in answer.headers["Access-Control-Allow-Headers"]
+    refused = requests.options(files + "studies.json", headers={"Origin": "http://127.0.0.1:1",
+                                                                "Access-Control-Request-Method": "GET"})
+    assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
