@@ -194,6 +194,9 @@ def origin_problem(value: str, production: bool) -> str | None:
     """Why `value` is not a browser origin (scheme://host[:port]) a CORS allow-list may hold."""
     if value == "*":
         return "allowed: explicit origins; a wildcard is refused in a production stack" if production else None
+    if "*" in value:
+        # CORS and frame-ancestors lists here are exact: a partial wildcard would match nothing, or too much.
+        return "allowed: exact origins such as https://portal.example.org (no partial wildcard)"
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
         return "allowed: an origin such as https://viewer.example.org (scheme and host, no path or slash)"

@@ -241,7 +241,7 @@ class Sandbox(Target):
 
     def _start_nginx(self) -> None:
         # One nginx per proxy and per site, as each is a host of its own in the cloud (their configs share names).
-        self.progress("rendering nginx configs for the DICOMweb proxy and the viewer")
+        self.progress("rendering the nginx configs (one nginx per host, as in the cloud)")
         for proxy in self._proxies:
             spec, run_dir = proxy.spec, self._nginx_dir(f"proxy-{proxy.name}")
             files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE),

@@ -47,6 +47,15 @@ def archive(**changes: object) -> dict:
     return {**json.loads(prod()["ohif:archive"]), **changes}
 
 
+def embedded(**embed: object) -> dict[str, str]:
+    """The prod-embedded example with ohif:embed changed."""
+    return stack("prod-embedded", embed={**json.loads(stack("prod-embedded")["ohif:embed"]), **embed})
+
+
+def dicom_json(**studies: object) -> dict[str, str]:
+    return stack("prod-dicom-json", studies={**json.loads(stack("prod-dicom-json")["ohif:studies"]), **studies})
+
+
 CASES = {
     "unknown recipe": (prod(recipe="viewer-only"),
                        'ohif:recipe = "viewer-only": allowed: standalone, user-account-control'),
@@ -154,6 +163,32 @@ CASES = {
         azure(archive={"upstream_url": "http://10.0.1.20:8042/dicom-web/",
                        "allowed_origins": ["https://portal.example.org"]}),
         'ohif:archive.allowed_origins = ["https://portal.example.org"]: allowed only with topology cross-origin'),
+    # The embedded and dicom-json recipes' sections.
+    "embedded without host origins": (embedded(host_origins=None), "ohif:embed.host_origins = (missing): required: "
+                                      "the origins of the web applications that embed the viewer"),
+    "a partial wildcard host origin": (embedded(host_origins=["https://*.example-hospital.org"]),
+                                       'ohif:embed.host_origins[0] = "https://*.example-hospital.org": allowed: '
+                                       "exact origins such as https://portal.example.org (no partial wildcard)"),
+    "an unknown embed mode": (embedded(modes=["iframe", "popup"]), 'ohif:embed.modes = ["iframe", "popup"]: allowed: '
+                              "a list of iframe and script, each at most once"),
+    "a host page path without script mode": (embedded(modes=["iframe"]), 'ohif:embed.host_page_path = "/imaging/": '
+                                             "allowed only with mode script"),
+    "script mode behind a same-origin proxy": (
+        stack("prod-embedded", archive={"upstream_url": "http://10.0.1.20:8042/dicom-web/"}),
+        'ohif:archive.topology = "same-origin": allowed: cross-origin with embed mode script'),
+    "embed on the standalone recipe": (prod(embed={"host_origins": ["https://portal.example.org"]}),
+                                       'ohif:embed = {"host_origins": ["https://portal.example.org"]}: allowed only '
+                                       "with recipe embedded"),
+    "studies without a folder in the cloud": (dicom_json(folder=None), "ohif:studies.folder = (missing): required: "
+                                              "the folder of DICOM files to publish, relative to the project"),
+    "a studies folder that does not exist": (dicom_json(folder="no-such-folder"), 'ohif:studies.folder = '
+                                             '"no-such-folder": allowed: a folder that exists, relative to'),
+    "studies origins with the same-origin topology": (
+        dicom_json(allowed_origins=["https://research.example.org"]),
+        'ohif:studies.allowed_origins = ["https://research.example.org"]: allowed only with topology cross-origin'),
+    "an archive on the dicom-json recipe": (stack("prod-dicom-json", archive={"dicomweb_url": "https://pacs.example.org"}),
+                                            'ohif:archive = {"dicomweb_url": "https://pacs.example.org"}: allowed only '
+                                            "with recipe standalone, user-account-control, embedded"),
 }
 
 

@@ -1,6 +1,11 @@
 """aws-cloudfront-spa-fallback (advisory): deep links use a function, not error pages turned into 200.
 
 Mapping every 403/404 to index.html with 200 hides missing bundles behind HTML and hides S3 denials.
+
+The rule forbids a bad fallback; it asks no distribution for a good one, so it needs no telling which
+distribution serves the viewer and checks every one: on a file host (OHIF v2's packaged script, studies on
+their own origin), which needs no fallback at all, a missing script or DICOM file answered with a page
+and 200 is as wrong.
 """
 
 from __future__ import annotations

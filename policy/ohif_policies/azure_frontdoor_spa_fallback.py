@@ -12,6 +12,11 @@ What is checked, precisely:
   segment has an extension, as components/render/spa_fallback.js does on CloudFront.
 - A storage static website whose error document is index.html (the error-page trick: every missing
   file answers with the app's HTML).
+
+The rule forbids a bad fallback; it asks no route for a good one, so it needs no telling which route
+serves the viewer and checks every rule: on a file host (OHIF v2's packaged script, studies on their own
+origin), which needs no fallback at all, a missing script or DICOM file answered with a page and 200 is
+as wrong.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from dataclasses import replace
 import pulumi
 import pulumi_azure_native.compute as compute
 import pulumi_azure_native.network as network
+import pulumi_azure_native.storage as storage
 import pytest
 from ohif_policies import POLICIES
 from ohif_policies._common import DOCS
@@ -31,11 +32,13 @@ from components.azure.origin_vm import OriginVm
 from components.render.keycloak_host_init import render_keycloak_env
 from settings import load
 from tests.policy.harness import evaluate
-from tests.policy.test_policy_pack import (EXAMPLES, FORKS, Fork, set_attr, set_item, stack_config, transform,
-                                           variants)
+from tests.policy.test_policy_pack import (EXAMPLES, FORKS, Fork, fired, set_attr, set_item, stack_config,
+                                           transform, variants)
 from tests.pulumi_mocks import Program, Resource, run_program
 
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+BLOB_CONTAINER = "azure-native:storage:BlobContainer"
+BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
 CUSTOM_DOMAIN = "azure-native:cdn:AFDCustomDomain"
 ROUTE = "azure-native:cdn:Route"
 RULE = "azure-native:cdn:Rule"
@@ -46,6 +49,27 @@ AZURE_EXAMPLES = [name for name, config in EXAMPLES.items() if config.get("ohif:
 
 def _drop_coep(props):
     props["actions"] = [a for a in props["actions"] if a.parameters.header_name != "Cross-Origin-Embedder-Policy"]
+
+
+def _header_set(name: str, value: str):
+    """A transformation of a Rule: the `name` response header its actions set gets `value`."""
+    def change(props):
+        for action in props["actions"]:
+            if action.name == "ModifyResponseHeader" and action.parameters.header_name == name:
+                action.parameters.value = value
+    return change
+
+
+def _cors_for_anyone(props):
+    """The CORS rule most guides give: any origin, no condition."""
+    _header_set("Access-Control-Allow-Origin", "*")(props)
+    props["conditions"] = []
+
+
+def _blob_cors_wildcard(props):
+    props["cors"] = storage.CorsRulesArgs(cors_rules=[storage.CorsRuleArgs(
+        allowed_origins=["*"], allowed_methods=["GET", "HEAD", "OPTIONS"], allowed_headers=["*"], exposed_headers=[],
+        max_age_in_seconds=600)])
 
 
 def _open_ssh(props):
@@ -107,6 +131,7 @@ def _no_ssl(realm):
 
 AZURE = dict(stack="prod-azure")
 AZURE_UAC = dict(stack="prod-azure-uac", topology="cross-origin")
+EMBEDDED = dict(stack="azure-embedded")
 
 AZURE_FORKS = {
     "azure-storage-no-public-access": Fork(
@@ -160,6 +185,18 @@ AZURE_FORKS = {
         "VirtualMachine proxy-vm runs a DICOMweb proxy whose CORS allows any origin in a production stack. List the "
         f"viewer origins in archive.allowed_origins. See {DOCS}",
         patch=_proxy_allows_any_origin, stack="prod-azure", topology="cross-origin"),
+    "azure-frontdoor-frame-ancestors-no-wildcard": Fork(
+        "Rule viewer-rule-Headers2 lets pages it does not name frame the viewer in a production stack "
+        f"(frame-ancestors https:). List the host applications' exact origins in embed.host_origins. See {DOCS}",
+        [transform(RULE, _header_set("Content-Security-Policy", "frame-ancestors 'self' https:"))], **EMBEDDED),
+    "azure-frontdoor-cors-no-wildcard": Fork(
+        "Rule script-rule-CorsOrigin1 sets Access-Control-Allow-Origin * in a production stack. Set each allowed "
+        "origin in a rule of its own, matched on the request's Origin (components/azure/site_rules.py: file_rules). "
+        f"See {DOCS}", [transform(RULE, _cors_for_anyone, name="script-rule-CorsOrigin1")], **EMBEDDED),
+    "azure-storage-cors-no-wildcard": Fork(
+        "BlobServiceProperties script-cors allows origin * in a production stack. List the origins that read the "
+        f"files instead (the viewer's, embed.host_origins, studies.allowed_origins). See {DOCS}",
+        [transform(BLOB_SERVICE, _blob_cors_wildcard)], **EMBEDDED),
     "azure-vm-custom-data-secret": Fork(
         "VirtualMachine keycloak-vm writes a secret (/etc/keycloak/keycloak.env) from its custom data, which anyone "
         "who can read the VM can read. Deliver it through a CustomScript extension's protected settings "
@@ -223,6 +260,60 @@ def test_proxy_cors_rule_allows_a_wildcard_outside_production(monkeypatch):
     _proxy_allows_any_origin(monkeypatch)
     program = run_program(stack_config("prod-azure", topology="cross-origin"))
     assert violations(program, production=False) == []
+
+
+@pytest.mark.parametrize("rule", ["azure-frontdoor-frame-ancestors-no-wildcard", "azure-frontdoor-cors-no-wildcard",
+                                  "azure-storage-cors-no-wildcard"])
+def test_frame_and_cors_rules_allow_a_wildcard_outside_production(rule, monkeypatch):
+    fork = AZURE_FORKS[rule]
+    program = run_program(stack_config(fork.stack), transformations=fork.transformations)
+    assert violations(program, production=False) == []
+
+
+# The file hosts of the newer recipes (components/azure/static_files.py: OHIF v2's packaged script, studies on their
+# own origin) are guarded by the rules that guard the viewer's storage and Front Door: a fork of each on such a
+# host trips the rule on that host's resource, and nothing else.
+DICOM_JSON_CROSS = dict(stack="azure-dicom-json", topology="cross-origin")
+FILE_HOST_FORKS = {
+    "script-account-public": ("azure-storage-no-public-access", "scriptstore", Fork(
+        transformations=[transform(STORAGE_ACCOUNT, set_item("allow_blob_public_access", True), name="scriptstore")],
+        **EMBEDDED)),
+    "script-container-public": ("azure-storage-no-public-access", "script-container", Fork(
+        transformations=[transform(BLOB_CONTAINER, set_item("public_access", "Blob"), name="script-container")],
+        **EMBEDDED)),
+    "studies-account-public": ("azure-storage-no-public-access", "studiesstore", Fork(
+        transformations=[transform(STORAGE_ACCOUNT, set_item("allow_blob_public_access", True), name="studiesstore")],
+        **DICOM_JSON_CROSS)),
+    "studies-account-http": ("azure-storage-https-only", "studiesstore", Fork(
+        transformations=[transform(STORAGE_ACCOUNT, set_item("enable_https_traffic_only", False),
+                                   name="studiesstore")], **DICOM_JSON_CROSS)),
+    "script-route-http": ("azure-frontdoor-https-only", "script-route", Fork(
+        transformations=[transform(ROUTE, set_item("https_redirect", "Disabled"), name="script-route")], **EMBEDDED)),
+    "studies-cors-wildcard": ("azure-storage-cors-no-wildcard", "studies-cors", Fork(
+        transformations=[transform(BLOB_SERVICE, _blob_cors_wildcard)], **DICOM_JSON_CROSS)),
+}
+
+
+@pytest.mark.parametrize("case", FILE_HOST_FORKS)
+def test_file_hosts_are_guarded_like_the_viewer(case, monkeypatch):
+    rule, resource, fork = FILE_HOST_FORKS[case]
+    program = run_program(stack_config(fork.stack, topology=fork.topology), transformations=fork.transformations)
+    assert fired(evaluate(as_engine_hands_over(program), production=True)) == [(rule, resource)]
+
+
+def _without_page_rewrite(props):
+    props["actions"] = [a for a in props["actions"] if a.name != "UrlRewrite"]
+
+
+@pytest.mark.parametrize("example", ["prod-azure", "azure-embedded"])
+def test_the_viewer_is_known_by_its_page_without_its_rewrite(example):
+    """azure-frontdoor-isolation-headers finds the viewer by its rewrite to index.html or by the index.html in its
+    storage: a fork that drops the rewrite and COEP still trips it, and on the viewer's route only."""
+    program = run_program(stack_config(example), transformations=[
+        transform(RULE, _drop_coep, name="viewer-rule-Headers1"),
+        transform(RULE, _without_page_rewrite, name="viewer-rule-SpaRoutes")])
+    assert fired(evaluate(as_engine_hands_over(program), production=True)) == [
+        ("azure-frontdoor-isolation-headers", "viewer-route")]
 
 
 def test_a_security_rule_resource_is_checked_like_an_inline_one(monkeypatch):
@@ -362,3 +453,45 @@ def test_custom_data_that_is_not_cloud_config_or_not_base64_is_not_misread():
 def test_custom_data_secrets(content, ok):
     cloud_init = "#cloud-config\nwrite_files:\n- path: /etc/app.env\n  content: |\n    " + content
     assert (_violations(VM, _vm(cloud_init)) == []) == ok
+
+
+def _header_rule(name: str, value: str | None, action: str = "Overwrite") -> dict:
+    return {"ruleSetName": "s", "order": 1, "conditions": [], "actions": [{"name": "ModifyResponseHeader", "parameters": {
+        "typeName": "DeliveryRuleHeaderActionParameters", "headerAction": action, "headerName": name, "value": value}}]}
+
+
+@pytest.mark.parametrize("csp,bad", [
+    ("frame-ancestors 'self' https://portal.example-hospital.org", None),
+    ("frame-ancestors 'none'", None),
+    ("default-src 'self'; frame-ancestors 'self' https://portal.example-hospital.org:8443", None),
+    ("default-src *; frame-ancestors 'self'", None),  # the wildcard is not about framing
+    ("frame-ancestors *", "*"),
+    ("Frame-Ancestors 'self' https:", "https:"),
+    ("frame-ancestors 'self' data:", "data:"),
+    ("frame-ancestors 'self' *.example-hospital.org", "*.example-hospital.org"),
+    ("frame-ancestors https://*.example-hospital.org", "https://*.example-hospital.org"),
+    ("frame-ancestors https://portal.example-hospital.org:*", "https://portal.example-hospital.org:*"),
+    ("frame-ancestors 'self', frame-ancestors *", "*"),  # a second policy in the same header
+])
+def test_frame_ancestors_sources(csp, bad):
+    found = _violations(RULE, _header_rule("content-security-policy", csp), "csp")
+    assert found == ([] if bad is None else [(
+        "azure-frontdoor-frame-ancestors-no-wildcard",
+        f"Rule csp lets pages it does not name frame the viewer in a production stack (frame-ancestors {bad}). List "
+        f"the host applications' exact origins in embed.host_origins. See {DOCS}")])
+
+
+@pytest.mark.parametrize("value,action,ok", [
+    ("*", "Overwrite", False), ("*", "Append", False), (None, "Delete", True),
+    ("https://portal.example-hospital.org", "Overwrite", True)])
+def test_allow_origin_header_rules(value, action, ok):
+    found = _violations(RULE, _header_rule("Access-Control-Allow-Origin", value, action))
+    assert (found == []) == ok
+    assert [p for p, _ in found] == ([] if ok else ["azure-frontdoor-cors-no-wildcard"])
+
+
+@pytest.mark.parametrize("origins,ok", [(["https://portal.example-hospital.org"], True),
+                                        (["https://portal.example-hospital.org", "*"], False)])
+def test_blob_service_cors(origins, ok):
+    props = {"cors": {"corsRules": [{"allowedOrigins": origins, "allowedMethods": ["GET"]}]}}
+    assert [p for p, _ in _violations(BLOB_SERVICE, props)] == ([] if ok else ["azure-storage-cors-no-wildcard"])

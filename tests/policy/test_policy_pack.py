@@ -28,8 +28,8 @@ import components.aws.target as aws_target_module
 from components.aws.static_site import StaticSite
 from settings import load, read_stack_file
 from tests.conftest import STACKS
-from tests.policy.harness import evaluate
-from tests.pulumi_mocks import run_program
+from tests.policy.harness import Violation, evaluate
+from tests.pulumi_mocks import Program, run_program
 
 EXAMPLE_STACKS = sorted(p for p in STACKS.glob("Pulumi.*.yaml") if read_stack_file(p).get("ohif:cloud") != "local")
 # pydicom's test files (what tests/recipes/test_*dicom_json.py publish): the repository's studies/ holds only a
@@ -225,13 +225,19 @@ def _wildcard_redirect_in_realm_import(monkeypatch):
     monkeypatch.setattr(aws_target_module, "render_realm_import", widened)
 
 
+def _embed_changed(example: str, **changes) -> dict[str, str]:
+    """The example's `ohif:embed` with `changes`, as a fork's config."""
+    return {"ohif:embed": json.dumps({**json.loads(EXAMPLES[example]["ohif:embed"]), **changes})}
+
+
 EXISTING_KEYCLOAK = {"ohif:auth": json.dumps({"realm": "ohif", "keycloak_url": "https://sso.example-hospital.org"}),
                      "keycloak:username": "admin", "keycloak:password": "hunter2-test"}
 
 
 @dataclass
 class Fork:
-    message: str
+    message: str | None = None
+    """The exact message (FORKS); None where a test checks only which rule fired on which resource."""
     transformations: list = field(default_factory=list)
     patch: Callable | None = None
     topology: str | None = None
@@ -281,6 +287,12 @@ FORKS = {
     "aws-cloudfront-cors-no-wildcard": Fork(
         f"ResponseHeadersPolicy viewer-headers allows origin * in a production stack. List the viewer origins "
         f"instead. See {DOCS}", [transform(HEADERS, _wildcard_cors)]),
+    # A wildcard subdomain among the host origins: settings take it for an origin, the browser for every subdomain.
+    "aws-cloudfront-frame-ancestors-no-wildcard": Fork(
+        "ResponseHeadersPolicy viewer-headers lets pages it does not name frame the viewer in a production stack "
+        "(frame-ancestors https://*.example-hospital.org). List the host applications' exact origins in "
+        f"embed.host_origins. See {DOCS}",
+        stack="prod-embedded", config=_embed_changed("prod-embedded", host_origins=["https://*.example-hospital.org"])),
     "aws-ec2-imdsv2": Fork(
         f"Instance proxy-vm allows IMDSv1. Set metadataOptions.httpTokens to required. See {DOCS}",
         [transform("aws:ec2/instance:Instance", set_item(
@@ -323,15 +335,81 @@ def test_every_rule_has_a_failing_fork():
     assert sorted(FORKS) == sorted(p.name for p in POLICIES if not p.name.startswith("azure-"))
 
 
-@pytest.mark.parametrize("rule", FORKS)
-def test_fork_breaks_exactly_its_rule(rule, monkeypatch):
-    fork = FORKS[rule]
+def fork_program(fork: Fork, monkeypatch) -> Program:
     if fork.patch:
         fork.patch(monkeypatch)
     config = {**stack_config(fork.stack, topology=fork.topology), **fork.config}
-    program = run_program(config, transformations=fork.transformations, secret_keys=["keycloak:password"])
-    violations = evaluate(program, production=True)
-    assert [(v.policy, v.message) for v in violations] == [(rule, fork.message)]
+    return run_program(config, transformations=fork.transformations, secret_keys=["keycloak:password"])
+
+
+def fired(violations: list[Violation]) -> list[tuple[str, str]]:
+    """(rule, resource name) of each violation."""
+    return [(v.policy, v.urn.rsplit("::", 1)[-1]) for v in violations]
+
+
+@pytest.mark.parametrize("rule", FORKS)
+def test_fork_breaks_exactly_its_rule(rule, monkeypatch):
+    violations = evaluate(fork_program(FORKS[rule], monkeypatch), production=True)
+    assert [(v.policy, v.message) for v in violations] == [(rule, FORKS[rule].message)]
+
+
+# The file hosts of the newer recipes (components/aws/static_files.py: OHIF v2's packaged script, studies on their
+# own origin) are guarded by the rules that guard the viewer's storage and CDN: a fork of each on such a host trips
+# the rule on that host's resource, and nothing else.
+FILE_HOST_FORKS = {
+    "script-bucket-public": ("aws-s3-no-public-access", "script-public-access", Fork(
+        transformations=[transform("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                                   set_item("block_public_policy", False), name="script-public-access")],
+        stack="prod-embedded")),
+    "studies-bucket-public": ("aws-s3-no-public-access", "studies-public-access", Fork(
+        transformations=[transform("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                                   set_item("restrict_public_buckets", False), name="studies-public-access")],
+        stack="prod-dicom-json", topology="cross-origin")),
+    "script-cors-wildcard": ("aws-cloudfront-cors-no-wildcard", "script-headers", Fork(
+        transformations=[transform(HEADERS, _wildcard_cors, name="script-headers")], stack="prod-embedded")),
+    "studies-cors-wildcard": ("aws-cloudfront-cors-no-wildcard", "studies-headers", Fork(
+        transformations=[transform(HEADERS, _wildcard_cors, name="studies-headers")], stack="prod-dicom-json",
+        topology="cross-origin")),
+    "script-cdn-http": ("aws-cloudfront-https-only", "script-cdn", Fork(
+        transformations=[transform(DISTRIBUTION, set_attr("default_cache_behavior", "viewer_protocol_policy",
+                                                          "allow-all"), name="script-cdn")], stack="prod-embedded")),
+    "script-cdn-oai": ("aws-cloudfront-s3-origin-oac", "script-cdn", Fork(
+        transformations=[transform(DISTRIBUTION, _legacy_oai, name="script-cdn")], stack="prod-embedded")),
+}
+
+
+@pytest.mark.parametrize("case", FILE_HOST_FORKS)
+def test_file_hosts_are_guarded_like_the_viewer(case, monkeypatch):
+    rule, resource, fork = FILE_HOST_FORKS[case]
+    assert fired(evaluate(fork_program(fork, monkeypatch), production=True)) == [(rule, resource)]
+
+
+def _without_root_object(props):
+    props["default_root_object"] = None
+
+
+def _without_functions(props):
+    props["default_cache_behavior"].function_associations = []
+
+
+@pytest.mark.parametrize("dropped", [[_without_root_object], [_without_root_object, _without_functions]],
+                         ids=["root-object", "root-object-and-spa-function"])
+def test_the_viewer_is_known_by_any_sign_of_its_page(dropped, monkeypatch):
+    """aws-cloudfront-isolation-headers finds the viewer by its default root object, its SPA function or the
+    index.html in its bucket: a fork that drops some of them and COEP still trips it."""
+    fork = Fork(transformations=[transform(HEADERS, _drop_coep),
+                                 *(transform(DISTRIBUTION, d, name="viewer-cdn") for d in dropped)])
+    assert fired(evaluate(fork_program(fork, monkeypatch), production=True)) == [
+        ("aws-cloudfront-isolation-headers", "viewer-cdn")]
+
+
+def test_a_file_host_is_not_the_viewer():
+    """The packaged script's distribution sends CORP and CORS, not COOP/COEP, and serves no page."""
+    program = run_program(stack_config("prod-embedded", {"embed": {"modes": ["script"]}}))
+    assert sorted(d.name for d in program.of_type(DISTRIBUTION)) == ["proxy-cdn", "script-cdn"]
+    headers = program.one(HEADERS, "script-headers").inputs
+    assert "Cross-Origin-Embedder-Policy" not in str(headers)
+    assert evaluate(program, production=True) == []
 
 
 def test_cors_rules_allow_a_wildcard_outside_production(monkeypatch):
@@ -342,6 +420,11 @@ def test_cors_rules_allow_a_wildcard_outside_production(monkeypatch):
     assert evaluate(program, production=False) == []
     assert {v.policy for v in evaluate(program, production=True)} == {
         "aws-s3-cors-no-wildcard", "aws-cloudfront-cors-no-wildcard", "aws-ec2-proxy-cors-no-wildcard"}
+
+
+def test_frame_ancestors_rule_allows_a_wildcard_outside_production(monkeypatch):
+    program = fork_program(FORKS["aws-cloudfront-frame-ancestors-no-wildcard"], monkeypatch)
+    assert evaluate(program, production=False) == []
 
 
 def test_pack_assembles_and_serves(tmp_path):
