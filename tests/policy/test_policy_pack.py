@@ -225,11 +225,6 @@ def _wildcard_redirect_in_realm_import(monkeypatch):
     monkeypatch.setattr(aws_target_module, "render_realm_import", widened)
 
 
-def _embed_changed(example: str, **changes) -> dict[str, str]:
-    """The example's `ohif:embed` with `changes`, as a fork's config."""
-    return {"ohif:embed": json.dumps({**json.loads(EXAMPLES[example]["ohif:embed"]), **changes})}
-
-
 EXISTING_KEYCLOAK = {"ohif:auth": json.dumps({"realm": "ohif", "keycloak_url": "https://sso.example-hospital.org"}),
                      "keycloak:username": "admin", "keycloak:password": "hunter2-test"}
 
@@ -287,12 +282,16 @@ FORKS = {
     "aws-cloudfront-cors-no-wildcard": Fork(
         f"ResponseHeadersPolicy viewer-headers allows origin * in a production stack. List the viewer origins "
         f"instead. See {DOCS}", [transform(HEADERS, _wildcard_cors)]),
-    # A wildcard subdomain among the host origins: settings take it for an origin, the browser for every subdomain.
+    # A fork that frames the viewer from every subdomain (settings refuse a wildcard host origin, a fork may not).
     "aws-cloudfront-frame-ancestors-no-wildcard": Fork(
         "ResponseHeadersPolicy viewer-headers lets pages it does not name frame the viewer in a production stack "
         "(frame-ancestors https://*.example-hospital.org). List the host applications' exact origins in "
         f"embed.host_origins. See {DOCS}",
-        stack="prod-embedded", config=_embed_changed("prod-embedded", host_origins=["https://*.example-hospital.org"])),
+        [transform(HEADERS, set_attr("security_headers_config", "content_security_policy",
+                                     aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
+                                         content_security_policy="frame-ancestors 'self' https://*.example-hospital.org",
+                                         override=True)), name="viewer-headers")],
+        stack="prod-embedded"),
     "aws-ec2-imdsv2": Fork(
         f"Instance proxy-vm allows IMDSv1. Set metadataOptions.httpTokens to required. See {DOCS}",
         [transform("aws:ec2/instance:Instance", set_item(
