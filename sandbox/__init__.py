@@ -16,7 +16,9 @@ What the recipe's operations become here:
     studies.folder      left out in a local dicom-json stack: the sample studies
 
 Operations only record what the recipe asked for; `finish()` resolves the recipe's Outputs (every URL is
-known up front: ports on 127.0.0.1), and `up()` then starts the servers.
+known up front: ports on 127.0.0.1), and `up()` then claims the ports (sandbox/registry.py) and starts the
+servers. A reaper (sandbox/reaper.py) stops them and removes the run directory however the sandbox ends,
+and `watch()` ends it, naming the server, when one of them dies.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ import concurrent.futures
 import json
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
+import time
 import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -40,12 +45,12 @@ from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, Tok
 from components.render.viewer_build import SiteFile, cache_control, content_type
 from components.target import (FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec,
                                Target, same_origin_url, site_files)
-from sandbox import sample_data
+from sandbox import reaper, registry, sample_data
 from sandbox.host_page import render_host_conf, write_host_pages
 from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
 from sandbox.nginx import (nginx_binary, nginx_service, render_files_conf, render_viewer_conf, write_preflight_module,
                            write_spa_module)
-from sandbox.processes import SandboxError, Service, free_port, require_binary
+from sandbox.processes import SandboxError, Service, ServiceError, free_port, require_binary
 from settings import StackSettings
 
 ORTHANC_DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
@@ -118,6 +123,8 @@ class Sandbox(Target):
         self._identity_providers: list[IdentityProviderSpec] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._archive_url: str | None = None
+        self._reaper: subprocess.Popen | None = None
+        self._claim: Path | None = None
 
     @property
     def viewer_origin(self) -> str:
@@ -139,6 +146,11 @@ class Sandbox(Target):
         from recipes import realise  # recipes import components.target, which this module implements
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        # First of all: from here on, whatever ends this process, the reaper cleans up after it.
+        # Run as a script (it imports nothing of ours), so it is up in an instant.
+        self._reaper = subprocess.Popen(
+            [sys.executable, str(Path(reaper.__file__)), str(self.run_dir), *(["--remove"] if self._own_dir else [])],
+            stdin=subprocess.PIPE, start_new_session=True)
         nginx_binary()
         if not Path("/usr/lib/nginx/modules/ngx_http_js_module.so").exists():
             raise SandboxError("nginx: the njs module is missing (apt-get install libnginx-mod-http-js)")
@@ -151,6 +163,9 @@ class Sandbox(Target):
             self.settings = replace(self.settings, studies=replace(self.settings.studies, folder=str(folder)))
         with concurrent.futures.ThreadPoolExecutor(1) as thread:
             outputs = thread.submit(self._run_recipe, realise).result()
+        # Before any server starts or any study is loaded: another sandbox on these ports is refused here.
+        self._claim = registry.claim(self._ports(), self.run_dir, self.progress)
+        self._tell_reaper(f"claim {self._claim}")
         self._start_servers()
         host = self._start_demo_host(outputs) if self.settings.embed else None
         login = self.keycloak.create_user() if self.keycloak else None
@@ -158,6 +173,37 @@ class Sandbox(Target):
         self.urls = SandboxUrls({**outputs, "archive": self._archive_url, "host": host, "study": study_urls[0],
                                  "username": login and login.username, "password": login and login.password})
         return self.urls
+
+    def watch(self, poll: float = 0.5) -> None:
+        """Block while every server runs; when one exits, raise ServiceError naming it, with its log's tail."""
+        while True:
+            for service in self.services:
+                if (code := service.exited()) is not None:
+                    raise ServiceError(service.name, f"exited with code {code} while the sandbox ran",
+                                       f"last lines of its log: {service.log_tail()}")
+            time.sleep(poll)
+
+    def _ports(self) -> set[int]:
+        """Every port this sandbox's servers will listen on."""
+        ports = {site.port for site in self._sites.values()} | {files.port for files in self._files.values()}
+        ports |= {proxy.port for proxy in self._proxies} | set(self._archive_ports())
+        ports |= {urlsplit(spec.existing_url).port for spec in self._identity_providers}
+        if (host := self._demo_host_origin()) is not None:
+            ports.add(host.port)
+        return ports
+
+    def _archive_ports(self) -> dict[int, str]:
+        """An archive on a loopback port is the sandbox's to provide (its port, its DICOMweb path); any other is
+        the user's own."""
+        return {(url.port or 80): url.path for url in (urlsplit(p.spec.upstream_url) for p in self._proxies)
+                if url.hostname in LOOPBACK}
+
+    def _demo_host_origin(self):
+        """The embedded recipe's first loopback host origin, where the sandbox serves the demo host."""
+        if self.settings.embed is None:
+            return None
+        origins = [urlsplit(o) for o in self.settings.embed.host_origins]
+        return next((o for o in origins if o.hostname in LOOPBACK and o.port), None)
 
     def _run_recipe(self, realise: Callable) -> dict[str, Any]:
         self._loop = asyncio.new_event_loop()
@@ -230,10 +276,7 @@ class Sandbox(Target):
     # The servers.
 
     def _start_servers(self) -> None:
-        # An archive on a loopback port is the sandbox's to provide; any other is the user's own.
-        archives = {(url.port or 80): url.path for url in (urlsplit(p.spec.upstream_url) for p in self._proxies)
-                    if url.hostname in LOOPBACK}
-        urls = [self._start_orthanc(port, path) for port, path in sorted(archives.items())]
+        urls = [self._start_orthanc(port, path) for port, path in sorted(self._archive_ports().items())]
         self._archive_url = urls[0] if urls else None
         for spec in self._identity_providers:
             self.keycloak = self._start_keycloak(spec.realm, urlsplit(spec.existing_url).port)
@@ -285,8 +328,7 @@ class Sandbox(Target):
 
     def _start_demo_host(self, outputs: dict[str, Any]) -> str | None:
         """The embedded recipe's host application, on its first loopback origin, from the recipe's snippets."""
-        origins = [urlsplit(o) for o in self.settings.embed.host_origins]
-        origin = next((o for o in origins if o.hostname in LOOPBACK and o.port), None)
+        origin = self._demo_host_origin()
         if origin is None:
             return None
         run_dir, root = self._nginx_dir("host"), self.run_dir / "host" / "pages"
@@ -344,7 +386,15 @@ class Sandbox(Target):
 
     def _start(self, service: Service, timeout: float = 60) -> None:
         self.services.append(service)
-        service.start(timeout)
+        service.start(timeout, on_spawn=self._adopt)
+
+    def _adopt(self, group: int) -> None:
+        """Tell the reaper of a server's process group, before waiting for it."""
+        self._tell_reaper(f"group {group}")
+
+    def _tell_reaper(self, line: str) -> None:
+        self._reaper.stdin.write(f"{line}\n".encode())
+        self._reaper.stdin.flush()
 
     def down(self) -> None:
         # A second Ctrl-C or SIGTERM must not cut the teardown short, so both are ignored until it is done.
@@ -356,6 +406,12 @@ class Sandbox(Target):
             self.services.clear()
             if self._own_dir:
                 shutil.rmtree(self.run_dir, ignore_errors=True)
+            if self._claim is not None:
+                registry.release(self._claim)
+            if self._reaper is not None:
+                self._reaper.stdin.close()  # nothing left for it to do: it exits
+                self._reaper.wait(30)
+                self._reaper = None
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)

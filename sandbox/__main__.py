@@ -32,8 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     if not stack_file.exists():
         print(f"error: no stack {args.stack!r}; stacks: {', '.join(stack_names())}", file=sys.stderr)
         return 2
-    # SIGTERM takes the same way out as Ctrl-C, through the context manager's teardown.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # SIGTERM and SIGHUP (a closed terminal) take the same way out as Ctrl-C, through the context manager's
+    # teardown. SIGKILL takes none: then the reaper (sandbox/reaper.py) stops the servers.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         stack = settings.load(settings.read_stack_file(stack_file))
         if stack.cloud != "local":
@@ -42,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         with Sandbox(stack, port=args.port, progress=lambda step: print(f"-- {step}", flush=True)) as sandbox:
             print(sandbox.urls.as_json(), flush=True)
-            signal.pause()
+            sandbox.watch()  # returns only by raising: a server died, or a signal
     except settings.ConfigError as e:
         print(f"error: {stack_file.name}: {e}", file=sys.stderr)
         return 2

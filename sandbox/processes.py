@@ -1,8 +1,9 @@
 """Local server processes with certain teardown, after mirakuru and pytest-postgresql's executors.
 
 Each service runs in its own session, so stopping it signals the whole process group; stopping
-sends SIGTERM, waits, then SIGKILL. Readiness is an HTTP probe under one deadline, and a process
-that exits early fails at once with the tail of its log.
+sends SIGTERM, waits, then SIGKILL. Readiness is an HTTP probe under one deadline that counts only an
+answer from a socket the service's own process group listens on (another server on the port must not
+pass for it), and a process that exits early fails at once with the tail of its log.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
+from urllib.parse import urlsplit
 
 
 class SandboxError(Exception):
@@ -70,7 +72,8 @@ class Service:
         self.ports, self.port_hint, self.env = list(ports), port_hint, env
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60.0) -> "Service":
+    def start(self, timeout: float = 60.0, on_spawn: Callable[[int], None] = lambda _: None) -> "Service":
+        """Start the process and wait until it is ready; `on_spawn` gets its process group first."""
         for port in self.ports:
             check_port_free(self.name, port, self.port_hint)
         with open(self.log, "ab") as log:
@@ -79,8 +82,13 @@ class Service:
                                              env=self.env, start_new_session=True)
             except OSError as e:
                 raise ServiceError(self.name, f"cannot run {self.argv[0]}: {e}") from e
+        on_spawn(self.proc.pid)
         self._wait_ready(timeout)
         return self
+
+    def exited(self) -> int | None:
+        """Its exit code once it has exited (and is reaped), else None."""
+        return None if self.proc is None else self.proc.poll()
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -90,11 +98,13 @@ class Service:
                                    f"log {self.log}: {self.log_tail()}")
             try:
                 with urllib.request.urlopen(self.ready_url, timeout=2):
-                    return
+                    answered = True
             except urllib.error.HTTPError:
-                return  # it answered: the server is up, whatever it thinks of the path
+                answered = True  # the server is up, whatever it thinks of the path
             except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass  # not listening yet
+                answered = False  # not listening yet
+            if answered and listens(self.proc.pid, urlsplit(self.ready_url).port):
+                return
             if time.monotonic() > deadline:
                 self.stop()
                 raise ServiceError(self.name, f"not ready at {self.ready_url} after {timeout:.0f} s",
@@ -118,3 +128,26 @@ class Service:
             self.proc.wait()
         except ProcessLookupError:
             pass
+
+
+def listens(group: int, port: int) -> bool:
+    """Whether a process of process group `group` holds the listening socket on `port` (Linux /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or int((entry / "stat").read_text().rsplit(") ", 1)[1].split()[2]) != group:
+                continue
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                return True
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return False
