@@ -1,7 +1,8 @@
 """DicomwebProxy on AWS: the rendered nginx proxy on an OriginVm, reachable only through CloudFront.
 
 With `own_url` the proxy gets a distribution of its own (CORS allows the viewer's origin); otherwise
-a site's distribution mounts its `route` at `/dicom-web/*`. HTTPS ends at CloudFront.
+a site's distribution mounts its `route` at `/dicom-web/*`. HTTPS ends at CloudFront; from there the VM is
+reached through a CloudFront VPC origin, inside AWS's network (components/aws/origin_vm.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Sequence
 
 import pulumi
 
-from components.aws.origin_vm import (ALL_METHODS, AMAZON_DNS, READS, OriginRoute, OriginVm, OriginVmArgs,
+from components.aws.origin_vm import (ALL_METHODS, AMAZON_DNS, READS, OriginRoute, OriginVm, OriginVmArgs, Placement,
                                       origin_secret, own_distribution)
 from components.render.cloud_init import render_proxy_cloud_init
 from components.render.proxy_nginx import DICOMWEB_PATH, ORIGIN_VERIFY_HEADER, TokenCheck
@@ -20,6 +21,8 @@ from components.render.proxy_nginx import DICOMWEB_PATH, ORIGIN_VERIFY_HEADER, T
 class DicomwebProxyArgs:
     upstream_url: pulumi.Input[str]
     """The archive's DICOMweb root, as the VM reaches it."""
+    placement: Placement
+    """The VPC and private subnet of the VM (the one that reaches the archive)."""
     own_url: bool = False
     """Serve through a distribution of its own (with CORS), rather than through a site's."""
     allowed_origins: pulumi.Input[Sequence[str]] = ()
@@ -49,10 +52,12 @@ class DicomwebProxy(pulumi.ComponentResource):
             lambda a: render_proxy_cloud_init(upstream_url=a[0], allowed_origins=a[1], enable_stow=args.enable_stow,
                                               origin_check=(ORIGIN_VERIFY_HEADER, a[2]), resolver=AMAZON_DNS,
                                               token_check=a[3]))
-        vm = OriginVm(name, OriginVmArgs(purpose="ohif-dicomweb-proxy", user_data=user_data,
-                                         instance_type=args.instance_type), opts=child)
+        vm = OriginVm(name, OriginVmArgs(purpose="ohif-dicomweb-proxy", user_data=user_data, placement=args.placement,
+                                         archive_url=args.upstream_url, instance_type=args.instance_type),
+                      opts=child)
         methods = ALL_METHODS if args.enable_stow else READS
-        self.route = OriginRoute(origin_id="dicomweb-proxy", domain_name=vm.origin_domain, secret=secret,
+        self.route = OriginRoute(origin_id="dicomweb-proxy", domain_name=vm.origin_domain,
+                                 vpc_origin_id=vm.vpc_origin_id, secret=secret,
                                  methods=methods, path_pattern=f"{DICOMWEB_PATH}/*")
         self.dicomweb_url = None
         if args.own_url:

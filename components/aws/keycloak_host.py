@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_random as random
 
-from components.aws.origin_vm import ALL_METHODS, ALL_VIEWER, OriginRoute, OriginVm, OriginVmArgs, origin_secret, \
-    own_distribution
+from components.aws.origin_vm import (ALL_METHODS, ALL_VIEWER, OriginRoute, OriginVm, OriginVmArgs, Placement,
+                                      origin_secret, own_distribution)
 from components.render.keycloak_host_init import render_keycloak_cloud_init, render_keycloak_env
 from components.render.proxy_nginx import ORIGIN_VERIFY_HEADER
 
@@ -20,6 +20,8 @@ from components.render.proxy_nginx import ORIGIN_VERIFY_HEADER
 class KeycloakHostArgs:
     realm_import: pulumi.Input[dict]
     """The realm Keycloak imports at its first start (components/render/realm.py)."""
+    placement: Placement
+    """The VPC and private subnet of the VM."""
     instance_type: str = "t3.medium"
     """The VM's size; Keycloak wants about 1 GiB."""
     price_class: str = "PriceClass_100"
@@ -43,11 +45,12 @@ class KeycloakHost(pulumi.ComponentResource):
             lambda a: render_keycloak_cloud_init(
                 realm_import=a[0], origin_check=(ORIGIN_VERIFY_HEADER, a[3]),
                 env=render_keycloak_env(admin_password=a[1], db_password=a[2])))
-        vm = OriginVm(name, OriginVmArgs(purpose="ohif-keycloak", user_data=user_data,
+        # No archive: Keycloak's VM reaches only DNS and HTTP(S) (packages, its container image).
+        vm = OriginVm(name, OriginVmArgs(purpose="ohif-keycloak", user_data=user_data, placement=args.placement,
                                          instance_type=args.instance_type, volume_size=20), opts=child)
         # The viewer's Host header reaches Keycloak, which builds its issuer URL from it.
-        route = OriginRoute(origin_id="keycloak", domain_name=vm.origin_domain, secret=secret, methods=ALL_METHODS,
-                            origin_request_policy=ALL_VIEWER)
+        route = OriginRoute(origin_id="keycloak", domain_name=vm.origin_domain, vpc_origin_id=vm.vpc_origin_id,
+                            secret=secret, methods=ALL_METHODS, origin_request_policy=ALL_VIEWER)
         distribution = own_distribution(f"{name}-cdn", route, "OHIF Keycloak", args.price_class, child)
         self.url = pulumi.Output.concat("https://", distribution.domain_name)
         self.register_outputs({"url": self.url})

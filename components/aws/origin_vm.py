@@ -1,23 +1,34 @@
-"""OriginVm: a hardened Debian 12 VM that only CloudFront can reach, the base of the proxy and Keycloak hosts.
+"""OriginVm: a hardened Debian 12 VM in a private subnet that only CloudFront reaches, the base of the proxy and
+Keycloak hosts.
 
-    CloudFront --HTTP + X-Origin-Verify secret--> Elastic IP --> VM (nginx on :80)
+    CloudFront --VPC origin (inside AWS's network) + X-Origin-Verify secret--> VM (no public address; nginx on :80)
 
-The security group admits CloudFront's origin-facing addresses on port 80 alone, and the VM's nginx
-refuses requests without the generated secret. No SSH: no key pair, no port 22. IMDSv2 only, the
-root volume encrypted, and the user data (which holds the secret) kept secret in the state.
+The VM has no public address: CloudFront reaches it through a CloudFront VPC origin, an interface CloudFront
+places in the VM's VPC, so nothing crosses the internet in cleartext between the edge and the VM, and nothing
+on the internet can reach the VM at all (AWS CloudFront Developer Guide, "Restrict access with VPC origins").
+The hop is plain HTTP inside AWS's network: HTTPS to an EC2 VPC origin would need a certificate CloudFront
+trusts for the instance's name, which a private DNS name cannot get. The security group admits CloudFront's
+origin-facing prefix list on port 80 alone (the prefix list is what VPC origins come from: aws/aws-cdk
+aws-cloudfront-origins README, "Restrict traffic coming to the VPC origin"), and the VM's nginx still refuses
+requests without the generated secret. Out, it may reach the VPC's resolver, HTTP(S) for Debian's packages and
+container images, and the archive's host and port (components/egress.py). No SSH: no key pair, no port 22.
+IMDSv2 only, the root volume encrypted, and the user data (which holds the secret) kept secret in the state.
 
-A CDN reaches the VM through an `OriginRoute`: plain data (the address, the secret, the path), so a
+A CDN reaches the VM through an `OriginRoute`: plain data (the VPC origin, the secret, the path), so a
 distribution can name the VM without taking the component.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.aws.network import ANYWHERE, vpc_resolver
+from components.egress import Destination, archive_destination
 from components.render.proxy_nginx import ORIGIN_VERIFY_HEADER
 
 DEBIAN_ACCOUNT = "136693071363"  # Debian's official AMI publisher (wiki.debian.org/Cloud/AmazonEC2Image)
@@ -45,7 +56,9 @@ class OriginRoute:
 
     origin_id: str
     domain_name: pulumi.Input[str]
-    """The VM's public DNS name (its Elastic IP)."""
+    """The VM's private DNS name, which the distribution's origin names (as AWS CDK's VpcOrigin.withEc2Instance does)."""
+    vpc_origin_id: pulumi.Input[str]
+    """The CloudFront VPC origin in front of the VM."""
     secret: pulumi.Input[str]
     """The X-Origin-Verify value the VM's nginx requires."""
     methods: list[str] = field(default_factory=lambda: list(READS))
@@ -53,11 +66,12 @@ class OriginRoute:
     path_pattern: str = "*"
 
     def origin(self) -> aws.cloudfront.DistributionOriginArgs:
+        # A VPC origin, never a custom origin: no public address, no cleartext on the internet
+        # (policy/ohif_policies/aws_cloudfront_no_public_http_origin.py).
         return aws.cloudfront.DistributionOriginArgs(
             origin_id=self.origin_id, domain_name=self.domain_name,
-            custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
-                http_port=80, https_port=443, origin_protocol_policy="http-only",
-                origin_ssl_protocols=["TLSv1.2"], origin_read_timeout=60),
+            vpc_origin_config=aws.cloudfront.DistributionOriginVpcOriginConfigArgs(
+                vpc_origin_id=self.vpc_origin_id, origin_read_timeout=60, origin_keepalive_timeout=5),
             custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
                 name=ORIGIN_VERIFY_HEADER, value=self.secret)])
 
@@ -88,12 +102,28 @@ def own_distribution(name: str, route: OriginRoute, comment: str, price_class: s
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_ORIGINS)))
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where an OriginVm goes: the stack's `aws.vpc_id` and `subnet_ids`, or the recipe's own network
+    (components/aws/network.py)."""
+
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: pulumi.Input[str]
+    """The VPC's primary range, whose base plus two is the resolver DHCP hands the VM."""
+    subnet_id: pulumi.Input[str]
+    """A private subnet of the VPC, with a way out for package updates (a NAT gateway, or your own route)."""
+
+
 @dataclass
 class OriginVmArgs:
     purpose: str
     """What the VM is for, in its security group description and Name tag."""
     user_data: pulumi.Input[str]
     """Its cloud-init (it holds the origin secret, so it is kept secret in the state)."""
+    placement: Placement
+    """The VPC and private subnet the VM goes in."""
+    archive_url: pulumi.Input[str] | None = None
+    """The archive's DICOMweb root: its host and port are the one more place the VM may connect to."""
     instance_type: str = "t3.small"
     """The VM's size."""
     volume_size: int = 10
@@ -102,30 +132,33 @@ class OriginVmArgs:
 
 class OriginVm(pulumi.ComponentResource):
     origin_domain: pulumi.Output[str]
-    """The Elastic IP's public DNS name, which CloudFront uses as the origin."""
+    """The VM's private DNS name, which the distribution's origin names."""
+    vpc_origin_id: pulumi.Output[str]
+    """The CloudFront VPC origin through which CloudFront reaches the VM."""
 
     def __init__(self, name: str, args: OriginVmArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:aws:OriginVm", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        vpc = aws.ec2.get_vpc_output(default=True, opts=pulumi.InvokeOutputOptions(parent=self))
         cloudfront = aws.ec2.get_managed_prefix_list_output(name=CLOUDFRONT_ORIGIN_FACING,
                                                            opts=pulumi.InvokeOutputOptions(parent=self))
+        place = args.placement
+        egress = pulumi.Output.all(place.vpc_cidr, args.archive_url).apply(
+            lambda a: egress_rules([f"{AMAZON_DNS}/32", vpc_resolver(a[0])],
+                                   archive_destination(a[1]) if a[1] else None))
         security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg", vpc_id=vpc.id, description=f"{args.purpose}: HTTP from CloudFront only; no SSH",
+            f"{name}-sg", vpc_id=place.vpc_id,
+            description=f"{args.purpose}: HTTP from CloudFront VPC origins only; no SSH",
             ingress=[aws.ec2.SecurityGroupIngressArgs(
                 protocol="tcp", from_port=80, to_port=80, prefix_list_ids=[cloudfront.id],
-                description="CloudFront origin-facing")],
-            # Out: package updates, and the archive or database, which may live anywhere the VM can route to.
-            egress=[aws.ec2.SecurityGroupEgressArgs(protocol="-1", from_port=0, to_port=0,
-                                                    cidr_blocks=["0.0.0.0/0"], ipv6_cidr_blocks=["::/0"])],
-            opts=child)
-        address = aws.ec2.Eip(f"{name}-ip", domain="vpc", tags={"Name": f"{name}-{args.purpose}"}, opts=child)
+                description="CloudFront origin-facing (VPC origins)")],
+            egress=egress, opts=child)
         ami = aws.ec2.get_ami_output(owners=[DEBIAN_ACCOUNT], most_recent=True, filters=[
             aws.ec2.GetAmiFilterArgs(name="name", values=["debian-12-amd64-*"]),
             aws.ec2.GetAmiFilterArgs(name="architecture", values=["x86_64"])],
             opts=pulumi.InvokeOutputOptions(parent=self))
         vm = aws.ec2.Instance(
             f"{name}-vm", ami=ami.id, instance_type=args.instance_type,
+            subnet_id=place.subnet_id, associate_public_ip_address=False,
             vpc_security_group_ids=[security_group.id],
             user_data=args.user_data, user_data_replace_on_change=True,
             # IMDSv2 only, one hop: a request forged through nginx cannot reach instance credentials.
@@ -136,7 +169,34 @@ class OriginVm(pulumi.ComponentResource):
             tags={"Name": f"{name}-{args.purpose}"},
             # Stored encrypted even if a fork replaces the generated secret with a literal.
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["user_data"]))
-        aws.ec2.EipAssociation(f"{name}-ip-association", allocation_id=address.allocation_id, instance_id=vm.id,
-                               opts=child)
-        self.origin_domain = address.public_dns
-        self.register_outputs({"origin_domain": self.origin_domain})
+        # HTTP inside AWS's network; the https_port and TLS versions are required fields, unused with http-only.
+        origin = aws.cloudfront.VpcOrigin(
+            f"{name}-origin", vpc_origin_endpoint_config=aws.cloudfront.VpcOriginVpcOriginEndpointConfigArgs(
+                name=f"{pulumi.get_stack()}-{name}"[:64], arn=vm.arn, http_port=80, https_port=443,
+                origin_protocol_policy="http-only",
+                origin_ssl_protocols=aws.cloudfront.VpcOriginVpcOriginEndpointConfigOriginSslProtocolsArgs(
+                    items=["TLSv1.2"], quantity=1)),
+            tags={"Name": f"{name}-{args.purpose}"}, opts=child)
+        self.origin_domain, self.vpc_origin_id = vm.private_dns, origin.id
+        self.register_outputs({"origin_domain": self.origin_domain, "vpc_origin_id": self.vpc_origin_id})
+
+
+def egress_rules(resolvers: Sequence[str], archive: Destination | None) -> list[aws.ec2.SecurityGroupEgressArgs]:
+    """What a VM may connect to: DNS at `resolvers` (CIDRs), HTTP and HTTPS anywhere (Debian's mirrors and container
+    registries sit behind CDNs with no fixed addresses; the proxy also fetches the realm's keys from Keycloak's
+    CloudFront URL), and the archive's port: at its address, or anywhere for a name (components/egress.py)."""
+    rules = [aws.ec2.SecurityGroupEgressArgs(protocol=protocol, from_port=53, to_port=53, cidr_blocks=list(resolvers),
+                                             description=f"DNS ({protocol}) to the VPC resolver")
+             for protocol in ("udp", "tcp")]
+    rules += [aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=port, to_port=port, cidr_blocks=[ANYWHERE],
+                                              description=f"{label}: Debian packages, container images")
+              for port, label in ((80, "HTTP"), (443, "HTTPS"))]
+    if archive is not None and archive.cidr is not None:
+        block = dict(ipv6_cidr_blocks=[archive.cidr]) if archive.ipv6 else dict(cidr_blocks=[archive.cidr])
+        rules.append(aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=archive.port, to_port=archive.port,
+                                                     description=f"the archive, {archive.host}", **block))
+    elif archive is not None and archive.port not in (80, 443):
+        rules.append(aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=archive.port, to_port=archive.port,
+                                                     cidr_blocks=[ANYWHERE],
+                                                     description=f"the archive, {archive.host} (a name: any address)"))
+    return rules

@@ -6,6 +6,7 @@ is what a cloud VM runs. The rendered file is an http-context include (conf.d/ o
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,25 @@ DICOMWEB_PATH = "/dicom-web"
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 """The header CloudFront sends with a generated secret; on Azure, Front Door's own X-Azure-FDID plays this part."""
 CORS_ALLOWED_HEADERS = "Accept, Authorization, Content-Type"
+MAX_FRAMES = 64
+"""Frames one request may ask for: OHIF asks for one at a time, and a long list multiplies the answer's size
+(`frames/1,1,…` ×3500 made Orthanc send 116 MB for a few KB of URL)."""
+MAX_URI = 8192
+"""The longest request line the proxy takes: CloudFront's and Front Door's own limit on a URL."""
+RETRY_AFTER_SECONDS = 5
+# The proxy's own error bodies: short JSON, never the archive's (Orthanc's carry its internals). 502 and 504
+# (the archive down or silent) become 503 with Retry-After: the archive, not the request, is at fault.
+ERRORS = {
+    400: "bad request: not a DICOMweb read this proxy serves",
+    401: "a valid token of the viewer realm is required",
+    403: "forbidden",
+    404: "not found: the proxy serves DICOMweb reads (QIDO-RS, WADO-RS) only",
+    405: "method not allowed: GET, HEAD and OPTIONS only",
+    413: "request too large",
+    500: "the archive could not answer this request",
+    501: "not implemented",
+    503: "the archive is not reachable; try again shortly",
+}
 
 _TEMPLATE = """\
 # The OHIF DICOMweb proxy: the DICOMweb reads of one archive, and none of its other endpoints.
@@ -49,12 +69,26 @@ map $ohif_cors_origin $ohif_cors_headers {{
     "" "";
     default "{cors_headers}";
 }}
+map $status $ohif_retry_after {{
+    503 "{retry_after}";
+    default "";
+}}
+# Orthanc answers HEAD with 404: the archive is asked with GET, and nginx sends the client the headers alone.
+map $request_method $ohif_upstream_method {{
+    HEAD GET;
+    default $request_method;
+}}
 
 {upstream_block}{auth_http}
 server {{
     listen {listen};
     server_name _;
     server_tokens off;
+    # Request lines up to 32k are read whole (with their Origin, so the answer carries CORS), and above
+    # {max_uri} bytes refused here with CORS; only a line past 32k gets nginx's own 414, without CORS.
+    large_client_header_buffers 4 32k;
+    default_type application/json;
+    if ($request_uri ~ "^.{{{max_uri_plus_one}}}") {{ return 414 '{{"error": "URI too long: at most {max_uri} bytes"}}'; }}
 {origin_check}
     # On every response, errors included (`always`), so the viewer can read a 401 or 404.
     # CORP cross-origin lets a cross-origin-isolated viewer (COEP require-corp) load the frames.
@@ -65,7 +99,11 @@ server {{
     add_header Vary Origin always;
     add_header Cross-Origin-Resource-Policy cross-origin always;
     add_header X-Content-Type-Options nosniff always;
+    add_header Retry-After $ohif_retry_after always;
 
+    # Errors, the archive's among them, get the proxy's own short JSON body.
+    proxy_intercept_errors on;
+{error_pages}
     # Ours are the only CORS headers: some archives (dcm4chee) send `*` themselves.
     proxy_hide_header Access-Control-Allow-Origin;
     proxy_hide_header Access-Control-Allow-Methods;
@@ -77,11 +115,20 @@ server {{
     proxy_set_header Host {upstream_host_header};
     proxy_read_timeout 300s;
 {upstream_resolve}{upstream_tls}{auth_locations}{store_location}
+    # More frames than one request may ask for: a clear 400 before the archive is asked.
+    location ~ "^{public_root}/{instance_path}/frames/([0-9]+,){{{max_frames}}}" {{
+        return 400 '{{"error": "at most {max_frames} frames per request"}}';
+    }}
+
     # DICOMweb reads: QIDO-RS searches and WADO-RS retrieves. A preflight gets 204 here.
     location ~ "^{public_root}/(?<dicomweb_path>{read_path})$" {{
         if ($request_method = OPTIONS) {{ return 204; }}
         if ($request_method !~ ^(GET|HEAD)$) {{ return 405; }}
-{auth_check}        proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}$dicomweb_path$is_args$args;
+        # QIDO paging: a negative or absurd limit or offset makes Orthanc fail with a 500.
+        if ($arg_limit !~ "^[0-9]{{0,6}}$") {{ return 400 '{{"error": "limit: a whole number up to 999999"}}'; }}
+        if ($arg_offset !~ "^[0-9]{{0,9}}$") {{ return 400 '{{"error": "offset: a whole number"}}'; }}
+{auth_check}        proxy_method $ohif_upstream_method;
+        proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}$dicomweb_path$is_args$args;
     }}
 
     # Everything else, the archive's REST API (/instances, /tools/reset, DELETE ...) among it, is not here.
@@ -92,8 +139,9 @@ server {{
 """
 
 _ORIGIN_CHECK = """
-    # Only our CDN sends this value: a request without it did not come through our CDN.
-    if ($http_{header_var} != "{value}") {{ return 403; }}
+    # Only our CDN sends this value: a request without it did not come through our CDN. (A body of its own:
+    # an error page would run this server-level check again and end in nginx's HTML.)
+    if ($http_{header_var} != "{value}") {{ return 403 '{{"error": "forbidden"}}'; }}
 """
 
 # An archive by IP address (or by a name resolved at start-up): a fixed upstream, with keep-alive to save a handshake per image frame.
@@ -251,6 +299,11 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     else:
         origin_map = "".join(f'    "{_nginx_string(o)}" $http_origin;\n' for o in sorted(set(allowed_origins)))
     methods = "GET, HEAD, OPTIONS" + (", POST" if enable_stow else "")
+    error_pages = "".join(f"    error_page {code} /_ohif_error/{code};\n" for code in ERRORS if code != 503)
+    error_pages += "    error_page 502 503 504 =503 /_ohif_error/503;\n"
+    error_pages += "".join(
+        f"    location = /_ohif_error/{code} {{ internal; return {code} '{json.dumps({'error': text})}'; }}\n"
+        for code, text in ERRORS.items())
     if (auth is None) != (auth_files is None):
         raise ValueError("auth and auth_files go together")
     # Without a resolver, nginx resolves a name once, at start-up, as it does an address.
@@ -262,6 +315,12 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         origin_map=origin_map,
         methods=methods,
         cors_headers=CORS_ALLOWED_HEADERS,
+        retry_after=RETRY_AFTER_SECONDS,
+        max_uri=MAX_URI,
+        max_uri_plus_one=MAX_URI + 1,
+        max_frames=MAX_FRAMES,
+        instance_path=_INSTANCE,
+        error_pages=error_pages,
         upstream_block=_UPSTREAM_BY_ADDRESS.format(host_port=host_port) if by_address else "",
         upstream_resolve="" if by_address else _UPSTREAM_BY_NAME.format(resolver=resolver, host_port=host_port),
         upstream_host_header=up.netloc if up.port else up.hostname,

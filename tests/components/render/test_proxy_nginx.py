@@ -9,8 +9,8 @@ from pydicom.data import get_testdata_file
 import pytest
 import requests
 
-from components.render.proxy_nginx import (ORIGIN_VERIFY_HEADER, TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles,
-                                           render_proxy_conf)
+from components.render.proxy_nginx import (ERRORS, MAX_FRAMES, MAX_URI, ORIGIN_VERIFY_HEADER, RETRY_AFTER_SECONDS,
+                                           TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles, render_proxy_conf)
 from components.render.cloud_init import nginx_conf_of, render_cloud_init
 from sandbox.nginx import nginx_service
 from sandbox.processes import free_port
@@ -154,3 +154,91 @@ def test_cloud_config_with_token_check_passes_nginx_t(tmp_path):
                                                         cache_dir=str(tmp_path / "jwks")), enable_stow=True)
     assert conf.count("auth_request /_ohif_auth;") == 2
     nginx_syntax_ok(conf, tmp_path)
+
+
+# The proxy's edges: what a client gets when it asks for too much, in a wrong way, or while the archive is down.
+
+def assert_our_json_error(r: requests.Response, status: int, origin: str) -> dict:
+    """The proxy's own short JSON error, readable by the viewer (CORS), never the archive's body."""
+    assert r.status_code == status, (r.status_code, r.text[:200])
+    assert r.headers["Access-Control-Allow-Origin"] == origin, r.headers
+    assert r.headers["Content-Type"] == "application/json"
+    body = r.json()
+    assert list(body) == ["error"] and len(r.content) < 200, body
+    assert not re.search(r"Orthanc|HttpError|OrthancError|Details", r.text), r.text
+    return body
+
+
+def test_head_answers_as_get_without_a_body(proxy, viewer_origin):
+    for path in ("/studies", f"{INSTANCE_PATH}/metadata"):
+        get = requests.get(f"{proxy}{path}", headers={"Origin": viewer_origin})
+        head = requests.head(f"{proxy}{path}", headers={"Origin": viewer_origin})
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b"" and head.headers["Content-Type"] == get.headers["Content-Type"], path
+        assert head.headers["Access-Control-Allow-Origin"] == viewer_origin
+
+
+def test_a_frame_list_is_capped_with_a_clear_400(proxy, viewer_origin):
+    accept = {"Origin": viewer_origin, "Accept": 'multipart/related; type="application/octet-stream"; transfer-syntax=*'}
+    at_cap = requests.get(f"{proxy}{INSTANCE_PATH}/frames/{','.join(['1'] * MAX_FRAMES)}", headers=accept)
+    assert at_cap.status_code == 200
+    over = requests.get(f"{proxy}{INSTANCE_PATH}/frames/{','.join(['1'] * (MAX_FRAMES + 1))}", headers=accept)
+    assert assert_our_json_error(over, 400, viewer_origin) == {"error": f"at most {MAX_FRAMES} frames per request"}
+    huge = requests.get(f"{proxy}{INSTANCE_PATH}/frames/{','.join(['1'] * 3500)}", headers=accept)
+    assert huge.status_code in (400, 414) and len(huge.content) < 200, "a few KB of URL must not fetch 116 MB"
+
+
+@pytest.mark.parametrize("query", ["limit=-1", "limit=abc", "offset=-5"])
+def test_bad_paging_is_a_400_not_the_archives_500(proxy, viewer_origin, query):
+    assert_our_json_error(requests.get(f"{proxy}/studies?{query}", headers={"Origin": viewer_origin}), 400,
+                          viewer_origin)
+
+
+def test_the_archives_error_bodies_do_not_pass_through(proxy, viewer_origin):
+    # Orthanc answers an unknown study with its own JSON (its internals); the client gets ours.
+    body = assert_our_json_error(requests.get(f"{proxy}/studies/1.2.3.4/metadata", headers={"Origin": viewer_origin}),
+                                 404, viewer_origin)
+    assert body == {"error": ERRORS[404]}
+
+
+@pytest.mark.parametrize("case", ["414", "404", "405", "400-frames"])
+def test_every_error_the_viewer_can_get_carries_cors(proxy, viewer_origin, case):
+    request = {
+        "414": ("GET", f"{proxy}/studies?PatientName={'A' * (MAX_URI + 100)}"),
+        "404": ("GET", f"{proxy}/nothing-here"),
+        "405": ("DELETE", f"{proxy}/studies"),
+        "400-frames": ("GET", f"{proxy}{INSTANCE_PATH}/frames/{','.join(['1'] * (MAX_FRAMES + 1))}"),
+    }[case]
+    r = requests.request(*request, headers={"Origin": viewer_origin})
+    assert_our_json_error(r, int(case[:3]), viewer_origin)
+
+
+def test_archive_down_is_a_503_with_retry_after_and_cors(tmp_path):
+    require_servers()
+    port, nowhere = free_port(), free_port()
+    viewer = "https://viewer.example.org"
+    (tmp_path / "proxy.conf").write_text(render_proxy_conf(
+        listen=f"127.0.0.1:{port}", upstream_url=f"http://127.0.0.1:{nowhere}/dicom-web/", allowed_origins=[viewer]))
+    service = nginx_service(tmp_path, [tmp_path / "proxy.conf"], ports=[port],
+                            ready_url=f"http://127.0.0.1:{port}/").start()
+    try:
+        r = requests.get(f"http://127.0.0.1:{port}/dicom-web/studies", headers={"Origin": viewer})
+        assert assert_our_json_error(r, 503, viewer) == {"error": ERRORS[503]}
+        assert r.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    finally:
+        service.stop()
+
+
+def test_the_origin_check_refuses_with_json_and_cors(sandbox, tmp_path):
+    port = free_port()
+    viewer = "https://viewer.example.org"
+    (tmp_path / "proxy.conf").write_text(render_proxy_conf(
+        listen=f"127.0.0.1:{port}", upstream_url=sandbox.settings.archive.upstream_url, allowed_origins=[viewer],
+        origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123")))
+    service = nginx_service(tmp_path, [tmp_path / "proxy.conf"], ports=[port],
+                            ready_url=f"http://127.0.0.1:{port}/").start()
+    try:
+        r = requests.get(f"http://127.0.0.1:{port}/dicom-web/studies", headers={"Origin": viewer})
+        assert assert_our_json_error(r, 403, viewer) == {"error": "forbidden"}
+    finally:
+        service.stop()

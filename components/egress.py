@@ -1,0 +1,50 @@
+"""Where a VM behind the CDN may connect to: the archive, read from its URL. Cloud-neutral; each cloud's VM turns
+it into its firewall's rules (components/aws/origin_vm.py: a security group; components/azure/origin_vm.py: an NSG).
+
+Security groups and network security groups match addresses and ports, never host names. An archive given by
+its address gets a rule for that one address and port. An archive given by a name gets its port to any address:
+the address behind a name is resolved by the VM while it runs (nginx asks the cloud's resolver, and may get a
+new answer each minute), so an address written into a rule at deploy time could go stale and cut the archive off.
+Give `archive.upstream_url` by address to keep the rule to one host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A host and TCP port a VM connects to."""
+
+    host: str
+    port: int
+    address: str | None
+    """The host as an address (IPv4 or IPv6), or None where the host is a name."""
+
+    @property
+    def cidr(self) -> str | None:
+        """The one-address block of `address` (/32 or /128); None for a name."""
+        if self.address is None:
+            return None
+        return str(ipaddress.ip_network(self.address))
+
+    @property
+    def ipv6(self) -> bool:
+        return self.address is not None and ipaddress.ip_address(self.address).version == 6
+
+
+def archive_destination(upstream_url: str) -> Destination:
+    """The archive's host and port, from its DICOMweb root such as http://10.0.1.20:8042/dicom-web/."""
+    parts = urlsplit(upstream_url)
+    host = parts.hostname or ""
+    port = parts.port or DEFAULT_PORTS[parts.scheme]
+    try:
+        address = str(ipaddress.ip_address(host))
+    except ValueError:
+        address = None
+    return Destination(host=host, port=port, address=address)
