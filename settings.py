@@ -115,6 +115,10 @@ class AwsSettings:
     """The DICOMweb proxy VM's size."""
     keycloak_instance_type: str = "t3.medium"
     """The provisioned Keycloak VM's size (Keycloak wants about 1 GiB)."""
+    vpc_id: str | None = None
+    """The VPC the VMs go in (the one that reaches the archive); None creates one (components/aws/network.py)."""
+    subnet_ids: tuple[str, ...] = ()
+    """Private subnets of `vpc_id`, with a way out for package updates: the proxy takes the first, Keycloak the last."""
 
 
 @dataclass(frozen=True)
@@ -124,11 +128,15 @@ class AzureSettings:
     resource_group: str | None = None
     """The resource group to create; None names it ohif-<stack>."""
     front_door_tier: str = "Standard"
-    """Front Door Standard or Premium (Premium adds managed WAF rule sets)."""
+    """Front Door Standard or Premium. Premium (Private Link to the VMs) is the default, and required, where the
+    stack has a VM: a DICOMweb proxy or a provisioned Keycloak."""
     proxy_vm_size: str = "Standard_B2s"
     """The DICOMweb proxy VM's size."""
     keycloak_vm_size: str = "Standard_B2ms"
     """The provisioned Keycloak VM's size (Keycloak wants about 1 GiB)."""
+    subnet_id: str | None = None
+    """The subnet (an ARM id, naming its virtual network) the VMs go in; None creates a network
+    (components/azure/network.py)."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,13 @@ _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _VM_SIZE = re.compile(r"^(Standard|Basic)_[A-Za-z0-9_]+$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{2,30}$")
 _RESOURCE_GROUP = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
+_VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
+_SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
+_AZURE_SUBNET_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}/providers/"
+                              r"Microsoft\.Network/virtualNetworks/[-\w.]{2,64}/subnets/[-\w.]{1,80}$", re.I)
+# What needs a VM (and so a network): the DICOMweb proxy, or a Keycloak the recipe provisions.
+VM_NEEDED = "a DICOMweb proxy (archive.upstream_url) or a provisioned Keycloak (user-account-control without " \
+            "auth.keycloak_url)"
 
 
 def _url_problem(value: str, production: bool) -> str | None:
@@ -264,7 +279,7 @@ def _matches(pattern: re.Pattern, allowed: str) -> Callable[[Any], str | None]:
     return lambda x: None if isinstance(x, str) and pattern.match(x) else f"allowed: {allowed}"
 
 
-def _read_aws(errors: _Errors, raw: Any, viewer: ViewerSettings) -> AwsSettings:
+def _read_aws(errors: _Errors, raw: Any, viewer: ViewerSettings, has_vms: bool) -> AwsSettings:
     a = _read_object(errors, "aws", raw, AwsSettings)
     _check_all(errors, "aws", a, {
         "certificate_arn": _matches(_CERT_ARN, "an ACM certificate ARN in us-east-1 (CloudFront reads certificates "
@@ -272,15 +287,43 @@ def _read_aws(errors: _Errors, raw: Any, viewer: ViewerSettings) -> AwsSettings:
         "price_class": _one_of(PRICE_CLASSES),
         "proxy_instance_type": _matches(_INSTANCE_TYPE, "an EC2 instance type such as t3.small"),
         "keycloak_instance_type": _matches(_INSTANCE_TYPE, "an EC2 instance type such as t3.medium"),
+        "vpc_id": _matches(_VPC_ID, "a VPC id such as vpc-0123456789abcdef0"),
     })
     if viewer.domain and "certificate_arn" not in a:
         errors.add("aws.certificate_arn", None, "required with viewer.domain: its ACM certificate in us-east-1")
     if "certificate_arn" in a and not viewer.domain:
         errors.add("aws.certificate_arn", a["certificate_arn"], "allowed only with viewer.domain")
+    _read_network_keys(errors, "aws", a, ("vpc_id", "subnet_ids"), has_vms)
+    if "subnet_ids" in a:
+        a["subnet_ids"] = _read_subnet_ids(errors, a["subnet_ids"])
+    if "vpc_id" in a and "subnet_ids" not in a:
+        errors.add("aws.subnet_ids", None, "required with aws.vpc_id: private subnets of that VPC for the VMs, "
+                   "such as [subnet-0123456789abcdef0]")
+    if "subnet_ids" in a and "vpc_id" not in a:
+        errors.add("aws.vpc_id", None, "required with aws.subnet_ids: the VPC those subnets belong to")
     return AwsSettings(**a)
 
 
-def _read_azure(errors: _Errors, raw: Any) -> AzureSettings:
+def _read_subnet_ids(errors: _Errors, value: Any) -> tuple[str, ...]:
+    if not (isinstance(value, list) and value):
+        errors.add("aws.subnet_ids", value, "allowed: a list of one or more private subnet ids of aws.vpc_id")
+        return ()
+    for i, subnet in enumerate(value):
+        if not (isinstance(subnet, str) and _SUBNET_ID.match(subnet)):
+            errors.add(f"aws.subnet_ids[{i}]", subnet, "allowed: a subnet id such as subnet-0123456789abcdef0")
+        elif value.index(subnet) != i:
+            errors.add(f"aws.subnet_ids[{i}]", subnet, "allowed: each subnet once")
+    return tuple(str(s) for s in value)
+
+
+def _read_network_keys(errors: _Errors, section: str, values: dict, keys: Sequence[str], has_vms: bool) -> None:
+    """A network for the VMs is refused where the stack has no VM to place (it would be ignored)."""
+    for key in keys:
+        if key in values and not has_vms:
+            errors.add(f"{section}.{key}", values[key], f"allowed only with a VM to place: {VM_NEEDED}")
+
+
+def _read_azure(errors: _Errors, raw: Any, has_vms: bool) -> AzureSettings:
     a = _read_object(errors, "azure", raw, AzureSettings)
     if "location" not in a:
         errors.add("azure.location", None, "required: the Azure region for storage and VMs, such as westeurope")
@@ -290,7 +333,16 @@ def _read_azure(errors: _Errors, raw: Any) -> AzureSettings:
         "front_door_tier": _one_of(FRONT_DOOR_TIERS),
         "proxy_vm_size": _matches(_VM_SIZE, "an Azure VM size such as Standard_B2s"),
         "keycloak_vm_size": _matches(_VM_SIZE, "an Azure VM size such as Standard_B2ms"),
+        "subnet_id": _matches(_AZURE_SUBNET_ID, "a subnet's resource id, /subscriptions/<id>/resourceGroups/<group>/"
+                                                "providers/Microsoft.Network/virtualNetworks/<network>/subnets/<subnet>"),
     })
+    _read_network_keys(errors, "azure", a, ("subnet_id",), has_vms)
+    # Front Door reaches the VMs over Private Link (components/azure/origin_vm.py), which only Premium offers: the
+    # default follows, and a Standard stack with a VM is refused rather than left with a plain-HTTP hop.
+    if has_vms and a.get("front_door_tier") == "Standard":
+        errors.add("azure.front_door_tier", "Standard", f"allowed: Premium with {VM_NEEDED}: Front Door reaches "
+                   "the VMs over Private Link, which only Premium offers (about $295 a month more than Standard)")
+    a.setdefault("front_door_tier", "Premium" if has_vms else "Standard")
     return AzureSettings(**a)
 
 
@@ -464,8 +516,9 @@ def load(config: Mapping[str, Any]) -> StackSettings:
         if namespace in PROVIDER_NAMESPACES and cloud != PROVIDER_NAMESPACES[namespace] and cloud in CLOUDS:
             errors.lines.append(f"{key} = {json.dumps(config[key])}: allowed only with ohif:cloud "
                                 f"{PROVIDER_NAMESPACES[namespace]}, not {cloud}")
-    aws = _read_aws(errors, ours.get("aws"), viewer) if cloud == "aws" else None
-    azure = _read_azure(errors, ours.get("azure")) if cloud == "azure" else None
+    has_vms = archive.uses_proxy or (auth is not None and not auth.keycloak_url)
+    aws = _read_aws(errors, ours.get("aws"), viewer, has_vms) if cloud == "aws" else None
+    azure = _read_azure(errors, ours.get("azure"), has_vms) if cloud == "azure" else None
     if cloud == "local":
         _check_local(errors, viewer, auth)
     if auth is not None and auth.keycloak_url and cloud in CLOUD_SECTIONS:

@@ -66,6 +66,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:cloudfront/function:Function": {"arn": f"arn:aws:cloudfront::123456789012:function/{args.name}"},
             "aws:ec2/eip:Eip": {"publicDns": f"ec2-203-0-113-10-{args.name}.eu-west-1.compute.amazonaws.com",
                                 "allocationId": f"eipalloc-{args.name}"},
+            # An instance in a private subnet: an ARN and a private DNS name, no public address.
+            "aws:ec2/instance:Instance": {
+                "arn": f"arn:aws:ec2:eu-west-1:123456789012:instance/i-{args.name}",
+                "privateDns": f"ip-10-0-2-{10 + len(args.name)}.eu-west-1.compute.internal"},
+            "aws:cloudfront/vpcOrigin:VpcOrigin": {"arn": f"arn:aws:cloudfront::123456789012:vpcorigin/{args.name}"},
             "random:index/randomPassword:RandomPassword": {"result": "s3cr3tOriginVerifyValue0123456789abcdef"},
             # Azure: `name` is an output of every azure-native resource (autonamed as the logical name plus 8 hex).
             "azure-native:resources:ResourceGroup": {
@@ -87,6 +92,21 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "azure-native:storage:BlobContainer": {"name": args.inputs.get("containerName", f"{args.name}1a2b3c4d")},
             "azure-native:network:VirtualNetwork": {"name": f"{args.name}1a2b3c4d"},
             "azure-native:network:PublicIPAddress": {"ipAddress": f"203.0.113.{10 + len(args.name)}"},
+            # Private addresses Azure allocates: the load balancer's frontend and the Private Link service's NAT.
+            "azure-native:network:LoadBalancer": {"frontendIPConfigurations": [
+                {**f, "privateIPAddress": f"10.250.0.{10 + len(args.name)}"}
+                for f in args.inputs.get("frontendIPConfigurations", [])]},
+            "azure-native:network:PrivateLinkService": {"ipConfigurations": [
+                {**c, "privateIPAddress": f"10.250.0.{100 + len(args.name)}"}
+                for c in args.inputs.get("ipConfigurations", [])]},
+            # Azure answers a list of user-assigned identities with a map of them.
+            "azure-native:resources:AzureCliScript": {"identity": {
+                "type": "UserAssigned", "userAssignedIdentities": {
+                    i: {"principalId": "00000000-0000-4000-8000-0000000000d1"}
+                    for i in (args.inputs.get("identity") or {}).get("userAssignedIdentities", [])}}},
+            "azure-native:managedidentity:UserAssignedIdentity": {
+                "name": f"{args.name}1a2b3c4d", "principalId": "00000000-0000-4000-8000-0000000000d1",
+                "clientId": "00000000-0000-4000-8000-0000000000d2"},
             "azure-native:compute:VirtualMachine": {"name": f"{args.name}1a2b3c4d"},
             "tls:index/privateKey:PrivateKey": {"publicKeyOpenssh": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABmock"},
         }.get(args.typ, {})
@@ -98,7 +118,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         return {
-            "aws:ec2/getVpc:getVpc": {"id": "vpc-0123"},
+            "aws:ec2/getVpc:getVpc": {"id": args.args.get("id", "vpc-0123"), "cidrBlock": "10.0.0.0/16"},
+            "aws:index/getAvailabilityZones:getAvailabilityZones": {
+                "names": ["eu-west-1a", "eu-west-1b", "eu-west-1c"], "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"]},
             "aws:ec2/getManagedPrefixList:getManagedPrefixList": {"id": "pl-3b927c52"},
             "aws:ec2/getAmi:getAmi": {"id": "ami-0debian12"},
             "azure-native:authorization:getClientConfig": {

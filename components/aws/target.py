@@ -5,6 +5,10 @@
     dicomweb_proxy    DicomwebProxy: an OriginVm behind its own distribution, or mounted on a site's
     identity_provider KeycloakHost (an OriginVm behind its own distribution), or KeycloakRealm on yours
     publish           an S3 object beside the build
+
+The VMs sit in private subnets and CloudFront reaches them through VPC origins: in the VPC the stack names
+(`aws.vpc_id`, `aws.subnet_ids`: the one that reaches the archive), or in a Network of the recipe's own,
+created with the first VM.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import pulumi_aws as aws
 
 from components.aws.dicomweb_proxy import DicomwebProxy, DicomwebProxyArgs
 from components.aws.keycloak_host import KeycloakHost, KeycloakHostArgs
-from components.aws.origin_vm import OriginRoute
+from components.aws.network import Network, NetworkArgs
+from components.aws.origin_vm import OriginRoute, Placement
 from components.aws.static_files import StaticFiles, StaticFilesArgs
 from components.aws.static_site import StaticSite, StaticSiteArgs, upload
 from components.keycloak_realm import existing_keycloak_realm
@@ -39,6 +44,7 @@ class AwsTarget(Target):
         # site's routes are a deferred Output, resolved in finish() with whatever was mounted.
         self._routes: dict[str, list[OriginRoute]] = {}
         self._resolve_routes: dict[str, Callable[[pulumi.Output], None]] = {}
+        self._network: Network | None = None
 
     def static_site(self, name: str, spec: SiteSpec) -> Site:
         files = site_files(spec, CLOUD_SITES / pulumi.get_stack() / name)
@@ -64,7 +70,7 @@ class AwsTarget(Target):
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
         proxy = DicomwebProxy(name, DicomwebProxyArgs(
             upstream_url=spec.upstream_url, own_url=on_site is None, allowed_origins=spec.allowed_origins,
-            enable_stow=spec.enable_stow, token_check=spec.token_check,
+            enable_stow=spec.enable_stow, token_check=spec.token_check, placement=self._placement(first=True),
             instance_type=self.settings.proxy_instance_type, price_class=self.settings.price_class))
         if on_site is None:
             return Proxy(name=name, url=proxy.dicomweb_url)
@@ -79,8 +85,22 @@ class AwsTarget(Target):
             return existing_keycloak_realm(name, spec)
         host = KeycloakHost(name, KeycloakHostArgs(
             realm_import=pulumi.Output.from_input(spec.realm).apply(render_realm_import),
-            instance_type=self.settings.keycloak_instance_type, price_class=self.settings.price_class))
+            placement=self._placement(first=False), instance_type=self.settings.keycloak_instance_type,
+            price_class=self.settings.price_class))
         return IdentityProvider(name=name, url=host.url)
+
+    def _placement(self, first: bool) -> Placement:
+        """Where a VM goes: the DICOMweb proxy in the first subnet the stack names, Keycloak in the last (the same
+        one when it names one); or the private subnet of the recipe's own network, created once."""
+        settings = self.settings
+        if settings.vpc_id:
+            vpc = aws.ec2.get_vpc_output(id=settings.vpc_id)
+            return Placement(vpc_id=settings.vpc_id, vpc_cidr=vpc.cidr_block,
+                             subnet_id=settings.subnet_ids[0 if first else -1])
+        if self._network is None:
+            self._network = Network("network", NetworkArgs())
+        return Placement(vpc_id=self._network.vpc_id, vpc_cidr=self._network.cidr_block,
+                         subnet_id=self._network.private_subnet_id)
 
     def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:
         # A resource of its own, not a child of the site: the site component has finished.

@@ -1,8 +1,8 @@
 """DicomwebProxy on Azure: the rendered nginx proxy on an OriginVm, reachable only through Front Door.
 
 Same-origin: a `/dicom-web/*` route on the viewer's own endpoint (no CORS). Otherwise an endpoint of
-its own, and CORS allows the viewer's origin. HTTPS ends at Front Door; Front Door has no per-route
-method list, so nginx's locations are what allow GET/HEAD/OPTIONS (and POST with STOW) and answer 405.
+its own, and CORS allows the viewer's origin. HTTPS ends at Front Door, which reaches the VM over Private Link
+(components/azure/origin_vm.py). Front Door has no per-route method list, so nginx's locations are what allow GET/HEAD/OPTIONS (and POST with STOW) and answer 405.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ class DicomwebProxyArgs:
     """The resource group of the VM and the Front Door profile."""
     location: pulumi.Input[str]
     """The region of the VM."""
+    subnet_id: pulumi.Input[str]
+    """The subnet of the VM (one that reaches the archive); Private Link service network policies off."""
     profile_name: pulumi.Input[str]
     """The Front Door profile in front of the VM."""
     front_door_id: pulumi.Input[str]
@@ -64,11 +66,13 @@ class DicomwebProxy(pulumi.ComponentResource):
         vm = OriginVm(name, OriginVmArgs(
             custom_data=pulumi.Output.all(args.upstream_url, args.allowed_origins, args.front_door_id,
                                           args.token_check).apply(cloud_init),
-            resource_group_name=args.resource_group_name, location=args.location, vm_size=args.vm_size), opts=child)
+            resource_group_name=args.resource_group_name, location=args.location, subnet_id=args.subnet_id,
+            archive_url=args.upstream_url, vm_size=args.vm_size), opts=child)
         own = None if same_origin else endpoint(name, self, resource_group_name=args.resource_group_name,
                                                 profile_name=args.profile_name)
         vm_route(name, self, resource_group_name=args.resource_group_name, profile_name=args.profile_name,
-                 endpoint_name=args.endpoint_name if same_origin else own.name, origin_host=vm.public_ip,
+                 endpoint_name=args.endpoint_name if same_origin else own.name, location=args.location,
+                 origin_host=vm.origin_host, private_link_service_id=vm.private_link_service_id,
                  patterns=[f"{DICOMWEB_PATH}/*"], custom_domain_ids=args.custom_domain_ids)
         self.url = None if own is None else pulumi.Output.concat("https://", own.host_name, DICOMWEB_PATH)
         self.register_outputs({"url": self.url})

@@ -30,6 +30,8 @@ class KeycloakHostArgs:
     """The resource group of the VM and the Front Door profile."""
     location: pulumi.Input[str]
     """The region of the VM."""
+    subnet_id: pulumi.Input[str]
+    """The subnet of the VM; Private Link service network policies off."""
     profile_name: pulumi.Input[str]
     """The Front Door profile in front of the VM."""
     front_door_id: pulumi.Input[str]
@@ -51,10 +53,12 @@ class KeycloakHost(pulumi.ComponentResource):
         vm = OriginVm(name, OriginVmArgs(
             custom_data=pulumi.Output.all(args.realm_import, args.front_door_id).apply(
                 lambda a: render_keycloak_cloud_init(realm_import=a[0], origin_check=(FDID_HEADER, a[1]), env=None)),
-            resource_group_name=rg, location=args.location, vm_size=args.vm_size), opts=child)
+            resource_group_name=rg, location=args.location, subnet_id=args.subnet_id, vm_size=args.vm_size),
+            opts=child)
         own = endpoint(name, self, resource_group_name=rg, profile_name=args.profile_name)
         vm_route(name, self, resource_group_name=rg, profile_name=args.profile_name, endpoint_name=own.name,
-                 origin_host=vm.public_ip, patterns=["/*"])
+                 location=args.location, origin_host=vm.origin_host,
+                 private_link_service_id=vm.private_link_service_id, patterns=["/*"])
         compute.VirtualMachineExtension(
             f"{name}-start", resource_group_name=rg, location=args.location, vm_name=vm.vm_name,
             publisher="Microsoft.Azure.Extensions", type="CustomScript", type_handler_version="2.1",

@@ -1,11 +1,24 @@
-"""OriginVm: a hardened Debian 12 VM that only Front Door can reach, the base of the proxy and Keycloak hosts.
+"""OriginVm: a hardened Debian 12 VM with no public address that only Front Door reaches, over Private Link; the base
+of the proxy and Keycloak hosts.
 
-    Front Door (AzureFrontDoor.Backend) --HTTP :80 + X-Azure-FDID--> static public IP --> VM (nginx)
+    Front Door Premium --Private Link (Microsoft's network) + X-Azure-FDID--> Private Link service (NAT address)
+        --> internal Standard load balancer --> VM (nginx on :80; no public IP)
 
-The NSG admits Front Door's back end on port 80 and nothing else, not even from peered networks: no SSH,
-no RDP. Trusted Launch (secure boot, vTPM), encryption at host, no password login and no managed
-identity, so a request forged through nginx finds no credentials at the instance metadata service.
-Custom data is readable by anyone who can read the VM, so it must hold nothing secret.
+Nothing crosses the internet between Front Door and the VM: Front Door connects through a private endpoint of
+its own to the VM's Private Link service, over Microsoft's backbone (azure-docs articles/frontdoor/private-link.md;
+an internal load balancer origin: articles/frontdoor/standard-premium/how-to-enable-private-link-internal-load-
+balancer.md). That needs Front Door Premium. HTTPS to a public origin was the other way, and it is closed to a
+VM: Front Door accepts only a certificate chaining to a CA on Microsoft's trusted list, never a self-signed or
+internal CA's one (articles/frontdoor/end-to-end-tls.md), and a VM with no public name cannot get one.
+
+The VM's NSG admits port 80 from its Private Link service's NAT address (the source of everything Private Link
+delivers) and from AzureLoadBalancer (the health probe), and nothing else: no SSH, no RDP. Out, it may reach
+Azure's platform address 168.63.129.16 (DNS, DHCP, the VM agent: azure-docs articles/virtual-network/
+what-is-ip-address-168-63-129-16.md), HTTP(S) on the internet (Debian's packages, Keycloak's image, the realm's
+keys at Keycloak's Front Door URL) and the archive's host and port (components/egress.py); nothing else. nginx
+still refuses any X-Azure-FDID but our profile's. Trusted Launch (secure boot, vTPM), encryption at host, no
+password login and no managed identity, so a request forged through nginx finds no credentials at the instance
+metadata service. Custom data is readable by anyone who can read the VM, so it must hold nothing secret.
 """
 
 from __future__ import annotations
@@ -14,16 +27,19 @@ import base64
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.compute as compute
 import pulumi_azure_native.network as network
 import pulumi_tls as tls
 
-FRONT_DOOR_BACKEND = "AzureFrontDoor.Backend"  # the service tag of Front Door's origin-facing addresses
-# A small range away from Azure's default 10.0.0.0/16, where archives (the example stacks' 10.0.1.20) often live.
-ADDRESS_SPACE = "10.250.0.0/24"
+from components.egress import Destination, archive_destination
+
+AZURE_PLATFORM = "168.63.129.16"  # Azure's DNS, DHCP and VM agent address, the same in every virtual network
+LOAD_BALANCER_PROBE = "AzureLoadBalancer"  # the service tag the load balancer's health probe comes from
 ADMIN_USER = "ohif"
 MAX_CUSTOM_DATA = 65535  # bytes, decoded (learn.microsoft.com, OSProfile.customData)
 IMAGE = compute.ImageReferenceArgs(publisher="Debian", offer="debian-12", sku="12-gen2", version="latest")
+HTTP = 80
 
 
 @dataclass
@@ -31,50 +47,75 @@ class OriginVmArgs:
     custom_data: pulumi.Input[str]
     """The VM's cloud-init; nothing secret."""
     resource_group_name: pulumi.Input[str]
-    """The resource group of the VM and its network."""
+    """The resource group of the VM and its load balancer."""
     location: pulumi.Input[str]
     """The region of the VM."""
+    subnet_id: pulumi.Input[str]
+    """The subnet of the VM, its load balancer and its Private Link service: the stack's `azure.subnet_id`, or the
+    recipe's own (components/azure/network.py). Private Link service network policies must be off on it."""
+    archive_url: pulumi.Input[str] | None = None
+    """The archive's DICOMweb root: its host and port are the one more place the VM may connect to."""
     vm_size: str = "Standard_B2s"
     """The VM's size (one that supports Trusted Launch)."""
 
 
 class OriginVm(pulumi.ComponentResource):
-    public_ip: pulumi.Output[str]
-    """The static address Front Door connects to."""
+    origin_host: pulumi.Output[str]
+    """The load balancer's private address, the host name of Front Door's origin."""
+    private_link_service_id: pulumi.Output[str]
+    """The Private Link service Front Door's origin connects to."""
     vm_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: OriginVmArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:azure:OriginVm", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg, location = args.resource_group_name, args.location
-        nsg = network.NetworkSecurityGroup(f"{name}-nsg", resource_group_name=rg, location=location, security_rules=[
-            network.SecurityRuleArgs(
-                name="FrontDoorHttp", priority=100, direction="Inbound", access="Allow", protocol="Tcp",
-                source_address_prefix=FRONT_DOOR_BACKEND, source_port_range="*", destination_address_prefix="*",
-                destination_port_range="80", description="Front Door only; nginx also checks X-Azure-FDID"),
-            # Evaluated before Azure's default rules (65000 and up), which admit the virtual network and peered ones.
-            network.SecurityRuleArgs(
-                name="DenyOtherInbound", priority=4096, direction="Inbound", access="Deny", protocol="*",
-                source_address_prefix="*", source_port_range="*", destination_address_prefix="*",
-                destination_port_range="*", description="Nothing else: no SSH, no RDP")],
+        # The load balancer's parts name each other by id, so it gets a name of its own making.
+        lb_name = f"ohif-{pulumi.get_stack()}-{name}-lb"[:80]
+        client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        lb_id = pulumi.Output.concat("/subscriptions/", client.subscription_id, "/resourceGroups/", rg,
+                                     "/providers/Microsoft.Network/loadBalancers/", lb_name)
+        frontend_id = pulumi.Output.concat(lb_id, "/frontendIPConfigurations/frontend")
+        pool_id = pulumi.Output.concat(lb_id, "/backendAddressPools/vm")
+        lb = network.LoadBalancer(
+            f"{name}-lb", load_balancer_name=lb_name, resource_group_name=rg, location=location,
+            sku=network.LoadBalancerSkuArgs(name="Standard", tier="Regional"),
+            frontend_ip_configurations=[network.FrontendIPConfigurationArgs(
+                name="frontend", private_ip_allocation_method="Dynamic", private_ip_address_version="IPv4",
+                subnet=network.SubnetArgs(id=args.subnet_id))],
+            backend_address_pools=[network.BackendAddressPoolArgs(name="vm")],
+            # TCP: nginx answers HTTP only with our X-Azure-FDID, which a probe does not carry.
+            probes=[network.ProbeArgs(name="http", protocol="Tcp", port=HTTP, interval_in_seconds=15,
+                                      number_of_probes=2)],
+            load_balancing_rules=[network.LoadBalancingRuleArgs(
+                name="http", protocol="Tcp", frontend_port=HTTP, backend_port=HTTP,
+                frontend_ip_configuration=network.SubResourceArgs(id=frontend_id),
+                backend_address_pool=network.SubResourceArgs(id=pool_id),
+                probe=network.SubResourceArgs(id=pulumi.Output.concat(lb_id, "/probes/http")),
+                disable_outbound_snat=True, idle_timeout_in_minutes=4, enable_tcp_reset=True)],
             opts=child)
-        vnet = network.VirtualNetwork(f"{name}-vnet", resource_group_name=rg, location=location,
-                                      address_space=network.AddressSpaceArgs(address_prefixes=[ADDRESS_SPACE]),
-                                      opts=child)
-        subnet = network.Subnet(f"{name}-subnet", resource_group_name=rg, virtual_network_name=vnet.name,
-                                address_prefix=ADDRESS_SPACE, network_security_group=network.NetworkSecurityGroupArgs(
-                                    id=nsg.id), opts=child)
-        # Its own address, so Front Door reaches the VM without a load balancer; outbound (packages, the
-        # archive) leaves from it too.
-        ip = network.PublicIPAddress(f"{name}-ip", resource_group_name=rg, location=location,
-                                     sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
-                                     public_ip_allocation_method="Static", public_ip_address_version="IPv4",
-                                     opts=child)
-        nic = network.NetworkInterface(f"{name}-nic", resource_group_name=rg, location=location, ip_configurations=[
-            network.NetworkInterfaceIPConfigurationArgs(
+        # Front Door's origin asks this service for a connection; front_door.py approves it.
+        link = network.PrivateLinkService(
+            f"{name}-pls", resource_group_name=rg, location=location,
+            load_balancer_frontend_ip_configurations=[network.FrontendIPConfigurationArgs(id=frontend_id)],
+            ip_configurations=[network.PrivateLinkServiceIpConfigurationArgs(
+                name="nat", primary=True, private_ip_allocation_method="Dynamic", private_ip_address_version="IPv4",
+                subnet=network.SubnetArgs(id=args.subnet_id))],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[lb]))
+        nat_address = link.ip_configurations.apply(lambda c: c[0].private_ip_address)
+        archive = pulumi.Output.from_input(args.archive_url).apply(lambda u: archive_destination(u) if u else None)
+        nsg = network.NetworkSecurityGroup(
+            f"{name}-nsg", resource_group_name=rg, location=location,
+            security_rules=pulumi.Output.all(nat_address, archive).apply(lambda a: security_rules(a[0], a[1])),
+            opts=child)
+        nic = network.NetworkInterface(
+            f"{name}-nic", resource_group_name=rg, location=location,
+            network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
+            ip_configurations=[network.NetworkInterfaceIPConfigurationArgs(
                 name="primary", primary=True, private_ip_allocation_method="Dynamic",
-                subnet=network.SubnetArgs(id=subnet.id), public_ip_address=network.PublicIPAddressArgs(id=ip.id))],
-            opts=child)
+                subnet=network.SubnetArgs(id=args.subnet_id),
+                load_balancer_backend_address_pools=[network.BackendAddressPoolArgs(id=pool_id)])],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[lb]))
         # Azure requires a key where password login is off. Nobody logs in with it: no rule admits port 22,
         # and the private key stays encrypted in the Pulumi state.
         key = tls.PrivateKey(f"{name}-ssh-key", algorithm="RSA", rsa_bits=4096, opts=child)
@@ -97,8 +138,41 @@ class OriginVm(pulumi.ComponentResource):
                 security_type="TrustedLaunch", encryption_at_host=True,
                 uefi_settings=compute.UefiSettingsArgs(secure_boot_enabled=True, v_tpm_enabled=True)),
             opts=child)
-        self.public_ip, self.vm_name = ip.ip_address, vm.name
-        self.register_outputs({"public_ip": self.public_ip, "vm_name": self.vm_name})
+        self.origin_host = lb.frontend_ip_configurations.apply(lambda f: f[0].private_ip_address)
+        self.private_link_service_id, self.vm_name = link.id, vm.name
+        self.register_outputs({"origin_host": self.origin_host, "private_link_service_id": self.private_link_service_id,
+                               "vm_name": self.vm_name})
+
+
+def security_rules(private_link_address: str, archive: Destination | None) -> list[network.SecurityRuleArgs]:
+    """The VM's NSG: in, port 80 from the Private Link service's NAT address and the load balancer's probe; out, the
+    platform address, HTTP(S) on the internet and the archive. Each list ends in a deny of everything else, which
+    comes before Azure's default rules (65000 and up: the virtual network, peered ones and the internet)."""
+
+    def rule(name: str, priority: int, direction: str, access: str, protocol: str, source: str, destination: str,
+             ports: list[str], description: str) -> network.SecurityRuleArgs:
+        return network.SecurityRuleArgs(
+            name=name, priority=priority, direction=direction, access=access, protocol=protocol,
+            source_address_prefix=source, source_port_range="*", destination_address_prefix=destination,
+            **(dict(destination_port_range=ports[0]) if len(ports) == 1 else dict(destination_port_ranges=ports)),
+            description=description)
+
+    rules = [
+        rule("FrontDoorPrivateLink", 100, "Inbound", "Allow", "Tcp", f"{private_link_address}/32", "*", [str(HTTP)],
+             "Front Door through Private Link (the service's NAT address); nginx also checks X-Azure-FDID"),
+        rule("LoadBalancerProbe", 110, "Inbound", "Allow", "Tcp", LOAD_BALANCER_PROBE, "*", [str(HTTP)],
+             "The internal load balancer's health probe"),
+        rule("DenyOtherInbound", 4096, "Inbound", "Deny", "*", "*", "*", ["*"], "Nothing else: no SSH, no RDP"),
+        rule("AzurePlatform", 100, "Outbound", "Allow", "*", "*", f"{AZURE_PLATFORM}/32", ["*"],
+             "Azure's DNS, DHCP and VM agent"),
+        rule("Web", 110, "Outbound", "Allow", "Tcp", "*", "Internet", ["80", "443"],
+             "Debian packages, container images, the realm's keys"),
+    ]
+    if archive is not None:
+        rules.append(rule("Archive", 120, "Outbound", "Allow", "Tcp", "*", archive.cidr or "*", [str(archive.port)],
+                          f"The archive, {archive.host}" + ("" if archive.cidr else " (a name: any address)")))
+    rules.append(rule("DenyOtherOutbound", 4096, "Outbound", "Deny", "*", "*", "*", ["*"], "Nothing else"))
+    return rules
 
 
 def _custom_data(cloud_init: str) -> str:

@@ -3,10 +3,11 @@
     browser --HTTPS--> Front Door endpoint --managed identity (HTTPS)--> blob container (private)
                         rule set: headers, the SPA fallback, Cache-Control (components/azure/site_rules.py)
 
-Front Door Standard signs in to storage with the profile's managed identity (origin authentication,
+Front Door (Standard or Premium) signs in to storage with the profile's managed identity (origin authentication,
 learn.microsoft.com/azure/frontdoor/origin-authentication-with-managed-identities), so the container is
-never anonymous. Premium's Private Link is not used: it closes the account's public endpoint, and then
-Pulumi, which uploads the blobs from wherever it runs, cannot reach it either.
+never anonymous. Premium's Private Link is not used for storage (the VMs use it): it closes the account's public
+endpoint, and then Pulumi, which uploads the blobs from wherever it runs, cannot reach it either. The hop to
+storage is HTTPS (azure-frontdoor-no-public-http-origin).
 """
 
 from __future__ import annotations

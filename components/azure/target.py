@@ -7,9 +7,11 @@
     identity_provider KeycloakHost (an OriginVm behind its own endpoint), or KeycloakRealm on yours
     publish           a blob beside the handle's files
 
-The target owns what its operations share: one resource group, and one Front Door profile whose
-endpoints serve the viewer, files, the DICOMweb proxy and Keycloak, and whose managed identity reads the
-blobs. Components get the profile's name, id and identity as plain inputs.
+The target owns what its operations share: one resource group, one Front Door profile whose endpoints serve
+the viewer, files, the DICOMweb proxy and Keycloak, and whose managed identity reads the blobs, and the VMs'
+subnet: the stack's `azure.subnet_id`, or a Network of its own, created with the first VM. Front Door reaches
+the VMs over Private Link, which needs Premium (settings make it the default where a stack has a VM).
+Components get the profile's name, id and identity, and the subnet, as plain inputs.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pulumi_azure_native.storage as storage
 from components.azure.dicomweb_proxy import DicomwebProxy, DicomwebProxyArgs
 from components.azure.front_door import LOCATION as FRONT_DOOR_LOCATION
 from components.azure.keycloak_host import KeycloakHost, KeycloakHostArgs
+from components.azure.network import Network, NetworkArgs
 from components.azure.static_files import StaticFiles, StaticFilesArgs
 from components.azure.static_site import StaticSite, StaticSiteArgs, upload
 from components.keycloak_realm import existing_keycloak_realm
@@ -47,6 +50,7 @@ class AzureTarget(Target):
         # Where each handle's files go: its storage account, container and path (a site's, or files' own).
         self._stores: dict[str, tuple[pulumi.Output[str], pulumi.Output[str], str]] = {}
         self._outputs: dict[str, pulumi.Output] = {"resource_group": self._resource_group}
+        self._network: Network | None = None
 
     def static_site(self, name: str, spec: SiteSpec) -> Site:
         files = site_files(spec, CLOUD_SITES / pulumi.get_stack() / name)
@@ -77,7 +81,7 @@ class AzureTarget(Target):
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
         args = dict(upstream_url=spec.upstream_url, enable_stow=spec.enable_stow, token_check=spec.token_check,
                     vm_size=self._settings.proxy_vm_size, front_door_id=self._profile.front_door_id,
-                    **self._placement())
+                    subnet_id=self._subnet(name), **self._placement())
         if on_site is None:
             return Proxy(name, DicomwebProxy(name, DicomwebProxyArgs(allowed_origins=spec.allowed_origins, **args)).url)
         site = self._sites[on_site.name]
@@ -90,7 +94,8 @@ class AzureTarget(Target):
             return existing_keycloak_realm(name, spec)
         host = KeycloakHost(name, KeycloakHostArgs(
             realm_import=pulumi.Output.from_input(spec.realm).apply(render_realm_import),
-            vm_size=self._settings.keycloak_vm_size, front_door_id=self._profile.front_door_id, **self._placement()))
+            vm_size=self._settings.keycloak_vm_size, front_door_id=self._profile.front_door_id,
+            subnet_id=self._subnet(name), **self._placement()))
         return IdentityProvider(name, host.url)
 
     def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:
@@ -102,6 +107,22 @@ class AzureTarget(Target):
 
     def finish(self) -> dict[str, pulumi.Output]:
         return dict(self._outputs)
+
+    def _subnet(self, vm: str) -> pulumi.Input[str]:
+        """The VMs' subnet: the stack's, or a network of the target's own, created once. Private Link needs Front Door
+        Premium; settings refuse Standard for a stack with a VM, and a fork that adds one to such a stack stops here."""
+        if self._settings.front_door_tier != "Premium":
+            raise ValueError(f"VM {vm!r} needs Front Door Premium, which reaches it over Private Link: set "
+                             "ohif:azure.front_door_tier to Premium")
+        if self._settings.subnet_id:
+            return self._settings.subnet_id
+        if self._network is None:
+            # The proxy's VM had a network of its own before the VMs shared one: keep it (components/azure/network.py).
+            moved_from = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::" \
+                         "ohif:azure:DicomwebProxy$ohif:azure:OriginVm::proxy"
+            self._network = Network("network", NetworkArgs(resource_group_name=self._resource_group,
+                                                           location=self._settings.location, moved_from=moved_from))
+        return self._network.subnet_id
 
     def _placement(self) -> dict:
         return dict(resource_group_name=self._resource_group, location=self._settings.location,

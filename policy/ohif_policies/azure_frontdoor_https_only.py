@@ -1,8 +1,9 @@
 """azure-frontdoor-https-only: browsers reach every Front Door route over HTTPS only.
 
 A route either accepts HTTPS alone (`supportedProtocols` [Https]) or redirects HTTP to it
-(`httpsRedirect` Enabled). The API's defaults are both protocols and no redirect. The hop from Front
-Door to a VM origin may be HTTP (components/azure/front_door.py says why); this rule is about browsers.
+(`httpsRedirect` Enabled). The API's defaults are both protocols and no redirect. This rule is about
+browsers; the hop from Front Door to an origin is azure-frontdoor-no-public-http-origin's (HTTP only over
+Private Link).
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """azure-vm-front-door-id-check: a VM's nginx answers only requests that came through our Front Door profile.
 
-The NSG can admit only the AzureFrontDoor.Backend service tag, whose addresses every Front Door
-tenant shares; what tells ours apart is the X-Azure-FDID header, which Front Door sets to the profile's
-id (learn.microsoft.com/azure/frontdoor/origin-security). Every `server` block of every nginx
+Over Private Link only our profile's private endpoint reaches the VM; behind a public origin the NSG could
+admit no more than the AzureFrontDoor.Backend service tag, whose addresses every Front Door tenant shares.
+Either way the X-Azure-FDID header, which Front Door sets to the profile's id, is the check nginx makes
+(learn.microsoft.com/azure/frontdoor/origin-security): defence in depth, kept whatever the network. Every `server` block of every nginx
 configuration a VM's custom data installs must therefore start by refusing other values:
-`if ($http_x_azure_fdid != "<front_door_id>") { return 403; }` (components/render/proxy_nginx.py and
+`if ($http_x_azure_fdid != "<front_door_id>") { return 403; }`, with or without a body after the 403
+(components/render/proxy_nginx.py and
 components/render/keycloak_host_init.py render it from the profile's front_door_id).
 """
 
@@ -19,7 +21,7 @@ from ._cloud_init import nginx_confs
 from ._common import DOCS
 
 SERVER = re.compile(r"(?m)^\s*server\s*\{")
-FDID_CHECK = re.compile(r'if \(\$http_x_azure_fdid != "[^"$\s]+"\) \{ return 403; \}')
+FDID_CHECK = re.compile(r'if \(\$http_x_azure_fdid != "[^"$\s]+"\) \{ return 403(?: [^;{}]*)?; \}')
 
 
 def validate(args, report_violation):

@@ -1,5 +1,6 @@
-"""The standalone recipe on Azure under Pulumi mocks: the prod-azure stack in both topologies, and the
-viewer's Front Door rule set evaluated (tests/frontdoor_rules.py) for every file and for deep links."""
+"""The standalone recipe on Azure under Pulumi mocks: the prod-azure stack in both topologies (the VM in the subnet
+the stack names, reached over Private Link, no public address), a created network without it, and the viewer's
+Front Door rule set evaluated (tests/frontdoor_rules.py) for every file and for deep links."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import base64
 import json
 import re
 
+import pulumi
 import pytest
 
+from components.azure.front_door import NETWORK_CONTRIBUTOR, approval_script
 from components.render.cloud_init import nginx_conf_of
 from components.render.headers import VIEWER_HEADERS
 from components.render.viewer_build import APP_CONFIG, IMMUTABLE, SHORT, cache_control, content_type, fetch_build
@@ -25,6 +28,14 @@ BLOB = "azure-native:storage:Blob"
 ROUTE = "azure-native:cdn:Route"
 RULE = "azure-native:cdn:Rule"
 VM = "azure-native:compute:VirtualMachine"
+NSG = "azure-native:network:NetworkSecurityGroup"
+NIC = "azure-native:network:NetworkInterface"
+LINK = "azure-native:network:PrivateLinkService"
+ORIGIN = "azure-native:cdn:AFDOrigin"
+SCRIPT = "azure-native:resources:AzureCliScript"
+# Pulumi.prod-azure.yaml's azure.subnet_id.
+STACK_SUBNET = ("/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/hospital-network/providers/"
+                "Microsoft.Network/virtualNetworks/hospital-vnet/subnets/ohif-vms")
 NOT_SERVED = ("_headers", "_redirects", "serve.json")
 SPA_FALLBACK = REPO / "components" / "render" / "spa_fallback.js"
 
@@ -75,10 +86,11 @@ def test_every_build_file_is_a_blob_with_its_content_type(prod):
 
 def test_front_door_profile_reads_storage_with_its_managed_identity(prod):
     profile = prod.one("azure-native:cdn:Profile").inputs
-    assert profile["sku"] == {"name": "Standard_AzureFrontDoor"} and profile["identity"] == {"type": "SystemAssigned"}
+    # Premium: the proxy's VM is reached over Private Link, which only Premium offers.
+    assert profile["sku"] == {"name": "Premium_AzureFrontDoor"} and profile["identity"] == {"type": "SystemAssigned"}
     group = prod.one("azure-native:cdn:AFDOriginGroup", "viewer-origins").inputs
     assert group["authentication"] == {"type": "SystemAssignedIdentity", "scope": "https://storage.azure.com/.default"}
-    role = prod.one("azure-native:authorization:RoleAssignment").inputs
+    role = prod.one("azure-native:authorization:RoleAssignment", "viewer-blob-reader").inputs
     assert role["principalId"] == PRINCIPAL_ID and role["principalType"] == "ServicePrincipal"
     assert role["roleDefinitionId"].endswith("/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")
     assert role["scope"] == "viewerstore-id", "the role is on this account only"
@@ -133,8 +145,10 @@ def test_dicomweb_route_is_not_cached_and_same_origin_shares_the_viewer_endpoint
     route = prod.one(ROUTE, "proxy-route").inputs
     assert "cacheConfiguration" not in route, "a caching route drops Accept"
     assert route["patternsToMatch"] == ["/dicom-web/*"] and route["supportedProtocols"] == ["Https"]
-    assert route["forwardingProtocol"] == "HttpOnly"
-    assert prod.one("azure-native:cdn:AFDOrigin", "proxy-origin").inputs["hostName"] == "203.0.113.18"
+    assert route["forwardingProtocol"] == "HttpOnly", "plain HTTP, over Private Link only"
+    origin = prod.one(ORIGIN, "proxy-origin").inputs
+    assert origin["hostName"] == "10.250.0.18", "the internal load balancer's private address"
+    assert origin["sharedPrivateLinkResource"]["privateLink"] == {"id": "proxy-pls-id"}
     if prod.outputs["dicomweb_url"].startswith(VIEWER):
         assert route["endpointName"] == "viewer-endpoint1a2b3c4d"
         assert route["customDomains"] == [{"id": "viewer-domain-id"}]
@@ -143,13 +157,143 @@ def test_dicomweb_route_is_not_cached_and_same_origin_shares_the_viewer_endpoint
 
 
 def test_nsg_admits_front_door_only_and_no_ssh_or_rdp(prod):
-    rules = prod.one("azure-native:network:NetworkSecurityGroup", "proxy-nsg").inputs["securityRules"]
-    allowed = [r for r in rules if r["access"] == "Allow"]
-    assert [(r["direction"], r["sourceAddressPrefix"], r["destinationPortRange"]) for r in allowed] == \
-        [("Inbound", "AzureFrontDoor.Backend", "80")]
-    deny = [r for r in rules if r["access"] == "Deny"]
+    rules = prod.one(NSG, "proxy-nsg").inputs["securityRules"]
+    inbound = [r for r in rules if r["direction"] == "Inbound"]
+    allowed = [r for r in inbound if r["access"] == "Allow"]
+    # Front Door's requests arrive from the Private Link service's NAT address; the probe from the load balancer.
+    assert [(r["sourceAddressPrefix"], r["destinationPortRange"]) for r in allowed] == \
+        [("10.250.0.109/32", "80"), ("AzureLoadBalancer", "80")]
+    deny = [r for r in inbound if r["access"] == "Deny"]
     assert deny and deny[0]["sourceAddressPrefix"] == "*" and deny[0]["destinationPortRange"] == "*"
-    assert deny[0]["priority"] > allowed[0]["priority"]
+    assert deny[0]["priority"] > max(r["priority"] for r in allowed)
+    assert prod.one(NIC, "proxy-nic").inputs["networkSecurityGroup"] == {"id": "proxy-nsg-id"}
+
+
+def outbound(program: Program, nsg: str) -> list[tuple]:
+    return [(r["access"], r["protocol"], r["destinationAddressPrefix"],
+             r.get("destinationPortRange") or tuple(r["destinationPortRanges"]))
+            for r in program.one(NSG, nsg).inputs["securityRules"] if r["direction"] == "Outbound"]
+
+
+PLATFORM_AND_WEB = [("Allow", "*", "168.63.129.16/32", "*"), ("Allow", "Tcp", "Internet", ("80", "443"))]
+
+
+def test_the_proxy_reaches_the_platform_packages_and_the_archive_only(prod):
+    assert outbound(prod, "proxy-nsg") == PLATFORM_AND_WEB + [("Allow", "Tcp", "10.0.1.20/32", "8042"),
+                                                              ("Deny", "*", "*", "*")]
+
+
+def no_public_address(program: Program) -> None:
+    """No VM has a public address: no interface carries one, and the only public IPs are NAT gateways'."""
+    for nic in program.of_type(NIC):
+        for config in nic.inputs["ipConfigurations"]:
+            assert "publicIPAddress" not in config, nic.name
+    nat_ips = {ip["id"] for n in program.of_type("azure-native:network:NatGateway")
+               for ip in n.inputs["publicIpAddresses"]}
+    for ip in program.of_type("azure-native:network:PublicIPAddress"):
+        assert ip.outputs["id"] in nat_ips, f"{ip.name} is not a NAT gateway's"
+
+
+def private_link_only(program: Program) -> None:
+    """Every VM origin is reached over Private Link: its host is its load balancer's private address, it names the
+    VM's Private Link service, and an approval script, allowed to change that service alone, approves its request."""
+    links = {link.outputs["id"]: link for link in program.of_type(LINK)}
+    assert len(links) == len(program.of_type(VM)) > 0
+    vm_origins = [o for o in program.of_type(ORIGIN) if "sharedPrivateLinkResource" in o.inputs]
+    assert len(vm_origins) == len(links)
+    for origin in program.of_type(ORIGIN):
+        if "sharedPrivateLinkResource" not in origin.inputs:
+            assert origin.inputs["hostName"].endswith(".blob.core.windows.net"), f"{origin.name}: a public VM origin"
+    for origin in vm_origins:
+        name = origin.name.removesuffix("-origin")
+        shared = origin.inputs["sharedPrivateLinkResource"]
+        link_id = shared["privateLink"]["id"]
+        assert link_id == f"{name}-pls-id" and shared["privateLinkLocation"] == "westeurope"
+        frontend = program.one("azure-native:network:LoadBalancer", f"{name}-lb").outputs["frontendIPConfigurations"]
+        assert origin.inputs["hostName"] == frontend[0]["privateIPAddress"]
+        script = program.one(SCRIPT, f"{name}-link-approval").inputs
+        env = {e["name"]: e.get("value", e.get("secureValue")) for e in script["environmentVariables"]}
+        assert env == {"PLS_ID": link_id, "REQUEST_MESSAGE": shared["requestMessage"]}
+        assert "REQUEST_MESSAGE" == script["environmentVariables"][1]["name"] and \
+            "secureValue" in script["environmentVariables"][1], "the request's nonce stays out of the script's logs"
+        assert script["scriptContent"] == approval_script() and script["forceUpdateTag"] == origin.outputs["id"]
+        identity = program.one("azure-native:managedidentity:UserAssignedIdentity", f"{name}-link-approver")
+        assert script["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity.outputs["id"]]}
+        role = program.one("azure-native:authorization:RoleAssignment", f"{name}-link-approver").inputs
+        assert role["scope"] == link_id and role["roleDefinitionId"].endswith(NETWORK_CONTRIBUTOR)
+        assert role["principalId"] == identity.outputs["principalId"]
+
+
+def test_the_vm_has_no_public_address_and_front_door_reaches_it_over_private_link(prod):
+    no_public_address(prod)
+    private_link_only(prod)
+    assert not prod.of_type("azure-native:network:PublicIPAddress")
+
+
+def test_the_stacks_subnet_is_used(prod):
+    nic = prod.one(NIC, "proxy-nic").inputs["ipConfigurations"][0]
+    assert nic["subnet"]["id"] == STACK_SUBNET
+    assert prod.one("azure-native:network:LoadBalancer", "proxy-lb").inputs["frontendIPConfigurations"][0][
+        "subnet"]["id"] == STACK_SUBNET
+    assert prod.one(LINK, "proxy-pls").inputs["ipConfigurations"][0]["subnet"]["id"] == STACK_SUBNET
+    assert not prod.of_type("ohif:azure:Network") and not prod.of_type("azure-native:network:VirtualNetwork")
+    assert not prod.of_type("azure-native:network:NatGateway"), "the stack's subnet brings its own way out"
+
+
+def test_the_load_balancer_and_private_link_service_front_the_vm(prod):
+    lb = prod.one("azure-native:network:LoadBalancer", "proxy-lb").inputs
+    assert lb["sku"] == {"name": "Standard", "tier": "Regional"}
+    assert "publicIPAddress" not in lb["frontendIPConfigurations"][0], "internal"
+    [rule] = lb["loadBalancingRules"]
+    assert (rule["frontendPort"], rule["backendPort"], rule["protocol"]) == (80, 80, "Tcp")
+    assert lb["probes"] == [{"name": "http", "protocol": "Tcp", "port": 80, "intervalInSeconds": 15,
+                             "numberOfProbes": 2}], "TCP: nginx answers HTTP only with our X-Azure-FDID"
+    lb_id = lb["loadBalancingRules"][0]["frontendIPConfiguration"]["id"]
+    assert prod.one(LINK, "proxy-pls").inputs["loadBalancerFrontendIpConfigurations"] == [{"id": lb_id}]
+    pool = prod.one(NIC, "proxy-nic").inputs["ipConfigurations"][0]["loadBalancerBackendAddressPools"]
+    assert pool == [rule["backendAddressPool"]]
+
+
+def test_the_approval_script_approves_our_request_only():
+    script = approval_script()
+    assert "privateLinkServiceConnectionState.description=='${REQUEST_MESSAGE}'" in script
+    assert '--connection-status Approved --description "$REQUEST_MESSAGE"' in script, "a rerun finds it approved"
+    assert script.splitlines()[1] == "set -euo pipefail" and script.rstrip().endswith("exit 1")
+
+
+@pytest.fixture(scope="module")
+def created() -> Program:
+    """prod-azure without azure.subnet_id: the recipe's own network."""
+    config = azure_config("prod-azure")
+    config["ohif:azure"] = json.dumps({k: v for k, v in json.loads(config["ohif:azure"]).items() if k != "subnet_id"})
+    return run_program(config, stack="prod-azure-created", transformations=[record_aliases])
+
+
+ALIASES: dict[str, list] = {}
+
+
+def record_aliases(args):
+    """The aliases of network resources by name (azure-native adds its own, of its API versions' types: not those)."""
+    if args.type_.startswith("azure-native:network:"):
+        ALIASES[args.name] = [a for a in args.opts.aliases or [] if isinstance(a, pulumi.Alias) and
+                              isinstance(a.name, str)]
+
+
+def test_without_a_subnet_the_recipe_creates_a_private_network(created):
+    created.one("ohif:azure:Network", "network")
+    subnet = created.one("azure-native:network:Subnet").inputs
+    assert subnet["addressPrefix"] == "10.250.0.0/24" and subnet["natGateway"] == {"id": "network-nat-id"}
+    assert subnet["defaultOutboundAccess"] is False, "explicit outbound only: the NAT gateway"
+    assert subnet["privateLinkServiceNetworkPolicies"] == "Disabled", "a Private Link service's NAT address is here"
+    nat = created.one("azure-native:network:NatGateway").inputs
+    assert nat["sku"] == {"name": "Standard"} and nat["publicIpAddresses"] == [{"id": "network-nat-ip-id"}]
+    assert created.one(NIC, "proxy-nic").inputs["ipConfigurations"][0]["subnet"]["id"] == "network-subnet-id"
+    no_public_address(created)
+    private_link_only(created)
+    # The proxy's VM had a network of its own: it is kept, not replaced.
+    moved_from = "urn:pulumi:prod-azure-created::ohif::ohif:azure:DicomwebProxy$ohif:azure:OriginVm::proxy"
+    assert [(a.name, a.parent) for a in ALIASES["network-vnet"]] == [("proxy-vnet", moved_from)]
+    assert [(a.name, a.parent) for a in ALIASES["network-subnet"]] == [("proxy-subnet", moved_from)]
 
 
 def test_proxy_vm_is_hardened(prod):
@@ -163,14 +307,15 @@ def test_proxy_vm_is_hardened(prod):
     assert linux["ssh"]["publicKeys"][0]["keyData"].startswith("ssh-rsa ")
     assert "identity" not in vm, "no managed identity for a forged request to find"
     assert vm["hardwareProfile"] == {"vmSize": "Standard_B2s"}
-    assert prod.one("azure-native:network:PublicIPAddress", "proxy-ip").inputs["sku"]["name"] == "Standard"
+    assert "publicIPAddress" not in prod.one(NIC, "proxy-nic").inputs["ipConfigurations"][0]
 
 
 def test_proxy_custom_data_checks_the_front_door_id_and_holds_no_secret(prod):
     data = custom_data(prod, "proxy")
     assert SECRET not in data
     conf = nginx_conf_of(data)
-    assert f'if ($http_x_azure_fdid != "{FRONT_DOOR_ID}") {{ return 403; }}' in conf
+    assert re.search(rf'if \(\$http_x_azure_fdid != "{FRONT_DOOR_ID}"\) {{ return 403[^;]*; }}', conf), \
+        "our profile's id, and 403 (with or without a body) to any other"
     assert "server 10.0.1.20:8042;" in conf
     origins = re.findall(r'^    "(https?://[^"]+)" \$http_origin;$', conf, re.M)
     if prod.outputs["dicomweb_url"].startswith(VIEWER):

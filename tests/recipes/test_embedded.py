@@ -12,6 +12,7 @@ from components.render.embed import SCRIPT, SCRIPT_LOCK_FILE
 from settings import read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program
+from tests.recipes.test_standalone import no_public_address, vpc_origins_only
 
 HOST = "https://portal.example-hospital.org"
 POLICY = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"
@@ -95,6 +96,13 @@ def test_the_proxy_allows_the_viewer_and_the_hosts(both):
     conf = nginx_conf_of(both.one("aws:ec2/instance:Instance").inputs["userData"])
     origins = re.findall(r'^    "(https?://[^"]+)" \$http_origin;$', conf, re.M)
     assert sorted(origins) == sorted(["https://viewer-cdn.cloudfront.net", HOST])
+
+
+def test_the_proxy_is_private_behind_a_vpc_origin(both, iframe_only):
+    for program in (both, iframe_only):
+        no_public_address(program)
+        vpc_origins_only(program)
+        assert program.one("aws:ec2/instance:Instance").inputs["subnetId"] == "network-private-id"
 
 
 def test_outputs_are_the_snippets_to_paste(both):

@@ -1,4 +1,5 @@
-"""The standalone recipe's resource graph under Pulumi mocks, for the prod stack in both topologies."""
+"""The standalone recipe's resource graph under Pulumi mocks, for the prod stack in both topologies: the VMs in the
+VPC the stack names, or in one the recipe creates, with no public address and reached through VPC origins."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import re
 
 import pytest
 
+from components.aws.origin_vm import egress_rules
+from components.egress import archive_destination
 from components.render.cloud_init import nginx_conf_of
 from components.render.viewer_build import fetch_build
 from settings import read_stack_file
@@ -16,13 +19,32 @@ from tests.pulumi_mocks import Program, run_program
 VIEWER = "https://viewer.example-hospital.org"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
+INSTANCE = "aws:ec2/instance:Instance"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+VPC_ORIGIN = "aws:cloudfront/vpcOrigin:VpcOrigin"
+STACK_VPC = "vpc-0a1b2c3d4e5f67890"  # Pulumi.prod.yaml's aws.vpc_id
+STACK_SUBNET = "subnet-0a1b2c3d4e5f67891"
+AMAZON_DNS = "169.254.169.253/32"
 
 
-def prod_config(**archive_changes) -> dict[str, str]:
+def prod_config(aws: dict | None = None, **archive_changes) -> dict[str, str]:
+    """The prod stack with `archive_changes`; `aws` replaces keys of its ohif:aws (None drops one)."""
     config = read_stack_file(STACKS / "Pulumi.prod.yaml")
     archive = {**json.loads(config["ohif:archive"]), **archive_changes}
     config["ohif:archive"] = json.dumps(archive)
+    section = {**json.loads(config["ohif:aws"]), **(aws or {})}
+    config["ohif:aws"] = json.dumps({k: v for k, v in section.items() if v is not None})
     return config
+
+
+def without_vpc(**archive_changes) -> dict[str, str]:
+    return prod_config(aws={"vpc_id": None, "subnet_ids": None}, **archive_changes)
+
+
+@pytest.fixture(scope="module")
+def created() -> Program:
+    """The prod stack without aws.vpc_id: the recipe's own network."""
+    return run_program(without_vpc())
 
 
 @pytest.fixture(scope="module", params=["same-origin", "cross-origin"])
@@ -129,8 +151,106 @@ def test_proxy_vm_is_hardened(prod):
     assert "keyName" not in vm, "no SSH key: there is no SSH"
     assert "userData" in prod.one("aws:ec2/instance:Instance").secret_inputs, \
         "user data holds the origin secret and must be a Pulumi secret"
-    association = prod.one("aws:ec2/eipAssociation:EipAssociation").inputs
-    assert association["instanceId"] == "proxy-vm-id"
+    assert vm["associatePublicIpAddress"] is False
+
+
+def no_public_address(program: Program) -> None:
+    """No VM has a public address: none at launch, no Elastic IP on an instance or interface, and the one Elastic IP
+    a created network has is its NAT gateway's."""
+    for vm in program.of_type(INSTANCE):
+        assert vm.inputs["associatePublicIpAddress"] is False, vm.name
+        assert "networkInterfaces" not in vm.inputs, vm.name
+    assert not program.of_type("aws:ec2/eipAssociation:EipAssociation")
+    nat_allocations = {n.inputs["allocationId"] for n in program.of_type("aws:ec2/natGateway:NatGateway")}
+    for eip in program.of_type("aws:ec2/eip:Eip"):
+        assert not {"instance", "networkInterface", "associateWithPrivateIp"} & set(eip.inputs), eip.name
+        assert eip.outputs["allocationId"] in nat_allocations, f"{eip.name} is not a NAT gateway's"
+    for subnet in program.of_type("aws:ec2/subnet:Subnet"):
+        assert subnet.inputs.get("mapPublicIpOnLaunch") is False, subnet.name
+
+
+def vpc_origins_only(program: Program) -> None:
+    """Every VM origin of every distribution is a CloudFront VPC origin to that VM; none is a custom (public) origin."""
+    vms = {vm.outputs["arn"]: vm for vm in program.of_type(INSTANCE)}
+    origins = {o.outputs["id"]: o for o in program.of_type(VPC_ORIGIN)}
+    assert len(origins) == len(vms) > 0
+    for origin in origins.values():
+        config = origin.inputs["vpcOriginEndpointConfig"]
+        assert config["arn"] in vms, origin.name
+        assert (config["httpPort"], config["originProtocolPolicy"]) == (80, "http-only"), "HTTP inside AWS's network"
+    for distribution in program.of_type(DISTRIBUTION):
+        for o in distribution.inputs["origins"]:
+            assert "customOriginConfig" not in o, f"{distribution.name} {o['originId']}: a public origin"
+            if "s3" not in o["domainName"]:
+                vpc_origin = origins[o["vpcOriginConfig"]["vpcOriginId"]]
+                vm = vms[vpc_origin.inputs["vpcOriginEndpointConfig"]["arn"]]
+                assert o["domainName"] == vm.outputs["privateDns"], o
+
+
+def test_vms_have_no_public_address_and_cloudfront_reaches_them_through_vpc_origins(prod, created):
+    for program in (prod, created):
+        no_public_address(program)
+        vpc_origins_only(program)
+
+
+def test_the_stacks_vpc_is_used(prod):
+    assert prod.one(SECURITY_GROUP, "proxy-sg").inputs["vpcId"] == STACK_VPC
+    assert prod.one(INSTANCE, "proxy-vm").inputs["subnetId"] == STACK_SUBNET
+    assert not prod.of_type("ohif:aws:Network") and not prod.of_type("aws:ec2/vpc:Vpc")
+    assert not prod.of_type("aws:ec2/natGateway:NatGateway"), "the stack's VPC brings its own way out"
+    # The resolver DHCP names in that VPC (its range 10.0.0.0/16, looked up): the base plus two.
+    dns = prod.one(SECURITY_GROUP, "proxy-sg").inputs["egress"][0]
+    assert dns["cidrBlocks"] == [AMAZON_DNS, "10.0.0.2/32"]
+
+
+def test_without_a_vpc_the_recipe_creates_a_private_one(created):
+    created.one("ohif:aws:Network", "network")
+    vpc = created.one("aws:ec2/vpc:Vpc").inputs
+    assert vpc["cidrBlock"] == "10.251.0.0/24" and vpc["enableDnsHostnames"] is True
+    assert created.one("aws:ec2/internetGateway:InternetGateway").inputs["vpcId"] == "network-vpc-id", \
+        "VPC origins need an internet gateway attached"
+    subnets = {s.name: s.inputs for s in created.of_type("aws:ec2/subnet:Subnet")}
+    assert subnets["network-private"]["cidrBlock"] == "10.251.0.0/25"
+    assert subnets["network-public"]["cidrBlock"] == "10.251.0.128/28"
+    assert subnets["network-private"]["availabilityZone"] == subnets["network-public"]["availabilityZone"]
+    routes = {t.name: t.inputs["routes"] for t in created.of_type("aws:ec2/routeTable:RouteTable")}
+    assert routes == {"network-private-routes": [{"cidrBlock": "0.0.0.0/0", "natGatewayId": "network-nat-id"}],
+                      "network-public-routes": [{"cidrBlock": "0.0.0.0/0", "gatewayId": "network-igw-id"}]}
+    associations = {a.inputs["subnetId"]: a.inputs["routeTableId"]
+                    for a in created.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")}
+    assert associations == {"network-private-id": "network-private-routes-id",
+                            "network-public-id": "network-public-routes-id"}
+    assert created.one("aws:ec2/natGateway:NatGateway").inputs["subnetId"] == "network-public-id"
+    default = created.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup").inputs
+    assert default["ingress"] == [] and default["egress"] == [], "the VPC's default group admits nothing"
+    assert created.one(INSTANCE, "proxy-vm").inputs["subnetId"] == "network-private-id"
+    assert created.one(SECURITY_GROUP, "proxy-sg").inputs["vpcId"] == "network-vpc-id"
+
+
+def egress(program: Program, group: str) -> list[tuple]:
+    return [(r["protocol"], r["fromPort"], r["toPort"], tuple(r.get("cidrBlocks", []) + r.get("ipv6CidrBlocks", [])))
+            for r in program.one(SECURITY_GROUP, group).inputs["egress"]]
+
+
+def test_the_proxy_reaches_dns_packages_and_the_archive_only(prod, created):
+    for program, resolver in ((prod, "10.0.0.2/32"), (created, "10.251.0.2/32")):
+        assert egress(program, "proxy-sg") == [
+            ("udp", 53, 53, (AMAZON_DNS, resolver)), ("tcp", 53, 53, (AMAZON_DNS, resolver)),
+            ("tcp", 80, 80, ("0.0.0.0/0",)), ("tcp", 443, 443, ("0.0.0.0/0",)),
+            ("tcp", 8042, 8042, ("10.0.1.20/32",))], "the archive at its address and port, nothing else"
+
+
+@pytest.mark.parametrize("url,archive_rule", [
+    ("http://10.0.1.20:8042/dicom-web/", ("tcp", 8042, 8042, ("10.0.1.20/32",))),
+    ("https://10.0.1.20/dicom-web/", ("tcp", 443, 443, ("10.0.1.20/32",))),
+    ("http://[fd00::20]:8042/dicom-web/", ("tcp", 8042, 8042, ("fd00::20/128",))),
+    ("https://pacs.example-hospital.org:8443/dicom-web/", ("tcp", 8443, 8443, ("0.0.0.0/0",))),
+    ("https://pacs.example-hospital.org/dicom-web/", None),  # its port is the HTTPS rule's
+])
+def test_archive_egress_by_address_or_name(url, archive_rule):
+    rules = [(r.protocol, r.from_port, r.to_port, tuple((r.cidr_blocks or []) + (r.ipv6_cidr_blocks or [])))
+             for r in egress_rules([AMAZON_DNS], archive_destination(url))]
+    assert rules[4:] == ([archive_rule] if archive_rule else [])
 
 
 def test_nothing_open_to_the_internet(prod):
@@ -174,8 +294,9 @@ def test_stack_outputs(prod):
 
 
 def test_existing_dicomweb_url_needs_no_proxy():
-    config = prod_config()
+    config = without_vpc()  # no VM to place: settings refuse aws.vpc_id here
     config["ohif:archive"] = json.dumps({"dicomweb_url": "https://pacs.example-hospital.org/dicom-web"})
     program = run_program(config)
     assert not program.of_type("aws:ec2/instance:Instance")
+    assert not program.of_type("ohif:aws:Network"), "no VM, no network"
     assert program.outputs["dicomweb_url"] == "https://pacs.example-hospital.org/dicom-web"

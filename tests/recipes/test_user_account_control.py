@@ -14,6 +14,7 @@ from components.render.realm import RealmModel, render_realm_import
 from settings import read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program
+from tests.recipes.test_standalone import AMAZON_DNS, egress, no_public_address, vpc_origins_only
 
 VIEWER_ORIGIN = "https://viewer-cdn.cloudfront.net"
 KEYCLOAK = "https://keycloak-cdn.cloudfront.net"
@@ -61,6 +62,38 @@ def test_keycloak_vm_is_hardened_and_its_secrets_are_secret(provisioned):
     env = next(f["content"] for f in cloud_init(provisioned, "keycloak")["write_files"]
                if f["path"] == "/etc/keycloak/keycloak.env")
     assert "KC_BOOTSTRAP_ADMIN_PASSWORD=s3cr3tOriginVerifyValue" in env, "the generated password, from the secret"
+
+
+def test_both_vms_are_private_vpc_origins_in_the_recipes_network(provisioned, existing):
+    for program in (provisioned, existing):
+        no_public_address(program)
+        vpc_origins_only(program)
+    assert {vm.name: vm.inputs["subnetId"] for vm in provisioned.of_type("aws:ec2/instance:Instance")} == \
+        {"keycloak-vm": "network-private-id", "proxy-vm": "network-private-id"}
+    assert len(provisioned.of_type("ohif:aws:Network")) == 1, "one network for both VMs"
+    cdn = provisioned.one("aws:cloudfront/distribution:Distribution", "keycloak-cdn").inputs
+    assert cdn["origins"][0]["vpcOriginConfig"]["vpcOriginId"] == "keycloak-origin-id"
+
+
+def test_keycloak_reaches_dns_and_packages_but_not_the_archive(provisioned):
+    web = [("tcp", 80, 80, ("0.0.0.0/0",)), ("tcp", 443, 443, ("0.0.0.0/0",))]
+    dns = [(p, 53, 53, (AMAZON_DNS, "10.251.0.2/32")) for p in ("udp", "tcp")]
+    assert egress(provisioned, "keycloak-sg") == dns + web
+    assert egress(provisioned, "proxy-sg") == dns + web + [("tcp", 8042, 8042, ("10.0.1.20/32",))]
+
+
+def test_the_stacks_subnets_take_the_proxy_first_and_keycloak_last():
+    config = uac_config()
+    config["ohif:aws"] = json.dumps({**json.loads(config["ohif:aws"]), "vpc_id": "vpc-0a1b2c3d4e5f67890",
+                                     "subnet_ids": ["subnet-0a1b2c3d4e5f67891", "subnet-0a1b2c3d4e5f67892"]})
+    program = run_program(config)
+    assert {vm.name: vm.inputs["subnetId"] for vm in program.of_type("aws:ec2/instance:Instance")} == \
+        {"proxy-vm": "subnet-0a1b2c3d4e5f67891", "keycloak-vm": "subnet-0a1b2c3d4e5f67892"}
+    assert {g.inputs["vpcId"] for g in program.of_type("aws:ec2/securityGroup:SecurityGroup")} == \
+        {"vpc-0a1b2c3d4e5f67890"}
+    assert not program.of_type("ohif:aws:Network")
+    no_public_address(program)
+    vpc_origins_only(program)
 
 
 def test_keycloak_runs_in_production_mode_with_a_database(provisioned):

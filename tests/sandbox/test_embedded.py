@@ -97,3 +97,12 @@ def test_script_mode_lists_the_sample_studies_and_draws_one(embedded, page, arti
     # The viewer ran in the host's own page, from the script on its own origin.
     assert page.url.startswith(embedded.urls.host)
     assert failed == [], failed
+
+
+def test_the_live_check_passes_against_the_embedded_stack(embedded):
+    from livecheck import Stack, run
+
+    results = {r.name: r for r in run(Stack.from_outputs(embedded.urls._values))}
+    assert [r.line() for r in results.values() if r.outcome == "FAIL"] == []
+    assert results["script-cors"].outcome == "PASS" and results["isolation-headers"].outcome == "PASS"
+    assert "frame-ancestors 'self' http://127.0.0.1:" in results["isolation-headers"].detail

@@ -277,3 +277,11 @@ def test_uploads_need_the_uploader_role(uac, realm, trusted_key):
     found = requests.get(f"{uac.urls.dicomweb}/studies?StudyInstanceUID={study_uid}",
                          headers={"Authorization": f"Bearer {reader}"})
     assert [s["0020000D"]["Value"][0] for s in found.json()] == [study_uid]
+
+
+def test_the_live_check_passes_against_the_login_stack(uac):
+    from livecheck import Stack, run
+
+    results = {r.name: r for r in run(Stack.from_outputs(uac.urls._values))}
+    assert [r.line() for r in results.values() if r.outcome == "FAIL"] == []
+    assert results["login-pkce"].outcome == results["token-required"].outcome == "PASS"
