@@ -18,6 +18,7 @@ import re
 import secrets
 import socket
 import ssl
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -111,7 +112,9 @@ def tls_version(stack: Stack) -> str:
     for host, port in hosts.items():
         old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         old.check_hostname, old.verify_mode = False, ssl.CERT_NONE
-        old.minimum_version, old.maximum_version = ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1
+        with warnings.catch_warnings():  # deprecated on purpose: this client plays an outdated one
+            warnings.simplefilter("ignore", DeprecationWarning)
+            old.minimum_version, old.maximum_version = ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1
         old.set_ciphers("DEFAULT:@SECLEVEL=0")  # let this client offer TLS 1.0/1.1, so only the server can refuse
         expect(not _handshake(old, host, port), f"{host} accepts TLS 1.0/1.1")
         current = ssl.create_default_context()
