@@ -384,6 +384,13 @@ class Sandbox(Target):
                 pass
         return archive
 
+    def restart(self, name: str, down_seconds: float = 0) -> None:
+        """Stop the server `name` (such as the archive, "orthanc"), wait `down_seconds`, and start it again."""
+        service = next(s for s in self.services if s.name == name)
+        service.stop()
+        time.sleep(down_seconds)
+        service.start(on_spawn=self._adopt)
+
     def _start(self, service: Service, timeout: float = 60) -> None:
         self.services.append(service)
         service.start(timeout, on_spawn=self._adopt)

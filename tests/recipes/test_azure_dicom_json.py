@@ -193,3 +193,11 @@ def test_cross_origin_manifest_and_outputs(cross_origin, expected):
     check_manifest(cross_origin, STUDIES, expected)
     check_outputs(cross_origin, STUDIES, expected)
     assert cross_origin.outputs["studies_endpoint"] == "studies-endpoint-abc123.z01.azurefd.net"
+
+
+def test_no_vm_no_network_and_front_door_standard(same_origin, cross_origin):
+    """Without an archive there is no VM: no network, no Private Link, and the default tier stays Standard."""
+    for program in (same_origin, cross_origin):
+        assert not program.of_type("azure-native:compute:VirtualMachine")
+        assert not program.of_type("ohif:azure:Network") and not program.of_type("azure-native:network:NatGateway")
+        assert program.one("azure-native:cdn:Profile").inputs["sku"] == {"name": "Standard_AzureFrontDoor"}

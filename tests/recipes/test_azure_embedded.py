@@ -15,7 +15,8 @@ from components.render.headers import FILE_CORS_HEADERS, FILE_HEADERS, viewer_he
 from components.render.viewer_build import NO_CACHE, SHORT, content_type
 from tests.frontdoor_rules import evaluate
 from tests.pulumi_mocks import Program, run_program
-from tests.recipes.test_azure_standalone import BLOB, ROUTE, RULE, custom_data
+from tests.recipes.test_azure_standalone import (BLOB, NIC, ROUTE, RULE, custom_data, no_public_address,
+                                                 private_link_only)
 
 HOST = "https://portal.example-hospital.org"
 ELSEWHERE = "https://evil.example.org"
@@ -69,7 +70,8 @@ def test_viewer_and_script_storage_stay_private(both):
                                            "scope": "https://storage.azure.com/.default"}, site
         origin = both.one("azure-native:cdn:AFDOrigin", f"{site}-origin").inputs
         assert origin["hostName"] == f"{site}store1a2b3c4d.blob.core.windows.net", site
-    readers = {r.name: r.inputs for r in both.of_type("azure-native:authorization:RoleAssignment")}
+    readers = {r.name: r.inputs for r in both.of_type("azure-native:authorization:RoleAssignment")
+               if r.name.endswith("-blob-reader")}  # the Private Link approver's role is private_link_only's
     assert {name: r["scope"] for name, r in readers.items()} == \
         {"viewer-blob-reader": "viewerstore-id", "script-blob-reader": "scriptstore-id"}, "each role on its own account"
 
@@ -145,6 +147,15 @@ def test_proxy_cors_allows_the_viewer_and_the_host(both, iframe_only):
     for program, expected in ((both, [VIEWER, HOST]), (iframe_only, [VIEWER])):
         conf = nginx_conf_of(custom_data(program, "proxy"))
         assert sorted(re.findall(r'^    "(https?://[^"]+)" \$http_origin;$', conf, re.M)) == sorted(expected)
+
+
+def test_the_proxy_is_private_behind_private_link(both, iframe_only):
+    for program in (both, iframe_only):
+        no_public_address(program)
+        private_link_only(program)
+        assert program.one(NIC).inputs["ipConfigurations"][0]["subnet"]["id"] == "network-subnet-id"
+        # Premium is the default where a stack has a VM (settings.py).
+        assert program.one("azure-native:cdn:Profile").inputs["sku"] == {"name": "Premium_AzureFrontDoor"}
 
 
 def test_stack_outputs(both):

@@ -13,7 +13,8 @@ import yaml
 from components.render.cloud_init import nginx_conf_of
 from components.render.keycloak_host_init import ENV_PATH, NGINX_CONF_PATH, START_COMMANDS
 from tests.pulumi_mocks import Program, run_program
-from tests.recipes.test_azure_standalone import FRONT_DOOR_ID, ROUTE, SECRET, VM, azure_config, custom_data
+from tests.recipes.test_azure_standalone import (FRONT_DOOR_ID, NIC, PLATFORM_AND_WEB, ROUTE, SECRET, VM, azure_config,
+                                                 custom_data, no_public_address, outbound, private_link_only)
 
 VIEWER_ORIGIN = "https://viewer-endpoint-abc123.z01.azurefd.net"
 KEYCLOAK = "https://keycloak-endpoint-abc123.z01.azurefd.net"
@@ -41,14 +42,31 @@ def test_keycloak_vm_is_hardened_behind_its_own_endpoint(provisioned):
     assert vm["osProfile"]["linuxConfiguration"]["disablePasswordAuthentication"] is True
     assert vm["hardwareProfile"] == {"vmSize": "Standard_B2ms"}
     rules = provisioned.one("azure-native:network:NetworkSecurityGroup", "keycloak-nsg").inputs["securityRules"]
-    assert [(r["sourceAddressPrefix"], r["destinationPortRange"]) for r in rules if r["access"] == "Allow"] == \
-        [("AzureFrontDoor.Backend", "80")]
+    assert [(r["sourceAddressPrefix"], r["destinationPortRange"]) for r in rules
+            if r["access"] == "Allow" and r["direction"] == "Inbound"] == \
+        [("10.250.0.112/32", "80"), ("AzureLoadBalancer", "80")], "Private Link's NAT address and the probe only"
     route = provisioned.one(ROUTE, "keycloak-route").inputs
     assert route["endpointName"] == "keycloak-endpoint1a2b3c4d" and route["patternsToMatch"] == ["/*"]
     assert route["supportedProtocols"] == ["Https"] and "cacheConfiguration" not in route
     origin = provisioned.one("azure-native:cdn:AFDOrigin", "keycloak-origin").inputs
-    assert origin["hostName"] == "203.0.113.21" and "originHostHeader" not in origin, \
+    assert origin["hostName"] == "10.250.0.21" and "originHostHeader" not in origin, \
         "Keycloak builds its URLs from the browser's Host"
+    assert origin["sharedPrivateLinkResource"]["privateLink"] == {"id": "keycloak-pls-id"}
+
+
+def test_both_vms_are_private_behind_private_link_in_the_recipes_network(provisioned, existing):
+    for program in (provisioned, existing):
+        no_public_address(program)
+        private_link_only(program)
+    assert {n.name: n.inputs["ipConfigurations"][0]["subnet"]["id"] for n in provisioned.of_type(NIC)} == \
+        {"keycloak-nic": "network-subnet-id", "proxy-nic": "network-subnet-id"}
+    assert len(provisioned.of_type("ohif:azure:Network")) == 1, "one network for both VMs"
+    assert provisioned.one("azure-native:cdn:Profile").inputs["sku"] == {"name": "Premium_AzureFrontDoor"}
+
+
+def test_keycloak_reaches_the_platform_and_packages_but_not_the_archive(provisioned):
+    assert outbound(provisioned, "keycloak-nsg") == PLATFORM_AND_WEB + [("Deny", "*", "*", "*")]
+    assert ("Allow", "Tcp", "10.0.1.20/32", "8042") in outbound(provisioned, "proxy-nsg")
 
 
 def test_keycloak_custom_data_holds_the_realm_and_no_secret(provisioned):

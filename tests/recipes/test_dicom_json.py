@@ -126,3 +126,10 @@ def test_cross_origin_studies_get_a_private_bucket_and_cors_for_the_viewer_and_r
 def test_an_empty_folder_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match=r'ohif:studies.folder = ".*": no DICOM file in it to publish'):
         run_program(stack(tmp_path))
+
+
+def test_no_vm_no_network(same_origin, cross_origin):
+    """Without an archive there is no VM to place: no VPC, no NAT gateway, nothing with a public address."""
+    for program in (same_origin, cross_origin):
+        assert not program.of_type("aws:ec2/instance:Instance") and not program.of_type("ohif:aws:Network")
+        assert not program.of_type("aws:ec2/natGateway:NatGateway") and not program.of_type("aws:ec2/eip:Eip")

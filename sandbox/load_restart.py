@@ -1,0 +1,124 @@
+"""python -m sandbox.load_restart [--requests N]: a bounded load on the DICOMweb proxy, the archive restarted
+in the middle; prints its figures as one JSON line.
+
+It starts the local stack's sandbox (on free ports), reads the answers of a few DICOMweb reads (QIDO, a
+series' metadata, the phantom's frames) once, then sends N of them from 16 threads while the archive
+(Orthanc) is stopped for a moment and started again. Every 200 must carry the same body as before, and
+every other answer must be the proxy's 503 with Retry-After, inside the window the archive was down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import hashlib
+import json
+import re
+import threading
+import time
+from dataclasses import replace
+
+import requests
+
+from sandbox import Sandbox
+from sandbox.processes import free_ports
+from settings import load, read_stack_file
+from sandbox.__main__ import STACKS
+
+THREADS = 16
+BROKEN = 0  # the status recorded for a transfer the server broke off
+
+
+def reads(dicomweb: str) -> list[str]:
+    """QIDO, the phantom series' metadata, and its 64 frames: what a viewer opening it asks for."""
+    study = requests.get(f"{dicomweb}/studies", params={"PatientID": "PHANTOM-001"}).json()[0]["0020000D"]["Value"][0]
+    series = requests.get(f"{dicomweb}/studies/{study}/series").json()[0]["0020000E"]["Value"][0]
+    instances = [i["00080018"]["Value"][0] for i in requests.get(f"{dicomweb}/studies/{study}/series/{series}/instances").json()]
+    base = f"{dicomweb}/studies/{study}/series/{series}"
+    return [f"{dicomweb}/studies", f"{base}/metadata", *(f"{base}/instances/{i}/frames/1" for i in instances)]
+
+
+def accept(url: str) -> str:
+    """What the viewer asks for: frames as multipart octet streams, the rest as DICOM JSON."""
+    if "/frames/" in url:
+        return 'multipart/related; type="application/octet-stream"; transfer-syntax=*'
+    return "application/dicom+json"
+
+
+def payload(r: requests.Response) -> str:
+    """What the answer says: its body, or a multipart answer's parts without the boundary Orthanc draws anew
+    for every answer."""
+    boundary = re.search(r'boundary="?([^";]+)', r.headers.get("Content-Type", ""))
+    parts = [r.content] if boundary is None else [
+        part.split(b"\r\n\r\n", 1)[-1].removesuffix(b"\r\n")
+        for part in r.content.split(b"--" + boundary[1].encode())[1:-1]]
+    return hashlib.sha256(b"".join(parts)).hexdigest()
+
+
+def run(requests_total: int) -> dict:
+    archive_port, viewer_port, proxy_port = free_ports(3)
+    settings = load(read_stack_file(STACKS / "Pulumi.local.yaml"))
+    settings = replace(settings, archive=replace(settings.archive,
+                                                 upstream_url=f"http://127.0.0.1:{archive_port}/dicom-web/"))
+    with Sandbox(settings, port=viewer_port, proxy_port=proxy_port) as sandbox:
+        origin, dicomweb = sandbox.viewer_origin, sandbox.urls.dicomweb
+        urls = reads(dicomweb)
+        golden = {url: payload(requests.get(url, headers={"Accept": accept(url)})) for url in urls}
+        local = threading.local()
+        window: dict[str, float] = {}
+
+        def one(i: int) -> tuple[float, float, int, bool, bool]:
+            session = getattr(local, "session", None) or setattr(local, "session", requests.Session()) or local.session
+            url = urls[i % len(urls)]
+            started = time.monotonic()
+            try:
+                r = session.get(url, headers={"Origin": origin, "Accept": accept(url)})
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                # The archive stopped in the middle of an answer the proxy had begun: the client sees the
+                # connection break, never a short body passed off as whole.
+                return started, time.monotonic(), BROKEN, True, False
+            ok_body = r.status_code != 200 or payload(r) == golden[url]
+            our_503 = (r.status_code == 503 and r.headers.get("Retry-After") == "5" and
+                       r.headers.get("Access-Control-Allow-Origin") == origin and "error" in r.json())
+            return started, time.monotonic(), r.status_code, ok_body, our_503
+
+        def restart_archive() -> None:
+            time.sleep(1.0)
+            window["down"] = time.monotonic()
+            sandbox.restart("orthanc", down_seconds=1.0)
+            window["up"] = time.monotonic()
+
+        begun = time.monotonic()
+        restarter = threading.Thread(target=restart_archive)
+        restarter.start()
+        with concurrent.futures.ThreadPoolExecutor(THREADS) as pool:
+            answers = list(pool.map(one, range(requests_total)))
+        restarter.join()
+        elapsed = time.monotonic() - begun
+    latencies = sorted(end - start for start, end, *_ in answers)
+    non_200 = [a for a in answers if a[2] != 200]
+    return {
+        "requests": len(answers), "threads": THREADS, "seconds": round(elapsed, 2),
+        "requests_per_second": round(len(answers) / elapsed),
+        "p50_ms": round(1000 * latencies[len(latencies) // 2], 1),
+        "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 1),
+        "archive_down_seconds": round(window["up"] - window["down"], 2),
+        "status_200": len(answers) - len(non_200),
+        "status_503": sum(a[2] == 503 for a in answers),
+        "broken_transfers": sum(a[2] == BROKEN for a in answers),
+        "wrong_bodies": sum(not a[3] for a in answers),
+        "other_errors": sum(not a[4] and a[2] != BROKEN for a in non_200),
+        # Right only while the archive was down (a request begun before it stopped may end in it).
+        "other_statuses": sorted({a[2] for a in non_200 if not a[4] and a[2] != BROKEN}),
+        "errors_outside_the_window": sum(a[1] < window["down"] or a[0] > window["up"] for a in non_200),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.load_restart", description=__doc__)
+    parser.add_argument("--requests", type=int, default=5000)
+    print(json.dumps(run(parser.parse_args(argv).requests)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""The bounded load with an archive restart in the middle (sandbox/load_restart.py): correctness only; its
+timings are the script's to print, never asserted here."""
+
+from __future__ import annotations
+
+from sandbox.load_restart import run
+from tests.conftest import require_servers
+
+
+def test_no_wrong_body_and_only_503s_while_the_archive_is_down():
+    require_servers()
+    figures = run(2000)
+    assert figures["requests"] == 2000
+    assert figures["wrong_bodies"] == 0, figures
+    assert figures["other_errors"] == 0 and figures["errors_outside_the_window"] == 0, figures
+    # The restart was seen: some answers were the proxy's 503, and reads went on after it.
+    assert figures["status_503"] > 0 and figures["status_200"] > 0, figures
