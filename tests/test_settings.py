@@ -43,6 +43,12 @@ def uac(**auth: object) -> dict[str, str]:
     return config
 
 
+def aws_section(**changes: object) -> dict:
+    """prod's ohif:aws with keys changed (None drops one)."""
+    section = {**json.loads(prod()["ohif:aws"]), **changes}
+    return {k: v for k, v in section.items() if v is not None}
+
+
 def archive(**changes: object) -> dict:
     return {**json.loads(prod()["ohif:archive"]), **changes}
 
@@ -111,7 +117,7 @@ CASES = {
     "local stack under pulumi up": (read_stack_file(STACKS / "Pulumi.local.yaml"),
                                     'ohif:cloud = "local": this stack runs in the sandbox'),
     # Each cloud's own section, and keys given for the wrong cloud.
-    "Azure without a location": (azure(azure={"front_door_tier": "Standard"}),
+    "Azure without a location": (azure(azure={"front_door_tier": "Premium"}),
                                  "ohif:azure.location = (missing): required: the Azure region for storage and VMs, "
                                  "such as westeurope"),
     "Azure location not a region name": (azure(azure=azure_section(location="West Europe")),
@@ -186,6 +192,34 @@ CASES = {
     "studies origins with the same-origin topology": (
         dicom_json(allowed_origins=["https://research.example.org"]),
         'ohif:studies.allowed_origins = ["https://research.example.org"]: allowed only with topology cross-origin'),
+    # The VMs' network (issue 10: no cleartext hop over the internet).
+    "a VPC id of the wrong shape": (prod(aws=aws_section(vpc_id="vpc-123")),
+                                    'ohif:aws.vpc_id = "vpc-123": allowed: a VPC id such as vpc-0123456789abcdef0'),
+    "a subnet id of the wrong shape": (prod(aws=aws_section(subnet_ids=["subnet-0a1b2c3d4e5f67891", "sg-123"])),
+                                       'ohif:aws.subnet_ids[1] = "sg-123": allowed: a subnet id such as '
+                                       "subnet-0123456789abcdef0"),
+    "a subnet named twice": (prod(aws=aws_section(subnet_ids=["subnet-0a1b2c3d", "subnet-0a1b2c3d"])),
+                             'ohif:aws.subnet_ids[1] = "subnet-0a1b2c3d": allowed: each subnet once'),
+    "subnet ids that are not a list": (prod(aws=aws_section(subnet_ids="subnet-0a1b2c3d")),
+                                       'ohif:aws.subnet_ids = "subnet-0a1b2c3d": allowed: a list of one or more '
+                                       "private subnet ids of aws.vpc_id"),
+    "no subnet ids": (prod(aws=aws_section(subnet_ids=[])), "ohif:aws.subnet_ids = []: allowed: a list of one or "
+                      "more private subnet ids of aws.vpc_id"),
+    "a VPC without subnets": (prod(aws=aws_section(subnet_ids=None)), "ohif:aws.subnet_ids = (missing): required "
+                              "with aws.vpc_id: private subnets of that VPC for the VMs"),
+    "subnets without their VPC": (prod(aws=aws_section(vpc_id=None)), "ohif:aws.vpc_id = (missing): required with "
+                                  "aws.subnet_ids: the VPC those subnets belong to"),
+    "a VPC with no VM to place": (prod(archive={"dicomweb_url": "https://pacs.example.org/dicom-web"}),
+                                  'ohif:aws.vpc_id = "vpc-0a1b2c3d4e5f67890": allowed only with a VM to place: a '
+                                  "DICOMweb proxy (archive.upstream_url) or a provisioned Keycloak"),
+    "an Azure subnet that is not a resource id": (azure(azure=azure_section(subnet_id="ohif-vms")),
+                                                  'ohif:azure.subnet_id = "ohif-vms": allowed: a subnet\'s resource id, '
+                                                  "/subscriptions/<id>/resourceGroups/<group>/providers/"
+                                                  "Microsoft.Network/virtualNetworks/<network>/subnets/<subnet>"),
+    "an Azure subnet with no VM to place": (
+        azure(archive={"dicomweb_url": "https://pacs.example.org/dicom-web"}),
+        'ohif:azure.subnet_id = "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/hospital-network/'
+        'providers/Microsoft.Network/virtualNetworks/hospital-vnet/subnets/ohif-vms": allowed only with a VM to place'),
     "an archive on the dicom-json recipe": (stack("prod-dicom-json", archive={"dicomweb_url": "https://pacs.example.org"}),
                                             'ohif:archive = {"dicomweb_url": "https://pacs.example.org"}: allowed only '
                                             "with recipe standalone, user-account-control, embedded"),
@@ -249,3 +283,35 @@ def test_every_allowed_recipe_is_implemented():
     import settings
 
     assert sorted(recipes.RECIPES) == sorted(settings.RECIPES)
+
+
+def test_front_door_standard_with_a_vm_is_one_clear_line():
+    """Private Link, which keeps the VMs off the internet, is Premium's: a Standard stack with a VM says so."""
+    with pytest.raises(ConfigError) as raised:
+        load(azure(azure=azure_section(front_door_tier="Standard")))
+    assert str(raised.value).splitlines() == [
+        'invalid stack config: ohif:azure.front_door_tier = "Standard": allowed: Premium with a DICOMweb proxy '
+        "(archive.upstream_url) or a provisioned Keycloak (user-account-control without auth.keycloak_url): Front "
+        "Door reaches the VMs over Private Link, which only Premium offers (about $295 a month more than Standard)"]
+
+
+@pytest.mark.parametrize("archive_section,tier", [
+    ({"upstream_url": "http://10.0.1.20:8042/dicom-web/"}, "Premium"),  # a proxy VM
+    ({"dicomweb_url": "https://pacs.example.org/dicom-web"}, "Standard"),  # no VM
+])
+def test_the_default_front_door_tier_follows_the_vms(archive_section, tier):
+    section = {k: v for k, v in azure_section().items() if k not in ("front_door_tier", "subnet_id")}
+    assert load(azure(azure=section, archive=archive_section)).azure.front_door_tier == tier
+
+
+def test_premium_without_a_vm_is_allowed():
+    section = {k: v for k, v in azure_section().items() if k != "subnet_id"}
+    settings = load(azure(azure=section, archive={"dicomweb_url": "https://pacs.example.org/dicom-web"}))
+    assert settings.azure.front_door_tier == "Premium" and settings.azure.subnet_id is None
+
+
+def test_the_vms_network_keys_are_read():
+    assert load(prod()).aws.vpc_id == "vpc-0a1b2c3d4e5f67890"
+    assert load(prod()).aws.subnet_ids == ("subnet-0a1b2c3d4e5f67891",)
+    assert load(stack("prod-uac")).aws.vpc_id is None and load(stack("prod-uac")).aws.subnet_ids == ()
+    assert load(azure()).azure.subnet_id.endswith("/virtualNetworks/hospital-vnet/subnets/ohif-vms")

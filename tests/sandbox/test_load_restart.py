@@ -13,5 +13,5 @@ def test_no_wrong_body_and_only_503s_while_the_archive_is_down():
     assert figures["requests"] == 2000
     assert figures["wrong_bodies"] == 0, figures
     assert figures["other_errors"] == 0 and figures["errors_outside_the_window"] == 0, figures
-    # The restart was seen: some answers were the proxy's 503, and reads went on after it.
+    # The restart was seen (some answers were the proxy's 503), and so were the reads around it.
     assert figures["status_503"] > 0 and figures["status_200"] > 0, figures
