@@ -71,6 +71,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "arn": f"arn:aws:ec2:eu-west-1:123456789012:instance/i-{args.name}",
                 "privateDns": f"ip-10-0-2-{10 + len(args.name)}.eu-west-1.compute.internal"},
             "aws:cloudfront/vpcOrigin:VpcOrigin": {"arn": f"arn:aws:cloudfront::123456789012:vpcorigin/{args.name}"},
+            "aws:lb/loadBalancer:LoadBalancer": {
+                "arn": f"arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/{args.name}/0123abcd",
+                "dnsName": f"internal-{args.name}-0123abcd.elb.eu-west-1.amazonaws.com"},
+            "aws:lb/targetGroup:TargetGroup": {
+                "arn": f"arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/{args.name}/0123abcd"},
             "random:index/randomPassword:RandomPassword": {"result": "s3cr3tOriginVerifyValue0123456789abcdef"},
             # Azure: `name` is an output of every azure-native resource (autonamed as the logical name plus 8 hex).
             "azure-native:resources:ResourceGroup": {

@@ -45,9 +45,11 @@ class KeycloakHost(pulumi.ComponentResource):
             lambda a: render_keycloak_cloud_init(
                 realm_import=a[0], origin_check=(ORIGIN_VERIFY_HEADER, a[3]),
                 env=render_keycloak_env(admin_password=a[1], db_password=a[2])))
-        # No archive: Keycloak's VM reaches only DNS and HTTP(S) (packages, its container image).
+        # No archive: Keycloak's VM reaches only DNS and HTTP(S) (packages, its container image). Balanced: Keycloak's
+        # URL must not wait for its VM, whose realm waits for the viewer's URL (components/aws/origin_vm.py).
         vm = OriginVm(name, OriginVmArgs(purpose="ohif-keycloak", user_data=user_data, placement=args.placement,
-                                         instance_type=args.instance_type, volume_size=20), opts=child)
+                                         balanced=True, instance_type=args.instance_type, volume_size=20),
+                      opts=child)
         # The viewer's Host header reaches Keycloak, which builds its issuer URL from it.
         route = OriginRoute(origin_id="keycloak", domain_name=vm.origin_domain, vpc_origin_id=vm.vpc_origin_id,
                             secret=secret, methods=ALL_METHODS, origin_request_policy=ALL_VIEWER)

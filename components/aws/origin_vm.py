@@ -9,8 +9,9 @@ on the internet can reach the VM at all (AWS CloudFront Developer Guide, "Restri
 The hop is plain HTTP inside AWS's network: HTTPS to an EC2 VPC origin would need a certificate CloudFront
 trusts for the instance's name, which a private DNS name cannot get. The security group admits CloudFront's
 origin-facing prefix list on port 80 alone (the prefix list is what VPC origins come from: aws/aws-cdk
-aws-cloudfront-origins README, "Restrict traffic coming to the VPC origin"), and the VM's nginx still refuses
-requests without the generated secret. Out, it may reach the VPC's resolver, HTTP(S) for Debian's packages and
+aws-cloudfront-origins README, "Restrict traffic coming to the VPC origin"), or, for a VM behind an internal
+Network Load Balancer (`balanced`), that balancer alone, whose own group admits the prefix list; the VM's
+nginx still refuses requests without the generated secret. Out, it may reach the VPC's resolver, HTTP(S) for Debian's packages and
 container images, and the archive's host and port (components/egress.py). No SSH: no key pair, no port 22.
 IMDSv2 only, the root volume encrypted, and the user data (which holds the secret) kept secret in the state.
 
@@ -124,6 +125,10 @@ class OriginVmArgs:
     """The VPC and private subnet the VM goes in."""
     archive_url: pulumi.Input[str] | None = None
     """The archive's DICOMweb root: its host and port are the one more place the VM may connect to."""
+    balanced: bool = False
+    """Put an internal Network Load Balancer between the VPC origin and the VM. The balancer exists before the VM,
+    so the distribution, and its URL, do not wait for the VM: Keycloak needs this, because the proxy's token check
+    names Keycloak's URL while Keycloak's realm names the viewer's, whose distribution may carry the proxy."""
     instance_type: str = "t3.small"
     """The VM's size."""
     volume_size: int = 10
@@ -132,7 +137,7 @@ class OriginVmArgs:
 
 class OriginVm(pulumi.ComponentResource):
     origin_domain: pulumi.Output[str]
-    """The VM's private DNS name, which the distribution's origin names."""
+    """The VM's (or its balancer's) private DNS name, which the distribution's origin names."""
     vpc_origin_id: pulumi.Output[str]
     """The CloudFront VPC origin through which CloudFront reaches the VM."""
 
@@ -145,12 +150,20 @@ class OriginVm(pulumi.ComponentResource):
         egress = pulumi.Output.all(place.vpc_cidr, args.archive_url).apply(
             lambda a: egress_rules([f"{AMAZON_DNS}/32", vpc_resolver(a[0])],
                                    archive_destination(a[1]) if a[1] else None))
+        from_cloudfront = aws.ec2.SecurityGroupIngressArgs(
+            protocol="tcp", from_port=80, to_port=80, prefix_list_ids=[cloudfront.id],
+            description="CloudFront origin-facing (VPC origins)")
+        balancer_group = aws.ec2.SecurityGroup(
+            f"{name}-lb-sg", vpc_id=place.vpc_id, description=f"{args.purpose} balancer: HTTP from CloudFront only",
+            ingress=[from_cloudfront], egress=[aws.ec2.SecurityGroupEgressArgs(
+                protocol="tcp", from_port=80, to_port=80, cidr_blocks=[place.vpc_cidr], description="to the VM")],
+            opts=child) if args.balanced else None
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=place.vpc_id,
             description=f"{args.purpose}: HTTP from CloudFront VPC origins only; no SSH",
             ingress=[aws.ec2.SecurityGroupIngressArgs(
-                protocol="tcp", from_port=80, to_port=80, prefix_list_ids=[cloudfront.id],
-                description="CloudFront origin-facing (VPC origins)")],
+                protocol="tcp", from_port=80, to_port=80, security_groups=[balancer_group.id],
+                description="its load balancer (CloudFront's VPC origin)") if balancer_group else from_cloudfront],
             egress=egress, opts=child)
         ami = aws.ec2.get_ami_output(owners=[DEBIAN_ACCOUNT], most_recent=True, filters=[
             aws.ec2.GetAmiFilterArgs(name="name", values=["debian-12-amd64-*"]),
@@ -169,16 +182,39 @@ class OriginVm(pulumi.ComponentResource):
             tags={"Name": f"{name}-{args.purpose}"},
             # Stored encrypted even if a fork replaces the generated secret with a literal.
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["user_data"]))
+        target_arn, self.origin_domain = vm.arn, vm.private_dns
+        if balancer_group is not None:
+            target_arn, self.origin_domain = self._balance(name, vm, balancer_group, place)
         # HTTP inside AWS's network; the https_port and TLS versions are required fields, unused with http-only.
         origin = aws.cloudfront.VpcOrigin(
             f"{name}-origin", vpc_origin_endpoint_config=aws.cloudfront.VpcOriginVpcOriginEndpointConfigArgs(
-                name=f"{pulumi.get_stack()}-{name}"[:64], arn=vm.arn, http_port=80, https_port=443,
+                name=f"{pulumi.get_stack()}-{name}"[:64], arn=target_arn, http_port=80, https_port=443,
                 origin_protocol_policy="http-only",
                 origin_ssl_protocols=aws.cloudfront.VpcOriginVpcOriginEndpointConfigOriginSslProtocolsArgs(
                     items=["TLSv1.2"], quantity=1)),
             tags={"Name": f"{name}-{args.purpose}"}, opts=child)
-        self.origin_domain, self.vpc_origin_id = vm.private_dns, origin.id
+        self.vpc_origin_id = origin.id
         self.register_outputs({"origin_domain": self.origin_domain, "vpc_origin_id": self.vpc_origin_id})
+
+    def _balance(self, name: str, vm: aws.ec2.Instance, group: aws.ec2.SecurityGroup,
+                 place: Placement) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """An internal Network Load Balancer in front of the VM (a VPC origin may be one, with a security group and
+        no TLS listener: aws/aws-cdk aws-cloudfront-origins README); its ARN and DNS name."""
+        child = pulumi.ResourceOptions(parent=self)
+        balancer = aws.lb.LoadBalancer(f"{name}-lb", load_balancer_type="network", internal=True,
+                                       subnets=[place.subnet_id], security_groups=[group.id], ip_address_type="ipv4",
+                                       opts=child)
+        # The VM sees the balancer's address, so its group can admit the balancer's group alone.
+        targets = aws.lb.TargetGroup(f"{name}-targets", port=80, protocol="TCP", target_type="instance",
+                                     vpc_id=place.vpc_id, preserve_client_ip="false",
+                                     health_check=aws.lb.TargetGroupHealthCheckArgs(protocol="TCP", port="80"),
+                                     opts=child)
+        aws.lb.Listener(f"{name}-listener", load_balancer_arn=balancer.arn, port=80, protocol="TCP",
+                        default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=targets.arn)],
+                        opts=child)
+        aws.lb.TargetGroupAttachment(f"{name}-target", target_group_arn=targets.arn, target_id=vm.id, port=80,
+                                     opts=child)
+        return balancer.arn, balancer.dns_name
 
 
 def egress_rules(resolvers: Sequence[str], archive: Destination | None) -> list[aws.ec2.SecurityGroupEgressArgs]:

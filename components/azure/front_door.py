@@ -118,7 +118,6 @@ def approval_script(attempts: int = 40, wait_seconds: int = 15) -> str:
         '  if [ "$state" = "Pending" ]; then',
         '    az network private-link-service connection update --resource-group "$group" --service-name "$service" '
         '--name "$connection" --connection-status Approved --description "$REQUEST_MESSAGE" -o none',
-        "    continue",
         "  fi",
         f"  sleep {wait_seconds}",
         "done",

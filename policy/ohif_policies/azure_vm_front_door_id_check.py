@@ -21,7 +21,7 @@ from ._cloud_init import nginx_confs
 from ._common import DOCS
 
 SERVER = re.compile(r"(?m)^\s*server\s*\{")
-FDID_CHECK = re.compile(r'if \(\$http_x_azure_fdid != "[^"$\s]+"\) \{ return 403(?: [^;{}]*)?; \}')
+FDID_CHECK = re.compile(r'if \(\$http_x_azure_fdid != "[^"$\s]+"\) \{ return 403(?: \'[^\'\n]*\'| "[^"\n]*"| [^;\s]+)?; \}')
 
 
 def validate(args, report_violation):

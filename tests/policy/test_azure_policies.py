@@ -73,9 +73,18 @@ def _blob_cors_wildcard(props):
 
 
 def _open_ssh(props):
-    props["security_rules"] = list(props["security_rules"]) + [network.SecurityRuleArgs(
-        name="Ssh", priority=110, direction="Inbound", access="Allow", protocol="Tcp", source_address_prefix="Internet",
-        source_port_range="*", destination_address_prefix="*", destination_port_range="22")]
+    # The rules name the Private Link service's address, so they are an Output.
+    props["security_rules"] = pulumi.Output.from_input(props["security_rules"]).apply(
+        lambda rules: list(rules) + [network.SecurityRuleArgs(
+            name="Ssh", priority=110, direction="Inbound", access="Allow", protocol="Tcp",
+            source_address_prefix="Internet", source_port_range="*", destination_address_prefix="*",
+            destination_port_range="22")])
+
+
+def _origin_on_public_http(props):
+    """The proxy's origin as it used to be: the VM's public address, without Private Link."""
+    props["shared_private_link_resource"] = None
+    props["host_name"] = "203.0.113.18"
 
 
 def _password_login(props):
@@ -164,6 +173,10 @@ AZURE_FORKS = {
     "azure-network-no-open-inbound": Fork(
         f"proxy-nsg rule Ssh admits [22] (SSH/RDP). Remove the rule; use Azure Bastion or Run Command. See {DOCS}",
         [transform(NSG, _open_ssh)], **AZURE),
+    "azure-frontdoor-no-public-http-origin": Fork(
+        "Route proxy-route forwards plain HTTP (HttpOnly) to AFDOrigin proxy-origin at 203.0.113.18, a public address. "
+        f"Reach a VM over Private Link (sharedPrivateLinkResource, Front Door Premium), or forward HttpsOnly. See {DOCS}",
+        [transform("azure-native:cdn:AFDOrigin", _origin_on_public_http, name="proxy-origin")], **AZURE),
     "azure-vm-encryption-at-host": Fork(
         f"VirtualMachine proxy-vm does not encrypt at host. Set securityProfile.encryptionAtHost true. See {DOCS}",
         [transform(VM, set_attr("security_profile", "encryption_at_host", False))], **AZURE),
@@ -433,6 +446,7 @@ CHECK = 'if ($http_x_azure_fdid != "00000000-0000-4000-8000-00000000fd01") { ret
 
 @pytest.mark.parametrize("conf,ok", [
     (f"server {{\n    listen 80;\n    {CHECK}\n}}", True),
+    (f"server {{\n    listen 80;\n    {CHECK[:-3]} '{{\"error\": \"forbidden\"}}'; }}\n}}", True),  # a 403 with a body
     ("server {\n    listen 80;\n}", False),
     (f"server {{\n    listen 80;\n    {CHECK}\n}}\nserver {{\n    listen 81;\n}}", False),  # one of two servers
     ('server {\n    if ($http_x_azure_fdid != "") { return 403; }\n}', False),  # an empty id lets anything in
@@ -495,3 +509,40 @@ def test_allow_origin_header_rules(value, action, ok):
 def test_blob_service_cors(origins, ok):
     props = {"cors": {"corsRules": [{"allowedOrigins": origins, "allowedMethods": ["GET"]}]}}
     assert [p for p, _ in _violations(BLOB_SERVICE, props)] == ([] if ok else ["azure-storage-cors-no-wildcard"])
+
+
+# azure-frontdoor-no-public-http-origin on one route, its origin group and one origin.
+
+def _route_to(origin: dict, **route: object) -> Program:
+    resources = [("azure-native:cdn:Route", "route", {"originGroup": {"id": "group-id"}, **route}),
+                 ("azure-native:cdn:AFDOriginGroup", "group", {"name": "group"}),
+                 ("azure-native:cdn:AFDOrigin", "origin", {"originGroupName": "group", "hostName": "10.0.0.4", **origin})]
+    return Program(resources=[Resource(t, n, p, set(), outputs={**p, "id": f"{n}-id"}) for t, n, p in resources])
+
+
+LINK = {"sharedPrivateLinkResource": {"privateLink": {"id": "pls-id"}, "privateLinkLocation": "westeurope"}}
+
+
+@pytest.mark.parametrize("origin,route,fires", [
+    ({}, {"forwardingProtocol": "HttpOnly"}, True),
+    ({}, {}, True),  # MatchRequest and both protocols: HTTP reaches the origin when the browser's was HTTP
+    ({}, {"supportedProtocols": ["Http", "Https"], "httpsRedirect": "Enabled"}, False),  # HTTP is only redirected
+    ({}, {"forwardingProtocol": "MatchRequest", "supportedProtocols": ["Https"]}, False),
+    ({}, {"forwardingProtocol": "HttpsOnly"}, False),
+    (LINK, {"forwardingProtocol": "HttpOnly"}, False),  # over Private Link
+])
+def test_public_http_origins(origin, route, fires):
+    found = fired(evaluate(as_engine_hands_over(_route_to(origin, **route)), production=True))
+    # Routes that accept HTTP from browsers also trip azure-frontdoor-https-only, which is not this test's.
+    assert [f for f in found if f[0] != "azure-frontdoor-https-only"] == \
+        ([("azure-frontdoor-no-public-http-origin", "origin")] if fires else [])
+
+
+@pytest.mark.parametrize("source,ok", [("10.250.0.109/32", True), ("AzureLoadBalancer", True),
+                                       ("AzureFrontDoor.Backend", True), ("192.168.4.0/24", True),
+                                       ("VirtualNetwork", False), ("203.0.113.7/32", False), ("100.64.0.1/32", False),
+                                       ("0.0.0.0/0", False), ("*", False)])
+def test_inbound_sources(source, ok):
+    rule = {"name": "x", "direction": "Inbound", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": source,
+            "destinationPortRange": "80"}
+    assert (_violations(NSG, {"securityRules": [rule]}) == []) == ok

@@ -29,7 +29,7 @@ from components.aws.static_site import StaticSite
 from settings import load, read_stack_file
 from tests.conftest import STACKS
 from tests.policy.harness import Violation, evaluate
-from tests.pulumi_mocks import Program, run_program
+from tests.pulumi_mocks import Program, Resource, run_program
 
 EXAMPLE_STACKS = sorted(p for p in STACKS.glob("Pulumi.*.yaml") if read_stack_file(p).get("ohif:cloud") != "local")
 # pydicom's test files (what tests/recipes/test_*dicom_json.py publish): the repository's studies/ holds only a
@@ -72,6 +72,10 @@ def _other(topology: str) -> str:
     return "cross-origin" if topology == "same-origin" else "same-origin"
 
 
+NETWORK_KEYS = {"aws": ("vpc_id", "subnet_ids"), "azure": ("subnet_id",)}
+"""The keys that name the VMs' network, by cloud section."""
+
+
 def variants(example: str) -> dict[str, dict[str, dict]]:
     """The example as it is and with the other topology; where the recipe allows it, with an existing DICOMweb
     server instead of the proxy; the embedded recipe with each mode alone. Each variant maps a config section
@@ -94,7 +98,10 @@ def variants(example: str) -> dict[str, dict[str, dict]]:
         found["iframe-only"] = {"embed": {"modes": ["iframe"], "host_page_path": None}}
         found["script-only"] = {"embed": {"modes": ["script"]}}
     if "ohif:auth" not in config:
-        found["existing-dicomweb"] = {"archive": {"dicomweb_url": "https://pacs.example-hospital.org/dicom-web"}}
+        # No VM then, so no network for one: settings refuse the keys that name it.
+        found["existing-dicomweb"] = {"archive": {"dicomweb_url": "https://pacs.example-hospital.org/dicom-web"},
+                                      **{cloud: dict.fromkeys(keys) for cloud, keys in NETWORK_KEYS.items()
+                                         if set(keys) & set(_section(config, cloud))}}
     return found
 
 
@@ -225,6 +232,17 @@ def _wildcard_redirect_in_realm_import(monkeypatch):
     monkeypatch.setattr(aws_target_module, "render_realm_import", widened)
 
 
+def _proxy_on_public_http(props):
+    """The proxy mounted as it used to be: a custom origin at a public address, over plain HTTP."""
+    def swap(origins):
+        return [aws.cloudfront.DistributionOriginArgs(
+            origin_id=o.origin_id, domain_name="ec2-203-0-113-10.eu-west-1.compute.amazonaws.com",
+            custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+                http_port=80, https_port=443, origin_protocol_policy="http-only", origin_ssl_protocols=["TLSv1.2"]),
+            custom_headers=o.custom_headers) if o.vpc_origin_config else o for o in origins]
+    props["origins"] = pulumi.Output.from_input(props["origins"]).apply(swap)
+
+
 EXISTING_KEYCLOAK = {"ohif:auth": json.dumps({"realm": "ohif", "keycloak_url": "https://sso.example-hospital.org"}),
                      "keycloak:username": "admin", "keycloak:password": "hunter2-test"}
 
@@ -292,6 +310,11 @@ FORKS = {
                                          content_security_policy="frame-ancestors 'self' https://*.example-hospital.org",
                                          override=True)), name="viewer-headers")],
         stack="prod-embedded"),
+    "aws-cloudfront-no-public-http-origin": Fork(
+        "Distribution viewer-cdn origin dicomweb-proxy reaches ec2-203-0-113-10.eu-west-1.compute.amazonaws.com over "
+        "plain HTTP across the internet (http-only). Reach a VM through a CloudFront VPC origin (vpcOriginConfig), or "
+        f"set originProtocolPolicy https-only. See {DOCS}",
+        [transform(DISTRIBUTION, _proxy_on_public_http, name="viewer-cdn")]),
     "aws-ec2-imdsv2": Fork(
         f"Instance proxy-vm allows IMDSv1. Set metadataOptions.httpTokens to required. See {DOCS}",
         [transform("aws:ec2/instance:Instance", set_item(
@@ -441,3 +464,22 @@ def test_pack_assembles_and_serves(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+# aws-cloudfront-no-public-http-origin, origin by origin, on one distribution as the engine hands it over.
+
+def _distribution(origin: dict) -> Program:
+    props = {"origins": [{"originId": "o", "domainName": "origin.example-hospital.org", **origin}]}
+    return Program(resources=[Resource(DISTRIBUTION, "d", props, set(), outputs={**props, "id": "d-id"})])
+
+
+@pytest.mark.parametrize("origin,fires", [
+    ({"customOriginConfig": {"originProtocolPolicy": "http-only"}}, True),
+    ({"customOriginConfig": {"originProtocolPolicy": "match-viewer"}}, True),  # HTTP whenever the viewer's is
+    ({"customOriginConfig": {"originProtocolPolicy": "https-only"}}, False),
+    ({"vpcOriginConfig": {"vpcOriginId": "vo_1"}}, False),  # inside AWS's network
+    ({"originAccessControlId": "oac", "domainName": "b.s3.eu-west-1.amazonaws.com"}, False),
+])
+def test_public_http_origins(origin, fires):
+    found = [v.policy for v in evaluate(_distribution(origin), production=True)]
+    assert found == (["aws-cloudfront-no-public-http-origin"] if fires else [])

@@ -169,22 +169,41 @@ def no_public_address(program: Program) -> None:
         assert subnet.inputs.get("mapPublicIpOnLaunch") is False, subnet.name
 
 
+def vpc_origin_targets(program: Program) -> dict[str, tuple[str, str]]:
+    """What a VPC origin may name: each VM's ARN, or its internal Network Load Balancer's (Keycloak's), to (the VM,
+    the DNS name the distribution's origin gives)."""
+    targets = {vm.outputs["arn"]: (vm.name, vm.outputs["privateDns"]) for vm in program.of_type(INSTANCE)}
+    vm_names = {vm.outputs["id"]: vm.name for vm in program.of_type(INSTANCE)}
+    groups = {g.outputs["arn"]: g for g in program.of_type("aws:lb/targetGroup:TargetGroup")}
+    for balancer in program.of_type("aws:lb/loadBalancer:LoadBalancer"):
+        assert balancer.inputs["internal"] is True and balancer.inputs["loadBalancerType"] == "network", balancer.name
+        [listener] = [l for l in program.of_type("aws:lb/listener:Listener")
+                      if l.inputs["loadBalancerArn"] == balancer.outputs["arn"]]
+        group = groups[listener.inputs["defaultActions"][0]["targetGroupArn"]]
+        [attachment] = [a for a in program.of_type("aws:lb/targetGroupAttachment:TargetGroupAttachment")
+                        if a.inputs["targetGroupArn"] == group.outputs["arn"]]
+        targets[balancer.outputs["arn"]] = (vm_names[attachment.inputs["targetId"]], balancer.outputs["dnsName"])
+    return targets
+
+
 def vpc_origins_only(program: Program) -> None:
-    """Every VM origin of every distribution is a CloudFront VPC origin to that VM; none is a custom (public) origin."""
-    vms = {vm.outputs["arn"]: vm for vm in program.of_type(INSTANCE)}
+    """Every VM origin of every distribution is a CloudFront VPC origin to that VM (or to its internal balancer);
+    none is a custom (public) origin."""
+    targets = vpc_origin_targets(program)
     origins = {o.outputs["id"]: o for o in program.of_type(VPC_ORIGIN)}
-    assert len(origins) == len(vms) > 0
+    assert len(origins) == len(program.of_type(INSTANCE)) > 0
+    assert sorted(targets[o.inputs["vpcOriginEndpointConfig"]["arn"]][0] for o in origins.values()) == \
+        sorted(vm.name for vm in program.of_type(INSTANCE)), "one VPC origin per VM"
     for origin in origins.values():
         config = origin.inputs["vpcOriginEndpointConfig"]
-        assert config["arn"] in vms, origin.name
         assert (config["httpPort"], config["originProtocolPolicy"]) == (80, "http-only"), "HTTP inside AWS's network"
     for distribution in program.of_type(DISTRIBUTION):
         for o in distribution.inputs["origins"]:
             assert "customOriginConfig" not in o, f"{distribution.name} {o['originId']}: a public origin"
             if "s3" not in o["domainName"]:
                 vpc_origin = origins[o["vpcOriginConfig"]["vpcOriginId"]]
-                vm = vms[vpc_origin.inputs["vpcOriginEndpointConfig"]["arn"]]
-                assert o["domainName"] == vm.outputs["privateDns"], o
+                _, domain = targets[vpc_origin.inputs["vpcOriginEndpointConfig"]["arn"]]
+                assert o["domainName"] == domain, o
 
 
 def test_vms_have_no_public_address_and_cloudfront_reaches_them_through_vpc_origins(prod, created):

@@ -52,9 +52,17 @@ def test_keycloak_vm_is_hardened_and_its_secrets_are_secret(provisioned):
     assert keycloak.inputs["rootBlockDevice"]["encrypted"] is True
     assert "keyName" not in keycloak.inputs
     assert "userData" in keycloak.secret_inputs and "userData" in keycloak.additional_secret_outputs
+    # Only CloudFront reaches the VM: through its balancer, which admits CloudFront's prefix list alone.
+    balancer = provisioned.one("aws:ec2/securityGroup:SecurityGroup", "keycloak-lb-sg").inputs
+    assert [(r["fromPort"], r["toPort"], r["prefixListIds"]) for r in balancer["ingress"]] == \
+        [(80, 80, ["pl-3b927c52"])]
+    assert all(not r.get("cidrBlocks") for r in balancer["ingress"]), "only CloudFront reaches the balancer"
+    assert [(r["protocol"], r["fromPort"], r["cidrBlocks"]) for r in balancer["egress"]] == [("tcp", 80, ["10.251.0.0/24"])]
     group = provisioned.one("aws:ec2/securityGroup:SecurityGroup", "keycloak-sg").inputs
-    assert [(r["fromPort"], r["toPort"], r["prefixListIds"]) for r in group["ingress"]] == [(80, 80, ["pl-3b927c52"])]
-    assert all(not r.get("cidrBlocks") for r in group["ingress"]), "only CloudFront reaches the VM"
+    assert [(r["fromPort"], r["toPort"], r["securityGroups"]) for r in group["ingress"]] == \
+        [(80, 80, ["keycloak-lb-sg-id"])]
+    assert all(not r.get("cidrBlocks") and not r.get("prefixListIds") for r in group["ingress"]), \
+        "only the balancer reaches the VM"
     cdn = provisioned.one("aws:cloudfront/distribution:Distribution", "keycloak-cdn").inputs
     assert cdn["defaultCacheBehavior"]["viewerProtocolPolicy"] == "https-only", "browsers reach Keycloak on 443 only"
     passwords = {r.name for r in provisioned.of_type("random:index/randomPassword:RandomPassword")}
@@ -73,6 +81,29 @@ def test_both_vms_are_private_vpc_origins_in_the_recipes_network(provisioned, ex
     assert len(provisioned.of_type("ohif:aws:Network")) == 1, "one network for both VMs"
     cdn = provisioned.one("aws:cloudfront/distribution:Distribution", "keycloak-cdn").inputs
     assert cdn["origins"][0]["vpcOriginConfig"]["vpcOriginId"] == "keycloak-origin-id"
+    # Keycloak's VPC origin names its balancer, which exists before the VM: its URL does not wait for the VM.
+    origin = provisioned.one("aws:cloudfront/vpcOrigin:VpcOrigin", "keycloak-origin").inputs
+    balancer = provisioned.one("aws:lb/loadBalancer:LoadBalancer", "keycloak-lb")
+    assert origin["vpcOriginEndpointConfig"]["arn"] == balancer.outputs["arn"]
+    assert balancer.inputs["subnets"] == ["network-private-id"]
+    assert balancer.inputs["securityGroups"] == ["keycloak-lb-sg-id"]
+    targets = provisioned.one("aws:lb/targetGroup:TargetGroup", "keycloak-targets").inputs
+    assert (targets["protocol"], targets["port"], targets["preserveClientIp"]) == ("TCP", 80, "false")
+    proxy_origin = provisioned.one("aws:cloudfront/vpcOrigin:VpcOrigin", "proxy-origin").inputs
+    assert proxy_origin["vpcOriginEndpointConfig"]["arn"] == \
+        provisioned.one("aws:ec2/instance:Instance", "proxy-vm").outputs["arn"], "the proxy is a VPC origin itself"
+
+
+@pytest.mark.parametrize("topology", ["same-origin"])
+def test_a_same_origin_proxy_with_a_provisioned_keycloak_has_no_dependency_cycle(topology):
+    """The viewer's distribution carries the proxy, whose token check names Keycloak's URL, and Keycloak's realm
+    names the viewer's: with Keycloak behind its balancer the program completes (a cycle would never resolve)."""
+    config = uac_config()
+    config["ohif:archive"] = json.dumps({**json.loads(config["ohif:archive"]), "topology": topology})
+    program = run_program(config)
+    origins = program.one("aws:cloudfront/distribution:Distribution", "viewer-cdn").inputs["origins"]
+    assert [o["originId"] for o in origins] == ["viewer-bucket", "dicomweb-proxy"]
+    assert program.outputs["dicomweb_url"] == f"{VIEWER_ORIGIN}/dicom-web"
 
 
 def test_keycloak_reaches_dns_and_packages_but_not_the_archive(provisioned):
