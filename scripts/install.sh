@@ -21,6 +21,8 @@ python3 -m pip install -q --disable-pip-version-check -r requirements.txt
 
 echo "-- the pinned OHIF build (npm pack @ohif/app, integrity-checked)"
 python3 -c "from components.render.viewer_build import fetch_build; print(fetch_build())"
+echo "-- the pinned OHIF v2 script for the embedded recipe (npm pack @ohif/viewer, integrity-checked)"
+python3 -c "from components.render.embed import script_files; print(script_files()[0].path)"
 
 echo "-- the pinned Keycloak server (Maven), for the user-account-control sandbox"
 python3 -c "from sandbox.keycloak import fetch_keycloak, java_home; print(fetch_keycloak(), 'with Java at', java_home())"
