@@ -21,7 +21,8 @@ import pulumi
 
 from components.render.proxy_nginx import DICOMWEB_PATH, TokenCheck
 from components.render.realm import RealmModel
-from components.render.viewer_build import CACHE, SiteFile, fetch_build, prepare_site
+from components.render.viewer_build import (CACHE, ENCODINGS, SiteFile, cache_control, compressed, content_type,
+                                            fetch_build, precompressed, prepare_site)
 from settings import StackSettings
 
 
@@ -137,6 +138,16 @@ def site_files(spec: SiteSpec, out: Path) -> list[SiteFile]:
     """The pinned build, prepared in `out` for `spec`; app-config.js is left to `publish`."""
     return prepare_site(fetch_build(), out, app_config=None, base_path=spec.base_path,
                         include_source_maps=spec.include_source_maps)
+
+
+def published_variants(key: str, content: pulumi.Input[str]) -> list[tuple[SiteFile, pulumi.Output[pulumi.Asset]]]:
+    """The precompressed variants a published file gets, as any file of its name does (viewer_build.precompressed):
+    each SiteFile (its path is the cache's file, known once `content` is) and its content as an asset."""
+    if not precompressed(key):
+        return []
+    paths = pulumi.Output.from_input(content).apply(lambda text: compressed(text.encode()))
+    return [(SiteFile(key, Path(key), content_type(key), cache_control(key), encoding),
+             paths.apply(lambda p, encoding=encoding: pulumi.FileAsset(str(p[encoding])))) for encoding in ENCODINGS]
 
 
 def cloud_target(settings: StackSettings) -> Target:

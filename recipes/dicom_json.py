@@ -23,8 +23,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.render.viewer_build import APP_CONFIG, STUDY_MANIFEST, SiteFile, cache_control, content_type, \
-    render_app_config
+from components.render.viewer_build import APP_CONFIG, STUDY_MANIFEST, render_app_config, stored_files
 from components.target import FilesSpec, Target
 from manifest import build_manifest, viewer_link
 from recipes import standalone
@@ -51,7 +50,7 @@ def deploy(target: Target, settings: StackSettings) -> Outputs:
                           "in it to publish")
     same_origin = studies.topology == "same-origin"
     files = target.static_files("studies", FilesSpec(
-        files=[SiteFile(f.key, f.path, content_type(f.key), cache_control(f.key)) for f in manifest.files],
+        files=stored_files((f.key, f.path) for f in manifest.files),
         path=STUDIES_PATH,
         # On their own origin, the viewer's origin is always allowed.
         allowed_origins=[] if same_origin else [site.origin, *studies.allowed_origins]),

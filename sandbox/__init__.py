@@ -35,14 +35,14 @@ import time
 import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 import pulumi
 
 from components.render.headers import viewer_headers
 from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheckFiles, render_proxy_conf
-from components.render.viewer_build import SiteFile, cache_control, content_type
+from components.render.viewer_build import SiteFile, object_key, stored_files
 from components.target import (FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec,
                                Target, same_origin_url, site_files)
 from sandbox import reaper, registry, sample_data
@@ -301,10 +301,9 @@ class Sandbox(Target):
             base_path, run_dir = site.spec.base_path, self._nginx_dir(f"site-{name}")
             self.progress(f"preparing the OHIF viewer build for {name!r}")
             site_root = self.run_dir / "site" / name
-            prefix = base_path.lstrip("/")
-            files = [replace(f, key=prefix + f.key) for f in site_files(site.spec, site_root / prefix)]
+            files = _store(site_files(site.spec, site_root / base_path.lstrip("/")), base_path, site_root)
             for spec in site.mounts:
-                files += _copy_files(spec, site_root)
+                files += _store(spec.files, spec.path, site_root)
             files += _write_published(site.published, site_root)
             write_spa_module(run_dir / "spa_fallback.mjs", base_path)
             (run_dir / "site.conf").write_text(render_viewer_conf(
@@ -317,7 +316,7 @@ class Sandbox(Target):
                                       port_hint="stop what listens there, or pick another --port"))
         for name, host in self._files.items():
             run_dir, root = self._nginx_dir(f"files-{name}"), self.run_dir / "files" / name
-            files = _copy_files(host.spec, root) + _write_published(host.published, root)
+            files = _store(host.spec.files, host.spec.path, root) + _write_published(host.published, root)
             write_preflight_module(run_dir / "cors_preflight.mjs", host.spec.allowed_origins)
             (run_dir / "files.conf").write_text(render_files_conf(
                 listen=f"127.0.0.1:{host.port}", root=root, preflight_module=run_dir / "cors_preflight.mjs",
@@ -424,24 +423,27 @@ class Sandbox(Target):
                 signal.signal(sig, handler)
 
 
-def _copy_files(spec: FilesSpec, root: Path) -> list[SiteFile]:
-    """`spec`'s files copied under `root` at their path; SiteFiles keyed from the origin's root."""
-    copied = []
-    for f in spec.files:
-        key = spec.path.lstrip("/") + f.key
+def _store(files: Sequence[SiteFile], path: str, root: Path) -> list[SiteFile]:
+    """`files` served under the URL `path`, stored under `root` where the cloud's storage keeps them (object_key);
+    SiteFiles keyed from the origin's root."""
+    stored = []
+    for f in files:
+        key = object_key(path, f)
         dest = root / key
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(f.path, dest)
-        copied.append(replace(f, key=key, path=dest))
-    return copied
+        if dest != f.path:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f.path, dest)
+        stored.append(replace(f, key=key, path=dest))
+    return stored
 
 
 def _write_published(published: dict[str, str], root: Path) -> list[SiteFile]:
-    written = []
+    """Published files written under `root`, with the variants their names get, as the cloud targets store them."""
+    entries = []
     for url_path, content in published.items():
         key = url_path.lstrip("/")
         path = root / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
-        written.append(SiteFile(key, path, content_type(key), cache_control(key)))
-    return written
+        entries.append((key, path))
+    return _store(stored_files(entries), "/", root)

@@ -13,44 +13,63 @@ from typing import Sequence
 
 from components.render.proxy_nginx import DICOMWEB_PATH
 from components.render.headers import FILE_HEADERS, cors_preflight_function, spa_fallback_function
-from components.render.viewer_build import CONTENT_TYPES, SiteFile
+from components.render.viewer_build import COMPRESSIBLE_TYPES, CONTENT_TYPES, SiteFile
 from sandbox.processes import Service, require_binary
 
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 
-# njs runs the CloudFront Function unchanged; this adapter hands it the request as CloudFront would.
+# njs runs the CloudFront Function unchanged; this adapter hands it the request as CloudFront would, and stands in for
+# the object store's metadata.
 _NJS_ADAPTER = """
-function route(r) {
-    return handler({request: {uri: r.uri}}).uri;
-}
-export default {route};
-"""
-
-
-# The CORS preflight function, handed the request as CloudFront would; its answer becomes nginx's.
-_NJS_PREFLIGHT_ADAPTER = """
-function preflight(r) {
+function cloudfrontHeaders(r) {
     var headers = {};
     for (var name in r.headersIn) {
         headers[name.toLowerCase()] = {value: r.headersIn[name]};
     }
-    var answer = handler({request: {method: r.method, uri: r.uri, headers: headers}});
+    return headers;
+}
+function route(r) {
+    return handler({request: {method: r.method, uri: r.uri, headers: cloudfrontHeaders(r)}}).uri;
+}
+// Storage returns a variant's Content-Encoding with it. Set in a header filter, it is nginx's own, so gzip (the CDN's
+// compression) leaves the variant alone, as the CDN does; `add_header` would not stop it.
+function metadata(r) {
+    var encoding = r.variables.object_encoding;
+    if (encoding) {
+        r.headersOut['Content-Encoding'] = encoding;
+    }
+}
+"""
+
+# The CORS preflight function's answer becomes nginx's.
+_NJS_PREFLIGHT_ADAPTER = """
+function preflight(r) {
+    var answer = handler({request: {method: r.method, uri: r.uri, headers: cloudfrontHeaders(r)}});
     var out = answer.headers || {};
     for (var h in out) {
         r.headersOut[h] = out[h].value;
     }
     r.return(answer.statusCode);
 }
-export default {preflight};
+"""
+
+# The CDN's own compression of what has no variant (the entry files): CloudFront compresses objects of 1,000 bytes to
+# 10 MB (Front Door 1 KB to 8 MB) of listed types. Nothing without a variant comes near the upper limits
+# (tests/sandbox/test_delivery.py), so nginx, which has none, serves what the CDN would.
+_CDN_COMPRESSION = f"""\
+    gzip on;
+    gzip_min_length 1000;
+    gzip_types {" ".join(t for t in COMPRESSIBLE_TYPES if t != "text/html")};
 """
 
 
 def write_spa_module(path: Path, base_path: str) -> None:
-    path.write_text(spa_fallback_function(base_path) + _NJS_ADAPTER)
+    path.write_text(spa_fallback_function(base_path) + _NJS_ADAPTER + "export default {route, metadata};\n")
 
 
 def write_preflight_module(path: Path, allowed_origins: Sequence[str]) -> None:
-    path.write_text(cors_preflight_function(allowed_origins) + _NJS_PREFLIGHT_ADAPTER)
+    path.write_text(cors_preflight_function(allowed_origins) + _NJS_ADAPTER + _NJS_PREFLIGHT_ADAPTER +
+                    "export default {route, metadata, preflight};\n")
 
 
 def render_main_conf(*, run_dir: Path, includes: Sequence[Path]) -> str:
@@ -71,8 +90,7 @@ http {{
     scgi_temp_path {run_dir}/tmp/scgi;
     sendfile on;
     map_hash_bucket_size 128;
-    gzip on;
-    gzip_types text/css text/javascript application/json application/wasm image/svg+xml;
+    map_hash_max_size 4096;
 {lines}}}
 """
 
@@ -107,10 +125,13 @@ def _types() -> str:
     return "".join(f"        {t.split(';')[0]} {ext};\n" for ext, t in sorted(CONTENT_TYPES.items()))
 
 
-def _cache_map(variable: str, files: Sequence[SiteFile]) -> str:
-    """Cache-Control per file (keys from the origin's root), as set on each stored object."""
-    lines = "".join(f'    "/{f.key}" "{f.cache_control}";\n' for f in files)
-    return f'map $uri ${variable} {{\n    default "no-cache";\n{lines}}}\n'
+def _metadata_maps(prefix: str, files: Sequence[SiteFile]) -> str:
+    """Each stored object's Cache-Control and Content-Encoding (keys from the origin's root), as storage returns them
+    with the object: `$<prefix>_cache_control` and `$object_encoding`."""
+    cache = "".join(f'    "/{f.key}" "{f.cache_control}";\n' for f in files)
+    encoding = "".join(f'    "/{f.key}" "{f.content_encoding}";\n' for f in files if f.content_encoding)
+    return (f'map $uri ${prefix}_cache_control {{\n    default "no-cache";\n{cache}}}\n'
+            f'map $uri $object_encoding {{\n    default "";\n{encoding}}}\n')
 
 
 def render_viewer_conf(*, listen: str, site_root: Path, spa_module: Path, files: Sequence[SiteFile],
@@ -130,7 +151,7 @@ js_import spa from {spa_module};
 js_set $spa_uri spa.route;
 
 # Routes (index.html) are never cached.
-{_cache_map("viewer_cache_control", files)}
+{_metadata_maps("viewer", files)}
 server {{
     listen {listen};
     server_name _;
@@ -138,16 +159,17 @@ server {{
     root {site_root};
     charset utf-8;
     charset_types text/css text/javascript application/json;
-
+{_CDN_COMPRESSION}
     types {{
 {_types()}    }}
     default_type application/octet-stream;
 
 {added}    add_header Cache-Control $viewer_cache_control always;
 
-    # The SPA fallback: the CloudFront Function decides which URIs are routes of the app.
+    # The CloudFront Function decides which URIs are routes of the app, and which variant of a file is sent.
     location / {{
         rewrite ^ $spa_uri break;
+        js_header_filter spa.metadata;
     }}
 {mounted}}}
 """
@@ -163,11 +185,12 @@ def render_files_conf(*, listen: str, root: Path, preflight_module: Path, files:
     return f"""\
 # Files other origins read, served as the CDN serves them. Rendered by sandbox/nginx.py.
 js_import cors from {preflight_module};
+js_set $object_uri cors.route;
 
 map $http_origin $files_cors_origin {{
     default "";
 {origins}}}
-{_cache_map("files_cache_control", files)}
+{_metadata_maps("files", files)}
 server {{
     listen {listen};
     server_name _;
@@ -175,6 +198,7 @@ server {{
     root {root};
     charset utf-8;
     charset_types text/javascript application/json;
+{_CDN_COMPRESSION}
     types {{
 {_types()}    }}
     default_type application/octet-stream;
@@ -183,8 +207,10 @@ server {{
         if ($request_method = OPTIONS) {{
             rewrite ^ /.cors-preflight last;
         }}
+        rewrite ^ $object_uri break;
 {added}        add_header Cache-Control $files_cache_control always;
         add_header Access-Control-Allow-Origin $files_cors_origin always;
+        js_header_filter cors.metadata;
     }}
     # A preflight's answer is the function's alone, as an answer a CloudFront Function generates is.
     location = /.cors-preflight {{

@@ -21,6 +21,9 @@ python3 -m pip install -q --disable-pip-version-check -r requirements.txt
 
 echo "-- the pinned OHIF build (npm pack @ohif/app, integrity-checked)"
 python3 -c "from components.render.viewer_build import fetch_build; print(fetch_build())"
+echo "-- its precompressed variants (brotli 11 and gzip 9 on every core: minutes the first time, then cached)"
+python3 -c "from components.render.viewer_build import compress_all, fetch_build, precompressed
+print(len(compress_all(p for p in fetch_build().rglob('*') if precompressed(p.name) and p.suffix != '.map')), 'files')"
 echo "-- the pinned OHIF v2 script for the embedded recipe (npm pack @ohif/viewer, integrity-checked)"
 python3 -c "from components.render.embed import script_files; print(script_files()[0].path)"
 

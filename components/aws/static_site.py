@@ -1,7 +1,7 @@
 """StaticSite on AWS: the viewer build in a private S3 bucket, served only by CloudFront.
 
     browser --HTTPS--> CloudFront --OAC (SigV4)--> S3 bucket (private, encrypted)
-                        |  viewer request: the SPA fallback function
+                        |  viewer request: the SPA fallback function, then the precompressed variant
                         |  responses: COOP/COEP/CORP, HSTS, nosniff (response headers policy)
                         +-- routes, such as /dicom-web/* --> a DicomwebProxy VM (same-origin topology)
 """
@@ -18,7 +18,7 @@ import pulumi_aws as aws
 from components.aws.origin_vm import SECRET_ORIGINS, OriginRoute
 from components.render.headers import (FILE_CORS_HEADERS, FILE_CORS_METHODS, FRAME_ANCESTORS, HSTS_MAX_AGE,
                                        spa_fallback_function, viewer_headers)
-from components.render.viewer_build import SiteFile
+from components.render.viewer_build import SiteFile, object_key
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
 S3_ORIGIN = "viewer-bucket"
@@ -140,11 +140,19 @@ def readable_only_by(name: str, bucket: aws.s3.Bucket, distribution: aws.cloudfr
 
 def upload(name: str, bucket: aws.s3.Bucket, path: str, files: Sequence[SiteFile],
            opts: pulumi.ResourceOptions) -> None:
-    """One object per file under `path`; a file's hash is all its object depends on."""
+    """One object per file under `path`, and per precompressed variant under its encoding's prefix; a file's hash is
+    all its object depends on."""
     for f in files:
-        aws.s3.BucketObjectv2(
-            f"{name}-{f.key}", bucket=bucket.id, key=path.lstrip("/") + f.key, source=pulumi.FileAsset(str(f.path)),
-            content_type=f.content_type, cache_control=f.cache_control, opts=opts)
+        stored_object(f"{name}-{object_key('/', f)}", bucket, path, f, pulumi.FileAsset(str(f.path)), opts)
+
+
+def stored_object(resource_name: str, bucket: aws.s3.Bucket, path: str, f: SiteFile,
+                  source: pulumi.Input[pulumi.Asset], opts: pulumi.ResourceOptions) -> aws.s3.BucketObjectv2:
+    """`f` stored where object_key says, with its Content-Type, Cache-Control and Content-Encoding: S3 returns them
+    with the object, and CloudFront compresses nothing that has a Content-Encoding already."""
+    return aws.s3.BucketObjectv2(
+        resource_name, bucket=bucket.id, key=object_key(path, f), source=source, content_type=f.content_type,
+        cache_control=f.cache_control, content_encoding=f.content_encoding, opts=opts)
 
 
 # CloudFront takes these headers in the security headers config only, never as custom headers.

@@ -23,12 +23,12 @@ from components.aws.keycloak_host import KeycloakHost, KeycloakHostArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.origin_vm import OriginRoute, Placement
 from components.aws.static_files import StaticFiles, StaticFilesArgs
-from components.aws.static_site import StaticSite, StaticSiteArgs, upload
+from components.aws.static_site import StaticSite, StaticSiteArgs, stored_object, upload
 from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
-from components.render.viewer_build import cache_control, content_type
+from components.render.viewer_build import cache_control, content_type, object_key
 from components.target import (CLOUD_SITES, FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec,
-                               Site, SiteSpec, Target, same_origin_url, site_files)
+                               Site, SiteSpec, Target, published_variants, same_origin_url, site_files)
 from settings import AwsSettings
 
 
@@ -107,6 +107,8 @@ class AwsTarget(Target):
         bucket, path = self._stores[site.name]
         aws.s3.BucketObjectv2(f"{site.name}-{key}", bucket=bucket.id, key=path.lstrip("/") + key, content=content,
                               content_type=content_type(key), cache_control=cache_control(key))
+        for f, source in published_variants(key, content):
+            stored_object(f"{site.name}-{object_key('/', f)}", bucket, path, f, source, pulumi.ResourceOptions())
 
     def finish(self) -> dict[str, pulumi.Output]:
         outputs: dict[str, pulumi.Output] = {}

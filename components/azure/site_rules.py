@@ -23,7 +23,8 @@ import pulumi
 import pulumi_azure_native.cdn as cdn
 
 from components.render.headers import FILE_HEADERS, viewer_headers
-from components.render.viewer_build import CONTENT_TYPES, ENTRY_FILES, IMMUTABLE, NO_CACHE, SHORT
+from components.render.viewer_build import (COMPRESSIBLE_TYPES, CONTENT_TYPES, ENCODINGS, ENTRY_FILES, IMMUTABLE,
+                                            NO_CACHE, SHORT)
 
 # Front Door limits (azure-docs includes/front-door-limits.md).
 MAX_CONDITIONS, MAX_ACTIONS, MAX_RULES, MAX_HEADER_VALUE = 10, 5, 100, 640
@@ -34,16 +35,16 @@ FILE_EXTENSION = r"^.*\.[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*$"
 # and content-addressed study files (`<sha256>.dcm`, 64 hex).
 HASHED = tuple(pattern for digits in (16, 64)
                for pattern in (rf"^[0-9a-f]{{{digits}}}\.[a-z0-9]+$", rf"^.*\.[0-9a-f]{{{digits}}}\.[a-z0-9]+$"))
-# Front Door compresses only listed types; fonts and images are compressed already.
-COMPRESSIBLE = sorted({t.split(";")[0] for t in CONTENT_TYPES.values() if not t.startswith(("image/png", "image/x-icon",
-                                                                                           "font/"))})
+# Front Door compresses only listed types, and only files of 1 KB to 8 MB (how-to-compression.md): what it compresses
+# itself are the entry files, which have no precompressed variants.
+COMPRESSIBLE = list(COMPRESSIBLE_TYPES)
+# File names that have precompressed variants (viewer_build.precompressed), entry files aside: one pattern per
+# extension, since a pattern may hold no group.
+PRECOMPRESSED = [rf"^.*\.{re.escape(ext)}$" for ext, t in sorted(CONTENT_TYPES.items())
+                 if t.split(";")[0] in COMPRESSIBLE_TYPES]
 QUERY_STRING_CACHING = "UseQueryString"  # distinct URLs stay distinct objects
 
 ALLOW_ORIGIN = "Access-Control-Allow-Origin"
-# Front Door keeps one copy of a file whatever the request's Origin, and a browser may reuse a response
-# fetched without CORS for a CORS request: every response says it varies by Origin (and by encoding,
-# which Front Door's compression decides per request).
-VARY = "Origin, Accept-Encoding"
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def file_rules(allowed_origins: Sequence[pulumi.Input[str]]) -> list[SiteRule]:
     set the header from the request's Origin, one rule per allowed origin, and delete it for any other."""
     origins = list(allowed_origins)
     return _checked([
-        *_header_rules({**FILE_HEADERS, "Vary": VARY}),
+        *_header_rules(FILE_HEADERS),
         # Requests from no allowed origin (or without one) get no ACAO, whatever the cached response held.
         SiteRule("CorsOtherOrigins", conditions=[_origin(origins, negate=True)],
                  actions=[_header(ALLOW_ORIGIN, None)]),
@@ -99,14 +100,40 @@ def _header_rules(headers: Mapping[str, str]) -> list[SiteRule]:
 
 def _cache_rules() -> list[SiteRule]:
     """viewer_build.cache_control as rules, by file name wherever the file is, each also setting how long the
-    edge keeps it; the first that matches stops the rest."""
+    edge keeps it, and sending a request to the precompressed variant it accepts (precompressed.js); the first
+    that matches stops the rest."""
+    hashed = _file_name("RegEx", list(HASHED))
     return [
         SiteRule("EntryFiles", conditions=[_file_name("Equal", list(ENTRY_FILES))],
                  actions=[_header("Cache-Control", NO_CACHE), _edge_cache(None)], stop=True),
-        SiteRule("HashedFiles", conditions=[_file_name("RegEx", list(HASHED))],
+        *_variant_rules("Hashed", [hashed], IMMUTABLE),
+        SiteRule("HashedFiles", conditions=[hashed],
                  actions=[_header("Cache-Control", IMMUTABLE), _edge_cache(IMMUTABLE)], stop=True),
+        *_variant_rules("Other", [], SHORT),
         SiteRule("OtherFiles", actions=[_header("Cache-Control", SHORT), _edge_cache(SHORT)]),
     ]
+
+
+def _variant_rules(cache_class: str, conditions: list, cache_control: str) -> list[SiteRule]:
+    """A rule per encoding, in the order the edge prefers them: a file with variants whose request accepts the
+    encoding is served from the variant's prefix, says its Content-Encoding (blobs cannot carry one: azure-native's
+    storage.Blob has no such input), and is not compressed again."""
+    return [SiteRule(f"{encoding.capitalize()}{cache_class}",
+                     conditions=[*conditions, _file_name("RegEx", PRECOMPRESSED, lowercase=True),
+                                 *_accepts(encoding)],
+                     actions=[_rewrite(f"/{prefix}", preserve=True), _header("Content-Encoding", encoding),
+                              _header("Cache-Control", cache_control), _edge_cache(cache_control, compress=False)],
+                     stop=True)
+            for encoding, prefix in ENCODINGS.items()]
+
+
+def _accepts(coding: str) -> list[cdn.DeliveryRuleRequestHeaderConditionArgs]:
+    """Accept-Encoding lists `coding`, and not with q=0 (precompressed.js: accepts), in patterns without groups."""
+    c = re.escape(coding)
+    listed = [rf"^ *{c} *[;,]", rf"^ *{c} *$", rf", *{c} *[;,]", rf", *{c} *$"]
+    refused = [rf"{c} *; *q=0\.?0* *,", rf"{c} *; *q=0\.?0* *$"]
+    return [_request_header("Accept-Encoding", "RegEx", listed), _request_header("Accept-Encoding", "RegEx", refused,
+                                                                                  negate=True)]
 
 
 def _checked(rules: list[SiteRule]) -> list[SiteRule]:
@@ -124,10 +151,20 @@ def _url_path(operator: str, values: list[str], negate: bool = False) -> cdn.Del
         negate_condition=negate))
 
 
-def _file_name(operator: str, values: list[str]) -> cdn.DeliveryRuleUrlFileNameConditionArgs:
+def _file_name(operator: str, values: list[str], lowercase: bool = False) -> cdn.DeliveryRuleUrlFileNameConditionArgs:
     return cdn.DeliveryRuleUrlFileNameConditionArgs(
         name="UrlFileName", parameters=cdn.UrlFileNameMatchConditionParametersArgs(
-            type_name="DeliveryRuleUrlFilenameConditionParameters", operator=operator, match_values=values))
+            type_name="DeliveryRuleUrlFilenameConditionParameters", operator=operator, match_values=values,
+            transforms=["Lowercase"] if lowercase else None))
+
+
+def _request_header(header: str, operator: str, values: list[str], negate: bool = False
+                    ) -> cdn.DeliveryRuleRequestHeaderConditionArgs:
+    """The request's `header`, lower-cased, matches one of `values` (or, negated, none)."""
+    return cdn.DeliveryRuleRequestHeaderConditionArgs(
+        name="RequestHeader", parameters=cdn.RequestHeaderMatchConditionParametersArgs(
+            type_name="DeliveryRuleRequestHeaderConditionParameters", selector=header, operator=operator,
+            match_values=values, negate_condition=negate, transforms=["Lowercase"]))
 
 
 def _origin(origins: list[pulumi.Input[str]], negate: bool = False) -> cdn.DeliveryRuleRequestHeaderConditionArgs:
@@ -149,14 +186,15 @@ def _header(name: str, value: pulumi.Input[str] | None) -> cdn.DeliveryRuleRespo
             header_action="Overwrite" if value is not None else "Delete"))
 
 
-def _rewrite(destination: str) -> cdn.UrlRewriteActionArgs:
-    # Source `/` matches every path; without preserving the rest, the whole path becomes `destination`.
+def _rewrite(destination: str, preserve: bool = False) -> cdn.UrlRewriteActionArgs:
+    """Source `/` matches every path: without `preserve` the whole path becomes `destination`, with it `destination`
+    comes in front of the rest."""
     return cdn.UrlRewriteActionArgs(name="UrlRewrite", parameters=cdn.UrlRewriteActionParametersArgs(
         type_name="DeliveryRuleUrlRewriteActionParameters", source_pattern="/", destination=destination,
-        preserve_unmatched_path=False))
+        preserve_unmatched_path=preserve))
 
 
-def _edge_cache(cache_control: str | None) -> cdn.DeliveryRuleRouteConfigurationOverrideActionArgs:
+def _edge_cache(cache_control: str | None, compress: bool = True) -> cdn.DeliveryRuleRouteConfigurationOverrideActionArgs:
     """How long Front Door's edge keeps the file: as long as browsers may (max-age), or not at all (None).
 
     Blobs carry no Cache-Control, and without one Front Door caches for one to three days
@@ -169,7 +207,8 @@ def _edge_cache(cache_control: str | None) -> cdn.DeliveryRuleRouteConfiguration
     duration = (f"{days}." if days else "") + f"{rest // 3600:02}:{rest % 3600 // 60:02}:{rest % 60:02}"  # [d.]hh:mm:ss
     # The rule's cache configuration replaces the route's, so it repeats compression and query strings.
     return _route_override(cdn.CacheConfigurationArgs(
-        cache_behavior="OverrideAlways", cache_duration=duration, is_compression_enabled="Enabled",
+        cache_behavior="OverrideAlways", cache_duration=duration,
+        is_compression_enabled="Enabled" if compress else "Disabled",
         query_string_caching_behavior=QUERY_STRING_CACHING))
 
 

@@ -23,7 +23,7 @@ import pulumi_azure_native.storage as storage
 
 from components.azure.front_door import alnum, endpoint, storage_route
 from components.azure.site_rules import site_rules
-from components.render.viewer_build import SiteFile
+from components.render.viewer_build import SiteFile, object_key
 
 CONTAINER = "site"
 BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"  # Azure built-in role "Storage Blob Data Reader"
@@ -127,10 +127,18 @@ def blob_host(account: storage.StorageAccount) -> pulumi.Output[str]:
 
 def upload(name: str, files: Sequence[SiteFile], path: str, *, resource_group_name: pulumi.Input[str],
            account_name: pulumi.Input[str], container_name: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:
-    """One blob per file under `path` (a URL path; the route serves the container at the root), with its
-    Content-Type. Blobs take no Cache-Control here: the rule set sets it by file name."""
-    prefix = path.lstrip("/")
+    """One blob per file under `path` (a URL path; the route serves the container at the root), and per precompressed
+    variant under its encoding's prefix, with its Content-Type. Blobs take no Cache-Control or Content-Encoding here
+    (storage.Blob has no such inputs): the rule set sets both by file name and request."""
     for f in files:
-        storage.Blob(f"{name}-{f.key}", resource_group_name=resource_group_name, account_name=account_name,
-                     container_name=container_name, blob_name=prefix + f.key, type="Block",
-                     source=pulumi.FileAsset(str(f.path)), content_type=f.content_type, opts=opts)
+        stored_blob(f"{name}-{object_key('/', f)}", path, f, pulumi.FileAsset(str(f.path)),
+                    resource_group_name=resource_group_name, account_name=account_name,
+                    container_name=container_name, opts=opts)
+
+
+def stored_blob(resource_name: str, path: str, f: SiteFile, source: pulumi.Input[pulumi.Asset], *,
+                resource_group_name: pulumi.Input[str], account_name: pulumi.Input[str],
+                container_name: pulumi.Input[str], opts: pulumi.ResourceOptions) -> storage.Blob:
+    return storage.Blob(resource_name, resource_group_name=resource_group_name, account_name=account_name,
+                        container_name=container_name, blob_name=object_key(path, f), type="Block", source=source,
+                        content_type=f.content_type, opts=opts)

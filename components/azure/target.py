@@ -26,12 +26,12 @@ from components.azure.front_door import LOCATION as FRONT_DOOR_LOCATION
 from components.azure.keycloak_host import KeycloakHost, KeycloakHostArgs
 from components.azure.network import Network, NetworkArgs
 from components.azure.static_files import StaticFiles, StaticFilesArgs
-from components.azure.static_site import StaticSite, StaticSiteArgs, upload
+from components.azure.static_site import StaticSite, StaticSiteArgs, stored_blob, upload
 from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
-from components.render.viewer_build import content_type
+from components.render.viewer_build import content_type, object_key
 from components.target import (CLOUD_SITES, FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site,
-                               SiteSpec, Target, same_origin_url, site_files)
+                               SiteSpec, Target, published_variants, same_origin_url, site_files)
 from settings import AzureSettings
 
 
@@ -104,6 +104,9 @@ class AzureTarget(Target):
         storage.Blob(f"{site.name}-{key}", resource_group_name=self._resource_group, account_name=account_name,
                      container_name=container_name, blob_name=path.lstrip("/") + key, type="Block",
                      content_type=content_type(key), source=pulumi.Output.from_input(content).apply(pulumi.StringAsset))
+        for f, source in published_variants(key, content):
+            stored_blob(f"{site.name}-{object_key('/', f)}", path, f, source, resource_group_name=self._resource_group,
+                        account_name=account_name, container_name=container_name, opts=pulumi.ResourceOptions())
 
     def finish(self) -> dict[str, pulumi.Output]:
         return dict(self._outputs)

@@ -4,7 +4,8 @@
 // OHIF's image loader sets an Accept header, so the browser sends a preflight (OPTIONS) before every
 // DICOM file; a host that answers it with anything but 2xx leaves the viewport black. Private storage
 // behind the CDN answers no preflight, so the edge does, for the allowed origins only. Other requests
-// pass on; the CDN's CORS response headers then name the allowed origin.
+// pass on, to their precompressed variant (precompressed.js, rendered in front of this code); the CDN's CORS
+// response headers then name the allowed origin.
 var ALLOWED_ORIGINS = [];
 var ALLOWED_METHODS = 'GET, HEAD';
 var ALLOWED_HEADERS = 'Accept';
@@ -12,7 +13,7 @@ var ALLOWED_HEADERS = 'Accept';
 function handler(event) {
     var request = event.request;
     if (request.method !== 'OPTIONS') {
-        return request;
+        return withEncoding(request);
     }
     var origin = request.headers.origin ? request.headers.origin.value : '';
     if (ALLOWED_ORIGINS.indexOf(origin) < 0) {

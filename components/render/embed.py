@@ -14,8 +14,7 @@ from __future__ import annotations
 import html
 import json
 
-from components.render.viewer_build import (REPO, SiteFile, cache_control, content_type, dicomweb_server,
-                                            fetch_package)
+from components.render.viewer_build import REPO, SiteFile, dicomweb_server, fetch_package, stored_files
 
 SCRIPT_LOCK_FILE = REPO / "viewer" / "ohif-viewer.lock.json"
 SCRIPT = "index.umd.js"
@@ -66,4 +65,4 @@ def script_files() -> list[SiteFile]:
     """The pinned v2 package's script, checked against its lock file. Its `index.html` and `app-config.js`
     are the package's demo (the former loads a third-party polyfill service), so only the script is served."""
     path = fetch_package(SCRIPT_LOCK_FILE) / SCRIPT
-    return [SiteFile(SCRIPT, path, content_type(SCRIPT), cache_control(SCRIPT))]
+    return stored_files([(SCRIPT, path)])

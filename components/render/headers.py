@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+from components.render.viewer_build import COMPRESSIBLE_TYPES, CONTENT_TYPES, ENCODINGS, ENTRY_FILES
+
 HSTS_MAX_AGE = 63072000  # two years, as hstspreload.org asks
 TRANSPORT = {
     "Strict-Transport-Security": f"max-age={HSTS_MAX_AGE}; includeSubDomains",
@@ -21,6 +23,9 @@ TRANSPORT = {
     "Referrer-Policy": "no-referrer",
 }
 FRAME_ANCESTORS = "Content-Security-Policy"
+# The same URL is sent in several encodings (precompressed.js, and the CDN's own compression): a shared cache must
+# keep them apart.
+VARY_ENCODING = {"Vary": "Accept-Encoding"}
 
 
 def viewer_headers(frame_ancestors: Sequence[str] = ()) -> dict[str, str]:
@@ -33,33 +38,53 @@ def viewer_headers(frame_ancestors: Sequence[str] = ()) -> dict[str, str]:
     isolation = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
     if not frame_ancestors:
         return {**isolation, "Cross-Origin-Resource-Policy": "same-origin", **TRANSPORT,
-                "X-Frame-Options": "SAMEORIGIN"}
+                "X-Frame-Options": "SAMEORIGIN", **VARY_ENCODING}
     return {**isolation, "Cross-Origin-Resource-Policy": "cross-origin", **TRANSPORT,
-            FRAME_ANCESTORS: "frame-ancestors " + " ".join(("'self'", *frame_ancestors))}
+            FRAME_ANCESTORS: "frame-ancestors " + " ".join(("'self'", *frame_ancestors)), **VARY_ENCODING}
 
 
 VIEWER_HEADERS = viewer_headers()
 # Files other origins load (the packaged script, studies on their own origin): CORS says who may read them.
-FILE_HEADERS = {"Cross-Origin-Resource-Policy": "cross-origin", **TRANSPORT}
+# A CDN keeps one copy of a file whatever the request's Origin, and a browser may reuse a response fetched without
+# CORS for a CORS request: they vary by Origin too.
+FILE_HEADERS = {"Cross-Origin-Resource-Policy": "cross-origin", **TRANSPORT, "Vary": "Origin, Accept-Encoding"}
 
 _SPA_FALLBACK = Path(__file__).with_name("spa_fallback.js")
 _CORS_PREFLIGHT = Path(__file__).with_name("cors_preflight.js")
+_PRECOMPRESSED = Path(__file__).with_name("precompressed.js")
 # What cors_preflight.js allows, for the CDN's CORS response headers to say the same.
 FILE_CORS_METHODS = ("GET", "HEAD")
 FILE_CORS_HEADERS = ("Accept",)
 
 
 def spa_fallback_function(base_path: str) -> str:
-    """The SPA fallback's JavaScript for a viewer served under `base_path`."""
-    code = _SPA_FALLBACK.read_text()
-    return code.replace("var BASE_PATH = '/';", f"var BASE_PATH = '{base_path}';")
+    """The viewer's viewer-request function: the SPA fallback for a viewer served under `base_path`, then the choice of
+    a precompressed variant."""
+    return _precompressed_code() + _set(_SPA_FALLBACK.read_text(), {"BASE_PATH": "/"}, {"BASE_PATH": base_path})
 
 
 def cors_preflight_function(allowed_origins: Sequence[str]) -> str:
-    """The CORS preflight function's JavaScript for files that `allowed_origins` may read."""
-    code = _CORS_PREFLIGHT.read_text()
-    for line, value in (("var ALLOWED_ORIGINS = [];", list(allowed_origins)),
-                        ("var ALLOWED_METHODS = 'GET, HEAD';", ", ".join(FILE_CORS_METHODS)),
-                        ("var ALLOWED_HEADERS = 'Accept';", ", ".join(FILE_CORS_HEADERS))):
-        code = code.replace(line, f"{line.split(' = ')[0]} = {json.dumps(value)};")
+    """The viewer-request function of files that `allowed_origins` may read: preflights answered, other requests sent
+    to a precompressed variant."""
+    return _precompressed_code() + _set(
+        _CORS_PREFLIGHT.read_text(), {"ALLOWED_ORIGINS": [], "ALLOWED_METHODS": "GET, HEAD", "ALLOWED_HEADERS": "Accept"},
+        {"ALLOWED_ORIGINS": list(allowed_origins), "ALLOWED_METHODS": ", ".join(FILE_CORS_METHODS),
+         "ALLOWED_HEADERS": ", ".join(FILE_CORS_HEADERS)})
+
+
+def _precompressed_code() -> str:
+    """precompressed.js with what components/render/viewer_build.py stores: which files have variants, and where."""
+    extensions = sorted(ext for ext, t in CONTENT_TYPES.items() if t.split(";")[0] in COMPRESSIBLE_TYPES)
+    return _set(_PRECOMPRESSED.read_text(), {"PRECOMPRESSED_EXTENSIONS": [], "ENTRY_FILES": [], "ENCODINGS": []},
+                {"PRECOMPRESSED_EXTENSIONS": extensions, "ENTRY_FILES": list(ENTRY_FILES),
+                 "ENCODINGS": [[encoding, prefix] for encoding, prefix in ENCODINGS.items()]})
+
+
+def _set(code: str, placeholders: dict, values: dict) -> str:
+    """`code` with each `var NAME = <placeholder>;` line given its value, failing loudly if a line is missing."""
+    for name, placeholder in placeholders.items():
+        line = f"var {name} = {json.dumps(placeholder).replace(chr(34), chr(39))};"
+        if line not in code:
+            raise ValueError(f"{line!r} is missing from the function's code")
+        code = code.replace(line, f"var {name} = {json.dumps(values[name])};")
     return code

@@ -1,21 +1,27 @@
 """The OHIF Viewer build, made ready to host: fetched, configured and described file by file.
 
-Cloud-neutral: the AWS StaticSite uploads what `site_files()` returns, and the sandbox's nginx
+Cloud-neutral: the cloud targets upload what `prepare_site()` returns, and the sandbox's nginx
 serves the same directory with the same content types and Cache-Control values.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
+
+import brotli
 
 REPO = Path(__file__).resolve().parents[2]
 LOCK_FILE = REPO / "viewer" / "ohif-app.lock.json"
@@ -41,6 +47,18 @@ CONTENT_TYPES = {
     "txt": "text/plain; charset=utf-8",
 }
 
+# What is worth compressing: text, JSON and wasm. Images, fonts and DICOM files are compressed already or binary.
+COMPRESSIBLE_TYPES = ("text/html", "text/javascript", "text/css", "text/plain", "application/json",
+                      "application/manifest+json", "application/wasm", "application/xml", "image/svg+xml")
+# Precompressed variants, in the order the edge prefers them: each Content-Encoding and the key prefix its variants are
+# stored under. A prefix, not a suffix: a variant keeps its file name (so its Content-Type and cache class), and a
+# Front Door URL rewrite can add a prefix without server variables (components/azure/site_rules.py).
+ENCODINGS = {"br": ".br/", "gzip": ".gz/"}
+# Brotli at its best quality with a 16 MB window (the bundle is 17 MB): 2.37 MB for the bundle, against 3.33 MB with gzip
+# -9 and the 17.4 MB CloudFront sends raw. It costs about 40 s a bundle, once: variants are cached by content.
+BROTLI = {"quality": 11, "lgwin": 24}
+GZIP_LEVEL = 9
+
 APP_CONFIG = "app-config.js"
 STUDY_MANIFEST = "studies.json"
 # File names that name the current release (or study set), wherever they are: revalidated on every load.
@@ -63,6 +81,74 @@ class SiteFile:
     path: Path
     content_type: str
     cache_control: str
+    content_encoding: str | None = None
+    """Set on a precompressed variant, which is stored under its encoding's prefix (object_key)."""
+
+
+def object_key(path: str, f: SiteFile) -> str:
+    """Where `f` is stored for files served under the URL path `path`: its key under that path, and a precompressed
+    variant under its encoding's prefix, where the edge looks for it (components/render/precompressed.js)."""
+    return (ENCODINGS[f.content_encoding] if f.content_encoding else "") + path.lstrip("/") + f.key
+
+
+def precompressed(key: str) -> bool:
+    """Whether a file has precompressed variants: every file of a compressible type but the entry files, which are
+    rendered per deployment (app-config.js), small, and compressed by the CDN itself. The edge decides by the same
+    name alone, so this holds for every file of every target."""
+    return key.rsplit("/", 1)[-1] not in ENTRY_FILES and content_type(key).split(";")[0] in COMPRESSIBLE_TYPES
+
+
+def stored_files(entries: Iterable[tuple[str, Path]]) -> list[SiteFile]:
+    """A SiteFile per (key, path), with its Content-Type and Cache-Control, followed by its precompressed variants."""
+    entries = list(entries)
+    variants = compress_all([path for key, path in entries if precompressed(key)])
+    files = []
+    for key, path in entries:
+        f = SiteFile(key, path, content_type(key), cache_control(key))
+        files.append(f)
+        if precompressed(key):
+            files.extend(SiteFile(key, variant, f.content_type, f.cache_control, encoding)
+                         for encoding, variant in variants[path].items())
+    return files
+
+
+def compressed(data: bytes) -> dict[str, Path]:
+    """`data` in each of ENCODINGS, as files in the cache named by its digest: compressed once per machine, and byte
+    for byte the same on every run (gzip without a timestamp), so a redeploy uploads nothing new."""
+    digest = hashlib.sha256(data).hexdigest()
+    out = {encoding: _variant_path(digest, encoding) for encoding in ENCODINGS}
+    for encoding, path in out.items():
+        if not path.exists():
+            encoded = (brotli.compress(data, **BROTLI) if encoding == "br"
+                       else gzip.compress(data, GZIP_LEVEL, mtime=0))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}")
+            tmp.write_bytes(encoded)
+            tmp.replace(path)
+    return out
+
+
+def compress_all(paths: Iterable[Path]) -> dict[Path, dict[str, Path]]:
+    """compressed() of each file, the cache's misses on every core (brotli 11 of the whole build takes minutes)."""
+    paths = list(dict.fromkeys(paths))
+    missing = sorted((p for p in paths if not all(_variant_path(_digest(p), e).exists() for e in ENCODINGS)),
+                     key=lambda p: -p.stat().st_size)  # the largest first, so no core waits on one at the end
+    if len(missing) > 1:
+        with ProcessPoolExecutor(max_workers=min(len(missing), os.cpu_count() or 1)) as pool:
+            list(pool.map(_compress_file, missing, chunksize=1))
+    return {p: _compress_file(p) for p in paths}
+
+
+def _compress_file(path: Path) -> dict[str, Path]:
+    return compressed(path.read_bytes())
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _variant_path(digest: str, encoding: str) -> Path:
+    return CACHE / "precompressed" / f"brotli-{brotli.__version__}" / f"{digest}.{encoding}"
 
 
 def content_type(key: str) -> str:
@@ -208,7 +294,7 @@ def _rebase(key: str, text: str, base_path: str) -> str:
 
 def prepare_site(dist: Path, out: Path, *, app_config: str | None, base_path: str,
                  include_source_maps: bool = False) -> list[SiteFile]:
-    """Copy the build to `out`, configured for `base_path`; one SiteFile per file to serve.
+    """Copy the build to `out`, configured for `base_path`; one SiteFile per file to serve, and its variants.
 
     With `app_config` None, `app-config.js` is left out for the caller to publish: in the cloud it
     depends on URLs that exist only once the deployment runs.
@@ -216,7 +302,7 @@ def prepare_site(dist: Path, out: Path, *, app_config: str | None, base_path: st
     `out` is rewritten only where content changes, so a file's bytes (and hence its hash,
     which is all a bucket object depends on) are stable from run to run.
     """
-    files: list[SiteFile] = []
+    entries: list[tuple[str, Path]] = []
     wanted: set[Path] = set()
     for src in sorted(p for p in dist.rglob("*") if p.is_file()):
         key = src.relative_to(dist).as_posix()
@@ -238,7 +324,7 @@ def prepare_site(dist: Path, out: Path, *, app_config: str | None, base_path: st
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
         wanted.add(dest)
-        files.append(SiteFile(key, dest, content_type(key), cache_control(key)))
+        entries.append((key, dest))
     for stale in [p for p in out.rglob("*") if p.is_file() and p not in wanted]:
         stale.unlink()
-    return files
+    return stored_files(entries)

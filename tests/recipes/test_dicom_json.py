@@ -15,9 +15,11 @@ import pytest
 from pydicom.data import get_testdata_file
 
 from components.render.viewer_build import IMMUTABLE, NO_CACHE, STUDY_MANIFEST
+from recipes.dicom_json import STUDIES_PATH
 from settings import ConfigError, read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program
+from tests.recipes.precompressed import assert_variants
 
 TEST_FILES = ("CT_small.dcm", "MR_small.dcm", "SC_rgb_rle_2frame.dcm")
 VIEWER = "https://viewer-cdn.cloudfront.net"
@@ -99,6 +101,11 @@ def test_each_link_opens_a_manifest_of_its_study(same_origin, folder):
             f"dicomweb:{VIEWER}/") in stored for u in urls), urls
     assert {parse_qs(urlsplit(link).query)["StudyInstanceUIDs"][0] for link in links} == uids
     assert same_origin.outputs["manifest_url"] == f"{VIEWER}/studies/{STUDY_MANIFEST}"
+
+
+def test_each_published_manifest_has_its_precompressed_variants(same_origin):
+    stored = {o.inputs["key"]: o.inputs for o in same_origin.of_type(OBJECT) if "studies/" in o.inputs["key"]}
+    assert assert_variants(stored, STUDIES_PATH) == len(same_origin.outputs["study_urls"])
 
 
 def test_a_redeploy_of_the_same_files_registers_the_same_objects(folder):

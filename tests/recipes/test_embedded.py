@@ -12,6 +12,7 @@ from components.render.embed import SCRIPT, SCRIPT_LOCK_FILE
 from settings import read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program
+from tests.recipes.precompressed import assert_variants
 from tests.recipes.test_standalone import no_public_address, vpc_origins_only
 
 HOST = "https://portal.example-hospital.org"
@@ -90,6 +91,12 @@ def test_the_pinned_script_and_its_v2_config(both):
     assert server["qidoRoot"] == server["wadoRoot"] == both.outputs["dicomweb_url"]
     assert window_config["routerBasename"] == "/imaging"
     assert "dataSources" not in window_config, "v2 reads servers.dicomWeb"
+
+
+def test_the_script_has_precompressed_variants(both):
+    stored = {o.inputs["key"]: o.inputs for o in both.of_type(OBJECT) if o.name.startswith("script-")}
+    assert assert_variants(stored, "/") == 1
+    assert stored[f".br/{SCRIPT}"]["contentEncoding"] == "br"
 
 
 def test_the_proxy_allows_the_viewer_and_the_hosts(both):
