@@ -291,8 +291,8 @@ class Sandbox(Target):
                                     cache_dir=str(run_dir / "jwks-cache")) if spec.token_check else None
             (run_dir / "proxy.conf").write_text(render_proxy_conf(
                 listen=f"127.0.0.1:{proxy.port}", upstream_url=spec.upstream_url,
-                allowed_origins=spec.allowed_origins, enable_stow=spec.enable_stow, auth=spec.token_check,
-                auth_files=files))
+                allowed_origins=spec.allowed_origins, cache_dir=str(run_dir / "dicomweb-cache"),
+                enable_stow=spec.enable_stow, auth=spec.token_check, auth_files=files))
             self.progress(f"starting the DICOMweb proxy {proxy.name!r} (nginx) on {proxy.port}")
             self._start(nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[proxy.port],
                                       ready_url=f"http://127.0.0.1:{proxy.port}/",

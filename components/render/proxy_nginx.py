@@ -17,14 +17,16 @@ from urllib.parse import urlsplit
 _STUDY = r"studies/[0-9.]+"
 _SERIES = rf"{_STUDY}/series/[0-9.]+"
 _INSTANCE = rf"{_SERIES}/instances/[0-9.]+"
-# QIDO-RS searches and WADO-RS retrieves (PS3.18 §10.4, §10.6) at study, series and instance level.
-DICOMWEB_READ_PATH = (
-    r"(studies|series|instances"
-    rf"|{_STUDY}(/(series|instances|metadata|rendered|thumbnail))?"
-    rf"|{_SERIES}(/(instances|metadata|rendered|thumbnail))?"
-    rf"|{_INSTANCE}(/(metadata|rendered|thumbnail|frames/[0-9,]+(/rendered)?|bulk/[0-9A-Fa-f/]+))?"
-    r")"
-)
+# QIDO-RS searches and WADO-RS retrieves (PS3.18 §10.4, §10.6) at study, series and instance level, in three classes
+# that are cached differently (READ_CLASSES):
+# searches, never stored anywhere, so a new study shows at once;
+SEARCH_PATH = rf"(studies|series|instances|{_STUDY}/(series|instances)|{_SERIES}/instances)"
+# metadata, and whole studies and series, which gain instances while a study arrives: never stored by browsers (the
+# archive gives no validator to revalidate a stored copy with, so it would only leave patient data on the
+# workstation's disk), kept briefly by the proxy;
+CHANGING_PATH = rf"(({_STUDY}|{_SERIES})(/(metadata|rendered|thumbnail))?|{_INSTANCE}/metadata)"
+# an instance's data, named by its UID, which never changes: kept by the browser and the proxy.
+INSTANCE_PATH = rf"({_INSTANCE}(/(rendered|thumbnail|frames/[0-9,]+(/rendered)?|bulk/[0-9A-Fa-f/]+))?)"
 # STOW-RS stores (PS3.18 §10.5).
 DICOMWEB_STORE_PATH = r"(studies(/[0-9.]+)?)"
 
@@ -39,6 +41,20 @@ MAX_FRAMES = 64
 MAX_URI = 8192
 """The longest request line the proxy takes: CloudFront's and Front Door's own limit on a URL."""
 RETRY_AFTER_SECONDS = 5
+# The proxy's cache of instance data and metadata, shared by every reader: with login on, a request reaches it only
+# after its token check (auth_request runs in the access phase, the cache in the content phase).
+CHANGING_CACHE_SECONDS = 30
+"""How long the proxy keeps metadata: how stale a series still arriving may look to a second reader."""
+INSTANCE_CACHE = "7d"
+CACHE_MAX_SIZE = "2g"  # of the VMs' 10 GB encrypted disk
+INSTANCE_CACHE_CONTROL = "private, max-age=31536000, immutable"
+"""Browsers keep an instance's data; `private`: never a shared cache, login or not."""
+# (location class, proxy cache validity or None, what 200 responses tell browsers)
+READ_CLASSES = (
+    ("search", SEARCH_PATH, None, "no-store"),
+    ("changing", CHANGING_PATH, f"{CHANGING_CACHE_SECONDS}s", "no-store"),
+    ("instance", INSTANCE_PATH, INSTANCE_CACHE, INSTANCE_CACHE_CONTROL),
+)
 # The proxy's own error bodies: short JSON, never the archive's (Orthanc's carry its internals). 502 and 504
 # (the archive down or silent) become 503 with Retry-After: the archive, not the request, is at fault.
 ERRORS = {
@@ -78,6 +94,12 @@ map $request_method $ohif_upstream_method {{
     HEAD GET;
     default $request_method;
 }}
+# Only a successful read is ever stored: an error (a 401 above all) is never.
+map "$status:$ohif_class" $ohif_cache_control {{
+{cache_control_map}    default "no-store";
+}}
+proxy_cache_path {cache_dir} levels=1:2 keys_zone=ohif_dicomweb:10m max_size={cache_max_size} inactive=1d
+                 use_temp_path=off;
 
 {upstream_block}{auth_http}
 server {{
@@ -88,6 +110,7 @@ server {{
     # {max_uri} bytes refused here with CORS; only a line past 32k gets nginx's own 414, without CORS.
     large_client_header_buffers 4 32k;
     default_type application/json;
+    set $ohif_class "";  # what a read location caches; nothing elsewhere
     if ($request_uri ~ "^.{{{max_uri_plus_one}}}") {{ return 414 '{{"error": "URI too long: at most {max_uri} bytes"}}'; }}
 {origin_check}
     # On every response, errors included (`always`), so the viewer can read a 401 or 404.
@@ -96,7 +119,8 @@ server {{
     add_header Access-Control-Allow-Methods $ohif_cors_methods always;
     add_header Access-Control-Allow-Headers $ohif_cors_headers always;
     add_header Access-Control-Max-Age 600 always;
-    add_header Vary Origin always;
+    add_header Vary "Origin, Accept, Accept-Encoding" always;
+    add_header Cache-Control $ohif_cache_control always;
     add_header Cross-Origin-Resource-Policy cross-origin always;
     add_header X-Content-Type-Options nosniff always;
     add_header Retry-After $ohif_retry_after always;
@@ -110,6 +134,20 @@ server {{
     proxy_hide_header Access-Control-Allow-Headers;
     proxy_hide_header Access-Control-Allow-Credentials;
     proxy_hide_header Access-Control-Expose-Headers;
+    proxy_hide_header Cache-Control;
+    proxy_hide_header Expires;
+    proxy_hide_header Pragma;
+    # Ours are the only caching rules; responses differ by Accept (content negotiation), and are stored as the archive
+    # sends them without compression, then compressed per client.
+    proxy_ignore_headers Cache-Control Expires Set-Cookie Vary X-Accel-Expires;
+    proxy_cache_key "$dicomweb_path$is_args$args $http_accept";
+    proxy_cache_lock on;
+    proxy_set_header Accept-Encoding "";
+    # JSON (searches, metadata) compresses tenfold; frames are sent as they are. CloudFront's requests carry Via.
+    gzip on;
+    gzip_types application/dicom+json application/json;
+    gzip_proxied any;
+    gzip_min_length 1000;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_set_header Host {upstream_host_header};
@@ -120,22 +158,25 @@ server {{
         return 400 '{{"error": "at most {max_frames} frames per request"}}';
     }}
 
-    # DICOMweb reads: QIDO-RS searches and WADO-RS retrieves. A preflight gets 204 here.
-    location ~ "^{public_root}/(?<dicomweb_path>{read_path})$" {{
-        if ($request_method = OPTIONS) {{ return 204; }}
-        if ($request_method !~ ^(GET|HEAD)$) {{ return 405; }}
-        # QIDO paging: a negative or absurd limit or offset makes Orthanc fail with a 500.
-        if ($arg_limit !~ "^[0-9]{{0,6}}$") {{ return 400 '{{"error": "limit: a whole number up to 999999"}}'; }}
-        if ($arg_offset !~ "^[0-9]{{0,9}}$") {{ return 400 '{{"error": "offset: a whole number"}}'; }}
-{auth_check}        proxy_method $ohif_upstream_method;
-        proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}$dicomweb_path$is_args$args;
-    }}
-
+    # DICOMweb reads: QIDO-RS searches and WADO-RS retrieves, by how they are cached. A preflight gets 204 here.
+{read_locations}
     # Everything else, the archive's REST API (/instances, /tools/reset, DELETE ...) among it, is not here.
     location / {{
         return 404;
     }}
 }}
+"""
+
+_READ_LOCATION = """    location ~ "^{public_root}/(?<dicomweb_path>{path})$" {{
+        set $ohif_class {name};
+        if ($request_method = OPTIONS) {{ return 204; }}
+        if ($request_method !~ ^(GET|HEAD)$) {{ return 405; }}
+        # QIDO paging: a negative or absurd limit or offset makes Orthanc fail with a 500.
+        if ($arg_limit !~ "^[0-9]{{0,6}}$") {{ return 400 '{{"error": "limit: a whole number up to 999999"}}'; }}
+        if ($arg_offset !~ "^[0-9]{{0,9}}$") {{ return 400 '{{"error": "offset: a whole number"}}'; }}
+{auth_check}{cache}        proxy_method $ohif_upstream_method;
+        proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}$dicomweb_path$is_args$args;
+    }}
 """
 
 _ORIGIN_CHECK = """
@@ -277,11 +318,12 @@ def _nginx_string(value: str) -> str:
     return value
 
 
-def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequence[str],
+def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequence[str], cache_dir: str,
                       enable_stow: bool = False, origin_check: tuple[str, str] | None = None,
                       resolver: str | None = None, auth: TokenCheck | None = None,
                       auth_files: TokenCheckFiles | None = None) -> str:
-    """nginx.conf (http context) for a proxy at `/dicom-web/` in front of the DICOMweb root `upstream_url`.
+    """nginx.conf (http context) for a proxy at `/dicom-web/` in front of the DICOMweb root `upstream_url`, caching
+    reads in `cache_dir`.
 
     `allowed_origins` are the viewer origins CORS allows (`*` only where settings allowed it);
     `origin_check` (header, value), when set, is what our CDN sends, and requests without it get 403.
@@ -311,8 +353,17 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     shared = {"public_root": DICOMWEB_PATH, "upstream_scheme": up.scheme, "upstream_root": up.path.rstrip("/") + "/",
               "upstream_target": "ohif_archive" if by_address else "$ohif_archive",
               "auth_check": "        auth_request /_ohif_auth;\n" if auth else ""}
+    read_locations = "".join(_READ_LOCATION.format(
+        name=name, path=path, cache=f"        proxy_cache ohif_dicomweb;\n        proxy_cache_valid 200 {valid};\n"
+        if valid else "", **shared) for name, path, valid, _ in READ_CLASSES)
+    cache_control_map = "".join(f'    "200:{name}" "{value}";\n' for name, _, _, value in READ_CLASSES
+                                if value != "no-store")
     return _TEMPLATE.format(
         origin_map=origin_map,
+        cache_control_map=cache_control_map,
+        cache_dir=cache_dir,
+        cache_max_size=CACHE_MAX_SIZE,
+        read_locations=read_locations,
         methods=methods,
         cors_headers=CORS_ALLOWED_HEADERS,
         retry_after=RETRY_AFTER_SECONDS,
@@ -330,7 +381,6 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         ) if origin_check else "",
         upstream_tls=_UPSTREAM_TLS.format(host=up.hostname) if up.scheme == "https" else "",
         store_location=_STORE_LOCATION.format(store_path=DICOMWEB_STORE_PATH, **shared) if enable_stow else "",
-        read_path=DICOMWEB_READ_PATH,
         auth_http=_AUTH_HTTP.format(module_path=auth_files.module_path, cache_dir=auth_files.cache_dir,
                                     required_role=_nginx_string(auth.required_role),
                                     upload_role=_nginx_string(auth.upload_role)) if auth else "",

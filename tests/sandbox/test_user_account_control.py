@@ -196,6 +196,7 @@ def forgeries(uac, realm, key: RealmKey) -> dict[str, str | None]:
     }
 
 
+FRAME_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*'
 FORGERIES = ["no token", "garbage", "alg none", "HS256 with the public key", "wrong key", "expired", "not yet valid",
              "wrong issuer", "wrong audience", "tampered payload", "missing role"]
 
@@ -207,6 +208,27 @@ def test_forged_token_gets_401_with_cors(uac, realm, trusted_key, forgery):
     assert r.status_code == 401, f"{forgery}: {r.status_code}"
     assert r.headers["Access-Control-Allow-Origin"] == uac.viewer_origin, "the viewer must be able to read the 401"
     assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+def test_a_cached_frame_still_needs_a_valid_token(uac, realm, login, trusted_key, forgery):
+    """The proxy caches frames for every reader, behind the token check: a request that fails it gets 401 for a frame
+    the cache holds."""
+    headers = {"Origin": uac.viewer_origin, "Accept": FRAME_ACCEPT}
+    [instance] = requests.get(f"{uac.urls.dicomweb}/instances?limit=1", headers={
+        **headers, "Accept": "application/dicom+json", "Authorization": f"Bearer {login.token}"}).json()
+    path = "studies/{}/series/{}/instances/{}/frames/1".format(
+        *(instance[tag]["Value"][0] for tag in ("0020000D", "0020000E", "00080018")))
+    frame = requests.get(f"{uac.urls.dicomweb}/{path}", headers={**headers, "Authorization": f"Bearer {login.token}"})
+    assert frame.status_code == 200 and len(frame.content) > 1000
+    cache = uac.run_dir / "proxy-proxy" / "dicomweb-cache"
+    assert any(f"\nKEY: {path} {FRAME_ACCEPT}\n".encode() in f.read_bytes()[:4096]
+               for f in cache.rglob("*") if f.is_file()), "the proxy caches the frame"
+    token = forgeries(uac, realm, trusted_key)[forgery]
+    r = requests.get(f"{uac.urls.dicomweb}/{path}",
+                     headers={**headers, **({"Authorization": f"Bearer {token}"} if token else {})})
+    assert r.status_code == 401, f"{forgery}: {r.status_code}"
+    assert r.headers["Cache-Control"] == "no-store" and r.content != frame.content
 
 
 def test_valid_tokens_get_200(uac, realm, login, trusted_key):

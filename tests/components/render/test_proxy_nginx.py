@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import pydicom
@@ -9,8 +10,9 @@ from pydicom.data import get_testdata_file
 import pytest
 import requests
 
-from components.render.proxy_nginx import (ERRORS, MAX_FRAMES, MAX_URI, ORIGIN_VERIFY_HEADER, RETRY_AFTER_SECONDS,
-                                           TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles, render_proxy_conf)
+from components.render.proxy_nginx import (ERRORS, INSTANCE_CACHE_CONTROL, MAX_FRAMES, MAX_URI, ORIGIN_VERIFY_HEADER,
+                                           READ_CLASSES, RETRY_AFTER_SECONDS, TOKEN_CHECK_MODULE, TokenCheck,
+                                           TokenCheckFiles, render_proxy_conf)
 from components.render.cloud_init import nginx_conf_of, render_cloud_init
 from sandbox.nginx import nginx_service
 from sandbox.processes import free_port
@@ -47,13 +49,15 @@ def viewer_origin(sandbox) -> str:
 ])
 def test_rendered_configs_pass_nginx_t(variant, tmp_path):
     require_servers()
-    nginx_syntax_ok(render_proxy_conf(listen=f"127.0.0.1:{free_port()}", **variant), tmp_path)
+    nginx_syntax_ok(render_proxy_conf(listen=f"127.0.0.1:{free_port()}", cache_dir=str(tmp_path / "cache"),
+                                      **variant), tmp_path)
 
 
 def test_cloud_init_config_passes_nginx_t(tmp_path):
     require_servers()
     cloud_init = render_cloud_init(render_proxy_conf(listen="80", upstream_url="http://10.0.1.20:8042/dicom-web/",
                                                      allowed_origins=["https://viewer.example.org"],
+                                                     cache_dir=str(tmp_path / "cache"),
                                                      origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123")))
     nginx_syntax_ok(nginx_conf_of(cloud_init).replace("listen 80;", f"listen 127.0.0.1:{free_port()};"), tmp_path)
 
@@ -67,7 +71,7 @@ def test_preflight_from_an_allowed_origin(proxy, viewer_origin):
     assert "GET" in r.headers["Access-Control-Allow-Methods"]
     allowed = {h.strip().lower() for h in r.headers["Access-Control-Allow-Headers"].split(",")}
     assert {"accept", "authorization"} <= allowed
-    assert r.headers["Vary"] == "Origin"
+    assert r.headers["Vary"].startswith("Origin")
 
 
 def test_preflight_from_a_refused_origin(proxy):
@@ -127,7 +131,7 @@ def test_origin_secret_is_enforced(sandbox, tmp_path):
     """The cloud VM's config (from cloud-init) refuses requests that did not come through the CDN."""
     cloud_init = render_cloud_init(render_proxy_conf(
         listen="80", upstream_url=sandbox.settings.archive.upstream_url, allowed_origins=[],
-        origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123")))
+        cache_dir=str(tmp_path / "cache"), origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123")))
     port = free_port()
     (tmp_path / "proxy.conf").write_text(nginx_conf_of(cloud_init).replace("listen 80;", f"listen 127.0.0.1:{port};"))
     service = nginx_service(tmp_path, [tmp_path / "proxy.conf"], ports=[port],
@@ -148,11 +152,11 @@ def test_cloud_config_with_token_check_passes_nginx_t(tmp_path):
                       jwks_url="https://d111.cloudfront.net/realms/ohif/protocol/openid-connect/certs",
                       client_id="ohif-viewer", required_role="dicom-reader", upload_role="dicom-uploader")
     conf = render_proxy_conf(listen=f"127.0.0.1:{free_port()}", upstream_url="http://10.0.1.20:8042/dicom-web/",
-                             allowed_origins=["https://viewer.example.org"],
+                             allowed_origins=["https://viewer.example.org"], cache_dir=str(tmp_path / "cache"),
                              origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123"), resolver="127.0.0.1", auth=auth,
                              auth_files=TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE),
                                                         cache_dir=str(tmp_path / "jwks")), enable_stow=True)
-    assert conf.count("auth_request /_ohif_auth;") == 2
+    assert conf.count("auth_request /_ohif_auth;") == len(READ_CLASSES) + 1  # every read location, and the store
     nginx_syntax_ok(conf, tmp_path)
 
 
@@ -218,7 +222,8 @@ def test_archive_down_is_a_503_with_retry_after_and_cors(tmp_path):
     port, nowhere = free_port(), free_port()
     viewer = "https://viewer.example.org"
     (tmp_path / "proxy.conf").write_text(render_proxy_conf(
-        listen=f"127.0.0.1:{port}", upstream_url=f"http://127.0.0.1:{nowhere}/dicom-web/", allowed_origins=[viewer]))
+        listen=f"127.0.0.1:{port}", upstream_url=f"http://127.0.0.1:{nowhere}/dicom-web/", allowed_origins=[viewer],
+        cache_dir=str(tmp_path / "cache")))
     service = nginx_service(tmp_path, [tmp_path / "proxy.conf"], ports=[port],
                             ready_url=f"http://127.0.0.1:{port}/").start()
     try:
@@ -234,7 +239,7 @@ def test_the_origin_check_refuses_with_json_and_cors(sandbox, tmp_path):
     viewer = "https://viewer.example.org"
     (tmp_path / "proxy.conf").write_text(render_proxy_conf(
         listen=f"127.0.0.1:{port}", upstream_url=sandbox.settings.archive.upstream_url, allowed_origins=[viewer],
-        origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123")))
+        cache_dir=str(tmp_path / "cache"), origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123")))
     service = nginx_service(tmp_path, [tmp_path / "proxy.conf"], ports=[port],
                             ready_url=f"http://127.0.0.1:{port}/").start()
     try:
@@ -242,3 +247,50 @@ def test_the_origin_check_refuses_with_json_and_cors(sandbox, tmp_path):
         assert assert_our_json_error(r, 403, viewer) == {"error": "forbidden"}
     finally:
         service.stop()
+
+
+# Caching: searches never stored, metadata kept briefly by the proxy only, an instance's data kept by both.
+
+FRAME_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*'
+
+
+def cache_keys(sandbox) -> set[str]:
+    """The keys of the entries in the sandbox proxy's cache (nginx writes each entry's key into its file)."""
+    cache = sandbox.run_dir / "proxy-proxy" / "dicomweb-cache"
+    return {re.search(rb"\nKEY: ([^\n]*)\n", f.read_bytes()[:4096])[1].decode()
+            for f in cache.rglob("*") if f.is_file()}
+
+
+@pytest.mark.parametrize("path,accept,cache_control,proxy_keeps", [
+    ("/studies", "application/dicom+json", "no-store", False),
+    (f"/studies/{CT.StudyInstanceUID}/series", "application/dicom+json", "no-store", False),
+    (f"{INSTANCE_PATH.rsplit('/instances', 1)[0]}/metadata", "application/dicom+json", "no-store", True),
+    (f"{INSTANCE_PATH}/frames/1", FRAME_ACCEPT, INSTANCE_CACHE_CONTROL, True),
+])
+def test_each_read_class_is_cached_as_its_data_changes(sandbox, proxy, viewer_origin, path, accept, cache_control,
+                                                        proxy_keeps):
+    r = requests.get(f"{proxy}{path}", headers={"Origin": viewer_origin, "Accept": accept})
+    assert r.status_code == 200 and r.headers["Cache-Control"] == cache_control
+    assert "Accept" in r.headers["Vary"]
+    key = f"{path.lstrip('/')} {accept}"
+    assert (key in cache_keys(sandbox)) == proxy_keeps
+    if proxy_keeps:  # the second answer is the cached one, byte for byte
+        assert requests.get(f"{proxy}{path}", headers={"Origin": viewer_origin, "Accept": accept}).content == r.content
+
+
+def test_an_error_is_never_cached(sandbox, proxy, viewer_origin):
+    missing = f"{INSTANCE_PATH.rsplit('.', 1)[0]}.999/frames/1"
+    for _ in range(2):
+        r = requests.get(f"{proxy}{missing}", headers={"Origin": viewer_origin, "Accept": FRAME_ACCEPT})
+        assert r.status_code == 404 and r.headers["Cache-Control"] == "no-store"
+    assert not any(missing.lstrip("/") in key for key in cache_keys(sandbox))
+
+
+def test_json_is_compressed_and_frames_are_not(proxy, viewer_origin):
+    metadata = requests.get(f"{proxy}{INSTANCE_PATH.rsplit('/instances', 1)[0]}/metadata",
+                            headers={"Origin": viewer_origin, "Accept-Encoding": "gzip"}, stream=True)
+    raw = metadata.raw.read(decode_content=False)
+    assert metadata.headers["Content-Encoding"] == "gzip" and len(raw) < len(gzip.decompress(raw)) / 3
+    frame = requests.get(f"{proxy}{INSTANCE_PATH}/frames/1",
+                         headers={"Origin": viewer_origin, "Accept": FRAME_ACCEPT, "Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in frame.headers

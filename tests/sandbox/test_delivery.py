@@ -1,0 +1,58 @@
+"""The sandbox sends what the cloud would: for the viewer's bundle, the bytes a browser gets from the sandbox are the
+bytes of the object that CloudFront's function, or Front Door's rules, pick from what each program stores, with the
+same Content-Encoding. Local measurements (python -m bench) then predict the cloud's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from components.render.viewer_build import COMPRESSIBLE_TYPES, fetch_build, precompressed, content_type
+from tests.conftest import require_tool
+from tests.frontdoor_rules import evaluate
+from tests.test_routing import program_for, run_viewer_request
+
+CHROMIUM = "gzip, deflate, br, zstd"
+# CloudFront compresses objects of 1,000 bytes to 10 MB itself, Front Door 1 KB to 8 MB; nginx has no upper limit.
+FRONT_DOOR_LIMIT = 8 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def bundle() -> str:
+    [name] = [p.name for p in fetch_build().glob("app.bundle.*.js")]
+    return name
+
+
+@pytest.mark.parametrize("accept", [CHROMIUM, "gzip, deflate", "identity"])
+def test_the_bundle_is_sent_as_each_cloud_sends_it(sandbox, bundle, accept):
+    node = require_tool("node", "nodejs")
+    r = requests.get(f"{sandbox.viewer_origin}/{bundle}", headers={"Accept-Encoding": accept}, stream=True)
+    local = (r.raw.read(decode_content=False), r.headers.get("Content-Encoding"))
+
+    aws = program_for("prod", "/")
+    code = aws.one("aws:cloudfront/function:Function").inputs["code"]
+    [uri] = run_viewer_request(node, code, [(f"/{bundle}", accept)])
+    objects = {o.inputs["key"]: o.inputs for o in aws.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+    stored = objects[uri.lstrip("/")]
+    assert local == (Path(stored["source"].path).read_bytes(), stored.get("contentEncoding")), "CloudFront"
+
+    azure = program_for("prod-azure", "/")
+    rules = [r.inputs for r in azure.of_type("azure-native:cdn:Rule")]
+    result = evaluate(rules, f"/{bundle}", "/site", headers={"Accept-Encoding": accept})
+    blobs = {b.inputs["blobName"]: b.inputs for b in azure.of_type("azure-native:storage:Blob")}
+    blob = blobs[result.path.removeprefix("/site/")]
+    assert local == (Path(blob["source"].path).read_bytes(), result.headers.get("Content-Encoding")), "Front Door"
+    if accept == CHROMIUM:
+        assert local[1] == "br" and len(local[0]) < len((fetch_build() / bundle).read_bytes()) / 5
+
+
+def test_nothing_the_cdn_compresses_itself_is_over_its_limit():
+    """What has no variant and a compressible type, the CDN compresses on the fly; the sandbox's nginx, which has no
+    upper limit, sends the same only while every such file is under the lower of the CDNs' limits."""
+    dist = fetch_build()
+    for path in (p for p in dist.rglob("*") if p.is_file()):
+        key = path.relative_to(dist).as_posix()
+        if content_type(key).split(";")[0] in COMPRESSIBLE_TYPES and not precompressed(key):
+            assert path.stat().st_size < FRONT_DOOR_LIMIT, key
