@@ -10,6 +10,7 @@ from typing import Iterator
 import pytest
 
 import sandbox as sandbox_module
+import sandbox.nginx as sandbox_nginx
 from components.render.headers import viewer_headers
 from sandbox import Sandbox
 from tests.conftest import REPO, local_sandbox, require_servers
@@ -27,7 +28,7 @@ def test_the_sandbox_passes(running, request):
     lines = checked.stdout.splitlines()
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert [line.split(":")[0] for line in lines] == [
-        "SKIP https-redirect", "SKIP tls", "PASS isolation-headers", "PASS spa-fallback",
+        "SKIP https-redirect", "SKIP tls", "PASS isolation-headers", "PASS spa-fallback", "PASS precompressed",
         "SKIP cors" if running == "sandbox_same_origin_subpath" else "PASS cors", "PASS archive-api-refused",
         "SKIP login-pkce", "SKIP token-required", "SKIP script-cors"]
 
@@ -41,6 +42,7 @@ def without_isolation() -> Iterator[Sandbox]:
         k: v for k, v in viewer_headers(ancestors).items() if not k.startswith("Cross-Origin-")})
     try:
         with local_sandbox() as running:
+            patch.undo()  # the fork's configs are rendered and running; the next sandbox is not a fork
             yield running
     finally:
         patch.undo()
@@ -50,6 +52,28 @@ def test_a_broken_property_fails_the_check(without_isolation):
     checked = livecheck(without_isolation.urls._values)
     assert checked.returncode == 1
     assert "FAIL isolation-headers: COOP is None" in checked.stdout.splitlines()
+    assert sum(line.startswith("FAIL") for line in checked.stdout.splitlines()) == 1, checked.stdout
+
+
+@pytest.fixture(scope="module")
+def without_content_encoding() -> Iterator[Sandbox]:
+    """A fork whose CDN stand-in stores the variants without their Content-Encoding."""
+    require_servers()
+    patch = pytest.MonkeyPatch()
+    patch.setattr(sandbox_nginx, "_NJS_ADAPTER", sandbox_nginx._NJS_ADAPTER.replace(
+        "r.headersOut['Content-Encoding'] = encoding;", ""))
+    try:
+        with local_sandbox() as running:
+            patch.undo()  # the fork's configs are rendered and running; the next sandbox is not a fork
+            yield running
+    finally:
+        patch.undo()
+
+
+def test_variants_without_their_encoding_fail_the_check(without_content_encoding):
+    checked = livecheck(without_content_encoding.urls._values)
+    assert checked.returncode == 1
+    assert "FAIL precompressed: Accept-Encoding: br got Content-Encoding None" in checked.stdout.splitlines()
     assert sum(line.startswith("FAIL") for line in checked.stdout.splitlines()) == 1, checked.stdout
 
 
