@@ -142,7 +142,8 @@ def site_files(spec: SiteSpec, out: Path) -> list[SiteFile]:
 
 def published_variants(key: str, content: pulumi.Input[str]) -> list[tuple[SiteFile, pulumi.Output[pulumi.Asset]]]:
     """The precompressed variants a published file gets, as any file of its name does (viewer_build.precompressed):
-    each SiteFile (its path is the cache's file, known once `content` is) and its content as an asset."""
+    each variant's SiteFile, for where and how it is stored, and its content as an asset (known once `content` is;
+    the SiteFile's own path is not read)."""
     if not precompressed(key):
         return []
     paths = pulumi.Output.from_input(content).apply(lambda text: compressed(text.encode()))
