@@ -15,8 +15,11 @@ DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}
 
 
 def source_bytes(inputs: Mapping) -> bytes:
+    """What an object or blob stores: its file, its text asset, or its content."""
     source = inputs.get("source")
-    return Path(source.path).read_bytes() if source is not None else inputs["content"].encode()
+    if source is None:
+        return inputs["content"].encode()
+    return Path(source.path).read_bytes() if hasattr(source, "path") else source.text.encode()
 
 
 def assert_variants(objects: Mapping[str, Mapping], path: str) -> int:

@@ -5,6 +5,7 @@ Front Door rule set evaluated (tests/frontdoor_rules.py) for every file and for 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 
@@ -19,7 +20,7 @@ from settings import read_stack_file
 from tests.conftest import REPO, STACKS
 from tests.frontdoor_rules import evaluate
 from tests.pulumi_mocks import Program, Resource, run_program
-from tests.recipes.precompressed import assert_variants
+from tests.recipes.precompressed import assert_variants, source_bytes
 
 VIEWER = "https://viewer.example-hospital.org"
 FRONT_DOOR_ID = "00000000-0000-4000-8000-00000000fd01"  # the mocks' Profile.frontDoorId
@@ -414,3 +415,14 @@ def test_rules_route_as_spa_fallback_js_does(site, tail):
     base = _base(site)
     for path in (base + tail, "/OHIF/" + tail, "/elsewhere/" + tail):
         assert _evaluations(site, path).path == "/site" + _spa_fallback_js(path, base), path
+
+
+def test_a_redeploy_registers_the_same_blobs_and_rules():
+    """Two runs of the same stack register identical blobs (by content) and rules: nothing to update."""
+    def registered(program: Program) -> dict:
+        blobs = {b.name: (b.inputs["blobName"], b.inputs["contentType"],
+                          hashlib.sha256(source_bytes(b.inputs)).hexdigest()) for b in program.of_type(BLOB)}
+        return {**blobs, **{r.name: json.dumps(r.inputs, sort_keys=True) for r in program.of_type(RULE)}}
+
+    first, second = (registered(run_program(azure_config("prod-azure"), stack="prod-azure-redeploy")) for _ in range(2))
+    assert first == second and any(name.startswith("viewer-.br/") for name in first)
