@@ -10,8 +10,9 @@ from ._common import get, resources_of
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 FUNCTION = "aws:cloudfront/function:Function"
 BUCKET_OBJECTS = ("aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject")
-PAGE = re.compile(r"\.html?\b", re.I)
-"""An HTML page's name (index.html) in a function's code."""
+PAGE = re.compile(r"\buri\s*=[^;]*\.html?\b", re.I)
+"""A function's code that rewrites the URI to an HTML page (`request.uri = BASE_PATH + 'index.html'`); a mere
+mention, such as the entry files precompressed.js lists, is not one."""
 
 
 def is_page(name: Any) -> bool:
@@ -43,7 +44,7 @@ def serves_the_viewer(args: Any, distribution: Any) -> bool:
     own origin), which serves scripts, DICOM and JSON only. Any one of these says so, so that a fork
     dropping one does not hide the viewer:
     - `defaultRootObject` is a page (index.html): `/` answers with it;
-    - a CloudFront Function on the default behaviour names a page: the SPA fallback
+    - a CloudFront Function on the default behaviour rewrites to a page: the SPA fallback
       (components/render/spa_fallback.js) rewrites the viewer's routes to index.html, which the CORS
       preflight function of a file host never does;
     - a custom error response answers with a page (the error-page fallback aws-cloudfront-spa-fallback warns of);

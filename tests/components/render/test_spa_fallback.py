@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from components.render.headers import spa_fallback_function
+from components.render.headers import cors_preflight_function, spa_fallback_function
 from tests.conftest import require_tool
 
 CASES = [
@@ -37,3 +37,10 @@ process.stdout.write(handler(event).uri);
 """
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True).stdout
     assert out == expected
+
+
+def test_both_functions_fit_cloudfront_functions_size_limit():
+    """CloudFront Functions take at most 10 KB of code (the CloudFront quotas page)."""
+    origins = [f"https://host-{i}.example-hospital.org" for i in range(20)]
+    for code in (spa_fallback_function("/a/long/base/path/"), cors_preflight_function(origins)):
+        assert len(code.encode()) <= 10 * 1024
