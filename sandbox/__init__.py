@@ -287,8 +287,9 @@ class Sandbox(Target):
         self.progress("rendering the nginx configs (one nginx per host, as in the cloud)")
         for proxy in self._proxies:
             spec, run_dir = proxy.spec, self._nginx_dir(f"proxy-{proxy.name}")
-            files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE),
-                                    cache_dir=str(run_dir / "jwks-cache")) if spec.token_check else None
+            files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks-cache"),
+                                    verdict_cache_dir=str(run_dir / "token-verdicts"),
+                                    check_listen=f"127.0.0.1:{free_port()}") if spec.token_check else None
             (run_dir / "proxy.conf").write_text(render_proxy_conf(
                 listen=f"127.0.0.1:{proxy.port}", upstream_url=spec.upstream_url,
                 allowed_origins=spec.allowed_origins, cache_dir=str(run_dir / "dicomweb-cache"),

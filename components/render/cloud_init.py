@@ -37,7 +37,9 @@ def render_cloud_init(nginx_conf: str, extra_files: dict[str, str] | None = None
 VM_CACHE_DIR = "/var/cache/nginx/ohif-dicomweb"
 # Where a proxy VM keeps the token check and the cached realm keys.
 VM_TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_check.js",
-                                       cache_dir="/var/cache/nginx/ohif-jwks")
+                                       cache_dir="/var/cache/nginx/ohif-jwks",
+                                       verdict_cache_dir="/var/cache/nginx/ohif-token-verdicts",
+                                       check_listen="127.0.0.1:8081")
 
 
 def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str], enable_stow: bool,

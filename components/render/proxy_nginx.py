@@ -143,9 +143,10 @@ server {{
     proxy_cache_key "$dicomweb_path$is_args$args $http_accept";
     proxy_cache_lock on;
     proxy_set_header Accept-Encoding "";
-    # JSON (searches, metadata) compresses tenfold; frames are sent as they are. CloudFront's requests carry Via.
+    # JSON (searches, metadata) compresses tenfold, uncompressed pixel data often twofold; level 1 costs little.
+    # CloudFront's requests carry Via.
     gzip on;
-    gzip_types application/dicom+json application/json;
+    gzip_types application/dicom+json application/json multipart/related application/dicom application/octet-stream;
     gzip_proxied any;
     gzip_min_length 1000;
     proxy_http_version 1.1;
@@ -165,7 +166,7 @@ server {{
         return 404;
     }}
 }}
-"""
+{check_server}"""
 
 _READ_LOCATION = """    location ~ "^{public_root}/(?<dicomweb_path>{path})$" {{
         set $ohif_class {name};
@@ -242,6 +243,10 @@ class TokenCheckFiles:
     """Where token_check.js lies on the proxy host."""
     cache_dir: str
     """Where nginx caches the key set."""
+    verdict_cache_dir: str
+    """Where nginx caches the check's verdicts (by token digest: no token is written)."""
+    check_listen: str
+    """The loopback address the check's own server listens on, so that its verdicts can be cached."""
 
 
 TOKEN_CHECK_MODULE = Path(__file__).with_name("token_check.js")
@@ -251,7 +256,10 @@ _AUTH_HTTP = """
 # Tokens: the realm's keys, cached; a token with an unknown `kid` fetches them afresh (key rotation),
 # at most once a second so forged `kid`s cannot flood the realm.
 js_import ohif_jwt from {module_path};
+js_set $ohif_token_digest ohif_jwt.digest;
 proxy_cache_path {cache_dir} levels=1 keys_zone=ohif_jwks:1m max_size=1m inactive=1h;
+# The check's verdicts, by token digest and role, each no longer than its token is valid (token_check.js).
+proxy_cache_path {verdict_cache_dir} levels=1 keys_zone=ohif_verdicts:4m max_size=64m inactive=2m;
 limit_req_zone $server_name zone=ohif_jwks_fresh:1m rate=1r/s;
 # Reading needs the reader role; storing (POST, STOW-RS) the uploader role.
 map $request_method $ohif_jwt_role_needed {{
@@ -267,12 +275,30 @@ map $status $ohif_www_authenticate {{
 _AUTH_LOCATIONS = """
     add_header WWW-Authenticate $ohif_www_authenticate always;
 
-    # Every DICOMweb request must carry a valid realm token; preflights (OPTIONS) are answered first.
+    # Every DICOMweb request must carry a valid realm token; preflights (OPTIONS) are answered first. The check runs
+    # in a server of its own, whose verdicts nginx caches; a refusal is never cached.
     location = /_ohif_auth {{
         internal;
+        proxy_pass http://{check_listen}/check;
+        proxy_pass_request_body off;
+        proxy_set_header Content-Length "";
+        proxy_set_header X-Ohif-Role $ohif_jwt_role_needed;
+        proxy_cache ohif_verdicts;
+        proxy_cache_key "$ohif_jwt_role_needed $ohif_token_digest";
+        proxy_ignore_headers Cache-Control Expires Set-Cookie Vary;  # X-Accel-Expires says how long
+    }}
+"""
+
+_CHECK_SERVER = """
+# The token check itself, on loopback only: what /_ohif_auth asks and caches.
+server {{
+    listen {check_listen};
+    server_name _;
+    server_tokens off;
+    location = /check {{
         set $ohif_jwt_issuer "{issuer}";
         set $ohif_jwt_client "{client_id}";
-        set $ohif_jwt_role $ohif_jwt_role_needed;
+        set $ohif_jwt_role $http_x_ohif_role;
         set $ohif_jwt_skew "{skew}";
         js_content ohif_jwt.check;
     }}
@@ -286,6 +312,10 @@ _AUTH_LOCATIONS = """
         internal;
         limit_req zone=ohif_jwks_fresh burst=5 nodelay;
 {jwks_fetch}    }}
+    location / {{
+        return 404;
+    }}
+}}
 """
 
 _JWKS_FETCH = """        subrequest_output_buffer_size 64k;  # a key set with several keys (rotation) exceeds the 4k default
@@ -382,11 +412,13 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         upstream_tls=_UPSTREAM_TLS.format(host=up.hostname) if up.scheme == "https" else "",
         store_location=_STORE_LOCATION.format(store_path=DICOMWEB_STORE_PATH, **shared) if enable_stow else "",
         auth_http=_AUTH_HTTP.format(module_path=auth_files.module_path, cache_dir=auth_files.cache_dir,
+                                    verdict_cache_dir=auth_files.verdict_cache_dir,
                                     required_role=_nginx_string(auth.required_role),
                                     upload_role=_nginx_string(auth.upload_role)) if auth else "",
-        auth_locations=_AUTH_LOCATIONS.format(
-            issuer=_nginx_string(auth.issuer), client_id=_nginx_string(auth.client_id),
-            skew=auth.skew_seconds,
-            cache_seconds=JWKS_CACHE_SECONDS, jwks_fetch=_jwks_fetch(auth, resolver)) if auth else "",
+        auth_locations=_AUTH_LOCATIONS.format(check_listen=auth_files.check_listen) if auth else "",
+        check_server=_CHECK_SERVER.format(
+            check_listen=auth_files.check_listen, issuer=_nginx_string(auth.issuer),
+            client_id=_nginx_string(auth.client_id), skew=auth.skew_seconds, cache_seconds=JWKS_CACHE_SECONDS,
+            jwks_fetch=_jwks_fetch(auth, resolver)) if auth else "",
         **shared,
     )

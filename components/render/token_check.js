@@ -8,6 +8,10 @@
 // by `kid`, exp/nbf within the skew, the realm's issuer, the viewer client as audience or `azp`, and the
 // required realm role. A `kid` missing from the cached key set triggers one fresh fetch: that is how a
 // rotated realm key reaches the proxy without a restart.
+//
+// A verdict is cached by the proxy (proxy_nginx.py: /_ohif_auth), keyed by the token's digest and the role asked
+// for, and never longer than the token stays valid: an RSA verification per frame would cost more than the frame.
+var VERDICT_SECONDS = 60;
 
 function b64urlJson(part) {
     return JSON.parse(Buffer.from(part, 'base64url').toString());
@@ -84,7 +88,14 @@ async function check(r) {
     if (audiences.indexOf(v.ohif_jwt_client) < 0 && claims.azp !== v.ohif_jwt_client) return deny(r, 'audience');
     var roles = (claims.realm_access && claims.realm_access.roles) || [];
     if (roles.indexOf(v.ohif_jwt_role) < 0) return deny(r, 'missing role ' + v.ohif_jwt_role);
+    // nginx caches this answer for X-Accel-Expires seconds: not past the moment this check would refuse the token.
+    r.headersOut['X-Accel-Expires'] = String(Math.max(0, Math.min(VERDICT_SECONDS, Math.floor(claims.exp + skew - now))));
     r.return(204);
 }
 
-export default {check};
+// The cache key of a verdict: the Authorization header's digest, so no token is written to disk.
+function digest(r) {
+    return require('crypto').createHash('sha256').update(r.headersIn.Authorization || '').digest('hex');
+}
+
+export default {check, digest};

@@ -4,6 +4,7 @@ the DICOMweb proxy's token check against forged tokens and a rotated realm key."
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import requests
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from components.render.proxy_nginx import TokenCheck
 from components.render.realm import realm_model, render_realm_import
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT
@@ -229,6 +231,20 @@ def test_a_cached_frame_still_needs_a_valid_token(uac, realm, login, trusted_key
                      headers={**headers, **({"Authorization": f"Bearer {token}"} if token else {})})
     assert r.status_code == 401, f"{forgery}: {r.status_code}"
     assert r.headers["Cache-Control"] == "no-store" and r.content != frame.content
+
+
+def test_a_cached_verdict_ends_with_its_token(uac, realm, trusted_key):
+    """The proxy caches the check's verdicts, by the token's digest, and never past the moment the check would
+    refuse the token."""
+    skew = TokenCheck.__dataclass_fields__["skew_seconds"].default
+    token = jwt({"alg": "RS256", "typ": "JWT", "kid": trusted_key.kid},
+                claims(uac, realm, exp=int(time.time()) - skew + 3), rs256(trusted_key.private))
+    assert [get_studies(uac, token).status_code for _ in range(2)] == [200, 200]
+    verdicts = [f.read_bytes() for f in (uac.run_dir / "proxy-proxy" / "token-verdicts").rglob("*") if f.is_file()]
+    digest = hashlib.sha256(f"Bearer {token}".encode()).hexdigest().encode()
+    assert any(digest in v for v in verdicts) and not any(token.encode() in v for v in verdicts)
+    time.sleep(4.5)
+    assert get_studies(uac, token).status_code == 401
 
 
 def test_valid_tokens_get_200(uac, realm, login, trusted_key):

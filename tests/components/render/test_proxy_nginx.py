@@ -155,7 +155,9 @@ def test_cloud_config_with_token_check_passes_nginx_t(tmp_path):
                              allowed_origins=["https://viewer.example.org"], cache_dir=str(tmp_path / "cache"),
                              origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123"), resolver="127.0.0.1", auth=auth,
                              auth_files=TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE),
-                                                        cache_dir=str(tmp_path / "jwks")), enable_stow=True)
+                                                        cache_dir=str(tmp_path / "jwks"),
+                                                        verdict_cache_dir=str(tmp_path / "verdicts"),
+                                                        check_listen=f"127.0.0.1:{free_port()}"), enable_stow=True)
     assert conf.count("auth_request /_ohif_auth;") == len(READ_CLASSES) + 1  # every read location, and the store
     nginx_syntax_ok(conf, tmp_path)
 

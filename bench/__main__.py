@@ -1,0 +1,96 @@
+"""python -m bench: start the sandbox and the reference side by side, measure, print the table and a JSON line.
+
+Progress goes to stderr; stdout has the table, then `{"bench": {...}}` on one line. The exit code is 0 whether or not
+the goals are met: the table says which are.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sys
+import tempfile
+from contextlib import ExitStack
+from dataclasses import replace
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+import settings
+from bench.browser import Deployment, run_browser
+from bench.load import Target, run_load, workloads
+from bench.proxy import token_proxy
+from bench.reference import PACS_PATH, reference_site
+from bench.report import format_table, json_line, rows
+from bench.study import find_phantom
+from bench.tokens import realm_server
+from sandbox import Sandbox
+from sandbox.processes import free_ports
+
+STACK_FILE = Path(__file__).resolve().parent.parent / "stacks" / "Pulumi.local.yaml"
+SKIPPED = {"redeploy": "not measured: running the prod stack's program under Pulumi mocks takes tests/pulumi_mocks.py, "
+                       "which bench does not import"}
+
+
+def progress(step: str) -> None:
+    print(f"-- {step}", file=sys.stderr, flush=True)
+
+
+def _dir(work: Path, name: str) -> Path:
+    path = work / name
+    path.mkdir()
+    return path
+
+
+def measure(work: Path) -> dict:
+    viewer_port, proxy_port, orthanc_port = free_ports(3)
+    stack = settings.load(settings.read_stack_file(STACK_FILE))
+    orthanc_root = f"http://127.0.0.1:{orthanc_port}/dicom-web"
+    stack = replace(stack, archive=replace(stack.archive, upstream_url=orthanc_root + "/"))
+    with Sandbox(stack, port=viewer_port, proxy_port=proxy_port, progress=progress) as sb, ExitStack() as running:
+        origin = {"Origin": sb.viewer_origin}
+        phantom = find_phantom(sb.urls.dicomweb, origin)
+        progress(f"the phantom: study {phantom.study}, {len(phantom.instances)} instances")
+        reference_port, realm_port, token_port = free_ports(3)
+        progress(f"starting the reference (OHIF's nginx recipe) on {reference_port}")
+        reference_url = running.enter_context(reference_site(_dir(work, "reference"), reference_port,
+                                                             orthanc_port=orthanc_port))
+        realm = running.enter_context(realm_server(_dir(work, "realm"), realm_port))
+        progress(f"starting our proxy with the token check on {token_port}")
+        token_root = running.enter_context(token_proxy(_dir(work, "proxy"), token_port, upstream_url=orthanc_root + "/",
+                                                       viewer_origin=sb.viewer_origin, auth=realm.token_check))
+
+        deployments = [Deployment("ours", sb.urls.viewer, sb.urls.dicomweb, phantom.study),
+                       Deployment("reference", reference_url, reference_url.rstrip("/") + PACS_PATH + "/",
+                                  phantom.study)]
+        with sync_playwright() as playwright:
+            browser = run_browser(playwright, deployments, _dir(work, "profiles"), progress)
+
+        targets = [Target("orthanc", orthanc_root, {}),
+                   Target("proxy", sb.urls.dicomweb, origin),
+                   Target("proxy_token", token_root, {**origin, "Authorization": f"Bearer {realm.token()}"})]
+        load, notes = run_load(targets, workloads(phantom.study, phantom.series, phantom.instances),
+                               _dir(work, "wrk"), progress)
+    return {"browser": browser, "load": load, "notes": notes}
+
+
+def main() -> int:
+    # SIGTERM and SIGHUP (`timeout`, a closed terminal) take Ctrl-C's way out, through every `finally`.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    work = Path(tempfile.mkdtemp(prefix="ohif-bench-"))
+    work.chmod(0o755)  # nginx workers run as an unprivileged user and must read the reference's site
+    try:
+        raw = measure(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for note in raw["notes"]:
+        progress(f"note: {note}")
+    table = rows(raw["browser"], raw["load"])
+    print(format_table(table))
+    print(json_line(table, {**raw, "skipped": SKIPPED}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""What a browser downloads and waits for: headless Chromium opening the phantom study on each deployment.
+
+    cold open       a fresh profile: the bytes of the viewer itself (static) and of the study (DICOMweb)
+    repeat visit    the same profile again, its disk cache warm: all it still downloads
+    first image     a fresh profile on a throttled line (20 Mbit/s, 40 ms): from navigation to the first
+                    drawn viewport
+
+Bytes are DevTools' own count of what crossed the wire per request (`encodedDataLength`, headers included), so a
+compressed answer counts compressed, a 304 counts its headers, and an answer from the browser's cache counts 0.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+from playwright.sync_api import BrowserContext, Error as PlaywrightError, Page, Playwright, Request
+
+CHROMIUM = "/usr/bin/chromium"
+# No traffic of Chromium's own (updates, sync, field trials) in the counts, and no QUIC (nginx speaks HTTP/1.1).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+VIEWPORT = {"width": 1400, "height": 900}
+VISIT_TIMEOUT_S = 90
+QUIET_S = 1.0
+"""A visit is over once no request has been open or begun for this long."""
+POLL_S = 0.05
+DRAWN_PIXELS = 500
+# The modest line of the first-image scenario: 20 Mbit/s both ways, 40 ms added to each request.
+THROTTLED = {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8, "uploadThroughput": 20e6 / 8}
+FIRST_IMAGE_RUNS = 2
+
+# The centre of the first viewport's canvas, read back: how many pixels are not black (as tests/sandbox/viewport.py
+# reads it; bench imports nothing from tests).
+LIT_PIXELS_JS = """() => {
+    const canvas = document.querySelector('.cornerstone-canvas');
+    if (!canvas || !canvas.width) return -1;
+    const ctx = canvas.getContext('2d');
+    const w = Math.floor(canvas.width / 2), h = Math.floor(canvas.height / 2);
+    const data = ctx.getImageData(Math.floor(w / 2), Math.floor(h / 2), w, h).data;
+    let lit = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] > 30) lit++;
+    return lit;
+}"""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    name: str
+    viewer_url: str
+    """The viewer's root URL, ending in `/`."""
+    dicomweb_root: str
+    """The URL prefix of its DICOMweb requests."""
+    study: str
+
+    @property
+    def study_url(self) -> str:
+        return f"{self.viewer_url}viewer?StudyInstanceUIDs={self.study}"
+
+    def classify(self, url: str) -> str:
+        if url.startswith(self.dicomweb_root):
+            return "dicomweb"
+        viewer = urlsplit(self.viewer_url)
+        return "static" if url.startswith(f"{viewer.scheme}://{viewer.netloc}/") else "other"
+
+
+class WireMeter:
+    """Bytes on the wire by class (static, dicomweb, other), from the page's DevTools Network events.
+
+    A page's DevTools session does not see what its dedicated workers load (their scripts' bodies and their own
+    fetches are reported to the worker, the scripts' encoded size nowhere): those requests are listed as `unseen`,
+    uncounted. Whether the network is busy is Playwright's view, which follows workers too.
+    """
+
+    def __init__(self, context: BrowserContext, page: Page, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self._url: dict[str, str] = {}
+        self._cached: set[str] = set()
+        self.open: set[Request] = set()
+        self.reset()
+        page.on("request", self._began)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+        self.cdp = context.new_cdp_session(page)
+        self.cdp.on("Network.requestWillBeSent", lambda e: self._url.__setitem__(e["requestId"], e["request"]["url"]))
+        self.cdp.on("Network.requestServedFromCache", lambda e: self._cached.add(e["requestId"]))
+        self.cdp.on("Network.responseReceived", self._received)
+        self.cdp.on("Network.loadingFinished", self._finished)
+        self.cdp.on("Network.loadingFailed", lambda e: self._url.pop(e["requestId"], None))
+        self.cdp.send("Network.enable")
+
+    def reset(self) -> None:
+        self.bytes: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()
+        self.from_cache: Counter[str] = Counter()
+        self._counted: Counter[str] = Counter()
+        self._ended_urls: Counter[str] = Counter()
+        self.last_event = time.monotonic()
+
+    def _began(self, request: Request) -> None:
+        self.open.add(request)
+        self.last_event = time.monotonic()
+
+    def _ended(self, request: Request) -> None:
+        self.open.discard(request)
+        self._ended_urls[request.url] += 1
+        self.last_event = time.monotonic()
+
+    def _received(self, event: dict) -> None:
+        response = event["response"]
+        if response.get("fromDiskCache") or response.get("fromPrefetchCache") or response.get("fromServiceWorker"):
+            self._cached.add(event["requestId"])
+
+    def _finished(self, event: dict) -> None:
+        request_id = event["requestId"]
+        url = self._url.pop(request_id, "")
+        if not url.startswith("http"):
+            return  # data: and blob: URLs never reach the network
+        kind = self.deployment.classify(url)
+        self._counted[url] += 1
+        self.requests[kind] += 1
+        if request_id in self._cached:
+            self._cached.discard(request_id)
+            self.from_cache[kind] += 1
+        else:
+            self.bytes[kind] += int(event["encodedDataLength"])
+
+    def quiet(self) -> bool:
+        return not self.open and time.monotonic() - self.last_event >= QUIET_S
+
+    def counts(self) -> dict:
+        unseen = [url for url in (self._ended_urls - self._counted).elements() if url.startswith("http")]
+        return {"bytes": dict(self.bytes), "requests": dict(self.requests), "from_cache": dict(self.from_cache),
+                "unseen": sorted(unseen)}
+
+
+def _launch(playwright: Playwright, profile: Path) -> tuple[BrowserContext, Page]:
+    context = playwright.chromium.launch_persistent_context(
+        user_data_dir=str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, viewport=VIEWPORT)
+    return context, (context.pages[0] if context.pages else context.new_page())
+
+
+def _wait_drawn(page: Page, deadline: float) -> float | None:
+    """When (perf_counter) the first viewport first shows the image, or None if not before `deadline`."""
+    while time.monotonic() < deadline:
+        try:
+            if page.evaluate(LIT_PIXELS_JS) > DRAWN_PIXELS:
+                return time.perf_counter()
+        except PlaywrightError:
+            pass  # the document is still being replaced
+        page.wait_for_timeout(POLL_S * 1000)
+    return None
+
+
+def _visit(page: Page, meter: WireMeter, url: str) -> dict:
+    """Open `url`, wait for the first image and then for the network to fall quiet; what that cost."""
+    deadline = time.monotonic() + VISIT_TIMEOUT_S
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit", timeout=VISIT_TIMEOUT_S * 1000)
+    drawn = _wait_drawn(page, deadline)
+    # Playwright's events arrive while it waits, so waiting is how the meter sees them.
+    while not meter.quiet() and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return {"drawn_s": None if drawn is None else drawn - start, "quiet": meter.quiet(), **meter.counts()}
+
+
+def cold_and_repeat(playwright: Playwright, deployment: Deployment, profile: Path) -> dict:
+    """The cold open on a fresh profile, then the repeat visit on the same one."""
+    context, page = _launch(playwright, profile)
+    try:
+        meter = WireMeter(context, page, deployment)
+        cold = _visit(page, meter, deployment.study_url)
+        # Away and back, as a user returns: navigating a page to its own URL would be a reload, which revalidates.
+        page.goto("about:blank")
+        meter.reset()
+        repeat = _visit(page, meter, deployment.study_url)
+    finally:
+        context.close()
+    return {"cold": cold, "repeat": repeat}
+
+
+def first_image(playwright: Playwright, deployment: Deployment, profile: Path) -> float | None:
+    """Seconds from navigation to the first drawn viewport on the throttled line, with a fresh profile."""
+    context, page = _launch(playwright, profile)
+    try:
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", THROTTLED)
+        deadline = time.monotonic() + VISIT_TIMEOUT_S
+        start = time.perf_counter()
+        page.goto(deployment.study_url, wait_until="commit", timeout=VISIT_TIMEOUT_S * 1000)
+        drawn = _wait_drawn(page, deadline)
+    finally:
+        context.close()
+    return None if drawn is None else drawn - start
+
+
+def run_browser(playwright: Playwright, deployments: list[Deployment], work: Path,
+                progress: Callable[[str], None]) -> dict:
+    """Every scenario on every deployment: {name: {"cold", "repeat", "first_image_s", "first_image_median_s"}}."""
+    results = {d.name: {} for d in deployments}
+    for d in deployments:
+        progress(f"browser: cold open and repeat visit on {d.name}")
+        results[d.name].update(cold_and_repeat(playwright, d, Path(tempfile.mkdtemp(prefix=f"{d.name}-", dir=work))))
+    # Alternately (ours, reference, ours, ...), so a slow spell of the shared machine falls on both sides alike.
+    times = {d.name: [] for d in deployments}
+    for run in range(FIRST_IMAGE_RUNS):
+        for d in deployments:
+            progress(f"browser: first image on a throttled line, {d.name}, run {run + 1}")
+            times[d.name].append(first_image(playwright, d, Path(tempfile.mkdtemp(prefix=f"{d.name}-", dir=work))))
+    for name, values in times.items():
+        drawn = [t for t in values if t is not None]
+        results[name]["first_image_s"] = values
+        results[name]["first_image_median_s"] = statistics.median(drawn) if len(drawn) == len(values) else None
+    return results

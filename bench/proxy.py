@@ -1,0 +1,32 @@
+"""Our DICOMweb proxy with the token check on, as the user-account-control recipe runs it (the sandbox's own proxy is
+the same config without it): rendered by the same function as the cloud VM's, in front of the sandbox's Orthanc."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles, \
+    render_proxy_conf
+from sandbox.nginx import nginx_service
+from sandbox.processes import free_port
+
+
+@contextmanager
+def token_proxy(run_dir: Path, port: int, *, upstream_url: str, viewer_origin: str,
+                auth: TokenCheck) -> Iterator[str]:
+    """The proxy on `port` while the block runs; yields its DICOMweb root."""
+    conf = run_dir / "proxy.conf"
+    conf.write_text(render_proxy_conf(
+        listen=f"127.0.0.1:{port}", upstream_url=upstream_url, allowed_origins=[viewer_origin],
+        cache_dir=str(run_dir / "cache"), auth=auth,
+        auth_files=TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks"),
+                                   verdict_cache_dir=str(run_dir / "verdicts"),
+                                   check_listen=f"127.0.0.1:{free_port()}")))
+    service = nginx_service(run_dir, [conf], ports=[port], ready_url=f"http://127.0.0.1:{port}/")
+    try:
+        service.start()
+        yield f"http://127.0.0.1:{port}{DICOMWEB_PATH}"
+    finally:
+        service.stop()
