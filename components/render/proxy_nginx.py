@@ -94,6 +94,12 @@ map $request_method $ohif_upstream_method {{
     HEAD GET;
     default $request_method;
 }}
+# The archive compresses when the client takes gzip (Orthanc does, frames included): compressed once, then cached
+# apart from the uncompressed answer.
+map $http_accept_encoding $ohif_upstream_encoding {{
+    "~*gzip" "gzip";
+    default "";
+}}
 # Only a successful read is ever stored: an error (a 401 above all) is never.
 map "$status:$ohif_class" $ohif_cache_control {{
 {cache_control_map}    default "no-store";
@@ -137,16 +143,15 @@ server {{
     proxy_hide_header Cache-Control;
     proxy_hide_header Expires;
     proxy_hide_header Pragma;
-    # Ours are the only caching rules; responses differ by Accept (content negotiation), and are stored as the archive
-    # sends them without compression, then compressed per client.
+    # Ours are the only caching rules; responses differ by Accept (content negotiation) and by encoding.
     proxy_ignore_headers Cache-Control Expires Set-Cookie Vary X-Accel-Expires;
-    proxy_cache_key "$dicomweb_path$is_args$args $http_accept";
+    proxy_cache_key "$dicomweb_path$is_args$args $http_accept $ohif_upstream_encoding";
     proxy_cache_lock on;
-    proxy_set_header Accept-Encoding "";
-    # JSON (searches, metadata) compresses tenfold, uncompressed pixel data often twofold; level 1 costs little.
+    proxy_set_header Accept-Encoding $ohif_upstream_encoding;
+    # JSON an archive sends uncompressed is compressed here (tenfold); what it compressed passes as it is.
     # CloudFront's requests carry Via.
     gzip on;
-    gzip_types application/dicom+json application/json multipart/related application/dicom application/octet-stream;
+    gzip_types application/dicom+json application/json;
     gzip_proxied any;
     gzip_min_length 1000;
     proxy_http_version 1.1;
