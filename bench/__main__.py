@@ -24,6 +24,7 @@ from bench.reference import PACS_PATH, reference_site
 from bench.report import format_table, json_line, rows
 from bench.study import find_phantom
 from bench.tokens import realm_server
+from components.render.proxy_nginx import DICOMWEB_PATH
 from sandbox import Sandbox
 from sandbox.processes import free_ports
 
@@ -46,10 +47,13 @@ def measure(work: Path) -> dict:
     viewer_port, proxy_port, orthanc_port = free_ports(3)
     stack = settings.load(settings.read_stack_file(STACK_FILE))
     orthanc_root = f"http://127.0.0.1:{orthanc_port}/dicom-web"
-    stack = replace(stack, archive=replace(stack.archive, upstream_url=orthanc_root + "/"))
+    # The recipes' default topology, as the reference's: the proxy behind the viewer's own host (no CORS preflights).
+    stack = replace(stack, archive=replace(stack.archive, upstream_url=orthanc_root + "/", topology="same-origin"))
     with Sandbox(stack, port=viewer_port, proxy_port=proxy_port, progress=progress) as sb, ExitStack() as running:
         origin = {"Origin": sb.viewer_origin}
-        phantom = find_phantom(sb.urls.dicomweb, origin)
+        # The load tool asks the proxy itself; the browser, the viewer's host (the CDN's stand-in) in front of it.
+        proxy_root = f"http://127.0.0.1:{proxy_port}{DICOMWEB_PATH}"
+        phantom = find_phantom(proxy_root, origin)
         progress(f"the phantom: study {phantom.study}, {len(phantom.instances)} instances")
         reference_port, realm_port, token_port = free_ports(3)
         progress(f"starting the reference (OHIF's nginx recipe) on {reference_port}")
@@ -67,7 +71,7 @@ def measure(work: Path) -> dict:
             browser = run_browser(playwright, deployments, _dir(work, "profiles"), progress)
 
         targets = [Target("orthanc", orthanc_root, {}),
-                   Target("proxy", sb.urls.dicomweb, origin),
+                   Target("proxy", proxy_root, origin),
                    Target("proxy_token", token_root, {**origin, "Authorization": f"Bearer {realm.token()}"})]
         load, notes = run_load(targets, workloads(phantom.study, phantom.series, phantom.instances),
                                _dir(work, "wrk"), progress)

@@ -138,9 +138,10 @@ def render_viewer_conf(*, listen: str, site_root: Path, spa_module: Path, files:
                        headers: dict[str, str], proxy: str | None = None) -> str:
     """The viewer's server block; `files` are keyed from the origin's root. `proxy` (host:port) puts the
     DICOMweb proxy at /dicom-web/, as the same-origin topology's second CDN origin does."""
-    added = "".join(f'    add_header {k} "{v}" always;\n' for k, v in headers.items())
+    added = "".join(f'        add_header {k} "{v}" always;\n' for k, v in headers.items())
     mounted = f"""
-    # Same-origin topology: the DICOMweb proxy is this host's second origin, as on the CDN.
+    # Same-origin topology: the DICOMweb proxy is this host's second origin, as on the CDN, whose behaviour for it has
+    # no response headers policy: the proxy's own headers (its Cache-Control above all) reach the browser.
     location {DICOMWEB_PATH}/ {{
         proxy_pass http://{proxy};
     }}
@@ -164,12 +165,11 @@ server {{
 {_types()}    }}
     default_type application/octet-stream;
 
-{added}    add_header Cache-Control $viewer_cache_control always;
-
     # The CloudFront Function decides which URIs are routes of the app, and which variant of a file is sent.
     location / {{
         rewrite ^ $spa_uri break;
         js_header_filter spa.metadata;
+{added}        add_header Cache-Control $viewer_cache_control always;
     }}
 {mounted}}}
 """

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from components.render.viewer_build import COMPRESSIBLE_TYPES, fetch_build, precompressed, content_type
+from components.render.proxy_nginx import INSTANCE_CACHE_CONTROL
+from components.render.viewer_build import COMPRESSIBLE_TYPES, content_type, fetch_build, precompressed
+from tests.components.render.test_proxy_nginx import FRAME_ACCEPT, INSTANCE_PATH
 from tests.conftest import require_tool
 from tests.frontdoor_rules import evaluate
 from tests.test_routing import program_for, run_viewer_request
@@ -56,3 +58,12 @@ def test_nothing_the_cdn_compresses_itself_is_over_its_limit():
         key = path.relative_to(dist).as_posix()
         if content_type(key).split(";")[0] in COMPRESSIBLE_TYPES and not precompressed(key):
             assert path.stat().st_size < FRONT_DOOR_LIMIT, key
+
+
+def test_the_proxy_behind_the_viewers_host_keeps_its_own_headers(sandbox_same_origin_subpath):
+    """As on the CDN, whose behaviour for /dicom-web/* has no response headers policy: a frame fetched through the
+    viewer's host carries the proxy's Cache-Control alone, so the browser keeps it."""
+    running = sandbox_same_origin_subpath
+    r = requests.get(f"{running.urls.dicomweb}{INSTANCE_PATH}/frames/1", headers={"Accept": FRAME_ACCEPT})
+    assert r.status_code == 200
+    assert r.raw.headers.getlist("Cache-Control") == [INSTANCE_CACHE_CONTROL]
