@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, Error as PlaywrightError, Page, Playwright, Request
 
+from sandbox.viewport import LIT_PIXELS_JS
+
 CHROMIUM = "/usr/bin/chromium"
 # No traffic of Chromium's own (updates, sync, field trials) in the counts, and no QUIC (nginx speaks HTTP/1.1).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -35,20 +37,6 @@ DRAWN_PIXELS = 500
 # The modest line of the first-image scenario: 20 Mbit/s both ways, 40 ms added to each request.
 THROTTLED = {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8, "uploadThroughput": 20e6 / 8}
 FIRST_IMAGE_RUNS = 2
-
-# The centre of the first viewport's canvas, read back: how many pixels are not black (as tests/sandbox/viewport.py
-# reads it; bench imports nothing from tests).
-LIT_PIXELS_JS = """() => {
-    const canvas = document.querySelector('.cornerstone-canvas');
-    if (!canvas || !canvas.width) return -1;
-    const ctx = canvas.getContext('2d');
-    const w = Math.floor(canvas.width / 2), h = Math.floor(canvas.height / 2);
-    const data = ctx.getImageData(Math.floor(w / 2), Math.floor(h / 2), w, h).data;
-    let lit = 0;
-    for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] > 30) lit++;
-    return lit;
-}"""
-
 
 @dataclass(frozen=True)
 class Deployment:

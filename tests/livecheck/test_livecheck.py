@@ -33,13 +33,12 @@ def test_the_sandbox_passes(running, request):
         "SKIP login-pkce", "SKIP token-required", "SKIP script-cors"]
 
 
-@pytest.fixture(scope="module")
-def without_isolation() -> Iterator[Sandbox]:
-    """A fork whose viewer host forgets COOP and COEP."""
+def forked(module, name: str, value) -> Iterator[Sandbox]:
+    """A local sandbox whose `module.name` is `value` while its configs are rendered: a fork with one property
+    broken."""
     require_servers()
     patch = pytest.MonkeyPatch()
-    patch.setattr(sandbox_module, "viewer_headers", lambda ancestors=(): {
-        k: v for k, v in viewer_headers(ancestors).items() if not k.startswith("Cross-Origin-")})
+    patch.setattr(module, name, value)
     try:
         with local_sandbox() as running:
             patch.undo()  # the fork's configs are rendered and running; the next sandbox is not a fork
@@ -48,32 +47,27 @@ def without_isolation() -> Iterator[Sandbox]:
         patch.undo()
 
 
-def test_a_broken_property_fails_the_check(without_isolation):
-    checked = livecheck(without_isolation.urls._values)
+@pytest.fixture(scope="module", params=[
+    # The viewer host forgets COOP and COEP.
+    (sandbox_module, "viewer_headers", lambda ancestors=(): {
+        k: v for k, v in viewer_headers(ancestors).items() if not k.startswith("Cross-Origin-")},
+     "FAIL isolation-headers: COOP is None"),
+    # The CDN stand-in stores the variants without their Content-Encoding.
+    (sandbox_nginx, "_NJS_ADAPTER", sandbox_nginx._NJS_ADAPTER.replace(
+        "r.headersOut['Content-Encoding'] = encoding;", ""),
+     "FAIL precompressed: Accept-Encoding: br got Content-Encoding None"),
+], ids=["without-isolation", "without-content-encoding"])
+def broken(request) -> Iterator[tuple[Sandbox, str]]:
+    module, name, value, failure = request.param
+    for running in forked(module, name, value):
+        yield running, failure
+
+
+def test_a_broken_property_fails_the_check(broken):
+    running, failure = broken
+    checked = livecheck(running.urls._values)
     assert checked.returncode == 1
-    assert "FAIL isolation-headers: COOP is None" in checked.stdout.splitlines()
-    assert sum(line.startswith("FAIL") for line in checked.stdout.splitlines()) == 1, checked.stdout
-
-
-@pytest.fixture(scope="module")
-def without_content_encoding() -> Iterator[Sandbox]:
-    """A fork whose CDN stand-in stores the variants without their Content-Encoding."""
-    require_servers()
-    patch = pytest.MonkeyPatch()
-    patch.setattr(sandbox_nginx, "_NJS_ADAPTER", sandbox_nginx._NJS_ADAPTER.replace(
-        "r.headersOut['Content-Encoding'] = encoding;", ""))
-    try:
-        with local_sandbox() as running:
-            patch.undo()  # the fork's configs are rendered and running; the next sandbox is not a fork
-            yield running
-    finally:
-        patch.undo()
-
-
-def test_variants_without_their_encoding_fail_the_check(without_content_encoding):
-    checked = livecheck(without_content_encoding.urls._values)
-    assert checked.returncode == 1
-    assert "FAIL precompressed: Accept-Encoding: br got Content-Encoding None" in checked.stdout.splitlines()
+    assert failure in checked.stdout.splitlines()
     assert sum(line.startswith("FAIL") for line in checked.stdout.splitlines()) == 1, checked.stdout
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT
-from tests.sandbox.viewport import LIT_PIXELS_JS
+from sandbox.viewport import LIT_PIXELS_JS
 
 
 @pytest.fixture(params=["cross-origin", "same-origin-subpath"])

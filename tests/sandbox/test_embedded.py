@@ -12,7 +12,7 @@ from sandbox import Sandbox
 from sandbox.processes import free_port
 from sandbox.sample_data import PHANTOM_PATIENT
 from tests.conftest import local_sandbox, require_servers
-from tests.sandbox.viewport import LIT_PIXELS_JS
+from sandbox.viewport import LIT_PIXELS_JS
 
 SAMPLE_PATIENTS = ("CompressedSamples^CT1", "CompressedSamples^MR1", "Lestrade^G", PHANTOM_PATIENT)
 

@@ -12,7 +12,7 @@ import requests
 
 from sandbox import Sandbox
 from tests.conftest import local_sandbox, require_servers
-from tests.sandbox.viewport import VIEWPORT_JS
+from sandbox.viewport import VIEWPORT_JS
 
 THUMBNAIL = "[data-cy='study-browser-thumbnail']"
 

@@ -20,7 +20,7 @@ from components.render.realm import realm_model, render_realm_import
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT
 from tests.conftest import local_sandbox, require_servers, require_tool
-from tests.sandbox.viewport import LIT_PIXELS_JS
+from sandbox.viewport import LIT_PIXELS_JS
 
 
 @pytest.fixture(scope="module")

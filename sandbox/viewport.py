@@ -1,4 +1,4 @@
-"""Reading back what a viewport drew."""
+"""Reading back what a viewport drew: for the browser tests and python -m bench."""
 
 # The centre of the first viewport's canvas, read back: how many pixels are not black.
 LIT_PIXELS_JS = """() => {
