@@ -295,11 +295,13 @@ _AUTH_LOCATIONS = """
 """
 
 _CHECK_SERVER = """
-# The token check itself, on loopback only: what /_ohif_auth asks and caches.
+# The token check itself, on loopback only: what /_ohif_auth asks and caches. It gets the client's headers, and
+# makes the same origin check as the proxy.
 server {{
     listen {check_listen};
     server_name _;
     server_tokens off;
+{origin_check}
     location = /check {{
         set $ohif_jwt_issuer "{issuer}";
         set $ohif_jwt_client "{client_id}";
@@ -393,6 +395,9 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         if valid else "", **shared) for name, path, valid, _ in READ_CLASSES)
     cache_control_map = "".join(f'    "200:{name}" "{value}";\n' for name, _, _, value in READ_CLASSES
                                 if value != "no-store")
+    origin_check_block = _ORIGIN_CHECK.format(
+        header_var=origin_check[0].lower().replace("-", "_"), value=_nginx_string(origin_check[1])
+    ) if origin_check else ""
     return _TEMPLATE.format(
         origin_map=origin_map,
         cache_control_map=cache_control_map,
@@ -411,9 +416,7 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         upstream_resolve="" if by_address else _UPSTREAM_BY_NAME.format(resolver=resolver, host_port=host_port),
         upstream_host_header=up.netloc if up.port else up.hostname,
         listen=listen,
-        origin_check=_ORIGIN_CHECK.format(
-            header_var=origin_check[0].lower().replace("-", "_"), value=_nginx_string(origin_check[1])
-        ) if origin_check else "",
+        origin_check=origin_check_block,
         upstream_tls=_UPSTREAM_TLS.format(host=up.hostname) if up.scheme == "https" else "",
         store_location=_STORE_LOCATION.format(store_path=DICOMWEB_STORE_PATH, **shared) if enable_stow else "",
         auth_http=_AUTH_HTTP.format(module_path=auth_files.module_path, cache_dir=auth_files.cache_dir,
@@ -422,7 +425,7 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
                                     upload_role=_nginx_string(auth.upload_role)) if auth else "",
         auth_locations=_AUTH_LOCATIONS.format(check_listen=auth_files.check_listen) if auth else "",
         check_server=_CHECK_SERVER.format(
-            check_listen=auth_files.check_listen, issuer=_nginx_string(auth.issuer),
+            check_listen=auth_files.check_listen, origin_check=origin_check_block, issuer=_nginx_string(auth.issuer),
             client_id=_nginx_string(auth.client_id), skew=auth.skew_seconds, cache_seconds=JWKS_CACHE_SECONDS,
             jwks_fetch=_jwks_fetch(auth, resolver)) if auth else "",
         **shared,
