@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from components.render.cloud_init import nginx_conf_of
+from components.render.proxy_nginx import READ_CLASSES
 from components.render.realm import RealmModel, render_realm_import
 from settings import read_stack_file
 from tests.conftest import STACKS
@@ -160,7 +161,7 @@ def test_proxy_checks_tokens_of_the_realm(provisioned):
     assert files["/etc/nginx/njs/ohif_token_check.js"].startswith("// The DICOMweb proxy's token check")
     assert f'set $ohif_jwt_issuer "{KEYCLOAK}/realms/ohif";' in conf
     assert f'set $ohif_jwks_url "{KEYCLOAK}/realms/ohif/protocol/openid-connect/certs";' in conf
-    assert conf.count("auth_request /_ohif_auth;") == 1
+    assert conf.count("auth_request /_ohif_auth;") == len(READ_CLASSES)  # every read location
 
 
 def test_existing_keycloak_gets_the_realm_as_resources(existing):
