@@ -115,8 +115,7 @@ def stored_files(entries: Iterable[tuple[str, Path]]) -> list[SiteFile]:
 def compressed(data: bytes) -> dict[str, Path]:
     """`data` in each of ENCODINGS, as files in the cache named by its digest: compressed once per machine, and byte
     for byte the same on every run (gzip without a timestamp), so a redeploy uploads nothing new."""
-    digest = hashlib.sha256(data).hexdigest()
-    out = {encoding: _variant_path(digest, encoding) for encoding in ENCODINGS}
+    out = _variant_paths(hashlib.sha256(data).hexdigest())
     for encoding, path in out.items():
         if not path.exists():
             encoded = (brotli.compress(data, **BROTLI) if encoding == "br"
@@ -129,26 +128,29 @@ def compressed(data: bytes) -> dict[str, Path]:
 
 
 def compress_all(paths: Iterable[Path]) -> dict[Path, dict[str, Path]]:
-    """compressed() of each file, the cache's misses on every core (brotli 11 of the whole build takes minutes)."""
-    paths = list(dict.fromkeys(paths))
-    missing = sorted((p for p in paths if not all(_variant_path(_digest(p), e).exists() for e in ENCODINGS)),
+    """compressed() of each file, the cache's misses on every core (brotli 11 of the whole build takes minutes);
+    each file is read and hashed once, and once more only to compress it."""
+    digests = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in dict.fromkeys(paths)}
+    variants = {p: _variant_paths(d) for p, d in digests.items()}
+    missing = sorted((p for p, v in variants.items() if not all(path.exists() for path in v.values())),
                      key=lambda p: -p.stat().st_size)  # the largest first, so no core waits on one at the end
     if len(missing) > 1:
         with ProcessPoolExecutor(max_workers=min(len(missing), os.cpu_count() or 1)) as pool:
             list(pool.map(_compress_file, missing, chunksize=1))
-    return {p: _compress_file(p) for p in paths}
+    else:
+        for p in missing:
+            _compress_file(p)
+    return variants
 
 
 def _compress_file(path: Path) -> dict[str, Path]:
     return compressed(path.read_bytes())
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _variant_path(digest: str, encoding: str) -> Path:
-    return CACHE / "precompressed" / f"brotli-{brotli.__version__}" / f"{digest}.{encoding}"
+def _variant_paths(digest: str) -> dict[str, Path]:
+    """Where the cache keeps the variants of content with this sha256, by encoding."""
+    return {encoding: CACHE / "precompressed" / f"brotli-{brotli.__version__}" / f"{digest}.{encoding}"
+            for encoding in ENCODINGS}
 
 
 def content_type(key: str) -> str:
