@@ -12,6 +12,7 @@ Content-Encoding; any other request gets the file as it is.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import subprocess
@@ -81,6 +82,7 @@ def test_the_table_has_files_with_and_without_variants():
     assert {precompressed(k) for k in keys} == {True, False}
 
 
+@functools.cache  # one run per stack and base for every test that reads it (here and tests/sandbox/test_delivery.py)
 def program_for(cloud_stack: str, base: str) -> Program:
     config = read_stack_file(STACKS / f"Pulumi.{cloud_stack}.yaml")
     config["ohif:viewer"] = json.dumps({**json.loads(config["ohif:viewer"]), "base_path": base})
@@ -130,14 +132,19 @@ process.stdout.write(JSON.stringify({json.dumps(events)}.map(event => handler(ev
     return json.loads(subprocess.run([node, "-e", script], capture_output=True, text=True, check=True).stdout)
 
 
-@pytest.mark.parametrize("base", BASE_PATHS)
-def test_front_door_rule_set_and_blobs(base):
+def front_door_site(base: str) -> tuple[list[dict], str, dict[str, dict]]:
+    """What the Azure program registers for the viewer under `base`: its rules, its route's origin path, its blobs."""
     program = program_for("prod-azure", base)
     rules = [r.inputs for r in program.of_type("azure-native:cdn:Rule")]
     [viewer_route] = [r.inputs for r in program.of_type("azure-native:cdn:Route")
                       if r.inputs["patternsToMatch"] == ["/*"]]
-    origin_path = viewer_route["originPath"]
-    blobs = {b.inputs["blobName"] for b in program.of_type("azure-native:storage:Blob")}
+    blobs = {b.inputs["blobName"]: b.inputs for b in program.of_type("azure-native:storage:Blob")}
+    return rules, viewer_route["originPath"], blobs
+
+
+@pytest.mark.parametrize("base", BASE_PATHS)
+def test_front_door_rule_set_and_blobs(base):
+    rules, origin_path, blobs = front_door_site(base)
     for path, outcome, expected in cases(base):
         at_origin, _ = front_door_route(rules, path, origin_path)
         assert at_origin.startswith(origin_path + "/"), path
@@ -148,12 +155,7 @@ def test_front_door_rule_set_and_blobs(base):
 
 @pytest.mark.parametrize("base", BASE_PATHS)
 def test_front_door_rules_pick_the_stored_variant(base):
-    program = program_for("prod-azure", base)
-    rules = [r.inputs for r in program.of_type("azure-native:cdn:Rule")]
-    [viewer_route] = [r.inputs for r in program.of_type("azure-native:cdn:Route")
-                      if r.inputs["patternsToMatch"] == ["/*"]]
-    origin_path = viewer_route["originPath"]
-    blobs = {b.inputs["blobName"]: b.inputs for b in program.of_type("azure-native:storage:Blob")}
+    rules, origin_path, blobs = front_door_site(base)
     for path, accept, expected, encoding in encoded_cases(base):
         result = evaluate(rules, path, origin_path, headers={"Accept-Encoding": accept} if accept else {})
         blob = result.path[len(origin_path) + 1:]

@@ -14,7 +14,7 @@ from components.render.viewer_build import COMPRESSIBLE_TYPES, content_type, fet
 from tests.components.render.test_proxy_nginx import FRAME_ACCEPT, INSTANCE_PATH
 from tests.conftest import require_tool
 from tests.frontdoor_rules import evaluate
-from tests.test_routing import program_for, run_viewer_request
+from tests.test_routing import front_door_site, program_for, run_viewer_request
 
 CHROMIUM = "gzip, deflate, br, zstd"
 # CloudFront compresses objects of 1,000 bytes to 10 MB itself, Front Door 1 KB to 8 MB; nginx has no upper limit.
@@ -40,11 +40,9 @@ def test_the_bundle_is_sent_as_each_cloud_sends_it(sandbox, bundle, accept):
     stored = objects[uri.lstrip("/")]
     assert local == (Path(stored["source"].path).read_bytes(), stored.get("contentEncoding")), "CloudFront"
 
-    azure = program_for("prod-azure", "/")
-    rules = [r.inputs for r in azure.of_type("azure-native:cdn:Rule")]
-    result = evaluate(rules, f"/{bundle}", "/site", headers={"Accept-Encoding": accept})
-    blobs = {b.inputs["blobName"]: b.inputs for b in azure.of_type("azure-native:storage:Blob")}
-    blob = blobs[result.path.removeprefix("/site/")]
+    rules, origin_path, blobs = front_door_site("/")
+    result = evaluate(rules, f"/{bundle}", origin_path, headers={"Accept-Encoding": accept})
+    blob = blobs[result.path.removeprefix(origin_path + "/")]
     assert local == (Path(blob["source"].path).read_bytes(), result.headers.get("Content-Encoding")), "Front Door"
     if accept == CHROMIUM:
         assert local[1] == "br" and len(local[0]) < len((fetch_build() / bundle).read_bytes()) / 5
