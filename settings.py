@@ -8,6 +8,7 @@ so a bad stack leaves nothing half-done.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
@@ -106,6 +107,32 @@ class StudiesSettings:
 
 
 @dataclass(frozen=True)
+class AccessSettings:
+    """Who may read: a production stack states it (login, networks, or public), or it is refused."""
+
+    allowed_networks: tuple[str, ...] = ()
+    """CIDRs (IPv4 and IPv6) the edge firewall admits; anyone else gets 403 before storage, the proxy or Keycloak."""
+    public: bool = False
+    """The stack's statement that it serves de-identified data to anyone."""
+    rate_limit: int = 10000
+    """DICOMweb requests one client address may send in five minutes; more get 429 at the edge. The default is
+    five times what one radiologist scrolling a 2,000-slice CT sends (measured: README, "Who may read")."""
+
+    @property
+    def ipv4_networks(self) -> tuple[str, ...]:
+        return tuple(n for n in self.allowed_networks if ":" not in n)
+
+    @property
+    def ipv6_networks(self) -> tuple[str, ...]:
+        return tuple(n for n in self.allowed_networks if ":" in n)
+
+
+RATE_LIMIT_RANGE = (100, 2_000_000_000)
+"""The rate limits every edge takes (AWS WAF's rate-based rules take 10 to 2e9): below 100 per five minutes,
+opening one study would trip it."""
+
+
+@dataclass(frozen=True)
 class AwsSettings:
     certificate_arn: str | None = None
     """The ACM certificate (in us-east-1, as CloudFront requires) for viewer.domain."""
@@ -145,6 +172,7 @@ class StackSettings:
     cloud: str
     production: bool
     viewer: ViewerSettings = field(default_factory=ViewerSettings)
+    access: AccessSettings = field(default_factory=AccessSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     auth: AuthSettings | None = None
     """Login settings; present exactly for the recipes that log users in."""
@@ -346,6 +374,66 @@ def _read_azure(errors: _Errors, raw: Any, has_vms: bool) -> AzureSettings:
     return AzureSettings(**a)
 
 
+def _read_access(errors: _Errors, raw: Any, recipe: Any, production: bool) -> AccessSettings:
+    """Who may read. Login is the recipe's (user-account-control); networks and public are stated here."""
+    a = _read_object(errors, "access", raw, AccessSettings)
+    login = recipe in AUTH_RECIPES
+    if "public" in a:
+        a["public"] = _read_bool(errors, "access.public", a["public"])
+        if a["public"] and login:
+            errors.add("access.public", True, f"not with recipe {recipe}: its login decides who reads; to admit "
+                       "only some networks as well, use allowed_networks")
+    if "allowed_networks" in a:
+        a["allowed_networks"] = _read_networks(errors, a["allowed_networks"])
+        if a.get("public") is True and a["allowed_networks"]:
+            errors.add("access.public", True, "not with allowed_networks: choose one (public: anyone reads; "
+                       "allowed_networks: those networks only)")
+    if "rate_limit" in a:
+        low, high = RATE_LIMIT_RANGE
+        value = a["rate_limit"]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            errors.add("access.rate_limit", value, f"allowed: a whole number from {low} to {high} (DICOMweb requests "
+                       "per client address per five minutes)")
+    stated = login or a.get("public") is True or bool(a.get("allowed_networks"))
+    if production and not stated and recipe in RECIPES:
+        ways = "allowed_networks: [CIDR, ...] (those networks only), or public: true (de-identified data for anyone)"
+        if recipe not in ("dicom-json",):
+            ways += f", or recipe {', '.join(AUTH_RECIPES)} (login)"
+        errors.add("access", _parse_json(raw), f"required in a production stack: say who may read: {ways}")
+    return AccessSettings(**a)
+
+
+def _read_networks(errors: _Errors, value: Any) -> tuple[str, ...]:
+    """CIDRs, each normalised (a bare address is its /32 or /128); one that admits everyone is refused."""
+    if not isinstance(value, list):
+        errors.add("access.allowed_networks", value, "allowed: a list of CIDRs such as [203.0.113.0/24, 2001:db8::/48]")
+        return ()
+    networks: list[str] = []
+    cidr = "allowed: an IPv4 or IPv6 network in CIDR form, such as 203.0.113.0/24 or 2001:db8::/48"
+    for i, item in enumerate(value):
+        key = f"access.allowed_networks[{i}]"
+        try:
+            network = ipaddress.ip_network(item, strict=True) if isinstance(item, str) else None
+        except ValueError:
+            network = None
+            try:
+                errors.add(key, item, f"{cidr}; its host bits are set: did you mean "
+                                      f"{ipaddress.ip_network(item, strict=False)}?")
+            except ValueError:
+                errors.add(key, item, cidr)
+            continue
+        if network is None:
+            errors.add(key, item, cidr)
+        elif network.prefixlen == 0:
+            errors.add(key, item, "admits every address: to serve anyone, say so with access.public: true "
+                                  "(de-identified data only)")
+        elif network.with_prefixlen in networks:
+            errors.add(key, item, "allowed: each network once")
+        else:
+            networks.append(network.with_prefixlen)
+    return tuple(networks)
+
+
 def _read_archive(errors: _Errors, raw: Any, recipe: Any, production: bool) -> ArchiveSettings:
     if recipe in RECIPES and recipe not in ARCHIVE_RECIPES:
         if raw is not None:
@@ -486,7 +574,7 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     """The settings from raw `ohif:*` config values (strings; structured keys as JSON), or ConfigError."""
     errors = _Errors()
     ours = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
-    known = ("recipe", "cloud", "production", "viewer", "archive", "auth", "embed", "studies", *CLOUD_SECTIONS)
+    known = ("recipe", "cloud", "production", "viewer", "access", "archive", "auth", "embed", "studies", *CLOUD_SECTIONS)
     for key in sorted(set(ours) - set(known)):
         errors.add(key, ours[key], f"unknown key; allowed: {', '.join(f'{NAMESPACE}:{k}' for k in known)}")
     recipe, cloud = ours.get("recipe"), ours.get("cloud")
@@ -497,6 +585,7 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     # Production is the default: a stack must say it is not production to relax the rules.
     production = _parse_scalar_bool(errors, "production", ours.get("production"), default=True)
     viewer = _read_viewer(errors, ours.get("viewer"))
+    access = _read_access(errors, ours.get("access"), recipe, production)
     archive = _read_archive(errors, ours.get("archive"), recipe, production)
     auth = _read_auth(errors, ours.get("auth"), recipe, production)
     embed = _read_embed(errors, ours.get("embed"), recipe, production)
@@ -528,8 +617,8 @@ def load(config: Mapping[str, Any]) -> StackSettings:
                 errors.lines.append(f"{key} = (missing): required with ohif:auth.keycloak_url (pulumi config set "
                                     f"{'--secret ' if key.endswith('password') else ''}{key} ...)")
     errors.raise_if_any()
-    return StackSettings(recipe=recipe, cloud=cloud, production=production, viewer=viewer, archive=archive, auth=auth,
-                         embed=embed, studies=studies, aws=aws, azure=azure)
+    return StackSettings(recipe=recipe, cloud=cloud, production=production, viewer=viewer, access=access,
+                         archive=archive, auth=auth, embed=embed, studies=studies, aws=aws, azure=azure)
 
 
 def _check_local(errors: _Errors, viewer: ViewerSettings, auth: AuthSettings | None) -> None:

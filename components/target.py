@@ -7,13 +7,14 @@
 A recipe passes plain values or Pulumi Inputs and gets back handles whose URLs are Outputs on every
 target, so `.apply` and `Output.concat` work the same in the cloud and on this machine. Cloud-only
 knobs (instance sizes, certificates, tiers) come from the stack's `ohif:aws` / `ohif:azure` settings
-to the target's constructor, never through a recipe.
+to the target's constructor, never through a recipe; so does who may reach the stack (`ohif:access`), which
+each target enforces at the edge of everything it serves.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -68,7 +69,8 @@ class ProxySpec:
     upstream_url: str
     """The archive's DICOMweb root, as the proxy reaches it."""
     allowed_origins: pulumi.Input[Sequence[str]] = ()
-    """Browser origins CORS allows, for a proxy at its own URL."""
+    """Browser origins the proxy serves: CORS allows them, and a request naming any other origin gets 403. A proxy
+    mounted on a site serves that site's origin (`mounted`)."""
     enable_stow: bool = False
     """Pass STOW-RS uploads to the archive."""
     token_check: pulumi.Input[TokenCheck] | None = None
@@ -156,9 +158,15 @@ def cloud_target(settings: StackSettings) -> Target:
     loads only when used)."""
     if settings.cloud == "aws":
         from components.aws.target import AwsTarget
-        return AwsTarget(settings.aws)
+        return AwsTarget(settings.aws, settings.access)
     from components.azure.target import AzureTarget
-    return AzureTarget(settings.azure)
+    return AzureTarget(settings.azure, settings.access)
+
+
+def mounted(spec: ProxySpec, site: Site) -> ProxySpec:
+    """The spec of a proxy mounted on `site`: it serves the site's own origin, which a browser names in `Origin` on
+    some same-origin requests (a POST), and refuses every other."""
+    return replace(spec, allowed_origins=pulumi.Output.all(site.origin))
 
 
 def same_origin_url(site: Site) -> pulumi.Output[str]:

@@ -40,16 +40,17 @@ from urllib.parse import urlsplit
 
 import pulumi
 
+from components.render.edge import render_nginx_edge
 from components.render.headers import viewer_headers
 from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheckFiles, render_proxy_conf
 from components.render.viewer_build import SiteFile, object_key, stored_files
 from components.target import (FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec,
-                               Target, same_origin_url, site_files)
+                               Target, mounted, same_origin_url, site_files)
 from sandbox import reaper, registry, sample_data
 from sandbox.host_page import render_host_conf, write_host_pages
 from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
-from sandbox.nginx import (nginx_binary, nginx_service, render_files_conf, render_viewer_conf, write_preflight_module,
-                           write_spa_module)
+from sandbox.nginx import (nginx_binary, nginx_service, render_files_conf, render_keycloak_edge_conf,
+                           render_viewer_conf, write_preflight_module, write_spa_module)
 from sandbox.processes import SandboxError, Service, ServiceError, free_port, require_binary
 from settings import StackSettings
 
@@ -99,6 +100,8 @@ class _LocalProxy:
     spec: ProxySpec
     """Its Inputs plain values once finish() has resolved them."""
     port: int
+    on_site: bool = False
+    """Mounted on a site, whose nginx is its edge; otherwise it is its own edge, as at its own CDN URL."""
 
 
 class Sandbox(Target):
@@ -241,12 +244,13 @@ class Sandbox(Target):
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
         port = self.proxy_port if not self._proxies else free_port()
-        self._proxies.append(_LocalProxy(name, spec, port))
         if on_site is None:
+            self._proxies.append(_LocalProxy(name, spec, port))
             return Proxy(name=name, url=pulumi.Output.from_input(f"http://127.0.0.1:{port}{DICOMWEB_PATH}"))
         site = self._sites[on_site.name]
         if site.proxy_port is not None:
             raise SandboxError(f"site {on_site.name!r} already serves {DICOMWEB_PATH}/")
+        self._proxies.append(_LocalProxy(name, mounted(spec, on_site), port, on_site=True))
         site.proxy_port = port
         return Proxy(name=name, url=same_origin_url(on_site))
 
@@ -285,6 +289,9 @@ class Sandbox(Target):
     def _start_nginx(self) -> None:
         # One nginx per proxy and per site, as each is a host of its own in the cloud (their configs share names).
         self.progress("rendering the nginx configs (one nginx per host, as in the cloud)")
+        # Every host a browser reaches stands behind the same edge as on the CDN: the allow-list and the rate limit.
+        access = self.settings.access
+        edge = render_nginx_edge(access.allowed_networks, access.rate_limit)
         for proxy in self._proxies:
             spec, run_dir = proxy.spec, self._nginx_dir(f"proxy-{proxy.name}")
             files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks-cache"),
@@ -293,7 +300,8 @@ class Sandbox(Target):
             (run_dir / "proxy.conf").write_text(render_proxy_conf(
                 listen=f"127.0.0.1:{proxy.port}", upstream_url=spec.upstream_url,
                 allowed_origins=spec.allowed_origins, cache_dir=str(run_dir / "dicomweb-cache"),
-                enable_stow=spec.enable_stow, auth=spec.token_check, auth_files=files))
+                enable_stow=spec.enable_stow, auth=spec.token_check, auth_files=files,
+                edge=None if proxy.on_site else edge))
             self.progress(f"starting the DICOMweb proxy {proxy.name!r} (nginx) on {proxy.port}")
             self._start(nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[proxy.port],
                                       ready_url=f"http://127.0.0.1:{proxy.port}/",
@@ -309,7 +317,7 @@ class Sandbox(Target):
             write_spa_module(run_dir / "spa_fallback.mjs", base_path)
             (run_dir / "site.conf").write_text(render_viewer_conf(
                 listen=f"127.0.0.1:{site.port}", site_root=site_root, spa_module=run_dir / "spa_fallback.mjs",
-                files=files, headers=viewer_headers(site.spec.frame_ancestors),
+                files=files, headers=viewer_headers(site.spec.frame_ancestors), edge=edge,
                 proxy=f"127.0.0.1:{site.proxy_port}" if site.proxy_port else None))
             self.progress(f"starting the viewer {name!r} (nginx) on {site.port}")
             self._start(nginx_service(run_dir, [run_dir / "site.conf"], ports=[site.port],
@@ -321,7 +329,7 @@ class Sandbox(Target):
             write_preflight_module(run_dir / "cors_preflight.mjs", host.spec.allowed_origins)
             (run_dir / "files.conf").write_text(render_files_conf(
                 listen=f"127.0.0.1:{host.port}", root=root, preflight_module=run_dir / "cors_preflight.mjs",
-                files=files, allowed_origins=host.spec.allowed_origins))
+                files=files, allowed_origins=host.spec.allowed_origins, edge=edge))
             self.progress(f"starting the files {name!r} (nginx) on {host.port}")
             self._start(nginx_service(run_dir, [run_dir / "files.conf"], ports=[host.port],
                                       ready_url=f"http://127.0.0.1:{host.port}{host.spec.path}"))
@@ -351,8 +359,17 @@ class Sandbox(Target):
     def _start_keycloak(self, realm, port: int) -> SandboxKeycloak:
         self.progress(f"starting Keycloak {KEYCLOAK_VERSION} on {port} with realm {realm.name!r} "
                       "(its first start takes a minute)")
-        keycloak = SandboxKeycloak(self.run_dir, port, realm)
+        keycloak = SandboxKeycloak(self.run_dir, port, realm, listen_port=free_port())
         self._start(keycloak.service(), timeout=240)
+        # Browsers and the proxy reach Keycloak through the edge, as through its CDN in the cloud.
+        access, run_dir = self.settings.access, self._nginx_dir("keycloak-edge")
+        (run_dir / "keycloak.conf").write_text(render_keycloak_edge_conf(
+            listen=f"127.0.0.1:{port}", keycloak=f"127.0.0.1:{keycloak.listen_port}",
+            edge=render_nginx_edge(access.allowed_networks, access.rate_limit)))
+        self.progress(f"starting Keycloak's edge (nginx) on {port}")
+        self._start(nginx_service(run_dir, [run_dir / "keycloak.conf"], ports=[port],
+                                  ready_url=f"{keycloak.url}/realms/{realm.name}",
+                                  port_hint="stop what listens there, or change auth.keycloak_url in the stack file"))
         return keycloak
 
     def _start_orthanc(self, port: int, dicomweb_root: str) -> str:

@@ -69,8 +69,9 @@ class KeycloakLogin:
 
 
 class SandboxKeycloak:
-    def __init__(self, run_dir: Path, port: int, realm: RealmModel) -> None:
-        self.run_dir, self.port, self.realm = run_dir / "keycloak", port, realm
+    def __init__(self, run_dir: Path, port: int, realm: RealmModel, listen_port: int) -> None:
+        """Keycloak reached at `port` (through the sandbox's edge), listening on `listen_port`."""
+        self.run_dir, self.port, self.realm, self.listen_port = run_dir / "keycloak", port, realm, listen_port
         self.url = f"http://127.0.0.1:{port}"
         self.admin_password = secrets.token_urlsafe(18)
 
@@ -81,11 +82,12 @@ class SandboxKeycloak:
         (imports / f"{self.realm.name}.json").write_text(json.dumps(render_realm_import(self.realm), indent=2))
         env = {**os.environ, "JAVA_HOME": java_home(), "KC_BOOTSTRAP_ADMIN_USERNAME": "admin",
                "KC_BOOTSTRAP_ADMIN_PASSWORD": self.admin_password}
-        return Service("keycloak", [str(self.run_dir / "bin" / "kc.sh"), "start-dev", f"--http-port={self.port}",
+        return Service("keycloak", [str(self.run_dir / "bin" / "kc.sh"), "start-dev", f"--http-port={self.listen_port}",
                                     "--http-host=127.0.0.1", "--db=dev-mem", "--import-realm"],
                        log=self.run_dir.parent / "keycloak.log",
-                       ready_url=f"{self.url}/realms/{self.realm.name}/.well-known/openid-configuration",
-                       ports=[self.port], env=env,
+                       ready_url=f"http://127.0.0.1:{self.listen_port}/realms/{self.realm.name}/.well-known/"
+                                 "openid-configuration",
+                       ports=[self.listen_port], env=env,
                        port_hint="stop what listens there, or change auth.keycloak_url in the stack file")
 
     def admin_token(self) -> str:

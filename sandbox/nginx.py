@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Sequence
 
+from components.render.edge import NginxEdge
 from components.render.proxy_nginx import DICOMWEB_PATH
 from components.render.headers import FILE_HEADERS, cors_preflight_function, spa_fallback_function
 from components.render.viewer_build import COMPRESSIBLE_TYPES, CONTENT_TYPES, SiteFile
@@ -135,19 +136,22 @@ def _metadata_maps(prefix: str, files: Sequence[SiteFile]) -> str:
 
 
 def render_viewer_conf(*, listen: str, site_root: Path, spa_module: Path, files: Sequence[SiteFile],
-                       headers: dict[str, str], proxy: str | None = None) -> str:
-    """The viewer's server block; `files` are keyed from the origin's root. `proxy` (host:port) puts the
-    DICOMweb proxy at /dicom-web/, as the same-origin topology's second CDN origin does."""
+                       headers: dict[str, str], edge: NginxEdge, proxy: str | None = None) -> str:
+    """The viewer's server block behind the `edge` (the CDN's firewall); `files` are keyed from the origin's root.
+    `proxy` (host:port) puts the DICOMweb proxy at /dicom-web/, as the same-origin topology's second CDN origin
+    does, with the edge's rate limit."""
     added = "".join(f'        add_header {k} "{v}" always;\n' for k, v in headers.items())
     mounted = f"""
     # Same-origin topology: the DICOMweb proxy is this host's second origin, as on the CDN, whose behaviour for it has
     # no response headers policy: the proxy's own headers (its Cache-Control above all) reach the browser.
     location {DICOMWEB_PATH}/ {{
+{edge.rate_limit_directives("        ")}        add_header Retry-After $ohif_edge_retry_after always;
         proxy_pass http://{proxy};
     }}
 """ if proxy else ""
     return f"""\
 # The viewer, served as the CDN serves it. Rendered by sandbox/nginx.py.
+{edge.http}
 js_import spa from {spa_module};
 js_set $spa_uri spa.route;
 
@@ -157,7 +161,7 @@ server {{
     listen {listen};
     server_name _;
     server_tokens off;
-    root {site_root};
+{edge.server_directives()}    root {site_root};
     charset utf-8;
     charset_types text/css text/javascript application/json;
 {_CDN_COMPRESSION}
@@ -176,14 +180,15 @@ server {{
 
 
 def render_files_conf(*, listen: str, root: Path, preflight_module: Path, files: Sequence[SiteFile],
-                      allowed_origins: Sequence[str]) -> str:
-    """Files on an origin of their own, as the CDN serves them: preflights answered by the CloudFront
-    Function's code, and `Access-Control-Allow-Origin` for an allowed origin, as CloudFront's response
-    headers policy adds it."""
+                      allowed_origins: Sequence[str], edge: NginxEdge) -> str:
+    """Files on an origin of their own, as the CDN serves them behind its firewall (`edge`): preflights answered
+    by the CloudFront Function's code, and `Access-Control-Allow-Origin` for an allowed origin, as CloudFront's
+    response headers policy adds it."""
     origins = "".join(f'    "{o}" $http_origin;\n' for o in allowed_origins)
     added = "".join(f'        add_header {k} "{v}" always;\n' for k, v in FILE_HEADERS.items())
     return f"""\
 # Files other origins read, served as the CDN serves them. Rendered by sandbox/nginx.py.
+{edge.http}
 js_import cors from {preflight_module};
 js_set $object_uri cors.route;
 
@@ -195,7 +200,7 @@ server {{
     listen {listen};
     server_name _;
     server_tokens off;
-    root {root};
+{edge.server_directives()}    root {root};
     charset utf-8;
     charset_types text/javascript application/json;
 {_CDN_COMPRESSION}
@@ -216,6 +221,26 @@ server {{
     location = /.cors-preflight {{
         internal;
         js_content cors.preflight;
+    }}
+}}
+"""
+
+
+def render_keycloak_edge_conf(*, listen: str, keycloak: str, edge: NginxEdge) -> str:
+    """The CDN in front of Keycloak, as far as who may reach it: its firewall (`edge`), then Keycloak (host:port) with
+    the request's own Host, from which Keycloak builds its URLs, as behind the cloud's CDN."""
+    return f"""\
+# Keycloak behind the CDN's firewall. Rendered by sandbox/nginx.py.
+{edge.http}
+server {{
+    listen {listen};
+    server_name _;
+    server_tokens off;
+{edge.server_directives()}    location / {{
+        proxy_pass http://{keycloak};
+        proxy_set_header Host $http_host;
+        proxy_buffer_size 16k;  # Keycloak's login answers carry large cookies
+        proxy_buffers 8 16k;
     }}
 }}
 """

@@ -24,6 +24,8 @@ class Resource:
     """The state the mock cloud returned (inputs, computed values and `id`), plain."""
     additional_secret_outputs: list[str] = field(default_factory=list)
     """The resource option, in the engine's (camelCase) names."""
+    provider: str = ""
+    """The explicit provider's reference (`<urn>::<id>`), or "" for the default provider."""
 
 
 def _unwrap(value: Any) -> tuple[Any, bool]:
@@ -54,7 +56,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         unwrapped = {k: _unwrap(v) for k, v in args.inputs.items()}
         resource = Resource(args.typ, args.name, {k: v for k, (v, _) in unwrapped.items()},
                             {k for k, (_, secret) in unwrapped.items() if secret},
-                            additional_secret_outputs=self.secret_outputs.get((args.typ, args.name), []))
+                            additional_secret_outputs=self.secret_outputs.get((args.typ, args.name), []),
+                            provider=args.provider or "")
         self.resources.append(resource)
         state = dict(args.inputs)
         computed = {
@@ -74,6 +77,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:lb/loadBalancer:LoadBalancer": {
                 "arn": f"arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/{args.name}/0123abcd",
                 "dnsName": f"internal-{args.name}-0123abcd.elb.eu-west-1.amazonaws.com"},
+            "aws:wafv2/ipSet:IpSet": {"arn": f"arn:aws:wafv2:us-east-1:123456789012:global/ipset/{args.name}/0123"},
+            "aws:wafv2/webAcl:WebAcl": {"arn": f"arn:aws:wafv2:us-east-1:123456789012:global/webacl/{args.name}/0123"},
             "aws:lb/targetGroup:TargetGroup": {
                 "arn": f"arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/{args.name}/0123abcd"},
             "random:index/randomPassword:RandomPassword": {"result": "s3cr3tOriginVerifyValue0123456789abcdef"},

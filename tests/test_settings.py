@@ -68,7 +68,8 @@ CASES = {
     "missing recipe": (prod(recipe=None), "ohif:recipe = (missing): allowed: standalone, user-account-control"),
     "unknown cloud": (prod(cloud="gcp"), 'ohif:cloud = "gcp": allowed: aws, azure, local'),
     "unknown key": (prod(region="eu"), 'ohif:region = "eu": unknown key; allowed: ohif:recipe, ohif:cloud, '
-                                       "ohif:production, ohif:viewer, ohif:archive, ohif:auth, ohif:embed, ohif:studies, ohif:aws, ohif:azure"),
+                                       "ohif:production, ohif:viewer, ohif:access, ohif:archive, ohif:auth, "
+                                       "ohif:embed, ohif:studies, ohif:aws, ohif:azure"),
     "unknown nested key": (prod(viewer={"base_path": "/", "cdn": "fast"}),
                            'ohif:viewer.cdn = "fast": unknown key; allowed: base_path, domain, include_source_maps'),
     "missing archive": (prod(archive=None), "ohif:archive = (missing): required: an object with dicomweb_url "
@@ -223,6 +224,44 @@ CASES = {
     "an archive on the dicom-json recipe": (stack("prod-dicom-json", archive={"dicomweb_url": "https://pacs.example.org"}),
                                             'ohif:archive = {"dicomweb_url": "https://pacs.example.org"}: allowed only '
                                             "with recipe standalone, user-account-control, embedded"),
+    # Who may read (issue 15): every production stack says it.
+    "a production stack that does not say who may read": (
+        prod(access=None), "ohif:access = (missing): required in a production stack: say who may read: "
+        "allowed_networks: [CIDR, ...] (those networks only), or public: true (de-identified data for anyone), or "
+        "recipe user-account-control (login)"),
+    "an Azure production stack that does not say who may read": (
+        azure(access=None), "ohif:access = (missing): required in a production stack: say who may read"),
+    "public: false is not a choice": (prod(access={"public": False}), 'ohif:access = {"public": false}: required in a '
+                                      "production stack: say who may read"),
+    "no networks is not a choice": (prod(access={"allowed_networks": []}), 'ohif:access = {"allowed_networks": []}: '
+                                    "required in a production stack"),
+    "dicom-json has no login to choose": (
+        stack("prod-dicom-json", access=None), "ohif:access = (missing): required in a production stack: say who may "
+        "read: allowed_networks: [CIDR, ...] (those networks only), or public: true (de-identified data for anyone)"),
+    "a malformed CIDR": (prod(access={"allowed_networks": ["203.0.113.0/33"]}),
+                         'ohif:access.allowed_networks[0] = "203.0.113.0/33": allowed: an IPv4 or IPv6 network in CIDR '
+                         "form, such as 203.0.113.0/24 or 2001:db8::/48"),
+    "a CIDR with host bits": (prod(access={"allowed_networks": ["203.0.113.7/24"]}),
+                              'ohif:access.allowed_networks[0] = "203.0.113.7/24": allowed: an IPv4 or IPv6 network in '
+                              "CIDR form, such as 203.0.113.0/24 or 2001:db8::/48; its host bits are set: did you "
+                              "mean 203.0.113.0/24?"),
+    "every IPv4 address as a network": (prod(access={"allowed_networks": ["203.0.113.0/24", "0.0.0.0/0"]}),
+                                        'ohif:access.allowed_networks[1] = "0.0.0.0/0": admits every address: to serve '
+                                        "anyone, say so with access.public: true (de-identified data only)"),
+    "every IPv6 address as a network": (azure(access={"allowed_networks": ["::/0"]}),
+                                        'ohif:access.allowed_networks[0] = "::/0": admits every address: to serve '
+                                        "anyone, say so with access.public: true"),
+    "public together with login": (stack("prod-uac", access={"public": True}),
+                                   "ohif:access.public = true: not with recipe user-account-control: its login "
+                                   "decides who reads"),
+    "public together with networks": (prod(access={"public": True, "allowed_networks": ["203.0.113.0/24"]}),
+                                      "ohif:access.public = true: not with allowed_networks: choose one"),
+    "a rate limit below what one study needs": (prod(access={"allowed_networks": ["203.0.113.0/24"], "rate_limit": 50}),
+                                                "ohif:access.rate_limit = 50: allowed: a whole number from 100 to "
+                                                "2000000000 (DICOMweb requests per client address per five minutes)"),
+    "an unknown access key": (prod(access={"allowed_networks": ["203.0.113.0/24"], "allowed_ips": ["203.0.113.7"]}),
+                              'ohif:access.allowed_ips = ["203.0.113.7"]: unknown key; allowed: allowed_networks, '
+                              "public, rate_limit"),
 }
 
 
@@ -243,6 +282,24 @@ def test_a_config_error_is_one_line_per_value_and_no_traceback():
     assert len(lines) == 2 and all(line.startswith("invalid stack config: ohif:") for line in lines), lines
     # Pulumi prints a RunError's message alone, without the program's traceback.
     assert isinstance(raised.value, pulumi.RunError)
+
+
+def test_dicom_json_is_not_offered_a_login_it_has_not():
+    with pytest.raises(ConfigError) as raised:
+        load(stack("prod-dicom-json", access=None))
+    assert "login" not in str(raised.value)
+
+
+@pytest.mark.parametrize("config", [stack("local", access=None), prod(production="false", access=None)],
+                         ids=["sandbox", "non-production AWS"])
+def test_a_stack_that_is_not_production_may_leave_access_out(config):
+    assert load(config).access.allowed_networks == ()
+
+
+def test_login_and_networks_combine_and_networks_are_normalised():
+    settings = load(stack("prod-uac", access={"allowed_networks": ["203.0.113.7", "2001:DB8::/32"]}))
+    assert settings.access.ipv4_networks == ("203.0.113.7/32",)
+    assert settings.access.ipv6_networks == ("2001:db8::/32",)
 
 
 def test_example_stacks_are_valid():

@@ -26,7 +26,7 @@ class DicomwebProxyArgs:
     own_url: bool = False
     """Serve through a distribution of its own (with CORS), rather than through a site's."""
     allowed_origins: pulumi.Input[Sequence[str]] = ()
-    """Browser origins CORS allows; only with `own_url`."""
+    """Browser origins the proxy serves (CORS allows them; any other is refused); mounted, the site's own."""
     enable_stow: bool = False
     """Pass STOW-RS uploads to the archive."""
     token_check: pulumi.Input[TokenCheck] | None = None
@@ -35,6 +35,8 @@ class DicomwebProxyArgs:
     """The VM's size."""
     price_class: str = "PriceClass_100"
     """Edge locations of the proxy's own distribution."""
+    web_acl_id: pulumi.Input[str] | None = None
+    """The WAF web ACL (its ARN) in front of the proxy's own distribution: who may reach it, and how fast."""
 
 
 class DicomwebProxy(pulumi.ComponentResource):
@@ -47,8 +49,7 @@ class DicomwebProxy(pulumi.ComponentResource):
         super().__init__("ohif:aws:DicomwebProxy", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         secret = origin_secret(f"{name}-origin-secret", child)
-        allowed = args.allowed_origins if args.own_url else ()
-        user_data = pulumi.Output.all(args.upstream_url, allowed, secret, args.token_check).apply(
+        user_data = pulumi.Output.all(args.upstream_url, args.allowed_origins, secret, args.token_check).apply(
             lambda a: render_proxy_cloud_init(upstream_url=a[0], allowed_origins=a[1], enable_stow=args.enable_stow,
                                               origin_check=(ORIGIN_VERIFY_HEADER, a[2]), resolver=AMAZON_DNS,
                                               token_check=a[3]))
@@ -61,6 +62,7 @@ class DicomwebProxy(pulumi.ComponentResource):
                                  methods=methods, path_pattern=f"{DICOMWEB_PATH}/*")
         self.dicomweb_url = None
         if args.own_url:
-            distribution = own_distribution(f"{name}-cdn", self.route, "OHIF DICOMweb proxy", args.price_class, child)
+            distribution = own_distribution(f"{name}-cdn", self.route, "OHIF DICOMweb proxy", args.price_class,
+                                            args.web_acl_id, child)
             self.dicomweb_url = pulumi.Output.concat("https://", distribution.domain_name, DICOMWEB_PATH)
         self.register_outputs({"dicomweb_url": self.dicomweb_url})

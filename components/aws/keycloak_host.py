@@ -26,6 +26,8 @@ class KeycloakHostArgs:
     """The VM's size; Keycloak wants about 1 GiB."""
     price_class: str = "PriceClass_100"
     """Edge locations of Keycloak's distribution."""
+    web_acl_id: pulumi.Input[str] | None = None
+    """The WAF web ACL (its ARN) in front of Keycloak's distribution: who may reach it, and how fast."""
 
 
 class KeycloakHost(pulumi.ComponentResource):
@@ -53,6 +55,7 @@ class KeycloakHost(pulumi.ComponentResource):
         # The viewer's Host header reaches Keycloak, which builds its issuer URL from it.
         route = OriginRoute(origin_id="keycloak", domain_name=vm.origin_domain, vpc_origin_id=vm.vpc_origin_id,
                             secret=secret, methods=ALL_METHODS, origin_request_policy=ALL_VIEWER)
-        distribution = own_distribution(f"{name}-cdn", route, "OHIF Keycloak", args.price_class, child)
+        distribution = own_distribution(f"{name}-cdn", route, "OHIF Keycloak", args.price_class, args.web_acl_id,
+                                        child)
         self.url = pulumi.Output.concat("https://", distribution.domain_name)
         self.register_outputs({"url": self.url})

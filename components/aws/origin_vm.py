@@ -90,7 +90,7 @@ class OriginRoute:
 
 
 def own_distribution(name: str, route: OriginRoute, comment: str, price_class: str,
-                     opts: pulumi.ResourceOptions) -> aws.cloudfront.Distribution:
+                     web_acl_id: pulumi.Input[str] | None, opts: pulumi.ResourceOptions) -> aws.cloudfront.Distribution:
     """A distribution of the route's own: the VM's HTTPS name on cloudfront.net."""
     return aws.cloudfront.Distribution(
         name, enabled=True, comment=comment, price_class=price_class,
@@ -100,7 +100,7 @@ def own_distribution(name: str, route: OriginRoute, comment: str, price_class: s
         restrictions=aws.cloudfront.DistributionRestrictionsArgs(
             geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
         viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_ORIGINS)))
+        web_acl_id=web_acl_id, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_ORIGINS)))
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ class StaticFilesArgs:
     """The URL path the files are served under; objects are stored under the same prefix."""
     price_class: str = "PriceClass_100"
     """Which CloudFront edge locations serve the files."""
+    web_acl_id: pulumi.Input[str] | None = None
+    """The WAF web ACL (its ARN) in front of the distribution: who may reach it, and how fast."""
 
 
 class StaticFiles(pulumi.ComponentResource):
@@ -72,7 +74,7 @@ class StaticFiles(pulumi.ComponentResource):
             restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                 geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
             viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
-            opts=child)
+            web_acl_id=args.web_acl_id, opts=child)
         readable_only_by(name, self.bucket, self.distribution, access, self)
         upload(name, self.bucket, args.path, args.files, child)
 

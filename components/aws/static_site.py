@@ -40,6 +40,8 @@ class StaticSiteArgs:
     """Origins served from this distribution at their path patterns, such as a DicomwebProxy at /dicom-web/*."""
     frame_ancestors: Sequence[str] = ()
     """Origins that may frame the viewer besides its own."""
+    web_acl_id: pulumi.Input[str] | None = None
+    """The WAF web ACL (its ARN) in front of the distribution: who may reach it, and how fast."""
 
 
 class StaticSite(pulumi.ComponentResource):
@@ -84,7 +86,7 @@ class StaticSite(pulumi.ComponentResource):
             ordered_cache_behaviors=routes.apply(lambda rs: [r.ordered_behavior() for r in rs]),
             restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                 geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
-            viewer_certificate=certificate,
+            viewer_certificate=certificate, web_acl_id=args.web_acl_id,
             # Routes carry origin secrets; which routes a site gets may be known only later (AwsTarget).
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=SECRET_ORIGINS))
 

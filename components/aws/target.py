@@ -8,7 +8,8 @@
 
 The VMs sit in private subnets and CloudFront reaches them through VPC origins: in the VPC the stack names
 (`aws.vpc_id`, `aws.subnet_ids`: the one that reaches the archive), or in a Network of the recipe's own,
-created with the first VM.
+created with the first VM. One WAF web ACL (EdgeFirewall, in us-east-1 as CloudFront requires) guards every
+distribution: the stack's allowed networks and its rate limit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.dicomweb_proxy import DicomwebProxy, DicomwebProxyArgs
+from components.aws.edge_firewall import EdgeFirewall, EdgeFirewallArgs
 from components.aws.keycloak_host import KeycloakHost, KeycloakHostArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.origin_vm import OriginRoute, Placement
@@ -28,13 +30,17 @@ from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
 from components.render.viewer_build import cache_control, content_type, object_key
 from components.target import (CLOUD_SITES, FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec,
-                               Site, SiteSpec, Target, published_variants, same_origin_url, site_files)
-from settings import AwsSettings
+                               Site, SiteSpec, Target, mounted, published_variants, same_origin_url, site_files)
+from settings import AccessSettings, AwsSettings
 
 
 class AwsTarget(Target):
-    def __init__(self, settings: AwsSettings) -> None:
+    def __init__(self, settings: AwsSettings, access: AccessSettings) -> None:
         self.settings = settings
+        us_east_1 = aws.Provider("us-east-1", region="us-east-1")
+        self._web_acl_id = EdgeFirewall("edge-firewall", EdgeFirewallArgs(
+            rate_limit=access.rate_limit, ipv4_networks=access.ipv4_networks, ipv6_networks=access.ipv6_networks),
+            opts=pulumi.ResourceOptions(provider=us_east_1)).web_acl_arn
         self._sites: dict[str, StaticSite] = {}
         self._files: dict[str, StaticFiles] = {}
         # Where each handle's files go: its bucket and path (a site's, or files' own).
@@ -52,7 +58,8 @@ class AwsTarget(Target):
         self._routes[name] = []
         site = StaticSite(name, StaticSiteArgs(
             files=files, base_path=spec.base_path, domain=spec.domain, certificate_arn=self.settings.certificate_arn,
-            price_class=self.settings.price_class, routes=routes, frame_ancestors=spec.frame_ancestors))
+            price_class=self.settings.price_class, routes=routes, frame_ancestors=spec.frame_ancestors,
+            web_acl_id=self._web_acl_id))
         self._sites[name], self._stores[name] = site, (site.bucket, spec.base_path)
         return Site(name=name, origin=site.viewer_origin, url=site.viewer_url)
 
@@ -63,15 +70,18 @@ class AwsTarget(Target):
             self._stores[name] = (bucket, spec.path)
             return Site(name=name, origin=on_site.origin, url=pulumi.Output.concat(on_site.origin, spec.path))
         files = StaticFiles(name, StaticFilesArgs(files=spec.files, allowed_origins=spec.allowed_origins,
-                                                  path=spec.path, price_class=self.settings.price_class))
+                                                  path=spec.path, price_class=self.settings.price_class,
+                                                  web_acl_id=self._web_acl_id))
         self._files[name], self._stores[name] = files, (files.bucket, spec.path)
         return Site(name=name, origin=files.origin, url=files.url)
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
+        spec = mounted(spec, on_site) if on_site is not None else spec
         proxy = DicomwebProxy(name, DicomwebProxyArgs(
             upstream_url=spec.upstream_url, own_url=on_site is None, allowed_origins=spec.allowed_origins,
             enable_stow=spec.enable_stow, token_check=spec.token_check, placement=self._placement(first=True),
-            instance_type=self.settings.proxy_instance_type, price_class=self.settings.price_class))
+            instance_type=self.settings.proxy_instance_type, price_class=self.settings.price_class,
+            web_acl_id=self._web_acl_id))
         if on_site is None:
             return Proxy(name=name, url=proxy.dicomweb_url)
         routes = self._routes[on_site.name]
@@ -86,7 +96,7 @@ class AwsTarget(Target):
         host = KeycloakHost(name, KeycloakHostArgs(
             realm_import=pulumi.Output.from_input(spec.realm).apply(render_realm_import),
             placement=self._placement(first=False), instance_type=self.settings.keycloak_instance_type,
-            price_class=self.settings.price_class))
+            price_class=self.settings.price_class, web_acl_id=self._web_acl_id))
         return IdentityProvider(name=name, url=host.url)
 
     def _placement(self, first: bool) -> Placement:

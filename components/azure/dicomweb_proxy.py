@@ -39,7 +39,7 @@ class DicomwebProxyArgs:
     custom_domain_ids: Sequence[pulumi.Input[str]] = ()
     """The viewer endpoint's custom domains, which the /dicom-web/* route serves too."""
     allowed_origins: pulumi.Input[Sequence[str]] = ()
-    """Browser origins CORS allows; only used with an endpoint of its own."""
+    """Browser origins the proxy serves (CORS allows them; any other is refused); beside the viewer, the viewer's."""
     enable_stow: bool = False
     """Pass STOW-RS uploads to the archive."""
     token_check: pulumi.Input[TokenCheck] | None = None
@@ -47,6 +47,8 @@ class DicomwebProxyArgs:
     vm_size: str = "Standard_B2s"
     """The VM's size."""
 
+    waf_policy_id: pulumi.Input[str] | None = None
+    """The Front Door WAF policy that guards its endpoint: who may reach it, and how fast."""
 
 class DicomwebProxy(pulumi.ComponentResource):
     url: pulumi.Output[str] | None
@@ -60,7 +62,7 @@ class DicomwebProxy(pulumi.ComponentResource):
         def cloud_init(a: list) -> str:
             upstream, origins, front_door_id, check = a
             return render_proxy_cloud_init(
-                upstream_url=upstream, allowed_origins=() if same_origin else origins, enable_stow=args.enable_stow,
+                upstream_url=upstream, allowed_origins=origins, enable_stow=args.enable_stow,
                 origin_check=(FDID_HEADER, front_door_id), resolver=AZURE_DNS, token_check=check)
 
         vm = OriginVm(name, OriginVmArgs(
@@ -69,7 +71,7 @@ class DicomwebProxy(pulumi.ComponentResource):
             resource_group_name=args.resource_group_name, location=args.location, subnet_id=args.subnet_id,
             archive_url=args.upstream_url, vm_size=args.vm_size), opts=child)
         own = None if same_origin else endpoint(name, self, resource_group_name=args.resource_group_name,
-                                                profile_name=args.profile_name)
+                                                profile_name=args.profile_name, waf_policy_id=args.waf_policy_id)
         vm_route(name, self, resource_group_name=args.resource_group_name, profile_name=args.profile_name,
                  endpoint_name=args.endpoint_name if same_origin else own.name, location=args.location,
                  origin_host=vm.origin_host, private_link_service_id=vm.private_link_service_id,

@@ -30,10 +30,23 @@ AZ_CLI_VERSION = "2.52.0"  # the Azure CLI image the approval script runs in
 
 
 def endpoint(name: str, parent: pulumi.Resource, *, resource_group_name: pulumi.Input[str],
-             profile_name: pulumi.Input[str]) -> cdn.AFDEndpoint:
-    """An endpoint: an HTTPS host name of its own, <name>-<hash>.z01.azurefd.net."""
-    return cdn.AFDEndpoint(f"{name}-endpoint", resource_group_name=resource_group_name, profile_name=profile_name,
-                           location=LOCATION, enabled_state="Enabled", opts=pulumi.ResourceOptions(parent=parent))
+             profile_name: pulumi.Input[str], waf_policy_id: pulumi.Input[str] | None,
+             custom_domain_ids: Sequence[pulumi.Input[str]] = ()) -> cdn.AFDEndpoint:
+    """An endpoint: an HTTPS host name of its own, <name>-<hash>.z01.azurefd.net; with `waf_policy_id`, that WAF
+    policy guards it and its custom domains (each is named in the association: an endpoint's covers its azurefd.net
+    name alone)."""
+    own = cdn.AFDEndpoint(f"{name}-endpoint", resource_group_name=resource_group_name, profile_name=profile_name,
+                          location=LOCATION, enabled_state="Enabled", opts=pulumi.ResourceOptions(parent=parent))
+    if waf_policy_id is not None:
+        cdn.SecurityPolicy(
+            f"{name}-firewall", resource_group_name=resource_group_name, profile_name=profile_name,
+            parameters=cdn.SecurityPolicyWebApplicationFirewallParametersArgs(
+                type="WebApplicationFirewall", waf_policy=cdn.ResourceReferenceArgs(id=waf_policy_id),
+                associations=[cdn.SecurityPolicyWebApplicationFirewallAssociationArgs(
+                    domains=[cdn.ActivatedResourceReferenceArgs(id=i) for i in [own.id, *custom_domain_ids]],
+                    patterns_to_match=["/*"])]),
+            opts=pulumi.ResourceOptions(parent=parent))
+    return own
 
 
 def vm_route(name: str, parent: pulumi.Resource, *, resource_group_name: pulumi.Input[str],

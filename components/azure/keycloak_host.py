@@ -39,6 +39,8 @@ class KeycloakHostArgs:
     vm_size: str = "Standard_B2ms"
     """The VM's size; Keycloak wants about 1 GiB."""
 
+    waf_policy_id: pulumi.Input[str] | None = None
+    """The Front Door WAF policy that guards its endpoint: who may reach it, and how fast."""
 
 class KeycloakHost(pulumi.ComponentResource):
     url: pulumi.Output[str]
@@ -55,7 +57,8 @@ class KeycloakHost(pulumi.ComponentResource):
                 lambda a: render_keycloak_cloud_init(realm_import=a[0], origin_check=(FDID_HEADER, a[1]), env=None)),
             resource_group_name=rg, location=args.location, subnet_id=args.subnet_id, vm_size=args.vm_size),
             opts=child)
-        own = endpoint(name, self, resource_group_name=rg, profile_name=args.profile_name)
+        own = endpoint(name, self, resource_group_name=rg, profile_name=args.profile_name,
+                       waf_policy_id=args.waf_policy_id)
         vm_route(name, self, resource_group_name=rg, profile_name=args.profile_name, endpoint_name=own.name,
                  location=args.location, origin_host=vm.origin_host,
                  private_link_service_id=vm.private_link_service_id, patterns=["/*"])

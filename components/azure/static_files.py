@@ -50,6 +50,8 @@ class StaticFilesArgs:
     path: str = "/"
     """The URL path the files are served under; blobs are stored under the same prefix."""
 
+    waf_policy_id: pulumi.Input[str] | None = None
+    """The Front Door WAF policy that guards its endpoint: who may reach it, and how fast."""
 
 class StaticFiles(pulumi.ComponentResource):
     account_name: pulumi.Output[str]
@@ -72,7 +74,8 @@ class StaticFiles(pulumi.ComponentResource):
             cors=storage.CorsRulesArgs(cors_rules=[blob_cors_rule(args.allowed_origins)]), opts=child)
         upload(name, args.files, args.path, resource_group_name=rg, account_name=account.name,
                container_name=container.name, opts=child)
-        own = endpoint(name, self, resource_group_name=rg, profile_name=args.profile_name)
+        own = endpoint(name, self, resource_group_name=rg, profile_name=args.profile_name,
+                       waf_policy_id=args.waf_policy_id)
         storage_route(name, self, resource_group_name=rg, profile_name=args.profile_name, endpoint_name=own.name,
                       blob_host=blob_host(account), container=CONTAINER, rules=file_rules(args.allowed_origins),
                       depends_on=[cors])

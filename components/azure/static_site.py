@@ -48,6 +48,8 @@ class StaticSiteArgs:
     frame_ancestors: Sequence[str] = ()
     """Origins that may frame the viewer besides its own."""
 
+    waf_policy_id: pulumi.Input[str] | None = None
+    """The Front Door WAF policy that guards its endpoint: who may reach it, and how fast."""
 
 class StaticSite(pulumi.ComponentResource):
     account_name: pulumi.Output[str]
@@ -73,7 +75,6 @@ class StaticSite(pulumi.ComponentResource):
         upload(name, args.files, args.base_path, resource_group_name=rg, account_name=account.name,
                container_name=container.name, opts=child)
 
-        site_endpoint = endpoint(name, self, resource_group_name=rg, profile_name=profile)
         self.custom_domain_ids, self.domain_validation = [], None
         if args.domain:
             domain = cdn.AFDCustomDomain(
@@ -84,6 +85,8 @@ class StaticSite(pulumi.ComponentResource):
             self.custom_domain_ids = [domain.id]
             self.domain_validation = pulumi.Output.concat(
                 "_dnsauth.", args.domain, " TXT ", domain.validation_properties.apply(lambda v: v.validation_token))
+        site_endpoint = endpoint(name, self, resource_group_name=rg, profile_name=profile,
+                                 waf_policy_id=args.waf_policy_id, custom_domain_ids=self.custom_domain_ids)
         storage_route(name, self, resource_group_name=rg, profile_name=profile, endpoint_name=site_endpoint.name,
                       blob_host=blob_host(account), container=CONTAINER,
                       rules=site_rules(args.base_path, args.frame_ancestors), custom_domain_ids=self.custom_domain_ids)

@@ -11,7 +11,8 @@ The target owns what its operations share: one resource group, one Front Door pr
 the viewer, files, the DICOMweb proxy and Keycloak, and whose managed identity reads the blobs, and the VMs'
 subnet: the stack's `azure.subnet_id`, or a Network of its own, created with the first VM. Front Door reaches
 the VMs over Private Link, which needs Premium (settings make it the default where a stack has a VM).
-Components get the profile's name, id and identity, and the subnet, as plain inputs.
+One WAF policy (EdgeFirewall) guards every endpoint: the stack's allowed networks and its rate limit.
+Components get the profile's name, id and identity, the WAF policy's id, and the subnet, as plain inputs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pulumi_azure_native.resources as resources
 import pulumi_azure_native.storage as storage
 
 from components.azure.dicomweb_proxy import DicomwebProxy, DicomwebProxyArgs
+from components.azure.edge_firewall import EdgeFirewall, EdgeFirewallArgs
 from components.azure.front_door import LOCATION as FRONT_DOOR_LOCATION
 from components.azure.keycloak_host import KeycloakHost, KeycloakHostArgs
 from components.azure.network import Network, NetworkArgs
@@ -31,12 +33,12 @@ from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
 from components.render.viewer_build import content_type, object_key
 from components.target import (CLOUD_SITES, FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site,
-                               SiteSpec, Target, published_variants, same_origin_url, site_files)
-from settings import AzureSettings
+                               SiteSpec, Target, mounted, published_variants, same_origin_url, site_files)
+from settings import AccessSettings, AzureSettings
 
 
 class AzureTarget(Target):
-    def __init__(self, settings: AzureSettings) -> None:
+    def __init__(self, settings: AzureSettings, access: AccessSettings) -> None:
         self._settings = settings
         group = resources.ResourceGroup("resource-group", location=settings.location,
                                         resource_group_name=settings.resource_group or f"ohif-{pulumi.get_stack()}")
@@ -46,6 +48,9 @@ class AzureTarget(Target):
             sku=cdn.SkuArgs(name=f"{settings.front_door_tier}_AzureFrontDoor"),
             # The identity Front Door signs in to storage with.
             identity=cdn.ManagedServiceIdentityArgs(type="SystemAssigned"))
+        self._waf_policy_id = EdgeFirewall("edge-firewall", EdgeFirewallArgs(
+            resource_group_name=self._resource_group, tier=settings.front_door_tier, rate_limit=access.rate_limit,
+            allowed_networks=access.allowed_networks)).policy_id
         self._sites: dict[str, StaticSite] = {}
         # Where each handle's files go: its storage account, container and path (a site's, or files' own).
         self._stores: dict[str, tuple[pulumi.Output[str], pulumi.Output[str], str]] = {}
@@ -79,11 +84,12 @@ class AzureTarget(Target):
         return Site(name=name, origin=files.origin, url=files.url)
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
-        args = dict(upstream_url=spec.upstream_url, enable_stow=spec.enable_stow, token_check=spec.token_check,
+        spec = mounted(spec, on_site) if on_site is not None else spec
+        args = dict(allowed_origins=spec.allowed_origins, upstream_url=spec.upstream_url, enable_stow=spec.enable_stow, token_check=spec.token_check,
                     vm_size=self._settings.proxy_vm_size, front_door_id=self._profile.front_door_id,
                     subnet_id=self._subnet(name), **self._placement())
         if on_site is None:
-            return Proxy(name, DicomwebProxy(name, DicomwebProxyArgs(allowed_origins=spec.allowed_origins, **args)).url)
+            return Proxy(name, DicomwebProxy(name, DicomwebProxyArgs(**args)).url)
         site = self._sites[on_site.name]
         DicomwebProxy(name, DicomwebProxyArgs(endpoint_name=site.endpoint_name,
                                               custom_domain_ids=site.custom_domain_ids, **args))
@@ -129,7 +135,7 @@ class AzureTarget(Target):
 
     def _placement(self) -> dict:
         return dict(resource_group_name=self._resource_group, location=self._settings.location,
-                    profile_name=self._profile.name)
+                    profile_name=self._profile.name, waf_policy_id=self._waf_policy_id)
 
     def _storage_placement(self) -> dict:
         """Storage also needs the identity Front Door reads it with."""

@@ -10,8 +10,11 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from components.render.edge import NginxEdge
 
 # The UIDs, frame lists and bulk-data tags DICOMweb paths carry; nothing else gets through.
 _STUDY = r"studies/[0-9.]+"
@@ -64,6 +67,7 @@ ERRORS = {
     404: "not found: the proxy serves DICOMweb reads (QIDO-RS, WADO-RS) only",
     405: "method not allowed: GET, HEAD and OPTIONS only",
     413: "request too large",
+    429: "too many requests from this address; try again in a minute",
     500: "the archive could not answer this request",
     501: "not implemented",
     503: "the archive is not reachable; try again shortly",
@@ -74,9 +78,16 @@ _TEMPLATE = """\
 # Rendered by components/render/proxy_nginx.py from the stack config; edits here are overwritten.
 
 # CORS allow-list: a listed Origin is echoed back; any other gets no CORS headers at all.
+{edge_http}
 map $http_origin $ohif_cors_origin {{
     default "";
 {origin_map}}}
+# What CORS refuses, the proxy refuses: a request that names an origin not on the list gets no data. One without
+# Origin (curl, a same-origin read) is served.
+map $http_origin $ohif_origin_refused {{
+    "" 0;
+    default {refuse_others};
+{origin_allowed}}}
 map $ohif_cors_origin $ohif_cors_methods {{
     "" "";
     default "{methods}";
@@ -87,7 +98,7 @@ map $ohif_cors_origin $ohif_cors_headers {{
 }}
 map $status $ohif_retry_after {{
     503 "{retry_after}";
-    default "";
+    default {edge_retry_after};
 }}
 # Orthanc answers HEAD with 404: the archive is asked with GET, and nginx sends the client the headers alone.
 map $request_method $ohif_upstream_method {{
@@ -112,13 +123,14 @@ server {{
     listen {listen};
     server_name _;
     server_tokens off;
-    # Request lines up to 32k are read whole (with their Origin, so the answer carries CORS), and above
+{edge_server}    # Request lines up to 32k are read whole (with their Origin, so the answer carries CORS), and above
     # {max_uri} bytes refused here with CORS; only a line past 32k gets nginx's own 414, without CORS.
     large_client_header_buffers 4 32k;
     default_type application/json;
     set $ohif_class "";  # what a read location caches; nothing elsewhere
     if ($request_uri ~ "^.{{{max_uri_plus_one}}}") {{ return 414 '{{"error": "URI too long: at most {max_uri} bytes"}}'; }}
 {origin_check}
+    if ($ohif_origin_refused) {{ return 403 '{{"error": "origin not allowed"}}'; }}
     # On every response, errors included (`always`), so the viewer can read a 401 or 404.
     # CORP cross-origin lets a cross-origin-isolated viewer (COEP require-corp) load the frames.
     add_header Access-Control-Allow-Origin $ohif_cors_origin always;
@@ -358,7 +370,7 @@ def _nginx_string(value: str) -> str:
 def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequence[str], cache_dir: str,
                       enable_stow: bool = False, origin_check: tuple[str, str] | None = None,
                       resolver: str | None = None, auth: TokenCheck | None = None,
-                      auth_files: TokenCheckFiles | None = None) -> str:
+                      auth_files: TokenCheckFiles | None = None, edge: NginxEdge | None = None) -> str:
     """nginx.conf (http context) for a proxy at `/dicom-web/` in front of the DICOMweb root `upstream_url`, caching
     reads in `cache_dir`.
 
@@ -368,15 +380,21 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     without one, names are resolved once at start-up (the sandbox: `localhost`).
     `auth`, when set, requires a valid token of that realm on every DICOMweb request; `auth_files`
     says where the host keeps the check's module and key cache.
+    `edge`, in the sandbox only, stands in for the CDN's firewall in front of a proxy at its own URL (the allow-list
+    and the rate limit, components/render/edge.py); on a cloud VM the CDN's WAF does that, and the VM sees only
+    the CDN's addresses.
     """
     up = urlsplit(upstream_url)
     default_port = 443 if up.scheme == "https" else 80
     host = f"[{up.hostname}]" if ":" in up.hostname else up.hostname
     host_port = f"{host}:{up.port or default_port}"
-    if any(o == "*" for o in allowed_origins):
-        origin_map = '    "~." "*";\n'
+    wildcard = any(o == "*" for o in allowed_origins)
+    if wildcard:
+        origin_map, origin_allowed = '    "~." "*";\n', ""
     else:
-        origin_map = "".join(f'    "{_nginx_string(o)}" $http_origin;\n' for o in sorted(set(allowed_origins)))
+        origins = sorted(set(map(_nginx_string, allowed_origins)))
+        origin_map = "".join(f'    "{o}" $http_origin;\n' for o in origins)
+        origin_allowed = "".join(f'    "{o}" 0;\n' for o in origins)
     methods = "GET, HEAD, OPTIONS" + (", POST" if enable_stow else "")
     error_pages = "".join(f"    error_page {code} /_ohif_error/{code};\n" for code in ERRORS if code != 503)
     error_pages += "    error_page 502 503 504 =503 /_ohif_error/503;\n"
@@ -399,7 +417,12 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         header_var=origin_check[0].lower().replace("-", "_"), value=_nginx_string(origin_check[1])
     ) if origin_check else ""
     return _TEMPLATE.format(
+        edge_http=edge.http if edge else "",
+        edge_server=edge.server_directives() + edge.rate_limit_directives() if edge else "",
+        edge_retry_after="$ohif_edge_retry_after" if edge else '""',
         origin_map=origin_map,
+        origin_allowed=origin_allowed,
+        refuse_others=0 if wildcard else 1,
         cache_control_map=cache_control_map,
         cache_dir=cache_dir,
         cache_max_size=CACHE_MAX_SIZE,

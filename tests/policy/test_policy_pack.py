@@ -40,6 +40,7 @@ HOST = "https://portal.example-hospital.org"
 
 def _azure_example(recipe: str, **sections) -> dict[str, str]:
     return {"ohif:recipe": recipe, "ohif:cloud": "azure", "ohif:azure": json.dumps({"location": "westeurope"}),
+            "ohif:access": json.dumps({"allowed_networks": ["203.0.113.0/24"]}),
             **{f"ohif:{key}": json.dumps(value) for key, value in sections.items()}}
 
 

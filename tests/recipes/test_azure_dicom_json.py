@@ -50,7 +50,7 @@ def expected(folder) -> dict[str, str]:
 def dicom_json_config(folder: Path, **studies) -> dict[str, str]:
     # An absolute folder: settings read it relative to the project, and PROJECT / "/abs" is "/abs".
     return {"ohif:recipe": "dicom-json", "ohif:cloud": "azure",
-            "ohif:azure": json.dumps({"location": "westeurope"}),
+            "ohif:azure": json.dumps({"location": "westeurope"}), "ohif:access": json.dumps({"public": True}),
             "ohif:studies": json.dumps({"folder": str(folder), **studies})}
 
 

@@ -36,6 +36,7 @@ def embedded_config(modes: list[str]) -> dict[str, str]:
     return {
         "ohif:recipe": "embedded", "ohif:cloud": "azure",
         "ohif:azure": json.dumps({"location": "westeurope"}),
+        "ohif:access": json.dumps({"allowed_networks": ["203.0.113.0/24"]}),
         "ohif:embed": json.dumps(embed),
         "ohif:archive": json.dumps({"upstream_url": "http://10.0.1.20:8042/dicom-web/", "topology": "cross-origin"}),
     }

@@ -14,10 +14,12 @@ from components.render.proxy_nginx import (ERRORS, INSTANCE_CACHE_CONTROL, MAX_F
                                            READ_CLASSES, RETRY_AFTER_SECONDS, TOKEN_CHECK_MODULE, TokenCheck,
                                            TokenCheckFiles, render_proxy_conf)
 from components.render.cloud_init import nginx_conf_of, render_cloud_init
+from components.render.edge import RATE_RETRY_AFTER_SECONDS, render_nginx_edge
 from sandbox.nginx import nginx_service
 from sandbox.processes import free_port
 from sandbox.sample_data import PYDICOM_SAMPLES
 from tests.conftest import nginx_syntax_ok, require_servers
+from tests.sandbox.edge import fetch_from
 
 ELSEWHERE = "https://evil.example.com"
 CT = pydicom.dcmread(get_testdata_file(PYDICOM_SAMPLES[0]), stop_before_pixels=True)
@@ -247,6 +249,46 @@ def test_the_origin_check_refuses_with_json_and_cors(sandbox, tmp_path):
     try:
         r = requests.get(f"http://127.0.0.1:{port}/dicom-web/studies", headers={"Origin": viewer})
         assert assert_our_json_error(r, 403, viewer) == {"error": "forbidden"}
+    finally:
+        service.stop()
+
+
+# What CORS refuses, the proxy refuses (issue 15): a browser would hold the data back, a script would not.
+
+def test_an_origin_the_proxy_does_not_serve_gets_403_and_no_data(proxy, viewer_origin):
+    allowed = requests.get(f"{proxy}/studies", headers={"Origin": viewer_origin})
+    assert allowed.status_code == 200 and allowed.headers["Access-Control-Allow-Origin"] == viewer_origin
+    assert CT.StudyInstanceUID in allowed.text
+    refused = requests.get(f"{proxy}/studies", headers={"Origin": ELSEWHERE})
+    assert refused.status_code == 403 and refused.json() == {"error": "origin not allowed"}
+    assert CT.StudyInstanceUID not in refused.text and "Access-Control-Allow-Origin" not in refused.headers
+    for path in (f"{INSTANCE_PATH}/metadata", f"{INSTANCE_PATH}/frames/1"):
+        assert requests.get(f"{proxy}{path}", headers={"Origin": ELSEWHERE}).status_code == 403, path
+    # curl, or the viewer's own same-origin reads, send no Origin: served as before.
+    plain = requests.get(f"{proxy}/studies")
+    assert plain.status_code == 200 and CT.StudyInstanceUID in plain.text
+
+
+def test_a_burst_over_the_rate_limit_gets_429_with_cors_and_retry_after(sandbox, tmp_path):
+    port, viewer, limit = free_port(), "https://viewer.example.org", 100
+    (tmp_path / "proxy.conf").write_text(render_proxy_conf(
+        listen=f"127.0.0.1:{port}", upstream_url=sandbox.settings.archive.upstream_url, allowed_origins=[viewer],
+        cache_dir=str(tmp_path / "cache"), edge=render_nginx_edge(("127.0.0.0/30",), limit)))
+    service = nginx_service(tmp_path, [tmp_path / "proxy.conf"], ports=[port],
+                            ready_url=f"http://127.0.0.1:{port}/").start()
+    try:
+        with requests.Session() as session:
+            answers = [session.get(f"http://127.0.0.1:{port}/dicom-web/studies", headers={"Origin": viewer})
+                       for _ in range(limit + 30)]
+        statuses = [a.status_code for a in answers]
+        assert statuses[:limit] == [200] * limit, "a whole window's worth passes at once"
+        limited = [a for a in answers if a.status_code == 429]
+        assert len(limited) >= 25, statuses[limit:]
+        for answer in limited:
+            assert assert_our_json_error(answer, 429, viewer) == {"error": ERRORS[429]}
+            assert answer.headers["Retry-After"] == str(RATE_RETRY_AFTER_SECONDS)
+        # Counted per address: another allowed address is served meanwhile.
+        assert fetch_from("127.0.0.2", f"http://127.0.0.1:{port}/dicom-web/studies").status == 200
     finally:
         service.stop()
 
