@@ -14,7 +14,7 @@ each target enforces at the edge of everything it serves.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -69,8 +69,8 @@ class ProxySpec:
     upstream_url: str
     """The archive's DICOMweb root, as the proxy reaches it."""
     allowed_origins: pulumi.Input[Sequence[str]] = ()
-    """Browser origins the proxy serves: CORS allows them, and a request naming any other origin gets 403. A proxy
-    mounted on a site serves that site's origin (`mounted`)."""
+    """Browser origins the proxy serves at its own URL: CORS allows them, and a request naming any other origin gets
+    403. A proxy mounted on a site serves that site's origin alone."""
     enable_stow: bool = False
     """Pass STOW-RS uploads to the archive."""
     token_check: pulumi.Input[TokenCheck] | None = None
@@ -161,12 +161,6 @@ def cloud_target(settings: StackSettings) -> Target:
         return AwsTarget(settings.aws, settings.access)
     from components.azure.target import AzureTarget
     return AzureTarget(settings.azure, settings.access)
-
-
-def mounted(spec: ProxySpec, site: Site) -> ProxySpec:
-    """The spec of a proxy mounted on `site`: it serves the site's own origin, which a browser names in `Origin` on
-    some same-origin requests (a POST), and refuses every other."""
-    return replace(spec, allowed_origins=pulumi.Output.all(site.origin))
 
 
 def same_origin_url(site: Site) -> pulumi.Output[str]:

@@ -7,6 +7,10 @@ It reads the stack's outputs (`viewer_url`, `dicomweb_url`, and with login `keyc
 sandbox's JSON line, whose keys drop `_url`, works too) and checks what a browser needs and what an attacker
 must not get. A check that does not apply says SKIP and why (TLS on the sandbox's loopback http, CORS on a
 same-origin proxy); any FAIL makes the exit status 1.
+
+The allow-list (`ohif:access.allowed_networks`) is checked from outside it: from a second address of this machine
+(`--outside-address`), or through an HTTP proxy that leaves from another network (`--outside-proxy`). With
+neither it says "not checked".
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import brotli
 import requests
+from requests.adapters import HTTPAdapter
 
 ATTACKER = "https://attacker.example"
 TIMEOUT = 15
@@ -46,15 +51,21 @@ class Stack:
     realm: str | None = None
     script: str | None = None
     """The embedded recipe's script files (script mode)."""
+    outside_address: str | None = None
+    """A source address of this machine outside the stack's allowed networks."""
+    outside_proxy: str | None = None
+    """An HTTP proxy (http://host:port) whose requests leave from outside the stack's allowed networks."""
 
     @classmethod
-    def from_outputs(cls, outputs: dict) -> "Stack":
+    def from_outputs(cls, outputs: dict, outside_address: str | None = None,
+                     outside_proxy: str | None = None) -> "Stack":
         values = {k.removesuffix("_url"): v for k, v in outputs.items()}
         missing = [k for k in ("viewer", "dicomweb") if not values.get(k)]
         if missing:
             raise ValueError(f"the outputs lack {' and '.join(m + '_url' for m in missing)}")
         return cls(viewer=values["viewer"], dicomweb=values["dicomweb"].rstrip("/"), keycloak=values.get("keycloak"),
-                   realm=values.get("realm"), script=values.get("script"))
+                   realm=values.get("realm"), script=values.get("script"), outside_address=outside_address,
+                   outside_proxy=outside_proxy)
 
     @property
     def viewer_origin(self) -> str:
@@ -181,6 +192,48 @@ def cors(stack: Stack) -> str:
     return f"{stack.viewer_origin} allowed (preflight {preflight.status_code}), {ATTACKER} refused"
 
 
+def origin_refused(stack: Stack) -> str:
+    """What CORS refuses, the proxy refuses: a script that names another origin gets no data either."""
+    refused = get(stack.dicomweb + "/studies", headers={"Origin": ATTACKER})
+    expect(refused.status_code == 403, f"a request naming {ATTACKER} answered {refused.status_code}, not 403")
+    expect(not refused.text.lstrip().startswith("["), f"a request naming {ATTACKER} got study data")
+    return f"a request naming {ATTACKER} gets 403 and no data"
+
+
+class _FromAddress(HTTPAdapter):
+    """Connections from one local source address (urllib3's `source_address`, which requests does not expose)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
+
+
+def allow_list(stack: Stack) -> str:
+    if not (stack.outside_address or stack.outside_proxy):
+        raise Skipped("not checked: give --outside-address (an address of this machine outside the allowed networks) "
+                      "or --outside-proxy (an HTTP proxy that leaves from outside them)")
+    urls = [stack.viewer, stack.dicomweb + "/studies", *([stack.script + "index.umd.js"] if stack.script else []),
+            *([f"{stack.keycloak.rstrip('/')}/realms/{stack.realm}/.well-known/openid-configuration"]
+              if stack.keycloak else [])]
+    outside = requests.Session()
+    if stack.outside_address:
+        for scheme in ("http://", "https://"):
+            outside.mount(scheme, _FromAddress(stack.outside_address))
+    if stack.outside_proxy:
+        outside.proxies = {"http": stack.outside_proxy, "https": stack.outside_proxy}
+    via = f"from {stack.outside_address}" if stack.outside_address else f"through {stack.outside_proxy}"
+    with outside:
+        for url in urls:
+            r = outside.get(url, timeout=TIMEOUT, allow_redirects=False)
+            expect(r.status_code == 403, f"{url} answered {r.status_code} {via}, not 403")
+    for url in urls:
+        expect(get(url).status_code != 403, f"{url} refuses this machine too: is it inside the allowed networks?")
+    return f"{len(urls)} hosts refuse requests {via}, and serve this machine"
+
+
 def archive_api_refused(stack: Stack) -> str:
     base = origin_of(stack.dicomweb)
     dicomweb_path = urlsplit(stack.dicomweb).path
@@ -280,8 +333,9 @@ DECODE = {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}
 
 CHECKS: dict[str, Callable[[Stack], str]] = {
     "https-redirect": https_redirect, "tls": tls_version, "isolation-headers": isolation_headers,
-    "spa-fallback": spa_fallback, "precompressed": precompressed, "cors": cors, "archive-api-refused": archive_api_refused,
-    "login-pkce": login_with_pkce, "token-required": token_required, "script-cors": script_cors,
+    "spa-fallback": spa_fallback, "precompressed": precompressed, "cors": cors, "origin-refused": origin_refused,
+    "allow-list": allow_list, "archive-api-refused": archive_api_refused, "login-pkce": login_with_pkce,
+    "token-required": token_required, "script-cors": script_cors,
 }
 
 

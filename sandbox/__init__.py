@@ -45,7 +45,7 @@ from components.render.headers import viewer_headers
 from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheckFiles, render_proxy_conf
 from components.render.viewer_build import SiteFile, object_key, stored_files
 from components.target import (FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec,
-                               Target, mounted, same_origin_url, site_files)
+                               Target, same_origin_url, site_files)
 from sandbox import reaper, registry, sample_data
 from sandbox.host_page import render_host_conf, write_host_pages
 from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
@@ -250,7 +250,7 @@ class Sandbox(Target):
         site = self._sites[on_site.name]
         if site.proxy_port is not None:
             raise SandboxError(f"site {on_site.name!r} already serves {DICOMWEB_PATH}/")
-        self._proxies.append(_LocalProxy(name, mounted(spec, on_site), port, on_site=True))
+        self._proxies.append(_LocalProxy(name, spec, port, on_site=True))
         site.proxy_port = port
         return Proxy(name=name, url=same_origin_url(on_site))
 
@@ -301,7 +301,7 @@ class Sandbox(Target):
                 listen=f"127.0.0.1:{proxy.port}", upstream_url=spec.upstream_url,
                 allowed_origins=spec.allowed_origins, cache_dir=str(run_dir / "dicomweb-cache"),
                 enable_stow=spec.enable_stow, auth=spec.token_check, auth_files=files,
-                edge=None if proxy.on_site else edge))
+                serve_own_host=proxy.on_site, edge=None if proxy.on_site else edge))
             self.progress(f"starting the DICOMweb proxy {proxy.name!r} (nginx) on {proxy.port}")
             self._start(nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[proxy.port],
                                       ready_url=f"http://127.0.0.1:{proxy.port}/",

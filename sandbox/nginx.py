@@ -146,6 +146,7 @@ def render_viewer_conf(*, listen: str, site_root: Path, spa_module: Path, files:
     # no response headers policy: the proxy's own headers (its Cache-Control above all) reach the browser.
     location {DICOMWEB_PATH}/ {{
 {edge.rate_limit_directives("        ")}        add_header Retry-After $ohif_edge_retry_after always;
+        proxy_set_header Host $http_host;  # as the CDN forwards it: the proxy serves this host's own Origin
         proxy_pass http://{proxy};
     }}
 """ if proxy else ""

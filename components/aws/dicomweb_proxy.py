@@ -12,7 +12,7 @@ from typing import Sequence
 
 import pulumi
 
-from components.aws.origin_vm import (ALL_METHODS, AMAZON_DNS, READS, OriginRoute, OriginVm, OriginVmArgs, Placement,
+from components.aws.origin_vm import (ALL_METHODS, ALL_VIEWER, ALL_VIEWER_EXCEPT_HOST, AMAZON_DNS, READS, OriginRoute, OriginVm, OriginVmArgs, Placement,
                                       origin_secret, own_distribution)
 from components.render.cloud_init import render_proxy_cloud_init
 from components.render.proxy_nginx import DICOMWEB_PATH, ORIGIN_VERIFY_HEADER, TokenCheck
@@ -26,7 +26,8 @@ class DicomwebProxyArgs:
     own_url: bool = False
     """Serve through a distribution of its own (with CORS), rather than through a site's."""
     allowed_origins: pulumi.Input[Sequence[str]] = ()
-    """Browser origins the proxy serves (CORS allows them; any other is refused); mounted, the site's own."""
+    """Browser origins the proxy serves at its own URL (CORS allows them; any other is refused). Mounted on a site,
+    it serves the site's origin, which reaches it as the Host the CDN forwards."""
     enable_stow: bool = False
     """Pass STOW-RS uploads to the archive."""
     token_check: pulumi.Input[TokenCheck] | None = None
@@ -52,14 +53,16 @@ class DicomwebProxy(pulumi.ComponentResource):
         user_data = pulumi.Output.all(args.upstream_url, args.allowed_origins, secret, args.token_check).apply(
             lambda a: render_proxy_cloud_init(upstream_url=a[0], allowed_origins=a[1], enable_stow=args.enable_stow,
                                               origin_check=(ORIGIN_VERIFY_HEADER, a[2]), resolver=AMAZON_DNS,
-                                              token_check=a[3]))
+                                              token_check=a[3], serve_own_host=not args.own_url))
         vm = OriginVm(name, OriginVmArgs(purpose="ohif-dicomweb-proxy", user_data=user_data, placement=args.placement,
                                          archive_url=args.upstream_url, instance_type=args.instance_type),
                       opts=child)
         methods = ALL_METHODS if args.enable_stow else READS
         self.route = OriginRoute(origin_id="dicomweb-proxy", domain_name=vm.origin_domain,
                                  vpc_origin_id=vm.vpc_origin_id, secret=secret,
-                                 methods=methods, path_pattern=f"{DICOMWEB_PATH}/*")
+                                 methods=methods, path_pattern=f"{DICOMWEB_PATH}/*",
+                                 # Mounted, the viewer's Host tells the proxy which Origin is its own.
+                                 origin_request_policy=ALL_VIEWER_EXCEPT_HOST if args.own_url else ALL_VIEWER)
         self.dicomweb_url = None
         if args.own_url:
             distribution = own_distribution(f"{name}-cdn", self.route, "OHIF DICOMweb proxy", args.price_class,

@@ -30,7 +30,7 @@ from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
 from components.render.viewer_build import cache_control, content_type, object_key
 from components.target import (CLOUD_SITES, FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec,
-                               Site, SiteSpec, Target, mounted, published_variants, same_origin_url, site_files)
+                               Site, SiteSpec, Target, published_variants, same_origin_url, site_files)
 from settings import AccessSettings, AwsSettings
 
 
@@ -76,7 +76,6 @@ class AwsTarget(Target):
         return Site(name=name, origin=files.origin, url=files.url)
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
-        spec = mounted(spec, on_site) if on_site is not None else spec
         proxy = DicomwebProxy(name, DicomwebProxyArgs(
             upstream_url=spec.upstream_url, own_url=on_site is None, allowed_origins=spec.allowed_origins,
             enable_stow=spec.enable_stow, token_check=spec.token_check, placement=self._placement(first=True),

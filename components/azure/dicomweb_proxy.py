@@ -39,7 +39,8 @@ class DicomwebProxyArgs:
     custom_domain_ids: Sequence[pulumi.Input[str]] = ()
     """The viewer endpoint's custom domains, which the /dicom-web/* route serves too."""
     allowed_origins: pulumi.Input[Sequence[str]] = ()
-    """Browser origins the proxy serves (CORS allows them; any other is refused); beside the viewer, the viewer's."""
+    """Browser origins the proxy serves at its own endpoint (CORS allows them; any other is refused). Beside the
+    viewer, it serves the viewer's origin, which reaches it as the Host Front Door forwards."""
     enable_stow: bool = False
     """Pass STOW-RS uploads to the archive."""
     token_check: pulumi.Input[TokenCheck] | None = None
@@ -63,7 +64,9 @@ class DicomwebProxy(pulumi.ComponentResource):
             upstream, origins, front_door_id, check = a
             return render_proxy_cloud_init(
                 upstream_url=upstream, allowed_origins=origins, enable_stow=args.enable_stow,
-                origin_check=(FDID_HEADER, front_door_id), resolver=AZURE_DNS, token_check=check)
+                origin_check=(FDID_HEADER, front_door_id), resolver=AZURE_DNS, token_check=check,
+                # Front Door forwards the viewer's Host (vm_route sets no origin host header).
+                serve_own_host=same_origin)
 
         vm = OriginVm(name, OriginVmArgs(
             custom_data=pulumi.Output.all(args.upstream_url, args.allowed_origins, args.front_door_id,

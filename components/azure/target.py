@@ -33,7 +33,7 @@ from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
 from components.render.viewer_build import content_type, object_key
 from components.target import (CLOUD_SITES, FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site,
-                               SiteSpec, Target, mounted, published_variants, same_origin_url, site_files)
+                               SiteSpec, Target, published_variants, same_origin_url, site_files)
 from settings import AccessSettings, AzureSettings
 
 
@@ -84,12 +84,11 @@ class AzureTarget(Target):
         return Site(name=name, origin=files.origin, url=files.url)
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
-        spec = mounted(spec, on_site) if on_site is not None else spec
-        args = dict(allowed_origins=spec.allowed_origins, upstream_url=spec.upstream_url, enable_stow=spec.enable_stow, token_check=spec.token_check,
+        args = dict(upstream_url=spec.upstream_url, enable_stow=spec.enable_stow, token_check=spec.token_check,
                     vm_size=self._settings.proxy_vm_size, front_door_id=self._profile.front_door_id,
                     subnet_id=self._subnet(name), **self._placement())
         if on_site is None:
-            return Proxy(name, DicomwebProxy(name, DicomwebProxyArgs(**args)).url)
+            return Proxy(name, DicomwebProxy(name, DicomwebProxyArgs(allowed_origins=spec.allowed_origins, **args)).url)
         site = self._sites[on_site.name]
         DicomwebProxy(name, DicomwebProxyArgs(endpoint_name=site.endpoint_name,
                                               custom_domain_ids=site.custom_domain_ids, **args))

@@ -43,13 +43,14 @@ VM_TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_ch
 
 
 def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str], enable_stow: bool,
-                            origin_check: tuple[str, str], resolver: str, token_check: TokenCheck | None) -> str:
+                            origin_check: tuple[str, str], resolver: str, token_check: TokenCheck | None,
+                            serve_own_host: bool) -> str:
     """A DICOMweb proxy VM's cloud-init, on either cloud: the rendered nginx config, and the token check's
     module when login is on."""
     files = VM_TOKEN_CHECK_FILES if token_check else None
     conf = render_proxy_conf(listen="80", upstream_url=upstream_url, allowed_origins=allowed_origins,
                              cache_dir=VM_CACHE_DIR, enable_stow=enable_stow, origin_check=origin_check,
-                             resolver=resolver, auth=token_check, auth_files=files)
+                             resolver=resolver, auth=token_check, auth_files=files, serve_own_host=serve_own_host)
     return render_cloud_init(conf, extra_files={files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else None)
 
 

@@ -84,10 +84,14 @@ map $http_origin $ohif_cors_origin {{
 {origin_map}}}
 # What CORS refuses, the proxy refuses: a request that names an origin not on the list gets no data. One without
 # Origin (curl, a same-origin read) is served.
-map $http_origin $ohif_origin_refused {{
-    "" 0;
-    default {refuse_others};
+map $http_origin $ohif_origin_listed {{
+    "" 1;
+    default {wildcard};
 {origin_allowed}}}
+{own_host_map}map "$ohif_origin_listed$ohif_origin_is_host" $ohif_origin_refused {{
+    "00" 1;
+    default 0;
+}}
 map $ohif_cors_origin $ohif_cors_methods {{
     "" "";
     default "{methods}";
@@ -184,6 +188,13 @@ server {{
     }}
 }}
 {check_server}"""
+
+# The Origin a same-origin request names is the host it was sent to: scheme-blind, since the CDN allows HTTPS only.
+_OWN_HOST = """map "$http_origin|$http_host" $ohif_origin_is_host {
+    "~^https?://([^|]+)\\|\\1$" 1;
+    default 0;
+}
+"""
 
 _READ_LOCATION = """    location ~ "^{public_root}/(?<dicomweb_path>{path})$" {{
         set $ohif_class {name};
@@ -370,7 +381,8 @@ def _nginx_string(value: str) -> str:
 def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequence[str], cache_dir: str,
                       enable_stow: bool = False, origin_check: tuple[str, str] | None = None,
                       resolver: str | None = None, auth: TokenCheck | None = None,
-                      auth_files: TokenCheckFiles | None = None, edge: NginxEdge | None = None) -> str:
+                      auth_files: TokenCheckFiles | None = None, serve_own_host: bool = False,
+                      edge: NginxEdge | None = None) -> str:
     """nginx.conf (http context) for a proxy at `/dicom-web/` in front of the DICOMweb root `upstream_url`, caching
     reads in `cache_dir`.
 
@@ -380,6 +392,9 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     without one, names are resolved once at start-up (the sandbox: `localhost`).
     `auth`, when set, requires a valid token of that realm on every DICOMweb request; `auth_files`
     says where the host keeps the check's module and key cache.
+    `serve_own_host`: a proxy mounted on the viewer's site also serves the Origin of the host the request was sent
+    to (the site's, which the CDN forwards as Host): the site's config names the proxy, so the proxy's cannot name
+    the site's generated host name without a cycle.
     `edge`, in the sandbox only, stands in for the CDN's firewall in front of a proxy at its own URL (the allow-list
     and the rate limit, components/render/edge.py); on a cloud VM the CDN's WAF does that, and the VM sees only
     the CDN's addresses.
@@ -394,7 +409,7 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     else:
         origins = sorted(set(map(_nginx_string, allowed_origins)))
         origin_map = "".join(f'    "{o}" $http_origin;\n' for o in origins)
-        origin_allowed = "".join(f'    "{o}" 0;\n' for o in origins)
+        origin_allowed = "".join(f'    "{o}" 1;\n' for o in origins)
     methods = "GET, HEAD, OPTIONS" + (", POST" if enable_stow else "")
     error_pages = "".join(f"    error_page {code} /_ohif_error/{code};\n" for code in ERRORS if code != 503)
     error_pages += "    error_page 502 503 504 =503 /_ohif_error/503;\n"
@@ -422,7 +437,8 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         edge_retry_after="$ohif_edge_retry_after" if edge else '""',
         origin_map=origin_map,
         origin_allowed=origin_allowed,
-        refuse_others=0 if wildcard else 1,
+        wildcard=1 if wildcard else 0,
+        own_host_map=_OWN_HOST if serve_own_host else 'map $http_origin $ohif_origin_is_host {\n    default 0;\n}\n',
         cache_control_map=cache_control_map,
         cache_dir=cache_dir,
         cache_max_size=CACHE_MAX_SIZE,

@@ -11,26 +11,33 @@ import pytest
 
 import sandbox as sandbox_module
 import sandbox.nginx as sandbox_nginx
+from components.render.edge import render_nginx_edge
 from components.render.headers import viewer_headers
 from sandbox import Sandbox
 from tests.conftest import REPO, local_sandbox, require_servers
 
 
-def livecheck(outputs: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "livecheck", "-"], input=json.dumps(outputs), cwd=REPO,
+OUTSIDE = ("--outside-address", "127.0.0.2")
+"""Outside the local stacks' allow-list (127.0.0.1/32): every 127.0.0.0/8 address is this machine's."""
+
+
+def livecheck(outputs: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "livecheck", "-", *args], input=json.dumps(outputs), cwd=REPO,
                           capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize("running", ["sandbox", "sandbox_same_origin_subpath"])
 def test_the_sandbox_passes(running, request):
     sandbox = request.getfixturevalue(running)
-    checked = livecheck(sandbox.urls._values)
+    checked = livecheck(sandbox.urls._values, *OUTSIDE)
     lines = checked.stdout.splitlines()
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert [line.split(":")[0] for line in lines] == [
         "SKIP https-redirect", "SKIP tls", "PASS isolation-headers", "PASS spa-fallback", "PASS precompressed",
-        "SKIP cors" if running == "sandbox_same_origin_subpath" else "PASS cors", "PASS archive-api-refused",
-        "SKIP login-pkce", "SKIP token-required", "SKIP script-cors"]
+        "SKIP cors" if running == "sandbox_same_origin_subpath" else "PASS cors", "PASS origin-refused",
+        "PASS allow-list", "PASS archive-api-refused", "SKIP login-pkce", "SKIP token-required", "SKIP script-cors"]
+    unchecked = livecheck(sandbox.urls._values).stdout.splitlines()
+    assert any(line.startswith("SKIP allow-list: not checked:") for line in unchecked), unchecked
 
 
 def forked(module, name: str, value) -> Iterator[Sandbox]:
@@ -56,7 +63,10 @@ def forked(module, name: str, value) -> Iterator[Sandbox]:
     (sandbox_nginx, "_NJS_ADAPTER", sandbox_nginx._NJS_ADAPTER.replace(
         "r.headersOut['Content-Encoding'] = encoding;", ""),
      "FAIL precompressed: Accept-Encoding: br got Content-Encoding None"),
-], ids=["without-isolation", "without-content-encoding"])
+    # The edge forgets the allow-list.
+    (sandbox_module, "render_nginx_edge", lambda networks, rate_limit: render_nginx_edge((), rate_limit),
+     "FAIL allow-list: {viewer} answered 200 from 127.0.0.2, not 403"),
+], ids=["without-isolation", "without-content-encoding", "without-allow-list"])
 def broken(request) -> Iterator[tuple[Sandbox, str]]:
     module, name, value, failure = request.param
     for running in forked(module, name, value):
@@ -65,9 +75,9 @@ def broken(request) -> Iterator[tuple[Sandbox, str]]:
 
 def test_a_broken_property_fails_the_check(broken):
     running, failure = broken
-    checked = livecheck(running.urls._values)
+    checked = livecheck(running.urls._values, *OUTSIDE)
     assert checked.returncode == 1
-    assert failure in checked.stdout.splitlines()
+    assert failure.format(viewer=running.urls.viewer) in checked.stdout.splitlines(), checked.stdout
     assert sum(line.startswith("FAIL") for line in checked.stdout.splitlines()) == 1, checked.stdout
 
 

@@ -321,9 +321,14 @@ def test_proxy_custom_data_checks_the_front_door_id_and_holds_no_secret(prod):
     assert re.search(rf'if \(\$http_x_azure_fdid != "{FRONT_DOOR_ID}"\) {{ return 403[^;]*; }}', conf), \
         "our profile's id, and 403 (with or without a body) to any other"
     assert "server 10.0.1.20:8042;" in conf
-    # Same-origin or not, the proxy serves the viewer's origin alone, and refuses a request naming any other.
-    assert re.findall(r'^    "(https?://[^"]+)" \$http_origin;$', conf, re.M) == [VIEWER]
-    assert re.findall(r'^    "(https?://[^"]+)" 0;$', conf, re.M) == [VIEWER]
+    # The proxy serves the viewer's origin alone, and refuses a request naming any other: at its own URL it lists it
+    # (CORS); mounted on the viewer's site it takes the Host the CDN forwards as its own origin.
+    listed = re.findall(r'^    "(https?://[^"]+)" \$http_origin;$', conf, re.M)
+    assert re.findall(r'^    "(https?://[^"]+)" 1;$', conf, re.M) == listed
+    if prod.outputs["dicomweb_url"].startswith(VIEWER):
+        assert listed == [] and 'map "$http_origin|$http_host" $ohif_origin_is_host' in conf
+    else:
+        assert listed == [VIEWER] and 'map "$http_origin|$http_host"' not in conf
 
 
 def test_stack_outputs(prod):

@@ -290,9 +290,14 @@ def test_cloud_init_renders_the_proxy_with_the_origin_secret(prod):
     conf = nginx_conf_of(user_data)
     assert 'if ($http_x_origin_verify != "s3cr3tOriginVerifyValue0123456789abcdef")' in conf
     assert "server 10.0.1.20:8042;" in conf
-    # Same-origin or not, the proxy serves the viewer's origin alone, and refuses a request naming any other.
-    assert re.findall(r'^    "(https?://[^"]+)" \$http_origin;$', conf, re.M) == [VIEWER]
-    assert re.findall(r'^    "(https?://[^"]+)" 0;$', conf, re.M) == [VIEWER]
+    # The proxy serves the viewer's origin alone, and refuses a request naming any other: at its own URL it lists it
+    # (CORS); mounted on the viewer's site it takes the Host the CDN forwards as its own origin.
+    listed = re.findall(r'^    "(https?://[^"]+)" \$http_origin;$', conf, re.M)
+    assert re.findall(r'^    "(https?://[^"]+)" 1;$', conf, re.M) == listed
+    if prod.outputs["dicomweb_url"].startswith(VIEWER):
+        assert listed == [] and 'map "$http_origin|$http_host" $ohif_origin_is_host' in conf
+    else:
+        assert listed == [VIEWER] and 'map "$http_origin|$http_host"' not in conf
 
 
 def test_stack_outputs(prod):

@@ -101,3 +101,13 @@ def test_the_viewer_scrolling_the_phantom_end_to_end_never_meets_the_rate_limit(
     assert len(at_edge) >= len(sent), "the edge's log misses requests the page sent"
     assert len(at_edge) <= sandbox.settings.access.rate_limit, \
         f"{len(at_edge)} requests for {PHANTOM_SLICES} slices: the default would not hold {RADIOLOGIST_SLICES}"
+
+
+def test_a_proxy_mounted_on_the_site_serves_the_sites_origin_alone(sandbox_same_origin_subpath):
+    box = sandbox_same_origin_subpath
+    studies = box.urls.dicomweb + "/studies"
+    assert studies.startswith(box.viewer_origin), "the proxy should be mounted on the viewer's site"
+    assert requests.get(studies, headers={"Origin": box.viewer_origin}).status_code == 200
+    assert requests.get(studies).status_code == 200
+    refused = requests.get(studies, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403 and refused.json() == {"error": "origin not allowed"}

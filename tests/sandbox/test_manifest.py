@@ -3,6 +3,7 @@ and headless Chromium opens each study's link and draws every display set, the m
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -11,7 +12,9 @@ import pytest
 import requests
 
 from sandbox import Sandbox
+from components.render.edge import REFUSED
 from tests.conftest import local_sandbox, require_servers
+from tests.sandbox.edge import INSIDE, OUTSIDE, fetch_from
 from sandbox.viewport import VIEWPORT_JS
 
 THUMBNAIL = "[data-cy='study-browser-thumbnail']"
@@ -128,3 +131,11 @@ def test_studies_on_their_own_origin_answer_every_preflight_and_draw(studies_cro
     refused = requests.options(files + "studies.json", headers={"Origin": "http://127.0.0.1:1",
                                                                 "Access-Control-Request-Method": "GET"})
     assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_the_files_host_refuses_an_address_outside_the_allow_list(studies_cross_origin):
+    files = studies_cross_origin.urls.manifest
+    assert not files.startswith(studies_cross_origin.urls.viewer), "the files should be on an origin of their own"
+    refused = fetch_from(OUTSIDE, files, headers={"Origin": studies_cross_origin.viewer_origin})
+    assert refused.status == 403 and json.loads(refused.body) == {"error": REFUSED}
+    assert fetch_from(INSIDE, files, headers={"Origin": studies_cross_origin.viewer_origin}).status == 200

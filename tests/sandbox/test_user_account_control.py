@@ -15,11 +15,13 @@ import requests
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from components.render.edge import REFUSED
 from components.render.proxy_nginx import TokenCheck
 from components.render.realm import realm_model, render_realm_import
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT
 from tests.conftest import local_sandbox, require_servers, require_tool
+from tests.sandbox.edge import INSIDE, OUTSIDE, fetch_from
 from sandbox.viewport import LIT_PIXELS_JS
 
 
@@ -323,3 +325,19 @@ def test_the_live_check_passes_against_the_login_stack(uac):
     results = {r.name: r for r in run(Stack.from_outputs(uac.urls._values))}
     assert [r.line() for r in results.values() if r.outcome == "FAIL"] == []
     assert results["login-pkce"].outcome == results["token-required"].outcome == "PASS"
+
+
+def test_keycloak_and_every_host_refuse_an_address_outside_the_allow_list(uac, realm):
+    """Login and networks combined (stacks/Pulumi.local-uac.yaml): Keycloak's login is behind the edge too; only a
+    realm's public keys stay open, which the proxy VMs fetch through their NAT address (components/render/edge.py)."""
+    discovery = f"{uac.keycloak.url}/realms/{realm.name}/.well-known/openid-configuration"
+    keys = f"{uac.keycloak.url}/realms/{realm.name}/protocol/openid-connect/certs"
+    for url in (discovery, f"{uac.keycloak.url}/realms/{realm.name}/account", uac.urls.viewer,
+                uac.urls.dicomweb + "/studies"):
+        refused = fetch_from(OUTSIDE, url)
+        assert refused.status == 403 and json.loads(refused.body) == {"error": REFUSED}, (url, refused.status)
+    served = fetch_from(INSIDE, discovery)
+    assert served.status == 200 and json.loads(served.body)["issuer"] == f"{uac.keycloak.url}/realms/{realm.name}"
+    for source in (OUTSIDE, INSIDE):
+        answer = fetch_from(source, keys)
+        assert answer.status == 200 and json.loads(answer.body)["keys"], source
