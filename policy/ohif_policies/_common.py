@@ -14,6 +14,18 @@ PRODUCTION_SCHEMA = PolicyConfigSchema(properties={
                    "description": "The stack is production (the recipe's ohif:production)."}})
 
 
+# Who may read: a production stack's statement that it serves de-identified data to anyone (the recipe's
+# ohif:access.public). Set per stack with --policy-pack-config, as production is.
+ACCESS_SCHEMA = PolicyConfigSchema(properties={
+    **PRODUCTION_SCHEMA.properties,
+    "public": {"type": "boolean", "default": False,
+               "description": "The stack serves de-identified data to anyone (the recipe's ohif:access.public)."}})
+
+
+def is_public(args: Any) -> bool:
+    return bool(args.get_config().get("public", False))
+
+
 def is_production(args: Any) -> bool:
     return bool(args.get_config().get("production", True))
 

@@ -35,9 +35,9 @@ def _opts(resource: Resource) -> PolicyResourceOptions:
                                  additional_secret_outputs=resource.additional_secret_outputs)
 
 
-def evaluate(program: Program, *, production: bool) -> list[Violation]:
+def evaluate(program: Program, *, production: bool, public: bool = False) -> list[Violation]:
     violations: list[Violation] = []
-    config = {"production": production}
+    config = {"production": production, "public": public}
     stack = [PolicyResource(r.type, r.outputs, _urn(r), r.name, _opts(r), None, None, [], {})
              for r in program.resources]
 

@@ -44,6 +44,7 @@ ROUTE = "azure-native:cdn:Route"
 RULE = "azure-native:cdn:Rule"
 NSG = "azure-native:network:NetworkSecurityGroup"
 VM = "azure-native:compute:VirtualMachine"
+WAF_POLICY = "azure-native:frontdoor:Policy"
 AZURE_EXAMPLES = [name for name, config in EXAMPLES.items() if config.get("ohif:cloud") == "azure"]
 
 
@@ -85,6 +86,14 @@ def _origin_on_public_http(props):
     """The proxy's origin as it used to be: the VM's public address, without Private Link."""
     props["shared_private_link_resource"] = None
     props["host_name"] = "203.0.113.18"
+
+
+def without_custom_rule(rule: str):
+    """A fork whose WAF policy forgets one of its custom rules."""
+    def change(props):
+        rules = [r for r in pulumi.get(props["custom_rules"], "rules") if pulumi.get(r, "name") != rule]
+        props["custom_rules"] = {"rules": rules}
+    return transform(WAF_POLICY, change)
 
 
 def _password_login(props):
@@ -214,6 +223,15 @@ AZURE_FORKS = {
         "VirtualMachine keycloak-vm writes a secret (/etc/keycloak/keycloak.env) from its custom data, which anyone "
         "who can read the VM can read. Deliver it through a CustomScript extension's protected settings "
         f"(components/azure/keycloak_host.py). See {DOCS}", patch=_keycloak_env_in_custom_data, **AZURE_UAC),
+    "azure-frontdoor-waf-allow-list": Fork(
+        "Front Door endpoint viewer-endpoint serves anyone: no WAF policy associated with it blocks socket addresses "
+        "outside a list. Say who may read: ohif:access.allowed_networks, login (recipe user-account-control), or "
+        f"public: true for de-identified data (and the policy config public). See {DOCS}",
+        [without_custom_rule("AllowedNetworks")], **AZURE),
+    "azure-frontdoor-waf-rate-limit": Fork(
+        "Front Door endpoint viewer-endpoint has no WAF rate-limit rule that blocks: one client may pull images as "
+        f"fast as the proxy sends them. Associate the stack's WAF policy (components/azure/edge_firewall.py). See "
+        f"{DOCS}", [without_custom_rule("DicomwebRateLimit")], **AZURE),
 }
 
 # The Keycloak rules on the realm import in the Keycloak VM's custom data (prod-azure-uac provisions Keycloak).
@@ -237,8 +255,9 @@ def as_engine_hands_over(program: Program) -> Program:
                                       outputs=unknown_checking_proxy(r.outputs)) for r in program.resources])
 
 
-def violations(program: Program, production: bool = True) -> list[tuple[str, str]]:
-    return [(v.policy, v.message) for v in evaluate(as_engine_hands_over(program), production=production)]
+def violations(program: Program, production: bool = True, public: bool = False) -> list[tuple[str, str]]:
+    return [(v.policy, v.message) for v in evaluate(as_engine_hands_over(program), production=production,
+                                                    public=public)]
 
 
 def run_fork(fork: Fork, monkeypatch) -> list[tuple[str, str]]:
@@ -252,7 +271,8 @@ def run_fork(fork: Fork, monkeypatch) -> list[tuple[str, str]]:
 def test_azure_stacks_pass_every_rule_as_the_engine_hands_them_over(example, variant):
     """test_policy_pack.py's test_example_stacks_pass_every_rule, with the engine's proxies."""
     config = stack_config(example, variants(example)[variant])
-    assert violations(run_program(config), production=load(config).production) == []
+    settings = load(config)
+    assert violations(run_program(config), production=settings.production, public=settings.access.public) == []
 
 
 def test_every_azure_rule_has_a_failing_fork():

@@ -127,7 +127,8 @@ def stack_config(example: str, changes: dict[str, dict] | None = None, *, topolo
 @pytest.mark.parametrize("example,variant", [(e, v) for e in EXAMPLES for v in variants(e)])
 def test_example_stacks_pass_every_rule(example, variant):
     config = stack_config(example, variants(example)[variant])
-    violations = evaluate(run_program(config), production=load(config).production)
+    settings = load(config)
+    violations = evaluate(run_program(config), production=settings.production, public=settings.access.public)
     assert violations == []
 
 
@@ -159,6 +160,7 @@ def set_attr(key, attr, value):
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 HEADERS = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 
 
 def _legacy_oai(props):
@@ -200,6 +202,13 @@ def without_secret_outputs(token: str):
             return pulumi.ResourceTransformationResult(args.props, opts)
         return None
     return transformation
+
+
+def without_waf_rule(rule: str):
+    """A fork whose web ACL forgets one of its rules."""
+    def change(props):
+        props["rules"] = [r for r in props["rules"] if pulumi.get(r, "name") != rule]
+    return transform(WEB_ACL, change)
 
 
 def _no_encryption(monkeypatch):
@@ -350,6 +359,14 @@ FORKS = {
         f"Keycloak realm ohif (realm-realm) has sslRequired none. Use external or all. See {DOCS}",
         [transform("keycloak:index/realm:Realm", set_item("ssl_required", "none"))],
         stack="prod-uac", config=EXISTING_KEYCLOAK),
+    "aws-cloudfront-waf-allow-list": Fork(
+        "Distribution viewer-cdn serves anyone: it has no WAF web ACL that blocks addresses outside an IP set. Say "
+        "who may read: ohif:access.allowed_networks, login (recipe user-account-control), or public: true for "
+        f"de-identified data (and the policy config public). See {DOCS}", [without_waf_rule("allowed-networks")]),
+    "aws-cloudfront-waf-rate-limit": Fork(
+        "Distribution viewer-cdn has no WAF rate-based rule that blocks: one client may pull images as fast as the "
+        f"proxy sends them. Attach the stack's web ACL (components/aws/edge_firewall.py). See {DOCS}",
+        [without_waf_rule("dicomweb-rate-limit")]),
 }
 
 
