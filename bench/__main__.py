@@ -13,6 +13,7 @@ import tempfile
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.sync_api import sync_playwright
 
@@ -51,9 +52,11 @@ def measure(work: Path) -> dict:
     stack = replace(stack, archive=replace(stack.archive, upstream_url=orthanc_root + "/", topology="same-origin"))
     with Sandbox(stack, port=viewer_port, proxy_port=proxy_port, progress=progress) as sb, ExitStack() as running:
         origin = {"Origin": sb.viewer_origin}
-        # The load tool asks the proxy itself; the browser, the viewer's host (the CDN's stand-in) in front of it.
+        # The load tool asks the proxy itself; the browser, the viewer's host (the CDN's stand-in) in front of it, which
+        # forwards the viewer's Host: the mounted proxy serves that host's own origin and refuses any other.
+        forwarded = {**origin, "Host": urlsplit(sb.viewer_origin).netloc}
         proxy_root = f"http://127.0.0.1:{proxy_port}{DICOMWEB_PATH}"
-        phantom = find_phantom(proxy_root, origin)
+        phantom = find_phantom(proxy_root, forwarded)
         progress(f"the phantom: study {phantom.study}, {len(phantom.instances)} instances")
         reference_port, realm_port, token_port = free_ports(3)
         progress(f"starting the reference (OHIF's nginx recipe) on {reference_port}")
@@ -71,7 +74,7 @@ def measure(work: Path) -> dict:
             browser = run_browser(playwright, deployments, _dir(work, "profiles"), progress)
 
         targets = [Target("orthanc", orthanc_root, {}),
-                   Target("proxy", proxy_root, origin),
+                   Target("proxy", proxy_root, forwarded),
                    Target("proxy_token", token_root, {**origin, "Authorization": f"Bearer {realm.token()}"})]
         load, notes = run_load(targets, workloads(phantom.study, phantom.series, phantom.instances),
                                _dir(work, "wrk"), progress)
