@@ -382,6 +382,13 @@ def fork_program(fork: Fork, monkeypatch) -> Program:
     return run_program(config, transformations=fork.transformations, secret_keys=["keycloak:password"])
 
 
+def fork_violations(fork: Fork, monkeypatch) -> list[Violation]:
+    """The rules run on the fork, with the policy config its stack would pass (production, and public where the stack
+    states it)."""
+    config = {**stack_config(fork.stack, topology=fork.topology), **fork.config}
+    return evaluate(fork_program(fork, monkeypatch), production=True, public=load(config).access.public)
+
+
 def fired(violations: list[Violation]) -> list[tuple[str, str]]:
     """(rule, resource name) of each violation."""
     return [(v.policy, v.urn.rsplit("::", 1)[-1]) for v in violations]
@@ -389,7 +396,7 @@ def fired(violations: list[Violation]) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("rule", FORKS)
 def test_fork_breaks_exactly_its_rule(rule, monkeypatch):
-    violations = evaluate(fork_program(FORKS[rule], monkeypatch), production=True)
+    violations = fork_violations(FORKS[rule], monkeypatch)
     assert [(v.policy, v.message) for v in violations] == [(rule, FORKS[rule].message)]
 
 
@@ -421,7 +428,7 @@ FILE_HOST_FORKS = {
 @pytest.mark.parametrize("case", FILE_HOST_FORKS)
 def test_file_hosts_are_guarded_like_the_viewer(case, monkeypatch):
     rule, resource, fork = FILE_HOST_FORKS[case]
-    assert fired(evaluate(fork_program(fork, monkeypatch), production=True)) == [(rule, resource)]
+    assert fired(fork_violations(fork, monkeypatch)) == [(rule, resource)]
 
 
 def _without_root_object(props):
@@ -439,7 +446,7 @@ def test_the_viewer_is_known_by_any_sign_of_its_page(dropped, monkeypatch):
     index.html in its bucket: a fork that drops some of them and COEP still trips it."""
     fork = Fork(transformations=[transform(HEADERS, _drop_coep),
                                  *(transform(DISTRIBUTION, d, name="viewer-cdn") for d in dropped)])
-    assert fired(evaluate(fork_program(fork, monkeypatch), production=True)) == [
+    assert fired(fork_violations(fork, monkeypatch)) == [
         ("aws-cloudfront-isolation-headers", "viewer-cdn")]
 
 
