@@ -24,7 +24,6 @@ from components.render.proxy_nginx import DICOMWEB_PATH, TokenCheck
 from components.render.realm import RealmModel
 from components.render.viewer_build import (CACHE, ENCODINGS, SiteFile, cache_control, compressed, content_type,
                                             fetch_build, precompressed, prepare_site)
-from settings import StackSettings
 
 
 @dataclass(frozen=True)
@@ -151,16 +150,6 @@ def published_variants(key: str, content: pulumi.Input[str]) -> list[tuple[SiteF
     paths = pulumi.Output.from_input(content).apply(lambda text: compressed(text.encode()))
     return [(SiteFile(key, Path(key), content_type(key), cache_control(key), encoding),
              paths.apply(lambda p, encoding=encoding: pulumi.FileAsset(str(p[encoding])))) for encoding in ENCODINGS]
-
-
-def cloud_target(settings: StackSettings) -> Target:
-    """The target `pulumi up` realises a recipe on, for a stack's settings (imported here: each cloud's SDK
-    loads only when used)."""
-    if settings.cloud == "aws":
-        from components.aws.target import AwsTarget
-        return AwsTarget(settings.aws, settings.access)
-    from components.azure.target import AzureTarget
-    return AzureTarget(settings.azure, settings.access)
 
 
 def same_origin_url(site: Site) -> pulumi.Output[str]:

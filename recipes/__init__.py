@@ -7,7 +7,7 @@ from typing import Callable
 
 import pulumi
 
-from components.target import Target, cloud_target
+from components.target import Target
 from recipes import dicom_json, embedded, standalone, user_account_control
 from settings import StackSettings
 
@@ -27,6 +27,16 @@ def realise(target: Target, settings: StackSettings, recipe: Callable | None = N
     # A mode a stack does not use leaves its outputs None (the embedded recipe's script or iframe).
     outputs = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if getattr(result, f.name) is not None}
     return {**outputs, **target.finish()}
+
+
+def cloud_target(settings: StackSettings) -> Target:
+    """The target `pulumi up` realises a recipe on, for a stack's settings: chosen here, above the interface the
+    targets implement (imported here: each cloud's SDK loads only when used)."""
+    if settings.cloud == "aws":
+        from components.aws.target import AwsTarget
+        return AwsTarget(settings.aws, settings.access)
+    from components.azure.target import AzureTarget
+    return AzureTarget(settings.azure, settings.access)
 
 
 def run(settings: StackSettings) -> dict[str, pulumi.Output]:

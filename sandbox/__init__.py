@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 import pulumi
 
-from components.render.edge import render_nginx_edge
+from components.render.edge import NginxEdge, render_nginx_edge
 from components.render.headers import viewer_headers
 from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheckFiles, render_proxy_conf
 from components.render.viewer_build import SiteFile, object_key, stored_files
@@ -282,16 +282,16 @@ class Sandbox(Target):
     def _start_servers(self) -> None:
         urls = [self._start_orthanc(port, path) for port, path in sorted(self._archive_ports().items())]
         self._archive_url = urls[0] if urls else None
-        for spec in self._identity_providers:
-            self.keycloak = self._start_keycloak(spec.realm, urlsplit(spec.existing_url).port)
-        self._start_nginx()
-
-    def _start_nginx(self) -> None:
-        # One nginx per proxy and per site, as each is a host of its own in the cloud (their configs share names).
-        self.progress("rendering the nginx configs (one nginx per host, as in the cloud)")
         # Every host a browser reaches stands behind the same edge as on the CDN: the allow-list and the rate limit.
         access = self.settings.access
         edge = render_nginx_edge(access.allowed_networks, access.rate_limit)
+        for spec in self._identity_providers:
+            self.keycloak = self._start_keycloak(spec.realm, urlsplit(spec.existing_url).port, edge)
+        self._start_nginx(edge)
+
+    def _start_nginx(self, edge: NginxEdge) -> None:
+        # One nginx per proxy and per site, as each is a host of its own in the cloud (their configs share names).
+        self.progress("rendering the nginx configs (one nginx per host, as in the cloud)")
         for proxy in self._proxies:
             spec, run_dir = proxy.spec, self._nginx_dir(f"proxy-{proxy.name}")
             files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks-cache"),
@@ -356,16 +356,15 @@ class Sandbox(Target):
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def _start_keycloak(self, realm, port: int) -> SandboxKeycloak:
+    def _start_keycloak(self, realm, port: int, edge: NginxEdge) -> SandboxKeycloak:
         self.progress(f"starting Keycloak {KEYCLOAK_VERSION} on {port} with realm {realm.name!r} "
                       "(its first start takes a minute)")
         keycloak = SandboxKeycloak(self.run_dir, port, realm, listen_port=free_port())
         self._start(keycloak.service(), timeout=240)
         # Browsers and the proxy reach Keycloak through the edge, as through its CDN in the cloud.
-        access, run_dir = self.settings.access, self._nginx_dir("keycloak-edge")
+        run_dir = self._nginx_dir("keycloak-edge")
         (run_dir / "keycloak.conf").write_text(render_keycloak_edge_conf(
-            listen=f"127.0.0.1:{port}", keycloak=f"127.0.0.1:{keycloak.listen_port}",
-            edge=render_nginx_edge(access.allowed_networks, access.rate_limit)))
+            listen=f"127.0.0.1:{port}", keycloak=f"127.0.0.1:{keycloak.listen_port}", edge=edge))
         self.progress(f"starting Keycloak's edge (nginx) on {port}")
         self._start(nginx_service(run_dir, [run_dir / "keycloak.conf"], ports=[port],
                                   ready_url=f"{keycloak.url}/realms/{realm.name}",
