@@ -627,8 +627,8 @@ def _check_local(errors: _Errors, viewer: ViewerSettings, auth: AuthSettings | N
         errors.add("viewer.domain", viewer.domain, "not in a local stack: the sandbox serves on 127.0.0.1")
     if auth is not None:
         url = urlsplit(auth.keycloak_url or "")
-        if not (url.scheme == "http" and url.hostname and _is_loopback(url.hostname) and url.port):
-            errors.add("auth.keycloak_url", auth.keycloak_url, "required in a local stack: http://127.0.0.1:<port>, "
+        if not (url.scheme == "https" and url.hostname and _is_loopback(url.hostname) and url.port):
+            errors.add("auth.keycloak_url", auth.keycloak_url, "required in a local stack: https://127.0.0.1:<port>, "
                        "where the sandbox starts Keycloak")
 
 

@@ -1,11 +1,15 @@
 """python -m bench: start the sandbox and the reference side by side, measure, print the table and a JSON line.
+python -m bench levers: the first image and the whole series with each of our levers switched off alone
+(bench/levers.py), beside ours as shipped and the reference.
 
-Progress goes to stderr; stdout has the table, then `{"bench": {...}}` on one line. The exit code is 0 whether or not
-the goals are met: the table says which are.
+Progress goes to stderr; stdout has the table, then `{"bench": {...}}` (or `{"levers": {...}}`) on one line. The exit
+code is 0 whether or not the goals are met: the table says which are.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import shutil
 import signal
 import sys
@@ -18,11 +22,12 @@ from urllib.parse import urlsplit
 from playwright.sync_api import sync_playwright
 
 import settings
-from bench.browser import Deployment, run_browser
+from bench.browser import Deployment, run_browser, throttled_runs
+from bench.levers import serve_variants
 from bench.load import Target, run_load, workloads
 from bench.proxy import token_proxy
 from bench.reference import PACS_PATH, reference_site
-from bench.report import format_table, json_line, rows
+from bench.report import format_levers, format_table, json_line, rows
 from bench.study import find_phantom
 from bench.tokens import realm_server
 from components.render.proxy_nginx import DICOMWEB_PATH
@@ -44,7 +49,7 @@ def _dir(work: Path, name: str) -> Path:
     return path
 
 
-def measure(work: Path) -> dict:
+def measure(work: Path, levers: bool = False) -> dict:
     viewer_port, proxy_port, orthanc_port = free_ports(3)
     stack = settings.load(settings.read_stack_file(STACK_FILE))
     orthanc_root = f"http://127.0.0.1:{orthanc_port}/dicom-web"
@@ -61,17 +66,24 @@ def measure(work: Path) -> dict:
         reference_port, realm_port, token_port = free_ports(3)
         progress(f"starting the reference (OHIF's nginx recipe) on {reference_port}")
         reference_url = running.enter_context(reference_site(_dir(work, "reference"), reference_port,
-                                                             orthanc_port=orthanc_port))
+                                                             orthanc_port=orthanc_port, tls=sb.tls))
         realm = running.enter_context(realm_server(_dir(work, "realm"), realm_port))
         progress(f"starting our proxy with the token check on {token_port}")
         token_root = running.enter_context(token_proxy(_dir(work, "proxy"), token_port, upstream_url=orthanc_root + "/",
                                                        viewer_origin=sb.viewer_origin, auth=realm.token_check))
 
-        deployments = [Deployment("ours", sb.urls.viewer, sb.urls.dicomweb, phantom.study),
+        instances = tuple(phantom.instances)
+        deployments = [Deployment("ours", sb.urls.viewer, sb.urls.dicomweb, phantom.study, instances),
                        Deployment("reference", reference_url, reference_url.rstrip("/") + PACS_PATH + "/",
-                                  phantom.study)]
+                                  phantom.study, instances)]
+        if levers:
+            variants = serve_variants(sb, work, running)
+            deployments[1:1] = [Deployment(f"without {v.lever.name}", v.viewer_url, v.viewer_url + DICOMWEB_PATH[1:],
+                                           phantom.study, instances) for v in variants]
+            with sync_playwright() as playwright:
+                return throttled_runs(playwright, deployments, _dir(work, "profiles"), sb.tls.chromium_flag, progress)
         with sync_playwright() as playwright:
-            browser = run_browser(playwright, deployments, _dir(work, "profiles"), progress)
+            browser = run_browser(playwright, deployments, _dir(work, "profiles"), sb.tls.chromium_flag, progress)
 
         targets = [Target("orthanc", orthanc_root, {}),
                    Target("proxy", proxy_root, forwarded),
@@ -81,16 +93,24 @@ def measure(work: Path) -> dict:
     return {"browser": browser, "load": load, "notes": notes}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", nargs="?", choices=["levers"], help="measure each lever alone instead")
+    args = parser.parse_args(argv)
     # SIGTERM and SIGHUP (`timeout`, a closed terminal) take Ctrl-C's way out, through every `finally`.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     work = Path(tempfile.mkdtemp(prefix="ohif-bench-"))
     work.chmod(0o755)  # nginx workers run as an unprivileged user and must read the reference's site
     try:
-        raw = measure(work)
+        raw = measure(work, levers=args.what == "levers")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if args.what == "levers":
+        print(format_levers(raw))
+        print(json.dumps({"levers": raw}), flush=True)
+        return 0
     for note in raw["notes"]:
         progress(f"note: {note}")
     table = rows(raw["browser"], raw["load"])

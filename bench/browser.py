@@ -4,6 +4,8 @@
     repeat visit    the same profile again, its disk cache warm: all it still downloads
     first image     a fresh profile on a throttled line (20 Mbit/s, 40 ms): from navigation to the first
                     drawn viewport
+    whole series    the same visit, on until every slice of the series has arrived: from navigation to the last
+                    of its frames (a lever that hurries the first image must not delay the rest)
 
 Bytes are DevTools' own count of what crossed the wire per request (`encodedDataLength`, headers included), so a
 compressed answer counts compressed, a 304 counts its headers, and an answer from the browser's cache counts 0.
@@ -25,7 +27,7 @@ from playwright.sync_api import BrowserContext, Error as PlaywrightError, Page, 
 from sandbox.viewport import LIT_PIXELS_JS
 
 CHROMIUM = "/usr/bin/chromium"
-# No traffic of Chromium's own (updates, sync, field trials) in the counts, and no QUIC (nginx speaks HTTP/1.1).
+# No traffic of Chromium's own (updates, sync, field trials) in the counts, and no QUIC (nginx 1.22 has no HTTP/3).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 VIEWPORT = {"width": 1400, "height": 900}
@@ -36,7 +38,7 @@ POLL_S = 0.05
 DRAWN_PIXELS = 500
 # The modest line of the first-image scenario: 20 Mbit/s both ways, 40 ms added to each request.
 THROTTLED = {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8, "uploadThroughput": 20e6 / 8}
-FIRST_IMAGE_RUNS = 2
+FIRST_IMAGE_RUNS = 3
 
 @dataclass(frozen=True)
 class Deployment:
@@ -46,6 +48,8 @@ class Deployment:
     dicomweb_root: str
     """The URL prefix of its DICOMweb requests."""
     study: str
+    instances: tuple[str, ...]
+    """The SOP Instance UIDs of the series the viewer opens first, whose frames the whole-series time waits for."""
 
     @property
     def study_url(self) -> str:
@@ -128,9 +132,11 @@ class WireMeter:
                 "unseen": sorted(unseen)}
 
 
-def _launch(playwright: Playwright, profile: Path) -> tuple[BrowserContext, Page]:
+def _launch(playwright: Playwright, profile: Path, trust: str) -> tuple[BrowserContext, Page]:
+    """A browser on a fresh `profile`, trusting the certificate `trust` (sandbox/tls.py's Chromium flag)."""
     context = playwright.chromium.launch_persistent_context(
-        user_data_dir=str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, viewport=VIEWPORT)
+        user_data_dir=str(profile), executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, trust], headless=True,
+        viewport=VIEWPORT)
     return context, (context.pages[0] if context.pages else context.new_page())
 
 
@@ -158,9 +164,9 @@ def _visit(page: Page, meter: WireMeter, url: str) -> dict:
     return {"drawn_s": None if drawn is None else drawn - start, "quiet": meter.quiet(), **meter.counts()}
 
 
-def cold_and_repeat(playwright: Playwright, deployment: Deployment, profile: Path) -> dict:
+def cold_and_repeat(playwright: Playwright, deployment: Deployment, profile: Path, trust: str) -> dict:
     """The cold open on a fresh profile, then the repeat visit on the same one."""
-    context, page = _launch(playwright, profile)
+    context, page = _launch(playwright, profile, trust)
     try:
         meter = WireMeter(context, page, deployment)
         cold = _visit(page, meter, deployment.study_url)
@@ -173,10 +179,20 @@ def cold_and_repeat(playwright: Playwright, deployment: Deployment, profile: Pat
     return {"cold": cold, "repeat": repeat}
 
 
-def first_image(playwright: Playwright, deployment: Deployment, profile: Path) -> float | None:
-    """Seconds from navigation to the first drawn viewport on the throttled line, with a fresh profile."""
-    context, page = _launch(playwright, profile)
+def first_image(playwright: Playwright, deployment: Deployment, profile: Path, trust: str) -> dict:
+    """On the throttled line, with a fresh profile: seconds from navigation to the first drawn viewport
+    (`drawn_s`), and to the last frame of the series (`series_s`); None for what did not happen in time."""
+    context, page = _launch(playwright, profile, trust)
+    frames = {f"/instances/{uid}/frames/": uid for uid in deployment.instances}
+    arrived: dict[str, float] = {}
+
+    def finished(request: Request) -> None:
+        uid = next((uid for part, uid in frames.items() if part in request.url), None)
+        if uid is not None and request.url.startswith(deployment.dicomweb_root):
+            arrived.setdefault(uid, time.perf_counter())
+
     try:
+        page.on("requestfinished", finished)
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.send("Network.emulateNetworkConditions", THROTTLED)
@@ -184,26 +200,49 @@ def first_image(playwright: Playwright, deployment: Deployment, profile: Path) -
         start = time.perf_counter()
         page.goto(deployment.study_url, wait_until="commit", timeout=VISIT_TIMEOUT_S * 1000)
         drawn = _wait_drawn(page, deadline)
+        while len(arrived) < len(frames) and time.monotonic() < deadline:
+            page.wait_for_timeout(100)  # Playwright delivers the events while it waits
     finally:
         context.close()
-    return None if drawn is None else drawn - start
+    return {"drawn_s": None if drawn is None else drawn - start,
+            "series_s": max(arrived.values()) - start if len(arrived) == len(frames) else None,
+            "frames_arrived": len(arrived)}
 
 
-def run_browser(playwright: Playwright, deployments: list[Deployment], work: Path,
+def _median(values: list[float | None]) -> float | None:
+    """The median, or None if any run missed its mark: a median of the runs that made it would flatter."""
+    return None if not values or None in values else statistics.median(values)
+
+
+def throttled_runs(playwright: Playwright, deployments: list[Deployment], work: Path, trust: str,
+                   progress: Callable[[str], None], runs: int = FIRST_IMAGE_RUNS) -> dict:
+    """`runs` throttled visits per deployment, alternately (a, b, a, b, ...), so that a slow spell of the shared
+    machine falls on every side alike: {name: {"first_image_s": [...], "first_image_median_s", "series_s": [...],
+    "series_median_s"}}."""
+    visits = {d.name: [] for d in deployments}
+    for run in range(runs):
+        for d in deployments:
+            progress(f"browser: first image on a throttled line, {d.name}, run {run + 1}")
+            visits[d.name].append(first_image(playwright, d, Path(tempfile.mkdtemp(prefix=f"{d.name}-", dir=work)),
+                                              trust))
+    results = {}
+    for name, values in visits.items():
+        drawn, series = [v["drawn_s"] for v in values], [v["series_s"] for v in values]
+        results[name] = {"first_image_s": drawn, "first_image_median_s": _median(drawn),
+                         "series_s": series, "series_median_s": _median(series),
+                         "frames_arrived": [v["frames_arrived"] for v in values]}
+    return results
+
+
+def run_browser(playwright: Playwright, deployments: list[Deployment], work: Path, trust: str,
                 progress: Callable[[str], None]) -> dict:
-    """Every scenario on every deployment: {name: {"cold", "repeat", "first_image_s", "first_image_median_s"}}."""
+    """Every scenario on every deployment: {name: {"cold", "repeat", "first_image_s", "first_image_median_s",
+    "series_s", "series_median_s"}}."""
     results = {d.name: {} for d in deployments}
     for d in deployments:
         progress(f"browser: cold open and repeat visit on {d.name}")
-        results[d.name].update(cold_and_repeat(playwright, d, Path(tempfile.mkdtemp(prefix=f"{d.name}-", dir=work))))
-    # Alternately (ours, reference, ours, ...), so a slow spell of the shared machine falls on both sides alike.
-    times = {d.name: [] for d in deployments}
-    for run in range(FIRST_IMAGE_RUNS):
-        for d in deployments:
-            progress(f"browser: first image on a throttled line, {d.name}, run {run + 1}")
-            times[d.name].append(first_image(playwright, d, Path(tempfile.mkdtemp(prefix=f"{d.name}-", dir=work))))
-    for name, values in times.items():
-        drawn = [t for t in values if t is not None]
-        results[name]["first_image_s"] = values
-        results[name]["first_image_median_s"] = statistics.median(drawn) if len(drawn) == len(values) else None
+        results[d.name].update(cold_and_repeat(playwright, d, Path(tempfile.mkdtemp(prefix=f"{d.name}-", dir=work)),
+                                               trust))
+    for name, throttled in throttled_runs(playwright, deployments, work, trust, progress).items():
+        results[name].update(throttled)
     return results

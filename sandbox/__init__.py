@@ -49,9 +49,10 @@ from components.target import (FilesSpec, IdentityProvider, IdentityProviderSpec
 from sandbox import reaper, registry, sample_data
 from sandbox.host_page import render_host_conf, write_host_pages
 from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
-from sandbox.nginx import (nginx_binary, nginx_service, render_files_conf, render_keycloak_edge_conf,
+from sandbox.nginx import (cdn_listen, nginx_binary, nginx_service, render_files_conf, render_keycloak_edge_conf,
                            render_viewer_conf, write_preflight_module, write_spa_module)
 from sandbox.processes import SandboxError, Service, ServiceError, free_port, require_binary
+from sandbox.tls import RunTls, make_run_tls
 from settings import StackSettings
 
 ORTHANC_DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
@@ -109,8 +110,9 @@ class Sandbox(Target):
 
     def __init__(self, settings: StackSettings, *, port: int, proxy_port: int | None = None,
                  run_dir: Path | None = None, progress: Callable[[str], None] = lambda _: None,
-                 recipe: Callable | None = None) -> None:
-        self.settings, self.port, self.progress, self.recipe = settings, port, progress, recipe
+                 recipe: Callable | None = None, tls: RunTls | None = None) -> None:
+        """`tls`: the certificate every browser-facing host presents; by default one made for this run."""
+        self.settings, self.port, self.progress, self.recipe, self.tls = settings, port, progress, recipe, tls
         self.proxy_port = port + 1 if proxy_port is None else proxy_port
         self._own_dir = run_dir is None
         self.run_dir = Path(tempfile.mkdtemp(prefix="ohif-sandbox-")) if run_dir is None else run_dir
@@ -132,7 +134,7 @@ class Sandbox(Target):
     @property
     def viewer_origin(self) -> str:
         """The first site's origin (the CLI's --port)."""
-        return f"http://127.0.0.1:{self.port}"
+        return _origin(self.port)
 
     def __enter__(self) -> "Sandbox":
         try:
@@ -154,6 +156,8 @@ class Sandbox(Target):
         self._reaper = subprocess.Popen(
             [sys.executable, str(Path(reaper.__file__)), str(self.run_dir), *(["--remove"] if self._own_dir else [])],
             stdin=subprocess.PIPE, start_new_session=True)
+        if self.tls is None:
+            self.tls = make_run_tls(self.run_dir / "tls")
         nginx_binary()
         if not Path("/usr/lib/nginx/modules/ngx_http_js_module.so").exists():
             raise SandboxError("nginx: the njs module is missing (apt-get install libnginx-mod-http-js)")
@@ -174,7 +178,8 @@ class Sandbox(Target):
         login = self.keycloak.create_user() if self.keycloak else None
         study_urls = outputs.get("study_urls") or [None]
         self.urls = SandboxUrls({**outputs, "archive": self._archive_url, "host": host, "study": study_urls[0],
-                                 "username": login and login.username, "password": login and login.password})
+                                 "username": login and login.username, "password": login and login.password,
+                                 "ca_file": str(self.tls.ca_file), "spki": self.tls.spki})
         return self.urls
 
     def watch(self, poll: float = 0.5) -> None:
@@ -226,7 +231,7 @@ class Sandbox(Target):
         port = self.port if not self._sites else free_port()
         self._sites[name] = _LocalSite(spec, port)
         self._stores[name] = (self._sites[name], spec.base_path)
-        origin = f"http://127.0.0.1:{port}"
+        origin = _origin(port)
         return Site(name=name, origin=pulumi.Output.from_input(origin),
                     url=pulumi.Output.from_input(origin + spec.base_path))
 
@@ -238,7 +243,7 @@ class Sandbox(Target):
             return Site(name=name, origin=on_site.origin, url=pulumi.Output.concat(on_site.origin, spec.path))
         files = self._files[name] = _LocalFiles(spec, free_port())
         self._stores[name] = (files, spec.path)
-        origin = f"http://127.0.0.1:{files.port}"
+        origin = _origin(files.port)
         return Site(name=name, origin=pulumi.Output.from_input(origin),
                     url=pulumi.Output.from_input(origin + spec.path))
 
@@ -246,7 +251,7 @@ class Sandbox(Target):
         port = self.proxy_port if not self._proxies else free_port()
         if on_site is None:
             self._proxies.append(_LocalProxy(name, spec, port))
-            return Proxy(name=name, url=pulumi.Output.from_input(f"http://127.0.0.1:{port}{DICOMWEB_PATH}"))
+            return Proxy(name=name, url=pulumi.Output.from_input(_origin(port) + DICOMWEB_PATH))
         site = self._sites[on_site.name]
         if site.proxy_port is not None:
             raise SandboxError(f"site {on_site.name!r} already serves {DICOMWEB_PATH}/")
@@ -257,10 +262,10 @@ class Sandbox(Target):
     def identity_provider(self, name: str, spec: IdentityProviderSpec) -> IdentityProvider:
         url = urlsplit(spec.existing_url or "")
         if url.hostname not in LOOPBACK or not url.port:
-            raise SandboxError(f"{name}: the sandbox starts Keycloak at http://127.0.0.1:<port> (auth.keycloak_url), "
+            raise SandboxError(f"{name}: the sandbox starts Keycloak at https://127.0.0.1:<port> (auth.keycloak_url), "
                                f"not {spec.existing_url!r}")
         self._identity_providers.append(spec)
-        return IdentityProvider(name=name, url=pulumi.Output.from_input(f"http://127.0.0.1:{url.port}"))
+        return IdentityProvider(name=name, url=pulumi.Output.from_input(_origin(url.port)))
 
     def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:
         host, path = self._stores[site.name]
@@ -296,16 +301,19 @@ class Sandbox(Target):
             spec, run_dir = proxy.spec, self._nginx_dir(f"proxy-{proxy.name}")
             files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks-cache"),
                                     verdict_cache_dir=str(run_dir / "token-verdicts"),
-                                    check_listen=f"127.0.0.1:{free_port()}") if spec.token_check else None
+                                    check_listen=f"127.0.0.1:{free_port()}",
+                                    key_set_ca_file=str(self.tls.ca_file)) if spec.token_check else None
+            # A mounted proxy is the site's origin, behind the site's edge; any other is a host of its own.
+            listen, scheme = (f"127.0.0.1:{proxy.port}", "http") if proxy.on_site else (cdn_listen(proxy.port), "https")
             (run_dir / "proxy.conf").write_text(render_proxy_conf(
-                listen=f"127.0.0.1:{proxy.port}", upstream_url=spec.upstream_url,
+                listen=listen, upstream_url=spec.upstream_url,
                 allowed_origins=spec.allowed_origins, cache_dir=str(run_dir / "dicomweb-cache"),
                 enable_stow=spec.enable_stow, auth=spec.token_check, auth_files=files,
                 serve_own_host=proxy.on_site, edge=None if proxy.on_site else edge))
             self.progress(f"starting the DICOMweb proxy {proxy.name!r} (nginx) on {proxy.port}")
             self._start(nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[proxy.port],
-                                      ready_url=f"http://127.0.0.1:{proxy.port}/",
-                                      port_hint="stop what listens there, or pick another --port"))
+                                      ready_url=f"{scheme}://127.0.0.1:{proxy.port}/",
+                                      port_hint="stop what listens there, or pick another --port", tls=self.tls))
         for name, site in self._sites.items():
             base_path, run_dir = site.spec.base_path, self._nginx_dir(f"site-{name}")
             self.progress(f"preparing the OHIF viewer build for {name!r}")
@@ -316,23 +324,23 @@ class Sandbox(Target):
             files += _write_published(site.published, site_root)
             write_spa_module(run_dir / "spa_fallback.mjs", base_path)
             (run_dir / "site.conf").write_text(render_viewer_conf(
-                listen=f"127.0.0.1:{site.port}", site_root=site_root, spa_module=run_dir / "spa_fallback.mjs",
+                listen=cdn_listen(site.port), site_root=site_root, spa_module=run_dir / "spa_fallback.mjs",
                 files=files, headers=viewer_headers(site.spec.frame_ancestors), edge=edge,
                 proxy=f"127.0.0.1:{site.proxy_port}" if site.proxy_port else None))
             self.progress(f"starting the viewer {name!r} (nginx) on {site.port}")
             self._start(nginx_service(run_dir, [run_dir / "site.conf"], ports=[site.port],
-                                      ready_url=f"http://127.0.0.1:{site.port}{base_path}",
-                                      port_hint="stop what listens there, or pick another --port"))
+                                      ready_url=_origin(site.port) + base_path,
+                                      port_hint="stop what listens there, or pick another --port", tls=self.tls))
         for name, host in self._files.items():
             run_dir, root = self._nginx_dir(f"files-{name}"), self.run_dir / "files" / name
             files = _store(host.spec.files, host.spec.path, root) + _write_published(host.published, root)
             write_preflight_module(run_dir / "cors_preflight.mjs", host.spec.allowed_origins)
             (run_dir / "files.conf").write_text(render_files_conf(
-                listen=f"127.0.0.1:{host.port}", root=root, preflight_module=run_dir / "cors_preflight.mjs",
+                listen=cdn_listen(host.port), root=root, preflight_module=run_dir / "cors_preflight.mjs",
                 files=files, allowed_origins=host.spec.allowed_origins, edge=edge))
             self.progress(f"starting the files {name!r} (nginx) on {host.port}")
             self._start(nginx_service(run_dir, [run_dir / "files.conf"], ports=[host.port],
-                                      ready_url=f"http://127.0.0.1:{host.port}{host.spec.path}"))
+                                      ready_url=_origin(host.port) + host.spec.path, tls=self.tls))
 
     def _start_demo_host(self, outputs: dict[str, Any]) -> str | None:
         """The embedded recipe's host application, on its first loopback origin, from the recipe's snippets."""
@@ -343,12 +351,12 @@ class Sandbox(Target):
         host_page_path = self.settings.embed.host_page_path
         write_host_pages(root, iframe_snippet=outputs.get("iframe_snippet"),
                          script_snippet=outputs.get("script_snippet"), host_page_path=host_page_path)
-        (run_dir / "host.conf").write_text(render_host_conf(listen=f"127.0.0.1:{origin.port}", root=root,
+        (run_dir / "host.conf").write_text(render_host_conf(listen=cdn_listen(origin.port), root=root,
                                                             host_page_path=host_page_path))
         self.progress(f"starting the demo host application (nginx) on {origin.port}")
-        url = f"http://127.0.0.1:{origin.port}/"
+        url = _origin(origin.port) + "/"
         self._start(nginx_service(run_dir, [run_dir / "host.conf"], ports=[origin.port], ready_url=url,
-                                  port_hint="stop what listens there, or change embed.host_origins"))
+                                  port_hint="stop what listens there, or change embed.host_origins", tls=self.tls))
         return url
 
     def _nginx_dir(self, name: str) -> Path:
@@ -359,16 +367,17 @@ class Sandbox(Target):
     def _start_keycloak(self, realm, port: int, edge: NginxEdge) -> SandboxKeycloak:
         self.progress(f"starting Keycloak {KEYCLOAK_VERSION} on {port} with realm {realm.name!r} "
                       "(its first start takes a minute)")
-        keycloak = SandboxKeycloak(self.run_dir, port, realm, listen_port=free_port())
+        keycloak = SandboxKeycloak(self.run_dir, port, realm, listen_port=free_port(), ca_file=self.tls.ca_file)
         self._start(keycloak.service(), timeout=240)
         # Browsers and the proxy reach Keycloak through the edge, as through its CDN in the cloud.
         run_dir = self._nginx_dir("keycloak-edge")
         (run_dir / "keycloak.conf").write_text(render_keycloak_edge_conf(
-            listen=f"127.0.0.1:{port}", keycloak=f"127.0.0.1:{keycloak.listen_port}", edge=edge))
+            listen=cdn_listen(port), keycloak=f"127.0.0.1:{keycloak.listen_port}", edge=edge))
         self.progress(f"starting Keycloak's edge (nginx) on {port}")
         self._start(nginx_service(run_dir, [run_dir / "keycloak.conf"], ports=[port],
                                   ready_url=f"{keycloak.url}/realms/{realm.name}",
-                                  port_hint="stop what listens there, or change auth.keycloak_url in the stack file"))
+                                  port_hint="stop what listens there, or change auth.keycloak_url in the stack file",
+                                  tls=self.tls))
         return keycloak
 
     def _start_orthanc(self, port: int, dicomweb_root: str) -> str:
@@ -438,6 +447,11 @@ class Sandbox(Target):
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
+
+
+def _origin(port: int) -> str:
+    """A browser-facing host's origin: HTTPS, as on the CDN."""
+    return f"https://127.0.0.1:{port}"
 
 
 def _store(files: Sequence[SiteFile], path: str, root: Path) -> list[SiteFile]:

@@ -20,6 +20,13 @@ def stack_names(cloud: str | None = None) -> list[str]:
                   if cloud is None or settings.read_stack_file(p).get("ohif:cloud") == cloud)
 
 
+def trust_hint(sandbox: Sandbox) -> str:
+    """How to open the HTTPS viewer without a certificate warning: this run's CA is trusted by nobody by default."""
+    return (f"-- open the viewer in Chromium, trusting this run's certificate and nothing else:\n"
+            f"   chromium --user-data-dir=$(mktemp -d) {sandbox.tls.chromium_flag} {sandbox.urls.viewer}\n"
+            f"-- other clients: curl --cacert {sandbox.tls.ca_file}, or REQUESTS_CA_BUNDLE={sandbox.tls.ca_file}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -44,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         with Sandbox(stack, port=args.port, progress=lambda step: print(f"-- {step}", flush=True)) as sandbox:
             print(sandbox.urls.as_json(), flush=True)
+            print(trust_hint(sandbox), flush=True)
             sandbox.watch()  # returns only by raising: a server died, or a signal
     except settings.ConfigError as e:
         print(f"error: {stack_file.name}: {e}", file=sys.stderr)

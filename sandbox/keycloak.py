@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import shutil
+import ssl
 import subprocess
 import tempfile
 import urllib.parse
@@ -69,10 +70,12 @@ class KeycloakLogin:
 
 
 class SandboxKeycloak:
-    def __init__(self, run_dir: Path, port: int, realm: RealmModel, listen_port: int) -> None:
-        """Keycloak reached at `port` (through the sandbox's edge), listening on `listen_port`."""
+    def __init__(self, run_dir: Path, port: int, realm: RealmModel, listen_port: int, ca_file: Path) -> None:
+        """Keycloak reached at https://127.0.0.1:`port` (through the sandbox's edge, whose certificate `ca_file`
+        vouches for), listening on `listen_port`."""
         self.run_dir, self.port, self.realm, self.listen_port = run_dir / "keycloak", port, realm, listen_port
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"https://127.0.0.1:{port}"
+        self._tls = ssl.create_default_context(cafile=ca_file)
         self.admin_password = secrets.token_urlsafe(18)
 
     def service(self) -> Service:
@@ -83,7 +86,9 @@ class SandboxKeycloak:
         env = {**os.environ, "JAVA_HOME": java_home(), "KC_BOOTSTRAP_ADMIN_USERNAME": "admin",
                "KC_BOOTSTRAP_ADMIN_PASSWORD": self.admin_password}
         return Service("keycloak", [str(self.run_dir / "bin" / "kc.sh"), "start-dev", f"--http-port={self.listen_port}",
-                                    "--http-host=127.0.0.1", "--db=dev-mem", "--import-realm"],
+                                    "--http-host=127.0.0.1", "--db=dev-mem", "--import-realm",
+                                    # Behind the edge, as behind the CDN in the cloud (keycloak_host_init.py).
+                                    "--proxy-headers=xforwarded", "--proxy-trusted-addresses=127.0.0.1"],
                        log=self.run_dir.parent / "keycloak.log",
                        ready_url=f"http://127.0.0.1:{self.listen_port}/realms/{self.realm.name}/.well-known/"
                                  "openid-configuration",
@@ -93,7 +98,8 @@ class SandboxKeycloak:
     def admin_token(self) -> str:
         form = urllib.parse.urlencode({"grant_type": "password", "client_id": "admin-cli", "username": "admin",
                                        "password": self.admin_password}).encode()
-        with urllib.request.urlopen(f"{self.url}/realms/master/protocol/openid-connect/token", form) as reply:
+        with urllib.request.urlopen(f"{self.url}/realms/master/protocol/openid-connect/token", form,
+                                    context=self._tls) as reply:
             return json.load(reply)["access_token"]
 
     def admin(self, method: str, path: str, body: object | None = None) -> object:
@@ -102,7 +108,7 @@ class SandboxKeycloak:
             f"{self.url}/admin/realms/{self.realm.name}{path}", method=method,
             data=None if body is None else json.dumps(body).encode(),
             headers={"Authorization": f"Bearer {self.admin_token()}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(request) as reply:
+        with urllib.request.urlopen(request, context=self._tls) as reply:
             text = reply.read()
             return json.loads(text) if text else None
 

@@ -41,11 +41,11 @@ class Answer(NamedTuple):
     """The proxy's own 503: Retry-After, CORS and its JSON."""
 
 
-def reads(dicomweb: str) -> list[str]:
+def reads(client: requests.Session, dicomweb: str) -> list[str]:
     """QIDO, the phantom series' metadata, and its 64 frames: what a viewer opening it asks for."""
-    study = requests.get(f"{dicomweb}/studies", params={"PatientID": "PHANTOM-001"}).json()[0]["0020000D"]["Value"][0]
-    series = requests.get(f"{dicomweb}/studies/{study}/series").json()[0]["0020000E"]["Value"][0]
-    instances = [i["00080018"]["Value"][0] for i in requests.get(f"{dicomweb}/studies/{study}/series/{series}/instances").json()]
+    study = client.get(f"{dicomweb}/studies", params={"PatientID": "PHANTOM-001"}).json()[0]["0020000D"]["Value"][0]
+    series = client.get(f"{dicomweb}/studies/{study}/series").json()[0]["0020000E"]["Value"][0]
+    instances = [i["00080018"]["Value"][0] for i in client.get(f"{dicomweb}/studies/{study}/series/{series}/instances").json()]
     base = f"{dicomweb}/studies/{study}/series/{series}"
     return [f"{dicomweb}/studies", f"{base}/metadata", *(f"{base}/instances/{i}/frames/1" for i in instances)]
 
@@ -74,14 +74,21 @@ def run(requests_total: int) -> dict:
                                                  upstream_url=f"http://127.0.0.1:{archive_port}/dicom-web/"))
     with Sandbox(settings, port=viewer_port, proxy_port=proxy_port) as sandbox:
         origin, dicomweb = sandbox.viewer_origin, sandbox.urls.dicomweb
-        urls = reads(dicomweb)
-        golden = {url: payload(requests.get(url, headers={"Accept": accept(url)})) for url in urls}
+
+        def client() -> requests.Session:
+            session = requests.Session()
+            session.verify = str(sandbox.tls.ca_file)  # this run's own CA,
+            session.trust_env = False  # which REQUESTS_CA_BUNDLE would otherwise override
+            return session
+
+        urls = reads(client(), dicomweb)
+        golden = {url: payload(client().get(url, headers={"Accept": accept(url)})) for url in urls}
         local = threading.local()  # one keep-alive session per thread
         window: dict[str, float] = {}
 
         def one(i: int) -> Answer:
             if not hasattr(local, "session"):
-                local.session = requests.Session()
+                local.session = client()
             url = urls[i % len(urls)]
             started = time.monotonic()
             try:

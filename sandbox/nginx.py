@@ -16,6 +16,7 @@ from components.render.proxy_nginx import DICOMWEB_PATH
 from components.render.headers import FILE_HEADERS, cors_preflight_function, spa_fallback_function
 from components.render.viewer_build import COMPRESSIBLE_TYPES, CONTENT_TYPES, SiteFile
 from sandbox.processes import Service, require_binary
+from sandbox.tls import RunTls
 
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 
@@ -64,6 +65,11 @@ _CDN_COMPRESSION = f"""\
 """
 
 
+def cdn_listen(port: int) -> str:
+    """A browser-facing socket, as both CDNs serve browsers: HTTPS, with HTTP/2."""
+    return f"127.0.0.1:{port} ssl http2"
+
+
 def write_spa_module(path: Path, base_path: str) -> None:
     path.write_text(spa_fallback_function(base_path) + _NJS_ADAPTER + "export default {route, metadata};\n")
 
@@ -73,8 +79,9 @@ def write_preflight_module(path: Path, allowed_origins: Sequence[str]) -> None:
                     "export default {route, metadata, preflight};\n")
 
 
-def render_main_conf(*, run_dir: Path, includes: Sequence[Path]) -> str:
-    """A whole nginx.conf for an unprivileged nginx whose state all lives in `run_dir`."""
+def render_main_conf(*, run_dir: Path, includes: Sequence[Path], tls: RunTls | None = None) -> str:
+    """A whole nginx.conf for an unprivileged nginx whose state all lives in `run_dir`; `tls` is the certificate of
+    its `listen … ssl` sockets."""
     lines = "".join(f"    include {p};\n" for p in includes)
     return f"""\
 load_module {NJS_MODULE};
@@ -92,15 +99,15 @@ http {{
     sendfile on;
     map_hash_bucket_size 128;
     map_hash_max_size 4096;
-{lines}}}
+{tls.nginx_directives() if tls else ""}{lines}}}
 """
 
 
-def write_main_conf(run_dir: Path, includes: Sequence[Path]) -> Path:
+def write_main_conf(run_dir: Path, includes: Sequence[Path], tls: RunTls | None = None) -> Path:
     """Write `run_dir`/nginx.conf including `includes`, and the temp directories it names."""
     (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
     main = run_dir / "nginx.conf"
-    main.write_text(render_main_conf(run_dir=run_dir, includes=includes))
+    main.write_text(render_main_conf(run_dir=run_dir, includes=includes, tls=tls))
     return main
 
 
@@ -109,16 +116,18 @@ def nginx_binary() -> str:
 
 
 def nginx_service(run_dir: Path, includes: Sequence[Path], *, ports: Sequence[int], ready_url: str,
-                  port_hint: str = "stop what listens there") -> Service:
-    """An nginx (not started yet) in the foreground, serving `includes` from `run_dir`."""
-    main = write_main_conf(run_dir, includes)
+                  port_hint: str = "stop what listens there", tls: RunTls | None = None) -> Service:
+    """An nginx (not started yet) in the foreground, serving `includes` from `run_dir`, with `tls`'s certificate
+    on its `listen … ssl` sockets."""
+    main = write_main_conf(run_dir, includes, tls)
     return Service("nginx", [nginx_binary(), "-p", str(run_dir), "-c", str(main), "-g", "daemon off;"],
-                   log=run_dir / "nginx.log", ready_url=ready_url, ports=ports, port_hint=port_hint)
+                   log=run_dir / "nginx.log", ready_url=ready_url, ports=ports, port_hint=port_hint,
+                   ca_file=tls.ca_file if tls else None)
 
 
-def nginx_test(run_dir: Path, includes: Sequence[Path]) -> subprocess.CompletedProcess:
+def nginx_test(run_dir: Path, includes: Sequence[Path], tls: RunTls | None = None) -> subprocess.CompletedProcess:
     """`nginx -t` on `includes`, as they would run from `run_dir`."""
-    main = write_main_conf(run_dir, includes)
+    main = write_main_conf(run_dir, includes, tls)
     return subprocess.run([nginx_binary(), "-t", "-p", str(run_dir), "-c", str(main)], capture_output=True, text=True)
 
 
@@ -239,7 +248,11 @@ server {{
     server_tokens off;
 {edge.server_directives()}    location / {{
         proxy_pass http://{keycloak};
+        # As the CDN forwards it: Keycloak (--proxy-headers=xforwarded) builds its https:// URLs from these.
         proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-Host $http_host;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-Port $server_port;
         proxy_buffer_size 16k;  # Keycloak's login answers carry large cookies
         proxy_buffers 8 16k;
     }}

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -67,9 +68,11 @@ def check_port_free(service: str, port: int, hint: str = "stop what listens ther
 class Service:
     def __init__(self, name: str, argv: Sequence[str], *, log: Path, ready_url: str,
                  ports: Sequence[int], port_hint: str = "stop what listens there",
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, ca_file: Path | None = None) -> None:
+        """`ca_file` is what the readiness probe trusts when `ready_url` is https://."""
         self.name, self.argv, self.log, self.ready_url = name, list(argv), log, ready_url
         self.ports, self.port_hint, self.env = list(ports), port_hint, env
+        self._tls = ssl.create_default_context(cafile=ca_file) if ca_file else None
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0, on_spawn: Callable[[int], None] = lambda _: None) -> "Service":
@@ -97,7 +100,7 @@ class Service:
                 raise ServiceError(self.name, f"exited with code {self.proc.returncode} before it was ready",
                                    f"log {self.log}: {self.log_tail()}")
             try:
-                with urllib.request.urlopen(self.ready_url, timeout=2):
+                with urllib.request.urlopen(self.ready_url, timeout=2, context=self._tls):
                     answered = True
             except urllib.error.HTTPError:
                 answered = True  # the server is up, whatever it thinks of the path

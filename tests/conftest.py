@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
@@ -11,11 +12,29 @@ from typing import Iterator
 import pytest
 
 from sandbox import Sandbox
+from sandbox.tls import RunTls, make_run_tls
 from settings import load, read_stack_file
 
 REPO = Path(__file__).resolve().parent.parent
 STACKS = REPO / "stacks"
 ARTIFACTS = REPO / "artifacts"
+
+
+def _session_tls() -> RunTls:
+    """One run CA for the whole test session, which every sandbox of the session serves with. Python's clients
+    (requests, urllib) and curl in this process and its children trust it, and only it: the environment points
+    them at it, as a user would point theirs (the README)."""
+    tls = make_run_tls(Path(tempfile.mkdtemp(prefix="ohif-test-tls-")))
+    for variable in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
+        os.environ[variable] = str(tls.ca_file)
+    return tls
+
+
+SESSION_TLS = _session_tls()
+
+
+def pytest_unconfigure(config) -> None:
+    shutil.rmtree(SESSION_TLS.ca_file.parent, ignore_errors=True)
 
 
 def require_tool(path: str, package: str) -> str:
@@ -48,10 +67,10 @@ def local_sandbox(stack: str = "local", viewer: dict | None = None, archive_host
         settings = replace(settings, archive=replace(
             settings.archive, upstream_url=f"http://{archive_host}:{archive_port}/dicom-web/", **archive_changes))
     if settings.auth is not None:
-        settings = replace(settings, auth=replace(settings.auth, keycloak_url=f"http://127.0.0.1:{keycloak_port}"))
+        settings = replace(settings, auth=replace(settings.auth, keycloak_url=f"https://127.0.0.1:{keycloak_port}"))
     if settings.embed is not None:
-        settings = replace(settings, embed=replace(settings.embed, host_origins=(f"http://127.0.0.1:{host_port}",)))
-    return Sandbox(settings, port=viewer_port, proxy_port=proxy_port, recipe=recipe)
+        settings = replace(settings, embed=replace(settings.embed, host_origins=(f"https://127.0.0.1:{host_port}",)))
+    return Sandbox(settings, port=viewer_port, proxy_port=proxy_port, recipe=recipe, tls=SESSION_TLS)
 
 
 def require_servers() -> None:

@@ -37,12 +37,14 @@ def rate_per_minute(rate_limit: int) -> int:
 
 @dataclass(frozen=True)
 class NginxEdge:
-    """The sandbox's stand-in for a CDN's firewall, in three parts for where they go in nginx.conf."""
+    """The sandbox's stand-in for a CDN's edge (HTTPS only, its firewall), in three parts for where they go in
+    nginx.conf."""
 
     http: str
     """Once per nginx, in the http context: which addresses are outside, and the rate counters."""
     server: str
-    """First in a server block: outsiders get 403 before anything else of the server runs."""
+    """First in a server block: plain HTTP is redirected to HTTPS, and outsiders get 403 before anything else of the
+    server runs."""
     rate_limit: str
     """In the server or location that serves DICOMweb: over the limit gets 429 (Retry-After: $ohif_edge_retry_after)."""
 
@@ -80,8 +82,10 @@ map $status $ohif_edge_retry_after {{
     default "";
 }}
 """
-    server = (f"if ($ohif_edge_refused) {{ return 403 '{{\"error\": \"{REFUSED}\"}}'; }}\n"
-              if allowed_networks else "")
+    # HTTPS only, as the CDNs' viewer protocol policy: plain HTTP sent to the TLS port (nginx's 497) is redirected.
+    server = "error_page 497 =301 https://$http_host$request_uri;\n"
+    if allowed_networks:
+        server += f"if ($ohif_edge_refused) {{ return 403 '{{\"error\": \"{REFUSED}\"}}'; }}\n"
     # `burst` lets a whole window's worth through at once, as a WAF counting a window does; then the steady rate.
     rate = f"limit_req zone=ohif_edge_rate burst={rate_limit} nodelay;\nlimit_req_status 429;\n"
     return NginxEdge(http=http, server=server, rate_limit=rate)

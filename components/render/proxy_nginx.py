@@ -228,10 +228,11 @@ _UPSTREAM_BY_NAME = """    resolver {resolver} valid=60s;
     set $ohif_archive "{host_port}";
 """
 
+SYSTEM_CA_FILE = "/etc/ssl/certs/ca-certificates.crt"
 _UPSTREAM_TLS = """    proxy_ssl_server_name on;
     proxy_ssl_name {host};
     proxy_ssl_verify on;
-    proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;
+    proxy_ssl_trusted_certificate {ca_file};
 """
 
 _STORE_LOCATION = """
@@ -275,6 +276,8 @@ class TokenCheckFiles:
     """Where nginx caches the check's verdicts (by token digest: no token is written)."""
     check_listen: str
     """The loopback address the check's own server listens on, so that its verdicts can be cached."""
+    key_set_ca_file: str = SYSTEM_CA_FILE
+    """The CAs nginx trusts when it fetches an https:// key set (the sandbox: its run's own CA)."""
 
 
 TOKEN_CHECK_MODULE = Path(__file__).with_name("token_check.js")
@@ -357,9 +360,9 @@ _JWKS_FETCH = """        subrequest_output_buffer_size 64k;  # a key set with se
 {tls}"""
 
 
-def _jwks_fetch(auth: TokenCheck, resolver: str | None) -> str:
+def _jwks_fetch(auth: TokenCheck, resolver: str | None, ca_file: str) -> str:
     url = urlsplit(auth.jwks_url)
-    tls = _UPSTREAM_TLS.format(host=url.hostname).replace("    ", "        ") if url.scheme == "https" else ""
+    tls = _UPSTREAM_TLS.format(host=url.hostname, ca_file=ca_file).replace("    ", "        ") if url.scheme == "https" else ""
     if resolver is None or _is_address(url.hostname):
         return _JWKS_FETCH.format(host=url.netloc, url=auth.jwks_url, tls=tls)
     # By name, with a resolver: a variable makes nginx resolve it while running.
@@ -456,7 +459,7 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         upstream_host_header=up.netloc if up.port else up.hostname,
         listen=listen,
         origin_check=origin_check_block,
-        upstream_tls=_UPSTREAM_TLS.format(host=up.hostname) if up.scheme == "https" else "",
+        upstream_tls=_UPSTREAM_TLS.format(host=up.hostname, ca_file=SYSTEM_CA_FILE) if up.scheme == "https" else "",
         store_location=_STORE_LOCATION.format(store_path=DICOMWEB_STORE_PATH, **shared) if enable_stow else "",
         auth_http=_AUTH_HTTP.format(module_path=auth_files.module_path, cache_dir=auth_files.cache_dir,
                                     verdict_cache_dir=auth_files.verdict_cache_dir,
@@ -466,6 +469,6 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         check_server=_CHECK_SERVER.format(
             check_listen=auth_files.check_listen, origin_check=origin_check_block, issuer=_nginx_string(auth.issuer),
             client_id=_nginx_string(auth.client_id), skew=auth.skew_seconds, cache_seconds=JWKS_CACHE_SECONDS,
-            jwks_fetch=_jwks_fetch(auth, resolver)) if auth else "",
+            jwks_fetch=_jwks_fetch(auth, resolver, auth_files.key_set_ca_file)) if auth else "",
         **shared,
     )

@@ -33,7 +33,7 @@ def test_the_sandbox_passes(running, request):
     lines = checked.stdout.splitlines()
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert [line.split(":")[0] for line in lines] == [
-        "SKIP https-redirect", "SKIP tls", "PASS isolation-headers", "PASS spa-fallback", "PASS precompressed",
+        "PASS https-redirect", "PASS tls", "PASS isolation-headers", "PASS spa-fallback", "PASS precompressed",
         "SKIP cors" if running == "sandbox_same_origin_subpath" else "PASS cors", "PASS origin-refused",
         "PASS allow-list", "PASS archive-api-refused", "SKIP login-pkce", "SKIP token-required", "SKIP script-cors"]
     unchecked = livecheck(sandbox.urls._values).stdout.splitlines()

@@ -5,7 +5,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import require_tool
+from tests.conftest import SESSION_TLS, require_tool
 
 # As root Chromium needs --no-sandbox; the rest keep it off this machine's closed network.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -16,7 +16,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def browser() -> Iterator[Browser]:
     chromium = require_tool("chromium", "chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        # The sandbox's certificate is trusted by this browser alone, by its key (sandbox/tls.py).
+        browser = p.chromium.launch(executable_path=chromium, args=[*CHROMIUM_ARGS, SESSION_TLS.chromium_flag])
         yield browser
         browser.close()
 

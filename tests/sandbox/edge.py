@@ -4,6 +4,7 @@ sandbox's allow-list (127.0.0.1/32) by sending from 127.0.0.2, with no set-up.""
 from __future__ import annotations
 
 import http.client
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -19,7 +20,11 @@ class Answer:
 
 def fetch_from(source: str, url: str, method: str = "GET", headers: dict[str, str] | None = None) -> Answer:
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30, source_address=(source, 0))
+    if parts.scheme == "https":  # trusting what this process trusts (tests/conftest.py: the session's CA)
+        connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=30, source_address=(source, 0),
+                                                 context=ssl.create_default_context())
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30, source_address=(source, 0))
     try:
         connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers or {})
         reply = connection.getresponse()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -13,6 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from sandbox.processes import SandboxError, check_port_free, free_port
 from tests.conftest import REPO, require_servers
@@ -68,11 +73,20 @@ def test_up_prints_urls_and_stopping_leaves_nothing_behind(stop, times):
     proc = sandbox_cli("--stack", "local", "--port", str(port))
     try:
         urls, progress = read_json_line(proc)
-        assert urls["viewer"] == f"http://127.0.0.1:{port}/"
-        assert urls["dicomweb"] == f"http://127.0.0.1:{port + 1}/dicom-web"
+        assert urls["viewer"] == f"https://127.0.0.1:{port}/"
+        assert urls["dicomweb"] == f"https://127.0.0.1:{port + 1}/dicom-web"
         assert progress and all(line.startswith("-- ") for line in progress), progress
-        assert requests.get(urls["viewer"]).status_code == 200
-        assert requests.get(urls["dicomweb"] + "/studies").json(), "no sample studies"
+        # The run's own CA: a client that trusts another (this session's) is refused, one that trusts it is served.
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(urls["viewer"])
+        assert requests.get(urls["viewer"], verify=urls["ca_file"]).status_code == 200
+        assert requests.get(urls["dicomweb"] + "/studies", verify=urls["ca_file"]).json(), "no sample studies"
+        # The command it prints trusts exactly the key the viewer's host presents.
+        hint = [proc.stdout.readline() for _ in range(3)]
+        served = x509.load_pem_x509_certificate(ssl.get_server_certificate(("127.0.0.1", port)).encode())
+        spki = base64.b64encode(hashlib.sha256(served.public_key().public_bytes(
+            Encoding.DER, PublicFormat.SubjectPublicKeyInfo)).digest()).decode()
+        assert f"--ignore-certificate-errors-spki-list={spki} {urls['viewer']}" in hint[1], hint
         ours = sandbox_pids() - before
         assert ours, "the sandbox's servers should be visible while it runs"
 
@@ -124,15 +138,15 @@ def test_the_new_stacks_print_their_own_url(stack, key):
     proc = sandbox_cli("--stack", stack, "--port", str(free_port_pair()))
     try:
         urls, _ = read_json_line(proc)
-        page = requests.get(urls[key])
+        page = requests.get(urls[key], verify=urls["ca_file"])
         assert page.status_code == 200, urls
         if key == "study":
-            manifest = requests.get(parse_qs(urlsplit(urls["study"]).query)["url"][0]).json()
+            manifest = requests.get(parse_qs(urlsplit(urls["study"]).query)["url"][0], verify=urls["ca_file"]).json()
             assert [s["StudyInstanceUID"] for s in manifest["studies"]] == \
                 parse_qs(urlsplit(urls["study"]).query)["StudyInstanceUIDs"]
         else:
-            assert urls["iframe_snippet"] in requests.get(urls["host"] + "iframe.html").text
-            assert urls["script_snippet"] in requests.get(urls["host"] + "script/").text
+            assert urls["iframe_snippet"] in requests.get(urls["host"] + "iframe.html", verify=urls["ca_file"]).text
+            assert urls["script_snippet"] in requests.get(urls["host"] + "script/", verify=urls["ca_file"]).text
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)

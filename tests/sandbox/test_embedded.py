@@ -72,7 +72,7 @@ def test_an_isolated_host_keeps_the_framed_viewer_isolated(embedded, page):
 
 
 def test_a_page_of_another_origin_cannot_frame_the_viewer(embedded, page):
-    stranger = f"http://127.0.0.1:{free_port()}/"
+    stranger = f"https://127.0.0.1:{free_port()}/"
     page.route(stranger, lambda route: route.fulfill(
         status=200, content_type="text/html", body=f'<iframe src="{embedded.urls.viewer}"></iframe>'))
     page.goto(stranger)
@@ -105,4 +105,4 @@ def test_the_live_check_passes_against_the_embedded_stack(embedded):
     results = {r.name: r for r in run(Stack.from_outputs(embedded.urls._values))}
     assert [r.line() for r in results.values() if r.outcome == "FAIL"] == []
     assert results["script-cors"].outcome == "PASS" and results["isolation-headers"].outcome == "PASS"
-    assert "frame-ancestors 'self' http://127.0.0.1:" in results["isolation-headers"].detail
+    assert "frame-ancestors 'self' https://127.0.0.1:" in results["isolation-headers"].detail

@@ -49,7 +49,7 @@ def forked(tmp_path_factory) -> Iterator[Sandbox]:
 
 def test_the_fork_runs_its_second_proxy(forked):
     research = forked.urls.research_dicomweb
-    assert research.startswith("http://127.0.0.1:") and research != forked.urls.dicomweb
+    assert research.startswith("https://127.0.0.1:") and research != forked.urls.dicomweb
     r = requests.get(f"{research}/studies", headers={"Origin": RESEARCH_PORTAL})
     assert r.status_code == 200 and r.json(), "the fork's proxy reaches the archive"
     assert r.headers["Access-Control-Allow-Origin"] == RESEARCH_PORTAL

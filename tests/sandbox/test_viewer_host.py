@@ -41,4 +41,4 @@ def test_app_config_names_the_proxy(sandbox):
     r = requests.get(f"{sandbox.urls.viewer}app-config.js")
     assert r.headers["Content-Type"].startswith("text/javascript")
     assert f'"qidoRoot": "{sandbox.urls.dicomweb}"' in r.text
-    assert sandbox.urls.dicomweb == f"http://127.0.0.1:{sandbox.proxy_port}/dicom-web"
+    assert sandbox.urls.dicomweb == f"https://127.0.0.1:{sandbox.proxy_port}/dicom-web"

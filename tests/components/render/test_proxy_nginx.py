@@ -29,7 +29,7 @@ INSTANCE_PATH = (f"/studies/{CT.StudyInstanceUID}/series/{CT.SeriesInstanceUID}"
 
 @pytest.fixture(scope="module")
 def proxy(sandbox) -> str:
-    return f"http://127.0.0.1:{sandbox.proxy_port}/dicom-web"
+    return sandbox.urls.dicomweb
 
 
 @pytest.fixture(scope="module")
