@@ -28,7 +28,7 @@ def _no_http2(conf: str) -> str:
 
 
 def _no_preload(root: Path) -> None:
-    _rewrite(root / "index.html", lambda html: re.sub(r'<link rel="(?:preload|modulepreload)"[^>]*>', "", html))
+    _rewrite(root / "index.html", lambda html: re.sub(r'<link rel="preload"[^>]*>', "", html))
 
 
 def _rewrite(path: Path, change: Callable[[str], str]) -> None:

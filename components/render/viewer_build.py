@@ -284,14 +284,13 @@ def _dicomweb_source(dicomweb_url: str) -> dict:
 
 
 def preload_hints() -> str:
-    """`<link rel="preload">`s for what the viewer route always loads after the app bundle has run (PRELOAD_FILE):
+    """`<link rel="preload">`s for what the viewer route always loads once the app bundle has run (PRELOAD_FILE):
     the browser fetches them while the bundle still downloads and runs, instead of in five waves of requests
-    afterwards. Scripts and styles without `crossorigin`, as webpack inserts them (so the preloaded response is the
-    one used); fonts with it, as browsers fetch fonts in CORS mode. They come after the bundle's own tag."""
+    afterwards. Without `crossorigin`, as the bundle's chunk loader inserts its tags, so that the preloaded response
+    is the one used. They come after the bundle's own tag."""
     listed = json.loads(PRELOAD_FILE.read_text())
     links = [f'<link rel="preload" as="script" href="/{name}">' for name in listed["scripts"]]
     links += [f'<link rel="preload" as="style" href="/{name}">' for name in listed["styles"]]
-    links += [f'<link rel="preload" as="font" type="font/woff2" crossorigin href="/{name}">' for name in listed["fonts"]]
     return "".join(links)
 
 
