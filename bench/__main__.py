@@ -78,7 +78,7 @@ def measure(work: Path, levers: bool = False) -> dict:
                                   phantom.study, instances)]
         if levers:
             variants = serve_variants(sb, work, running)
-            deployments[1:1] = [Deployment(f"without {v.lever.name}", v.viewer_url, v.viewer_url + DICOMWEB_PATH[1:],
+            deployments[1:1] = [Deployment(v.lever.variant, v.viewer_url, v.viewer_url + DICOMWEB_PATH[1:],
                                            phantom.study, instances) for v in variants]
             with sync_playwright() as playwright:
                 return throttled_runs(playwright, deployments, _dir(work, "profiles"), sb.tls.chromium_flag, progress)

@@ -1,10 +1,10 @@
-"""python -m bench levers: what each of our choices for the first image is worth, measured alone.
+"""python -m bench levers: what each choice for the first image is worth, measured alone.
 
-Beside the sandbox's viewer as it ships (every lever on), the bench serves one variant per lever with that lever
-alone switched back to what OHIF's recipe does, on a port of its own: the same files, the same rendered nginx config,
-the same proxy behind it, the same Orthanc. The throttled visits then go round all of them and the reference in turn
-(bench/browser.py: throttled_runs), so each lever's effect is the variant's time against the shipped one's, in one run
-on one machine.
+Beside the sandbox's viewer as it ships, the bench serves one variant per lever, on a port of its own, with that one
+lever flipped: a lever we ship switched off (back to what OHIF's recipe does), a lever we tried and left out switched
+on. Everything else is the same: the files, the rendered nginx config, the proxy behind it, the Orthanc. The throttled
+visits then go round all of them and the reference in turn (bench/browser.py: throttled_runs), so each lever's effect
+is the variant's time against the shipped viewer's, in one run on one machine.
 """
 
 from __future__ import annotations
@@ -31,6 +31,21 @@ def _no_preload(root: Path) -> None:
     _rewrite(root / "index.html", lambda html: re.sub(r'<link rel="preload"[^>]*>', "", html))
 
 
+def _fetch_priority(root: Path) -> None:
+    """The app bundle asked for first (`high`), the preloaded chunks after it (`low`)."""
+    _rewrite(root / "index.html", lambda html: re.sub(r'<script defer src="(/app\.bundle\.)', r'<script defer fetchpriority="high" src="\1', html)
+             .replace('<link rel="preload"', '<link rel="preload" fetchpriority="low"'))
+
+
+def _app_config(old: str, new: str) -> Callable[[Path], None]:
+    """A data-source setting changed in app-config.js (as render_app_config writes it)."""
+    def edit(text: str) -> str:
+        if old not in text:
+            raise ValueError(f"app-config.js has no {old!r} to change")
+        return text.replace(old, new, 1)
+    return lambda root: _rewrite(root / APP_CONFIG, edit)
+
+
 def _rewrite(path: Path, change: Callable[[str], str]) -> None:
     """Change a file of the variant's tree, whose files are hard links to the shipped tree's: a new file, not the
     shared one."""
@@ -42,18 +57,28 @@ def _rewrite(path: Path, change: Callable[[str], str]) -> None:
 @dataclass(frozen=True)
 class Lever:
     name: str
-    what: str
-    """What the lever is, as the README's table says it."""
-    undo_conf: Callable[[str], str] = field(default=lambda conf: conf)
-    """The viewer host's nginx config with the lever off."""
-    undo_files: Callable[[Path], None] = field(default=lambda root: None)
-    """Switches the lever off in a copy of the served tree."""
+    shipped: bool
+    """True: ours has it, the variant goes without; False: tried and left out, the variant has it."""
+    flip_conf: Callable[[str], str] = field(default=lambda conf: conf)
+    """The viewer host's nginx config with the lever flipped."""
+    flip_files: Callable[[Path], None] = field(default=lambda root: None)
+    """Flips the lever in a copy of the served tree."""
+
+    @property
+    def variant(self) -> str:
+        return f"{'without' if self.shipped else 'with'} {self.name}"
 
 
 LEVERS = (
-    Lever("http2", "HTTP/2 to the browser, as both CDNs speak it (the recipe's nginx: HTTP/1.1)", undo_conf=_no_http2),
-    Lever("preload", "preload hints in index.html for the chunks the viewer route always loads",
-          undo_files=_no_preload),
+    # HTTP/2 to the browser, as both CDNs speak it (the recipe's nginx: HTTP/1.1).
+    Lever("http2", True, flip_conf=_no_http2),
+    # Preload hints for the chunks the viewer route always loads (viewer/preload.json).
+    Lever("preload", True, flip_files=_no_preload),
+    Lever("fetchpriority", False, flip_files=_fetch_priority),
+    # The data source's work in the browser: fewer decode workers on 2 cores; 16-bit textures instead of float.
+    Lever("1 web worker", False, flip_files=_app_config('"maxNumberOfWebWorkers": 3', '"maxNumberOfWebWorkers": 1')),
+    Lever("norm16 textures", False, flip_files=_app_config('"showLoadingIndicator": true',
+                                                          '"showLoadingIndicator": true, "useNorm16Texture": true')),
 )
 
 
@@ -76,9 +101,9 @@ def serve_variants(sb: Sandbox, work: Path, running: ExitStack, levers=LEVERS) -
         origin = f"https://127.0.0.1:{port}"
         # The variant is the same deployment at another address: its app-config names its own origin.
         _rewrite(root / APP_CONFIG, lambda text: text.replace(sb.viewer_origin, origin))
-        lever.undo_files(root)
+        lever.flip_files(root)
         variant_conf = run_dir / "site.conf"
-        variant_conf.write_text(lever.undo_conf(conf.replace(f"root {site_root};", f"root {root};")
+        variant_conf.write_text(lever.flip_conf(conf.replace(f"root {site_root};", f"root {root};")
                                                 .replace(f"127.0.0.1:{sb.port} ", f"127.0.0.1:{port} ")))
         service = nginx_service(run_dir, [variant_conf], ports=[port], ready_url=origin + "/", tls=sb.tls)
         running.callback(service.stop)
