@@ -94,8 +94,8 @@ def serve_variants(sb: Sandbox, work: Path, running: ExitStack, levers=LEVERS) -
     site_root, site_conf = sb.run_dir / "site" / "viewer", sb.run_dir / "site-viewer" / "site.conf"
     conf = site_conf.read_text()
     variants = []
-    for lever in levers:
-        port, run_dir = free_port(), work / f"lever-{lever.name}"
+    for number, lever in enumerate(levers):
+        port, run_dir = free_port(), work / f"lever-{number}"  # nginx paths take no spaces
         root = run_dir / "site"
         shutil.copytree(site_root, root, copy_function=os.link)
         origin = f"https://127.0.0.1:{port}"
