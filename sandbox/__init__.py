@@ -15,6 +15,9 @@ What the recipe's operations become here:
                         snippets (sandbox/host_page.py)
     studies.folder      left out in a local dicom-json stack: the sample studies
 
+Every host a browser reaches speaks HTTPS with HTTP/2, as both CDNs do, with a certificate from a CA made for the
+run (sandbox/tls.py); plain HTTP to it is redirected, as the CDNs redirect it.
+
 Operations only record what the recipe asked for; `finish()` resolves the recipe's Outputs (every URL is
 known up front: ports on 127.0.0.1), and `up()` then claims the ports (sandbox/registry.py) and starts the
 servers. A reaper (sandbox/reaper.py) stops them and removes the run directory however the sandbox ends,

@@ -314,7 +314,12 @@ LOCAL_CASES = {
     "a remote Keycloak in the sandbox": (stack("local-uac", auth={"realm": "ohif",
                                                                  "keycloak_url": "https://sso.example.org"}),
                                          'ohif:auth.keycloak_url = "https://sso.example.org": required in a local '
-                                         "stack: http://127.0.0.1:<port>, where the sandbox starts Keycloak"),
+                                         "stack: https://127.0.0.1:<port>, where the sandbox starts Keycloak"),
+    # The sandbox serves Keycloak over HTTPS, as every host: a stack file from before says http://.
+    "a plain-HTTP Keycloak in the sandbox": (stack("local-uac", auth={"realm": "ohif",
+                                                                   "keycloak_url": "http://127.0.0.1:8080"}),
+                                             'ohif:auth.keycloak_url = "http://127.0.0.1:8080": required in a local '
+                                             "stack: https://127.0.0.1:<port>, where the sandbox starts Keycloak"),
     "an AWS section in the sandbox": (stack("local", aws={"price_class": "PriceClass_All"}),
                                       'ohif:aws = {"price_class": "PriceClass_All"}: allowed only with ohif:cloud aws, '
                                       "not local"),
