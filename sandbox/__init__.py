@@ -7,7 +7,8 @@ What the recipe's operations become here:
                         CORS (the CloudFront Function's preflight answers run by njs)
     dicomweb_proxy      the same rendered nginx proxy config as the cloud VM's, on its own port, or behind
                         the site's /dicom-web/ (same-origin)
-    identity_provider   Keycloak (dev mode, in-memory) where the stack's auth.keycloak_url says, with the realm
+    identity_provider   Keycloak (dev mode) where the stack's auth.keycloak_url says, with the realm, its accounts in
+                        a PostgreSQL of its own (Debian's), as in the cloud's managed database
     publish             the rendered file beside the build
     the user's archive  Orthanc with the DICOMweb plugin where a proxy's upstream_url names a loopback port,
                         loaded with sample studies
@@ -29,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import secrets
 import shutil
 import signal
 import subprocess
@@ -54,6 +56,7 @@ from sandbox.host_page import render_host_conf, write_host_pages
 from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
 from sandbox.nginx import (cdn_listen, nginx_binary, nginx_service, render_files_conf, render_keycloak_edge_conf,
                            render_viewer_conf, write_preflight_module, write_spa_module)
+from sandbox.postgres import SandboxPostgres
 from sandbox.processes import SandboxError, Service, ServiceError, free_port, require_binary
 from sandbox.tls import RunTls, make_run_tls
 from settings import StackSettings
@@ -368,9 +371,16 @@ class Sandbox(Target):
         return path
 
     def _start_keycloak(self, realm, port: int, edge: NginxEdge) -> SandboxKeycloak:
+        # Its accounts live apart from it, as in the cloud's managed database.
+        self.progress("starting PostgreSQL for Keycloak's accounts")
+        postgres = SandboxPostgres(self.run_dir, free_port())
+        self._start(postgres.service())
+        postgres.create_database()
         self.progress(f"starting Keycloak {KEYCLOAK_VERSION} on {port} with realm {realm.name!r} "
                       "(its first start takes a minute)")
-        keycloak = SandboxKeycloak(self.run_dir, port, realm, listen_port=free_port(), ca_file=self.tls.ca_file)
+        keycloak = SandboxKeycloak(self.run_dir / "keycloak", port, realm, listen_port=free_port(),
+                                   ca_file=self.tls.ca_file, database=postgres.database,
+                                   admin_password=secrets.token_urlsafe(18))
         self._start(keycloak.service(), timeout=240)
         # Browsers and the proxy reach Keycloak through the edge, as through its CDN in the cloud.
         run_dir = self._nginx_dir("keycloak-edge")
@@ -382,6 +392,20 @@ class Sandbox(Target):
                                   port_hint="stop what listens there, or change auth.keycloak_url in the stack file",
                                   tls=self.tls))
         return keycloak
+
+    def replace_keycloak(self) -> SandboxKeycloak:
+        """Stop Keycloak and start a fresh one in a new directory on the same database and port, as a replaced
+        Keycloak VM comes back on the managed database: every account is still there."""
+        old = self.keycloak
+        service = next(s for s in self.services if s.name == "keycloak")
+        service.stop()
+        self.services.remove(service)
+        self.keycloak = SandboxKeycloak(old.run_dir.with_name(f"{old.run_dir.name}-next"), old.port, old.realm,
+                                        listen_port=old.listen_port, ca_file=self.tls.ca_file,
+                                        database=old.database, admin_password=old.admin_password)
+        self.progress("starting a fresh Keycloak on the same database")
+        self._start(self.keycloak.service(), timeout=240)
+        return self.keycloak
 
     def _start_orthanc(self, port: int, dicomweb_root: str) -> str:
         self.progress(f"starting Orthanc with the DICOMweb plugin on {port}")

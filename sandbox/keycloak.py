@@ -1,8 +1,9 @@
 """A real Keycloak for the sandbox: the pinned server distribution from Maven Central, in dev mode on loopback.
 
-Each run gets its own copy of the server (Keycloak writes its build and data under its home), an
-in-memory database, the rendered realm imported at start, a generated admin password and a test
-user with a generated password.
+Each Keycloak gets its own copy of the server (Keycloak writes its build under its home) and keeps its state in
+the sandbox's PostgreSQL (sandbox/postgres.py), as the cloud's Keycloak keeps it in a managed database: a fresh
+Keycloak on the same database finds every account. The rendered realm is imported at the first start (a realm that
+exists is left alone), with a generated admin password and a test user with a generated password.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from components.render.keycloak_host_init import KEYCLOAK_VERSION
 from components.render.realm import RealmModel, render_realm_import
 from components.render.viewer_build import CACHE
+from sandbox.postgres import KeycloakDatabase
 from sandbox.processes import ServiceError, Service
 
 ARTIFACT = f"org.keycloak:keycloak-quarkus-dist:{KEYCLOAK_VERSION}:zip"
@@ -70,13 +72,15 @@ class KeycloakLogin:
 
 
 class SandboxKeycloak:
-    def __init__(self, run_dir: Path, port: int, realm: RealmModel, listen_port: int, ca_file: Path) -> None:
-        """Keycloak reached at https://127.0.0.1:`port` (through the sandbox's edge, whose certificate `ca_file`
-        vouches for), listening on `listen_port`."""
-        self.run_dir, self.port, self.realm, self.listen_port = run_dir / "keycloak", port, realm, listen_port
+    def __init__(self, home: Path, port: int, realm: RealmModel, listen_port: int, ca_file: Path,
+                 database: KeycloakDatabase, admin_password: str) -> None:
+        """Keycloak installed in `home`, reached at https://127.0.0.1:`port` (through the sandbox's edge, whose
+        certificate `ca_file` vouches for), listening on `listen_port`, its state in `database`. `admin_password`
+        is the bootstrap admin's: it takes effect when the database is new, and stays the database's after."""
+        self.run_dir, self.port, self.realm, self.listen_port = home, port, realm, listen_port
         self.url = f"https://127.0.0.1:{port}"
         self._tls = ssl.create_default_context(cafile=ca_file)
-        self.admin_password = secrets.token_urlsafe(18)
+        self.database, self.admin_password = database, admin_password
 
     def service(self) -> Service:
         shutil.copytree(fetch_keycloak(), self.run_dir, symlinks=True)
@@ -84,12 +88,13 @@ class SandboxKeycloak:
         imports.mkdir(parents=True, exist_ok=True)
         (imports / f"{self.realm.name}.json").write_text(json.dumps(render_realm_import(self.realm), indent=2))
         env = {**os.environ, "JAVA_HOME": java_home(), "KC_BOOTSTRAP_ADMIN_USERNAME": "admin",
-               "KC_BOOTSTRAP_ADMIN_PASSWORD": self.admin_password}
+               "KC_BOOTSTRAP_ADMIN_PASSWORD": self.admin_password, "KC_DB_PASSWORD": self.database.password}
         return Service("keycloak", [str(self.run_dir / "bin" / "kc.sh"), "start-dev", f"--http-port={self.listen_port}",
-                                    "--http-host=127.0.0.1", "--db=dev-mem", "--import-realm",
+                                    "--http-host=127.0.0.1", "--import-realm", "--db=postgres",
+                                    f"--db-url={self.database.jdbc_url}", f"--db-username={self.database.username}",
                                     # Behind the edge, as behind the CDN in the cloud (keycloak_host_init.py).
                                     "--proxy-headers=xforwarded", "--proxy-trusted-addresses=127.0.0.1"],
-                       log=self.run_dir.parent / "keycloak.log",
+                       log=self.run_dir.parent / f"{self.run_dir.name}.log",
                        ready_url=f"http://127.0.0.1:{self.listen_port}/realms/{self.realm.name}/.well-known/"
                                  "openid-configuration",
                        ports=[self.listen_port], env=env,

@@ -1,9 +1,10 @@
 """Local server processes with certain teardown, after mirakuru and pytest-postgresql's executors.
 
 Each service runs in its own session, so stopping it signals the whole process group; stopping
-sends SIGTERM, waits, then SIGKILL. Readiness is an HTTP probe under one deadline that counts only an
-answer from a socket the service's own process group listens on (another server on the port must not
-pass for it), and a process that exits early fails at once with the tail of its log.
+sends SIGTERM, waits, then SIGKILL. Readiness is an HTTP probe (a TCP one for a server that speaks no
+HTTP) under one deadline that counts only an answer from a socket the service's own process group
+listens on (another server on the port must not pass for it), and a process that exits early fails at
+once with the tail of its log.
 """
 
 from __future__ import annotations
@@ -99,13 +100,7 @@ class Service:
             if self.proc.poll() is not None:
                 raise ServiceError(self.name, f"exited with code {self.proc.returncode} before it was ready",
                                    f"log {self.log}: {self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.ready_url, timeout=2, context=self._tls):
-                    answered = True
-            except urllib.error.HTTPError:
-                answered = True  # the server is up, whatever it thinks of the path
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                answered = False  # not listening yet
+            answered = self._answers()
             if answered and listens(self.proc.pid, urlsplit(self.ready_url).port):
                 return
             if time.monotonic() > deadline:
@@ -113,6 +108,21 @@ class Service:
                 raise ServiceError(self.name, f"not ready at {self.ready_url} after {timeout:.0f} s",
                                    f"log {self.log}: {self.log_tail()}")
             time.sleep(0.1)
+
+    def _answers(self) -> bool:
+        """An HTTP(S) answer of any status, or for a tcp:// URL (a server that speaks no HTTP) an accepted
+        connection."""
+        url = urlsplit(self.ready_url)
+        try:
+            if url.scheme == "tcp":
+                socket.create_connection((url.hostname, url.port), timeout=2).close()
+                return True
+            with urllib.request.urlopen(self.ready_url, timeout=2, context=self._tls):
+                return True
+        except urllib.error.HTTPError:
+            return True  # the server is up, whatever it thinks of the path
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            return False  # not listening yet
 
     def log_tail(self, lines: int = 5) -> str:
         try:

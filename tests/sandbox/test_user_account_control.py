@@ -1,5 +1,6 @@
-"""The user-account-control recipe for real: Keycloak with the rendered realm, login in Chromium, and
-the DICOMweb proxy's token check against forged tokens and a rotated realm key."""
+"""The user-account-control recipe for real: Keycloak with the rendered realm, login in Chromium, the
+DICOMweb proxy's token check against forged tokens and a rotated realm key, and accounts that outlive their
+Keycloak (kept in PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from sandbox.viewport import LIT_PIXELS_JS
 def uac() -> Iterator[Sandbox]:
     require_servers()
     require_tool("mvn", "maven")
+    require_tool("/usr/lib/postgresql/15/bin/postgres", "postgresql")
     with local_sandbox("local-uac") as running:
         yield running
 
@@ -72,6 +74,20 @@ class Login:
     token: str
 
 
+def log_in(page, uac, username: str, password: str):
+    """Open the viewer, log in at Keycloak, and wait for the study list: the URL Keycloak's login page had, and the
+    phantom's row."""
+    page.goto(uac.urls.viewer)
+    page.wait_for_url(f"{uac.keycloak.url}/realms/**", timeout=60_000)
+    login_page = page.url
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#kc-login")
+    patient = page.get_by_text(PHANTOM_PATIENT.replace("^", ", "), exact=True)
+    patient.wait_for(timeout=60_000)
+    return login_page, patient
+
+
 @pytest.fixture(scope="module")
 def login(uac, browser, artifacts) -> Login:
     """A person logs in: the viewer sends them to Keycloak and back, then lists the studies."""
@@ -80,14 +96,7 @@ def login(uac, browser, artifacts) -> Login:
     seen: list[tuple[str, str]] = []
     page.on("request", lambda r: r.url.startswith(uac.urls.dicomweb) and r.method != "OPTIONS"
             and seen.append((r.url, r.headers.get("authorization", ""))))
-    page.goto(uac.urls.viewer)
-    page.wait_for_url(f"{uac.keycloak.url}/realms/**", timeout=60_000)
-    redirected_to = page.url
-    page.fill("#username", uac.urls.username)
-    page.fill("#password", uac.urls.password)
-    page.click("#kc-login")
-    patient = page.get_by_text(PHANTOM_PATIENT.replace("^", ", "), exact=True)
-    patient.wait_for(timeout=60_000)
+    redirected_to, patient = log_in(page, uac, uac.urls.username, uac.urls.password)
     page.screenshot(path=str(artifacts / "uac-study-list.png"))
     patient.click()
     page.get_by_role("button", name="Basic Viewer").click()
@@ -341,3 +350,23 @@ def test_keycloak_and_every_host_refuse_an_address_outside_the_allow_list(uac, r
     for source in (OUTSIDE, INSIDE):
         answer = fetch_from(source, keys)
         assert answer.status == 200 and json.loads(answer.body)["keys"], source
+
+
+def test_accounts_outlive_their_keycloak(uac, browser, artifacts):
+    """A user made through the admin API logs in; Keycloak is replaced by a fresh one (a new directory, the same
+    PostgreSQL, as a replaced VM on the managed database); the same user logs in again and sees the studies.
+    Last in this module: the tests before it ran against the first Keycloak."""
+    person = uac.keycloak.create_user("kept-reader")
+    for round_ in ("before", "after"):
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        try:
+            page = context.new_page()
+            log_in(page, uac, person.username, person.password)
+            page.screenshot(path=str(artifacts / f"uac-study-list-{round_}-replacing-keycloak.png"))
+        finally:
+            context.close()
+        if round_ == "before":
+            first_home = uac.keycloak.run_dir
+            uac.replace_keycloak()
+            assert uac.keycloak.run_dir != first_home
+
