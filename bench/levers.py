@@ -23,27 +23,34 @@ from sandbox.nginx import nginx_service
 from sandbox.processes import free_port
 
 
+def _changed(text: str, old: str, new: str, what: str) -> str:
+    """`text` with `old` replaced; a variant that silently changed nothing would measure the shipped viewer twice."""
+    if old not in text:
+        raise ValueError(f"{what} has no {old!r} to change")
+    return text.replace(old, new)
+
+
 def _no_http2(conf: str) -> str:
-    return conf.replace(" ssl http2;", " ssl;")
+    return _changed(conf, " ssl http2;", " ssl;", "the viewer's nginx config")
 
 
 def _no_preload(root: Path) -> None:
-    _rewrite(root / "index.html", lambda html: re.sub(r'<link rel="preload"[^>]*>', "", html))
+    _rewrite(root / "index.html", lambda html: re.sub(r'<link rel="preload"[^>]*>', "", _changed(
+        html, '<link rel="preload"', '<link rel="preload"', "index.html")))
 
 
 def _fetch_priority(root: Path) -> None:
     """The app bundle asked for first (`high`), the preloaded chunks after it (`low`)."""
-    _rewrite(root / "index.html", lambda html: re.sub(r'<script defer src="(/app\.bundle\.)', r'<script defer fetchpriority="high" src="\1', html)
-             .replace('<link rel="preload"', '<link rel="preload" fetchpriority="low"'))
+    def edit(html: str) -> str:
+        html = _changed(html, '<script defer src="/app.bundle.', '<script defer fetchpriority="high" src="/app.bundle.',
+                        "index.html")
+        return _changed(html, '<link rel="preload"', '<link rel="preload" fetchpriority="low"', "index.html")
+    _rewrite(root / "index.html", edit)
 
 
 def _app_config(old: str, new: str) -> Callable[[Path], None]:
     """A data-source setting changed in app-config.js (as render_app_config writes it)."""
-    def edit(text: str) -> str:
-        if old not in text:
-            raise ValueError(f"app-config.js has no {old!r} to change")
-        return text.replace(old, new, 1)
-    return lambda root: _rewrite(root / APP_CONFIG, edit)
+    return lambda root: _rewrite(root / APP_CONFIG, lambda text: _changed(text, old, new, APP_CONFIG))
 
 
 def _rewrite(path: Path, change: Callable[[str], str]) -> None:
@@ -88,23 +95,24 @@ class Variant:
     viewer_url: str
 
 
-def serve_variants(sb: Sandbox, work: Path, running: ExitStack, levers=LEVERS) -> list[Variant]:
-    """One viewer host per lever, each with that lever off; they stop when `running` closes."""
+def serve_variants(sb: Sandbox, work: Path, running: ExitStack) -> list[Variant]:
+    """One viewer host per lever, each with that lever flipped; they stop when `running` closes."""
     # The sandbox's first site, where Sandbox keeps it: its served tree and its rendered config.
     site_root, site_conf = sb.run_dir / "site" / "viewer", sb.run_dir / "site-viewer" / "site.conf"
     conf = site_conf.read_text()
     variants = []
-    for number, lever in enumerate(levers):
+    for number, lever in enumerate(LEVERS):
         port, run_dir = free_port(), work / f"lever-{number}"  # nginx paths take no spaces
         root = run_dir / "site"
         shutil.copytree(site_root, root, copy_function=os.link)
         origin = f"https://127.0.0.1:{port}"
         # The variant is the same deployment at another address: its app-config names its own origin.
-        _rewrite(root / APP_CONFIG, lambda text: text.replace(sb.viewer_origin, origin))
+        _rewrite(root / APP_CONFIG, lambda text: _changed(text, sb.viewer_origin, origin, APP_CONFIG))
         lever.flip_files(root)
         variant_conf = run_dir / "site.conf"
-        variant_conf.write_text(lever.flip_conf(conf.replace(f"root {site_root};", f"root {root};")
-                                                .replace(f"127.0.0.1:{sb.port} ", f"127.0.0.1:{port} ")))
+        moved = _changed(_changed(conf, f"root {site_root};", f"root {root};", "the viewer's nginx config"),
+                         f"127.0.0.1:{sb.port} ", f"127.0.0.1:{port} ", "the viewer's nginx config")
+        variant_conf.write_text(lever.flip_conf(moved))
         service = nginx_service(run_dir, [variant_conf], ports=[port], ready_url=origin + "/", tls=sb.tls)
         running.callback(service.stop)
         service.start()
