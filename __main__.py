@@ -1,6 +1,6 @@
-"""The Pulumi program: read the stack config, run its recipe, export the outputs."""
+"""The Pulumi program: read the stack config, run its recipe on the stack's cloud, export the outputs."""
 
-import recipes
+import program
 import settings
 
-recipes.run(settings.from_pulumi())
+program.run(settings.from_pulumi())

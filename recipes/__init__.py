@@ -27,21 +27,3 @@ def realise(target: Target, settings: StackSettings, recipe: Callable | None = N
     # A mode a stack does not use leaves its outputs None (the embedded recipe's script or iframe).
     outputs = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if getattr(result, f.name) is not None}
     return {**outputs, **target.finish()}
-
-
-def cloud_target(settings: StackSettings) -> Target:
-    """The target `pulumi up` realises a recipe on, for a stack's settings: chosen here, above the interface the
-    targets implement (imported here: each cloud's SDK loads only when used)."""
-    if settings.cloud == "aws":
-        from components.aws.target import AwsTarget
-        return AwsTarget(settings.aws, settings.access)
-    from components.azure.target import AzureTarget
-    return AzureTarget(settings.azure, settings.access)
-
-
-def run(settings: StackSettings) -> dict[str, pulumi.Output]:
-    """`pulumi up`: realise the recipe in the stack's cloud and export its outputs (also returned, for tests)."""
-    outputs = realise(cloud_target(settings), settings)
-    for name, value in outputs.items():
-        pulumi.export(name, value)
-    return outputs

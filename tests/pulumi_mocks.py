@@ -166,7 +166,7 @@ def run_program(config: dict[str, str], stack: str = "prod", program: Program | 
     mocks = RecordingMocks(program.resources)
     pulumi.runtime.set_mocks(mocks, project="ohif", stack=stack, preview=False)
     pulumi.runtime.set_all_config(config, list(secret_keys))
-    import recipes
+    import program as pulumi_program
     import settings
 
 
@@ -178,7 +178,7 @@ def run_program(config: dict[str, str], stack: str = "prod", program: Program | 
             pulumi.runtime.register_stack_transformation(transformation)
         # Last, so it sees the options as the forks left them; mocks are not handed resource options.
         pulumi.runtime.register_stack_transformation(mocks.record_options)
-        outputs = recipes.run(settings.from_pulumi())
+        outputs = pulumi_program.run(settings.from_pulumi())
         names = list(outputs)
 
         def record(resolved):
