@@ -84,6 +84,9 @@ class AuthSettings:
     """PKCE S256 on the viewer client; production stacks cannot turn it off."""
     access_token_minutes: int = 5
     """How long a stolen access token stays usable."""
+    keycloak_database_url: str | None = None
+    """An existing PostgreSQL for the provisioned Keycloak, postgresql://<user>@<host>[:port]/<database> (its password
+    in the secret ohif:keycloak_database_password); None creates the cloud's managed PostgreSQL."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,33 @@ opening one study would trip it."""
 
 
 @dataclass(frozen=True)
+class AwsDatabaseSettings:
+    """The provisioned Keycloak's database: RDS for PostgreSQL (components/aws/database.py)."""
+
+    instance_class: str = "db.t4g.micro"
+    """The RDS instance class."""
+    backup_retention_days: int = 7
+    """Days of automated backups (point-in-time restore); 7 or more in a production stack, at most 35."""
+    multi_az: bool = False
+    """A standby in a second availability zone, which RDS fails over to (about twice the instance's price)."""
+
+
+@dataclass(frozen=True)
+class AzureDatabaseSettings:
+    """The provisioned Keycloak's database: Azure Database for PostgreSQL Flexible Server
+    (components/azure/database.py)."""
+
+    sku: str = "Standard_B1ms"
+    """The compute size; its letter gives the tier (B Burstable, D General Purpose, E Memory Optimized)."""
+    backup_retention_days: int = 7
+    """Days of automated backups (point-in-time restore): 7 to 35, as Azure allows."""
+    multi_az: bool = False
+    """Zone-redundant high availability: a standby in another zone (not on the Burstable tier)."""
+    geo_redundant_backup: bool = False
+    """Copy the backups to the paired region (fixed at creation: Azure cannot switch it later)."""
+
+
+@dataclass(frozen=True)
 class AwsSettings:
     certificate_arn: str | None = None
     """The ACM certificate (in us-east-1, as CloudFront requires) for viewer.domain."""
@@ -146,6 +176,10 @@ class AwsSettings:
     """The VPC the VMs go in (the one that reaches the archive); None creates one (components/aws/network.py)."""
     subnet_ids: tuple[str, ...] = ()
     """Private subnets of `vpc_id`, with a way out for package updates: the proxy takes the first, Keycloak the last."""
+    database_subnet_ids: tuple[str, ...] = ()
+    """Private subnets of `vpc_id` in two or more availability zones, for Keycloak's database (RDS requires two)."""
+    keycloak_database: AwsDatabaseSettings = field(default_factory=AwsDatabaseSettings)
+    """The provisioned Keycloak's database."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +198,11 @@ class AzureSettings:
     subnet_id: str | None = None
     """The subnet (an ARM id, naming its virtual network) the VMs go in; None creates a network
     (components/azure/network.py)."""
+    database_subnet_id: str | None = None
+    """With `subnet_id`: a subnet of the same network delegated to Microsoft.DBforPostgreSQL/flexibleServers, for
+    Keycloak's database."""
+    keycloak_database: AzureDatabaseSettings = field(default_factory=AzureDatabaseSettings)
+    """The provisioned Keycloak's database."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +251,15 @@ _VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
 _SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
 _AZURE_SUBNET_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}/providers/"
                               r"Microsoft\.Network/virtualNetworks/[-\w.]{2,64}/subnets/[-\w.]{1,80}$", re.I)
+_DB_INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+_DB_URL_PATH = re.compile(r"^/[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
+# Azure Flexible Server's compute tiers, by the letter its sizes start with (Standard_B1ms, Standard_D2ds_v5, ...).
+AZURE_DB_TIERS = {"B": "Burstable", "D": "GeneralPurpose", "E": "MemoryOptimized"}
+MAX_BACKUP_DAYS = 35  # both clouds' longest automated backup retention
+PRODUCTION_BACKUP_DAYS = 7
+DATABASE_PASSWORD_KEY = "keycloak_database_password"
+MANAGED_DB = "a provisioned Keycloak with its managed database (user-account-control without auth.keycloak_url " \
+             "or auth.keycloak_database_url)"
 # What needs a VM (and so a network): the DICOMweb proxy, or a Keycloak the recipe provisions.
 VM_NEEDED = "a DICOMweb proxy (archive.upstream_url) or a provisioned Keycloak (user-account-control without " \
             "auth.keycloak_url)"
@@ -307,7 +355,28 @@ def _matches(pattern: re.Pattern, allowed: str) -> Callable[[Any], str | None]:
     return lambda x: None if isinstance(x, str) and pattern.match(x) else f"allowed: {allowed}"
 
 
-def _read_aws(errors: _Errors, raw: Any, viewer: ViewerSettings, has_vms: bool) -> AwsSettings:
+def _read_database(errors: _Errors, key: str, raw: Any, model: type, managed_db: bool, production: bool,
+                   fewest_days: int) -> dict[str, Any]:
+    """A cloud's `keycloak_database` object, the settings both clouds share checked; refused where there is no managed
+    database to apply them to."""
+    if raw is not None and not managed_db:
+        errors.add(key, _parse_json(raw), f"allowed only with {MANAGED_DB}")
+        return {}
+    d = _read_object(errors, key, raw, model)
+    if "backup_retention_days" in d:
+        days, low = d["backup_retention_days"], max(fewest_days, PRODUCTION_BACKUP_DAYS if production else 1)
+        if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= MAX_BACKUP_DAYS:
+            where = " in a production stack" if production and fewest_days < PRODUCTION_BACKUP_DAYS else ""
+            errors.add(f"{key}.backup_retention_days", days,
+                       f"allowed: a whole number of days from {low} to {MAX_BACKUP_DAYS}{where}")
+    for flag in ("multi_az", "geo_redundant_backup"):
+        if flag in d:
+            d[flag] = _read_bool(errors, f"{key}.{flag}", d[flag])
+    return d
+
+
+def _read_aws(errors: _Errors, raw: Any, viewer: ViewerSettings, has_vms: bool, managed_db: bool,
+              production: bool) -> AwsSettings:
     a = _read_object(errors, "aws", raw, AwsSettings)
     _check_all(errors, "aws", a, {
         "certificate_arn": _matches(_CERT_ARN, "an ACM certificate ARN in us-east-1 (CloudFront reads certificates "
@@ -329,18 +398,30 @@ def _read_aws(errors: _Errors, raw: Any, viewer: ViewerSettings, has_vms: bool) 
                    "such as [subnet-0123456789abcdef0]")
     if "subnet_ids" in a and "vpc_id" not in a:
         errors.add("aws.vpc_id", None, "required with aws.subnet_ids: the VPC those subnets belong to")
-    return AwsSettings(**a)
+    database = _read_database(errors, "aws.keycloak_database", a.pop("keycloak_database", None), AwsDatabaseSettings,
+                              managed_db, production, fewest_days=1)
+    _check_all(errors, "aws.keycloak_database", database, {
+        "instance_class": _matches(_DB_INSTANCE_CLASS, "an RDS instance class such as db.t4g.micro")})
+    if "database_subnet_ids" in a:
+        if not (managed_db and "vpc_id" in a):
+            errors.add("aws.database_subnet_ids", a["database_subnet_ids"], f"allowed only with aws.vpc_id and {MANAGED_DB}")
+        a["database_subnet_ids"] = _read_subnet_ids(errors, a["database_subnet_ids"], "aws.database_subnet_ids", 2)
+    elif managed_db and "vpc_id" in a:
+        errors.add("aws.database_subnet_ids", None, "required with aws.vpc_id for Keycloak's database: private subnets "
+                   "of that VPC in two availability zones, such as [subnet-0123456789abcdef0, subnet-0fedcba987654321]")
+    return AwsSettings(**a, keycloak_database=AwsDatabaseSettings(**database))
 
 
-def _read_subnet_ids(errors: _Errors, value: Any) -> tuple[str, ...]:
-    if not (isinstance(value, list) and value):
-        errors.add("aws.subnet_ids", value, "allowed: a list of one or more private subnet ids of aws.vpc_id")
+def _read_subnet_ids(errors: _Errors, value: Any, key: str = "aws.subnet_ids", fewest: int = 1) -> tuple[str, ...]:
+    if not (isinstance(value, list) and len(value) >= fewest):
+        many = "one or more" if fewest == 1 else f"{fewest} or more (in as many availability zones)"
+        errors.add(key, value, f"allowed: a list of {many} private subnet ids of aws.vpc_id")
         return ()
     for i, subnet in enumerate(value):
         if not (isinstance(subnet, str) and _SUBNET_ID.match(subnet)):
-            errors.add(f"aws.subnet_ids[{i}]", subnet, "allowed: a subnet id such as subnet-0123456789abcdef0")
+            errors.add(f"{key}[{i}]", subnet, "allowed: a subnet id such as subnet-0123456789abcdef0")
         elif value.index(subnet) != i:
-            errors.add(f"aws.subnet_ids[{i}]", subnet, "allowed: each subnet once")
+            errors.add(f"{key}[{i}]", subnet, "allowed: each subnet once")
     return tuple(str(s) for s in value)
 
 
@@ -351,7 +432,7 @@ def _read_network_keys(errors: _Errors, section: str, values: dict, keys: Sequen
             errors.add(f"{section}.{key}", values[key], f"allowed only with a VM to place: {VM_NEEDED}")
 
 
-def _read_azure(errors: _Errors, raw: Any, has_vms: bool) -> AzureSettings:
+def _read_azure(errors: _Errors, raw: Any, has_vms: bool, managed_db: bool, production: bool) -> AzureSettings:
     a = _read_object(errors, "azure", raw, AzureSettings)
     if "location" not in a:
         errors.add("azure.location", None, "required: the Azure region for storage and VMs, such as westeurope")
@@ -365,13 +446,39 @@ def _read_azure(errors: _Errors, raw: Any, has_vms: bool) -> AzureSettings:
                                                 "providers/Microsoft.Network/virtualNetworks/<network>/subnets/<subnet>"),
     })
     _read_network_keys(errors, "azure", a, ("subnet_id",), has_vms)
+    database = _read_database(errors, "azure.keycloak_database", a.pop("keycloak_database", None),
+                              AzureDatabaseSettings, managed_db, production, fewest_days=PRODUCTION_BACKUP_DAYS)
+    sku = database.get("sku", AzureDatabaseSettings.sku)
+    if not (isinstance(sku, str) and _VM_SIZE.match(sku) and sku.split("_")[1][:1] in AZURE_DB_TIERS):
+        errors.add("azure.keycloak_database.sku", sku, "allowed: a Flexible Server size such as Standard_B1ms "
+                   "(Burstable), Standard_D2ds_v5 (General Purpose) or Standard_E2ds_v5 (Memory Optimized)")
+    elif database.get("multi_az") and database_tier(sku) == "Burstable":
+        errors.add("azure.keycloak_database.multi_az", True, f"not on the Burstable tier (sku {sku}): Azure offers "
+                   "zone-redundant high availability on General Purpose and Memory Optimized only, such as "
+                   "Standard_D2ds_v5")
+    if "database_subnet_id" in a:
+        if not (managed_db and "subnet_id" in a):
+            errors.add("azure.database_subnet_id", a["database_subnet_id"],
+                       f"allowed only with azure.subnet_id and {MANAGED_DB}")
+        elif not _AZURE_SUBNET_ID.match(str(a["database_subnet_id"])):
+            errors.add("azure.database_subnet_id", a["database_subnet_id"], "allowed: a subnet's resource id, "
+                       "/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/"
+                       "<network>/subnets/<subnet>")
+    elif managed_db and "subnet_id" in a:
+        errors.add("azure.database_subnet_id", None, "required with azure.subnet_id for Keycloak's database: a subnet "
+                   "of the same network delegated to Microsoft.DBforPostgreSQL/flexibleServers")
     # Front Door reaches the VMs over Private Link (components/azure/origin_vm.py), which only Premium offers: the
     # default follows, and a Standard stack with a VM is refused rather than left with a plain-HTTP hop.
     if has_vms and a.get("front_door_tier") == "Standard":
         errors.add("azure.front_door_tier", "Standard", f"allowed: Premium with {VM_NEEDED}: Front Door reaches "
                    "the VMs over Private Link, which only Premium offers (about $295 a month more than Standard)")
     a.setdefault("front_door_tier", "Premium" if has_vms else "Standard")
-    return AzureSettings(**a)
+    return AzureSettings(**a, keycloak_database=AzureDatabaseSettings(**database))
+
+
+def database_tier(sku: str) -> str:
+    """An Azure Flexible Server size's tier: Burstable, GeneralPurpose or MemoryOptimized."""
+    return AZURE_DB_TIERS[sku.split("_")[1][0]]
 
 
 def _read_access(errors: _Errors, raw: Any, recipe: Any, production: bool) -> AccessSettings:
@@ -547,6 +654,12 @@ def _read_auth(errors: _Errors, raw: Any, recipe: Any, production: bool) -> Auth
         errors.add("auth.realm", a["realm"], "allowed: letters, digits, - and _ (up to 64)")
     if "keycloak_url" in a and (problem := _url_problem(str(a["keycloak_url"]), production)):
         errors.add("auth.keycloak_url", a["keycloak_url"], problem)
+    if "keycloak_database_url" in a:
+        if "keycloak_url" in a:
+            errors.add("auth.keycloak_database_url", a["keycloak_database_url"], "allowed only without "
+                       "auth.keycloak_url (it is the database of the Keycloak this recipe provisions)")
+        elif problem := _database_url_problem(a["keycloak_database_url"]):
+            errors.add("auth.keycloak_database_url", a["keycloak_database_url"], problem)
     for key in ("client_id", "required_role"):
         if key in a and not (isinstance(a[key], str) and _REALM.match(a[key])):
             errors.add(f"auth.{key}", a[key], "allowed: letters, digits, - and _ (up to 64)")
@@ -562,6 +675,19 @@ def _read_auth(errors: _Errors, raw: Any, recipe: Any, production: bool) -> Auth
     return AuthSettings(**a)
 
 
+def _database_url_problem(value: Any) -> str | None:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    try:
+        parts and parts.port
+    except ValueError:
+        parts = None
+    if not (parts and parts.scheme == "postgresql" and parts.hostname and parts.username and not parts.password
+            and _DB_URL_PATH.match(parts.path) and not parts.query and not parts.fragment):
+        return ("allowed: postgresql://<user>@<host>[:port]/<database>, without the password (it goes in the secret "
+                f"{NAMESPACE}:{DATABASE_PASSWORD_KEY})")
+    return None
+
+
 def _parse_scalar_bool(errors: _Errors, key: str, raw: Any, default: bool) -> bool:
     if raw is None:
         return default
@@ -574,7 +700,8 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     """The settings from raw `ohif:*` config values (strings; structured keys as JSON), or ConfigError."""
     errors = _Errors()
     ours = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
-    known = ("recipe", "cloud", "production", "viewer", "access", "archive", "auth", "embed", "studies", *CLOUD_SECTIONS)
+    known = ("recipe", "cloud", "production", "viewer", "access", "archive", "auth", "embed", "studies", *CLOUD_SECTIONS,
+             DATABASE_PASSWORD_KEY)
     for key in sorted(set(ours) - set(known)):
         errors.add(key, ours[key], f"unknown key; allowed: {', '.join(f'{NAMESPACE}:{k}' for k in known)}")
     recipe, cloud = ours.get("recipe"), ours.get("cloud")
@@ -606,8 +733,16 @@ def load(config: Mapping[str, Any]) -> StackSettings:
             errors.lines.append(f"{key} = {json.dumps(config[key])}: allowed only with ohif:cloud "
                                 f"{PROVIDER_NAMESPACES[namespace]}, not {cloud}")
     has_vms = archive.uses_proxy or (auth is not None and not auth.keycloak_url)
-    aws = _read_aws(errors, ours.get("aws"), viewer, has_vms) if cloud == "aws" else None
-    azure = _read_azure(errors, ours.get("azure"), has_vms) if cloud == "azure" else None
+    managed_db = auth is not None and not auth.keycloak_url and not auth.keycloak_database_url
+    aws = _read_aws(errors, ours.get("aws"), viewer, has_vms, managed_db, production) if cloud == "aws" else None
+    azure = _read_azure(errors, ours.get("azure"), has_vms, managed_db, production) if cloud == "azure" else None
+    # The existing database's password: a secret of the stack, exactly when that database is named.
+    existing_db = auth is not None and bool(auth.keycloak_database_url)
+    if existing_db and cloud in CLOUD_SECTIONS and DATABASE_PASSWORD_KEY not in ours:
+        errors.add(DATABASE_PASSWORD_KEY, None, "required with auth.keycloak_database_url (pulumi config set --secret "
+                   f"{NAMESPACE}:{DATABASE_PASSWORD_KEY} ...)")
+    if DATABASE_PASSWORD_KEY in ours and not existing_db:
+        errors.add(DATABASE_PASSWORD_KEY, "[secret]", "allowed only with auth.keycloak_database_url")
     if cloud == "local":
         _check_local(errors, viewer, auth)
     if auth is not None and auth.keycloak_url and cloud in CLOUD_SECTIONS:

@@ -130,8 +130,9 @@ CASES = {
                                      'ohif:azure.proxy_vm_size = "t3.small": allowed: an Azure VM size such as '
                                      "Standard_B2s"),
     "unknown Azure key": (azure(azure=azure_section(sku="Premium_AzureFrontDoor")),
-                          'ohif:azure.sku = "Premium_AzureFrontDoor": unknown key; allowed: front_door_tier, '
-                          "keycloak_vm_size, location, proxy_vm_size, resource_group"),
+                          'ohif:azure.sku = "Premium_AzureFrontDoor": unknown key; allowed: database_subnet_id, '
+                          "front_door_tier, keycloak_database, keycloak_vm_size, location, proxy_vm_size, "
+                          "resource_group, subnet_id"),
     "bad resource group name": (azure(azure=azure_section(resource_group="ohif prod!")),
                                 'ohif:azure.resource_group = "ohif prod!": allowed: a resource group name'),
     "AWS section on an Azure stack": (azure(aws={"price_class": "PriceClass_All"}),
@@ -259,6 +260,35 @@ CASES = {
     "a rate limit below what one study needs": (prod(access={"allowed_networks": ["203.0.113.0/24"], "rate_limit": 50}),
                                                 "ohif:access.rate_limit = 50: allowed: a whole number from 100 to "
                                                 "2000000000 (DICOMweb requests per client address per five minutes)"),
+    # Keycloak's database (issue 19): backups a production stack can restore from, and what each cloud's tier offers.
+    "a week of backups is the least in production": (
+        stack("prod-uac", aws={"keycloak_database": {"backup_retention_days": 3}}),
+        "ohif:aws.keycloak_database.backup_retention_days = 3: allowed: a whole number of days from 7 to 35 in a "
+        "production stack"),
+    "multi-AZ on Azure's Burstable tier": (
+        stack("prod-azure-uac", azure={"location": "westeurope", "keycloak_database": {"multi_az": True}}),
+        "ohif:azure.keycloak_database.multi_az = true: not on the Burstable tier (sku Standard_B1ms): Azure offers "
+        "zone-redundant high availability on General Purpose and Memory Optimized only"),
+    "database settings without a database": (
+        prod(aws={**aws_section(), "keycloak_database": {"multi_az": True}}),
+        'ohif:aws.keycloak_database = {"multi_az": true}: allowed only with a provisioned Keycloak with its managed '
+        "database"),
+    "an existing database's password in its URL": (
+        uac(realm="ohif", keycloak_database_url="postgresql://keycloak:pw@db.example.org/keycloak"),
+        'ohif:auth.keycloak_database_url = "postgresql://keycloak:pw@db.example.org/keycloak": allowed: '
+        "postgresql://<user>@<host>[:port]/<database>, without the password (it goes in the secret "
+        "ohif:keycloak_database_password)"),
+    "an existing database without its password": (
+        uac(realm="ohif", keycloak_database_url="postgresql://keycloak@db.example.org/keycloak"),
+        "ohif:keycloak_database_password = (missing): required with auth.keycloak_database_url"),
+    "a named VPC without database subnets": (
+        stack("prod-uac", aws={"vpc_id": "vpc-0a1b2c3d4e5f67890", "subnet_ids": ["subnet-0a1b2c3d4e5f67891"]}),
+        "ohif:aws.database_subnet_ids = (missing): required with aws.vpc_id for Keycloak's database"),
+    "one database subnet": (
+        stack("prod-uac", aws={"vpc_id": "vpc-0a1b2c3d4e5f67890", "subnet_ids": ["subnet-0a1b2c3d4e5f67891"],
+                               "database_subnet_ids": ["subnet-0a1b2c3d4e5f67892"]}),
+        'ohif:aws.database_subnet_ids = ["subnet-0a1b2c3d4e5f67892"]: allowed: a list of 2 or more (in as many '
+        "availability zones) private subnet ids of aws.vpc_id"),
     "an unknown access key": (prod(access={"allowed_networks": ["203.0.113.0/24"], "allowed_ips": ["203.0.113.7"]}),
                               'ohif:access.allowed_ips = ["203.0.113.7"]: unknown key; allowed: allowed_networks, '
                               "public, rate_limit"),
@@ -320,6 +350,11 @@ LOCAL_CASES = {
                                                                    "keycloak_url": "http://127.0.0.1:8080"}),
                                              'ohif:auth.keycloak_url = "http://127.0.0.1:8080": required in a local '
                                              "stack: https://127.0.0.1:<port>, where the sandbox starts Keycloak"),
+    "an existing Keycloak database in the sandbox": (
+        stack("local-uac", auth={"realm": "ohif", "keycloak_url": "https://127.0.0.1:8080",
+                                 "keycloak_database_url": "postgresql://keycloak@db.example.org/keycloak"}),
+        'ohif:auth.keycloak_database_url = "postgresql://keycloak@db.example.org/keycloak": allowed only without '
+        "auth.keycloak_url (it is the database of the Keycloak this recipe provisions)"),
     "an AWS section in the sandbox": (stack("local", aws={"price_class": "PriceClass_All"}),
                                       'ohif:aws = {"price_class": "PriceClass_All"}: allowed only with ohif:cloud aws, '
                                       "not local"),
@@ -377,3 +412,12 @@ def test_the_vms_network_keys_are_read():
     assert load(prod()).aws.subnet_ids == ("subnet-0a1b2c3d4e5f67891",)
     assert load(stack("prod-uac")).aws.vpc_id is None and load(stack("prod-uac")).aws.subnet_ids == ()
     assert load(azure()).azure.subnet_id.endswith("/virtualNetworks/hospital-vnet/subnets/ohif-vms")
+
+
+def test_an_existing_database_takes_the_place_of_the_managed_one():
+    config = uac(realm="ohif", keycloak_database_url="postgresql://keycloak@db.example.org:5433/keycloak")
+    config["ohif:keycloak_database_password"] = "from-the-secret"
+    settings = load(config)
+    assert settings.auth.keycloak_database_url == "postgresql://keycloak@db.example.org:5433/keycloak"
+    with pytest.raises(ConfigError, match="ohif:aws.keycloak_database = .*allowed only with a provisioned Keycloak"):
+        load({**config, "ohif:aws": json.dumps({"keycloak_database": {"backup_retention_days": 14}})})
