@@ -7,16 +7,18 @@ import pulumi
 
 from components.target import Target
 from recipes import realise
-from settings import StackSettings
+from settings import DATABASE_PASSWORD_KEY, NAMESPACE, StackSettings
 
 
 def cloud_target(settings: StackSettings) -> Target:
     """The target `pulumi up` realises a recipe on (imported here: each cloud's SDK loads only when used)."""
+    # An existing Keycloak database's password, kept a secret from the stack file on (settings checked it is there).
+    database_password = pulumi.Config(NAMESPACE).get_secret(DATABASE_PASSWORD_KEY)
     if settings.cloud == "aws":
         from components.aws.target import AwsTarget
-        return AwsTarget(settings.aws, settings.access)
+        return AwsTarget(settings.aws, settings.access, database_password)
     from components.azure.target import AzureTarget
-    return AzureTarget(settings.azure, settings.access)
+    return AzureTarget(settings.azure, settings.access, database_password)
 
 
 def run(settings: StackSettings) -> dict[str, pulumi.Output]:

@@ -1,4 +1,4 @@
-"""Where a VM behind the CDN may connect to: the archive, read from its URL. Cloud-neutral; each cloud's VM turns
+"""Where a VM behind the CDN may connect to: the archive, or an existing database, read from its URL. Cloud-neutral; each cloud's VM turns
 it into its firewall's rules (components/aws/origin_vm.py: a security group; components/azure/origin_vm.py: an NSG).
 
 Security groups and network security groups match addresses and ports, never host names. An archive given by
@@ -14,7 +14,7 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443, "postgresql": 5432}
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,9 @@ class Destination:
         return self.address is not None and ipaddress.ip_address(self.address).version == 6
 
 
-def archive_destination(upstream_url: str) -> Destination:
-    """The archive's host and port, from its DICOMweb root such as http://10.0.1.20:8042/dicom-web/."""
-    parts = urlsplit(upstream_url)
+def url_destination(url: str) -> Destination:
+    """The host and port of a URL, such as the archive's DICOMweb root http://10.0.1.20:8042/dicom-web/."""
+    parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or DEFAULT_PORTS[parts.scheme]
     try:

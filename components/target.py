@@ -92,6 +92,9 @@ class IdentityProviderSpec:
     existing_url: str | None = None
     """An existing Keycloak, whose realm is then managed as code; None provisions one. The sandbox starts
     its Keycloak here."""
+    existing_database_url: str | None = None
+    """A provisioned Keycloak's database, postgresql://<user>@<host>[:port]/<database>, the stack's own (its
+    password is the stack's secret, which the cloud target gets); None: the cloud's managed PostgreSQL."""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
     browser --HTTPS--> static site: the viewer, with OIDC (code flow + PKCE)
        +--HTTPS--> Keycloak: your existing one (realm managed with pulumi-keycloak),
-       |           or a provisioned one behind the CDN (realm imported at first start)
+       |           or a provisioned one behind the CDN (realm imported at first start),
+       |           its accounts in the cloud's managed PostgreSQL (or yours)
        +--HTTPS + Bearer token--> DICOMweb proxy (njs checks the token) --> your archive
 
 Fork here: this file is the whole composition, on top of recipes/standalone.py, and it runs wherever
@@ -33,8 +34,8 @@ def deploy(target: Target, settings: StackSettings) -> Outputs:
     model = realm_model(auth, settings.viewer, viewer_origin="")
     # The realm's redirect URIs name the viewer's origin, so Keycloak comes after the site.
     realm = site.origin.apply(lambda origin: replace(model, viewer_origin=origin))
-    keycloak = target.identity_provider("keycloak", IdentityProviderSpec(realm=realm,
-                                                                           existing_url=auth.keycloak_url))
+    keycloak = target.identity_provider("keycloak", IdentityProviderSpec(
+        realm=realm, existing_url=auth.keycloak_url, existing_database_url=auth.keycloak_database_url))
     dicomweb_url = standalone.archive_path(target, settings, site,
                                            token_check=keycloak.url.apply(lambda url: token_check(model, url)))
     standalone.publish_app_config(target, settings, site, dicomweb_url,

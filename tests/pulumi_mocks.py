@@ -81,6 +81,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:wafv2/webAcl:WebAcl": {"arn": f"arn:aws:wafv2:us-east-1:123456789012:global/webacl/{args.name}/0123"},
             "aws:lb/targetGroup:TargetGroup": {
                 "arn": f"arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/{args.name}/0123abcd"},
+            "aws:secretsmanager/secret:Secret": {
+                "arn": f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{args.name}-AbCdEf"},
+            "aws:iam/role:Role": {"arn": f"arn:aws:iam::123456789012:role/{args.name}", "name": f"{args.name}-0123"},
+            "aws:iam/instanceProfile:InstanceProfile": {"name": f"{args.name}-0123"},
+            "aws:rds/instance:Instance": {"address": f"{args.name}.c0ffee.eu-west-1.rds.amazonaws.com",
+                                          "arn": f"arn:aws:rds:eu-west-1:123456789012:db:{args.name}"},
             "random:index/randomPassword:RandomPassword": {"result": "s3cr3tOriginVerifyValue0123456789abcdef"},
             # Azure: `name` is an output of every azure-native resource (autonamed as the logical name plus 8 hex).
             "azure-native:resources:ResourceGroup": {

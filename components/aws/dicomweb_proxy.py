@@ -14,8 +14,10 @@ import pulumi
 
 from components.aws.origin_vm import (ALL_METHODS, ALL_VIEWER, ALL_VIEWER_EXCEPT_HOST, AMAZON_DNS, READS, OriginRoute, OriginVm, OriginVmArgs, Placement,
                                       origin_secret, own_distribution)
+from components.aws.vm_secrets import VmSecrets, VmSecretsArgs
 from components.render.cloud_init import render_proxy_cloud_init
-from components.render.proxy_nginx import DICOMWEB_PATH, ORIGIN_VERIFY_HEADER, TokenCheck
+from components.render.proxy_nginx import (DICOMWEB_PATH, ORIGIN_CHECK_PATH, ORIGIN_VERIFY_HEADER, TokenCheck,
+                                           render_origin_check)
 
 @dataclass
 class DicomwebProxyArgs:
@@ -50,12 +52,16 @@ class DicomwebProxy(pulumi.ComponentResource):
         super().__init__("ohif:aws:DicomwebProxy", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         secret = origin_secret(f"{name}-origin-secret", child)
-        user_data = pulumi.Output.all(args.upstream_url, args.allowed_origins, secret, args.token_check).apply(
+        # The origin check's value is a secret: the VM fetches it at boot (components/aws/vm_secrets.py).
+        secrets = VmSecrets(name, VmSecretsArgs(purpose="ohif-dicomweb-proxy", files=secret.apply(
+            lambda value: {ORIGIN_CHECK_PATH: render_origin_check(ORIGIN_VERIFY_HEADER, value)})), opts=child)
+        user_data = pulumi.Output.all(args.upstream_url, args.allowed_origins, args.token_check, secrets.fetch).apply(
             lambda a: render_proxy_cloud_init(upstream_url=a[0], allowed_origins=a[1], enable_stow=args.enable_stow,
-                                              origin_check=(ORIGIN_VERIFY_HEADER, a[2]), resolver=AMAZON_DNS,
-                                              token_check=a[3], serve_own_host=not args.own_url))
+                                              origin_check=ORIGIN_CHECK_PATH, resolver=AMAZON_DNS,
+                                              token_check=a[2], serve_own_host=not args.own_url, fetch_secrets=a[3]))
         vm = OriginVm(name, OriginVmArgs(purpose="ohif-dicomweb-proxy", user_data=user_data, placement=args.placement,
-                                         archive_url=args.upstream_url, instance_type=args.instance_type),
+                                         archive_url=args.upstream_url, instance_type=args.instance_type,
+                                         instance_profile=secrets.instance_profile_name),
                       opts=child)
         methods = ALL_METHODS if args.enable_stow else READS
         self.route = OriginRoute(origin_id="dicomweb-proxy", domain_name=vm.origin_domain,

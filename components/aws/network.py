@@ -2,6 +2,7 @@
 
     CloudFront --VPC origin: its interface in the private subnet--> VM (private subnet, no public address)
     VM --0.0.0.0/0--> NAT gateway (public subnet, one Elastic IP) --> internet gateway: packages, images
+    Keycloak VM --> Keycloak's database (two database subnets in two zones, no route out)
 
 The VMs have no public address; CloudFront reaches them through VPC origins, inside AWS's network. VPC origins
 need an internet gateway attached to the VPC although their traffic does not pass through it (AWS CloudFront
@@ -28,23 +29,26 @@ CIDR = "10.251.0.0/24"
 @dataclass
 class NetworkArgs:
     cidr_block: str = CIDR
-    """The VPC's range: its first half is the private subnet, a /28 of its second half the public one."""
+    """The VPC's range: its first half is the private subnet; of its second half, the first /28 is the public
+    subnet and the next two the database subnets."""
 
 
 class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     private_subnet_id: pulumi.Output[str]
     """Where the VMs go: its only route out is the NAT gateway."""
+    database_subnet_ids: list[pulumi.Output[str]]
+    """Two subnets in two zones, no route out, for Keycloak's database (an RDS subnet group spans two zones)."""
     cidr_block: str
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:aws:Network", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         private_range, public_half = ipaddress.ip_network(args.cidr_block).subnets()
-        public_range = next(public_half.subnets(new_prefix=28))
-        # One zone for both subnets: the NAT gateway serves the VMs without cross-zone charges.
-        zone = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self)) \
-            .names.apply(lambda names: names[0])
+        public_range, *database_ranges = list(public_half.subnets(new_prefix=28))[:3]
+        zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
+        # One zone for the VMs' and the NAT gateway's subnets: the NAT gateway serves the VMs without cross-zone charges.
+        zone = zones.names.apply(lambda names: names[0])
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr_block, enable_dns_support=True,
                           enable_dns_hostnames=True, tags={"Name": f"{name}-ohif"}, opts=child)
         # The VPC's default group admits its own members and everything out; nothing uses it, so it admits nothing.
@@ -57,6 +61,11 @@ class Network(pulumi.ComponentResource):
         private = aws.ec2.Subnet(f"{name}-private", vpc_id=vpc.id, cidr_block=str(private_range),
                                  availability_zone=zone, map_public_ip_on_launch=False,
                                  tags={"Name": f"{name}-private-vms"}, opts=child)
+        # Free while empty: the database's subnets hold nothing until a stack provisions Keycloak.
+        databases = [aws.ec2.Subnet(f"{name}-database-{i}", vpc_id=vpc.id, cidr_block=str(block),
+                                    availability_zone=zones.names.apply(lambda names, i=i: names[i]),
+                                    map_public_ip_on_launch=False, tags={"Name": f"{name}-database-{i}"}, opts=child)
+                     for i, block in enumerate(database_ranges)]
         nat_ip = aws.ec2.Eip(f"{name}-nat-ip", domain="vpc", tags={"Name": f"{name}-nat"}, opts=child)
         nat = aws.ec2.NatGateway(f"{name}-nat", subnet_id=public.id, allocation_id=nat_ip.allocation_id,
                                  connectivity_type="public", tags={"Name": f"{name}-ohif"},
@@ -69,6 +78,7 @@ class Network(pulumi.ComponentResource):
             aws.ec2.RouteTableAssociation(f"{name}-{label}-association", subnet_id=subnet.id, route_table_id=table.id,
                                           opts=child)
         self.vpc_id, self.private_subnet_id, self.cidr_block = vpc.id, private.id, args.cidr_block
+        self.database_subnet_ids = [d.id for d in databases]
         self.register_outputs({"vpc_id": self.vpc_id, "private_subnet_id": self.private_subnet_id})
 
 

@@ -13,7 +13,8 @@ aws-cloudfront-origins README, "Restrict traffic coming to the VPC origin"), or,
 Network Load Balancer (`balanced`), that balancer alone, whose own group admits the prefix list; the VM's
 nginx still refuses requests without the generated secret. Out, it may reach the VPC's resolver, HTTP(S) for Debian's packages and
 container images, and the archive's host and port (components/egress.py). No SSH: no key pair, no port 22.
-IMDSv2 only, the root volume encrypted, and the user data (which holds the secret) kept secret in the state.
+IMDSv2 only, the root volume encrypted, and nothing secret in the user data: the secrets come from Secrets
+Manager at boot, through the instance role (components/aws/vm_secrets.py).
 
 A CDN reaches the VM through an `OriginRoute`: plain data (the VPC origin, the secret, the path), so a
 distribution can name the VM without taking the component.
@@ -29,7 +30,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws.network import ANYWHERE, vpc_resolver
-from components.egress import Destination, archive_destination
+from components.egress import Destination, url_destination
 from components.render.proxy_nginx import ORIGIN_VERIFY_HEADER
 
 DEBIAN_ACCOUNT = "136693071363"  # Debian's official AMI publisher (wiki.debian.org/Cloud/AmazonEC2Image)
@@ -120,7 +121,7 @@ class OriginVmArgs:
     purpose: str
     """What the VM is for, in its security group description and Name tag."""
     user_data: pulumi.Input[str]
-    """Its cloud-init (it holds the origin secret, so it is kept secret in the state)."""
+    """Its cloud-init; nothing secret (secrets come through `instance_profile`)."""
     placement: Placement
     """The VPC and private subnet the VM goes in."""
     archive_url: pulumi.Input[str] | None = None
@@ -133,6 +134,10 @@ class OriginVmArgs:
     """The VM's size."""
     volume_size: int = 10
     """The root volume, in GiB."""
+    instance_profile: pulumi.Input[str] | None = None
+    """The instance profile whose role fetches the VM's secrets (components/aws/vm_secrets.py)."""
+    extra_egress: Sequence[aws.ec2.SecurityGroupEgressArgs] = ()
+    """More places the VM may connect to, such as Keycloak's database."""
 
 
 class OriginVm(pulumi.ComponentResource):
@@ -140,6 +145,8 @@ class OriginVm(pulumi.ComponentResource):
     """The VM's (or its balancer's) private DNS name, which the distribution's origin names."""
     vpc_origin_id: pulumi.Output[str]
     """The CloudFront VPC origin through which CloudFront reaches the VM."""
+    security_group_id: pulumi.Output[str]
+    """The VM's security group, which a database's group may admit."""
 
     def __init__(self, name: str, args: OriginVmArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:aws:OriginVm", name, {}, opts)
@@ -149,7 +156,7 @@ class OriginVm(pulumi.ComponentResource):
         place = args.placement
         egress = pulumi.Output.all(place.vpc_cidr, args.archive_url).apply(
             lambda a: egress_rules([f"{AMAZON_DNS}/32", vpc_resolver(a[0])],
-                                   archive_destination(a[1]) if a[1] else None))
+                                   url_destination(a[1]) if a[1] else None) + list(args.extra_egress))
         from_cloudfront = aws.ec2.SecurityGroupIngressArgs(
             protocol="tcp", from_port=80, to_port=80, prefix_list_ids=[cloudfront.id],
             description="CloudFront origin-facing (VPC origins)")
@@ -172,7 +179,7 @@ class OriginVm(pulumi.ComponentResource):
         vm = aws.ec2.Instance(
             f"{name}-vm", ami=ami.id, instance_type=args.instance_type,
             subnet_id=place.subnet_id, associate_public_ip_address=False,
-            vpc_security_group_ids=[security_group.id],
+            vpc_security_group_ids=[security_group.id], iam_instance_profile=args.instance_profile,
             user_data=args.user_data, user_data_replace_on_change=True,
             # IMDSv2 only, one hop: a request forged through nginx cannot reach instance credentials.
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
@@ -180,8 +187,8 @@ class OriginVm(pulumi.ComponentResource):
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
                 volume_type="gp3", volume_size=args.volume_size, encrypted=True),
             tags={"Name": f"{name}-{args.purpose}"},
-            # Stored encrypted even if a fork replaces the generated secret with a literal.
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["user_data"]))
+            opts=child)
+        self.security_group_id = security_group.id
         target_arn, self.origin_domain = vm.arn, vm.private_dns
         if balancer_group is not None:
             target_arn, self.origin_domain = self._balance(name, vm, balancer_group, place)
@@ -227,12 +234,19 @@ def egress_rules(resolvers: Sequence[str], archive: Destination | None) -> list[
     rules += [aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=port, to_port=port, cidr_blocks=[ANYWHERE],
                                               description=f"{label}: Debian packages, container images")
               for port, label in ((80, "HTTP"), (443, "HTTPS"))]
-    if archive is not None and archive.cidr is not None:
-        block = dict(ipv6_cidr_blocks=[archive.cidr]) if archive.ipv6 else dict(cidr_blocks=[archive.cidr])
-        rules.append(aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=archive.port, to_port=archive.port,
-                                                     description=f"the archive, {archive.host}", **block))
-    elif archive is not None and archive.port not in (80, 443):
-        rules.append(aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=archive.port, to_port=archive.port,
-                                                     cidr_blocks=[ANYWHERE],
-                                                     description=f"the archive, {archive.host} (a name: any address)"))
+    if archive is not None:
+        rules += destination_egress(archive, "the archive")
     return rules
+
+
+def destination_egress(to: Destination, label: str) -> list[aws.ec2.SecurityGroupEgressArgs]:
+    """The rule that lets a VM reach `to`: its address, or its port anywhere for a name (components/egress.py);
+    none where HTTP(S) anywhere already covers it."""
+    if to.cidr is not None:
+        block = dict(ipv6_cidr_blocks=[to.cidr]) if to.ipv6 else dict(cidr_blocks=[to.cidr])
+        return [aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=to.port, to_port=to.port,
+                                                description=f"{label}, {to.host}", **block)]
+    if to.port in (80, 443):
+        return []
+    return [aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=to.port, to_port=to.port, cidr_blocks=[ANYWHERE],
+                                            description=f"{label}, {to.host} (a name: any address)")]

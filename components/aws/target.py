@@ -3,7 +3,8 @@
     static_site       StaticSite: private S3 + CloudFront (OAC, SPA function, headers policy)
     static_files      StaticFiles: private S3 + CloudFront of their own (CORS), or objects in a site's bucket
     dicomweb_proxy    DicomwebProxy: an OriginVm behind its own distribution, or mounted on a site's
-    identity_provider KeycloakHost (an OriginVm behind its own distribution), or KeycloakRealm on yours
+    identity_provider KeycloakHost (an OriginVm behind its own distribution, its accounts in RDS), or KeycloakRealm
+                      on yours
     publish           an S3 object beside the build
 
 The VMs sit in private subnets and CloudFront reaches them through VPC origins: in the VPC the stack names
@@ -35,8 +36,11 @@ from settings import AccessSettings, AwsSettings
 
 
 class AwsTarget(Target):
-    def __init__(self, settings: AwsSettings, access: AccessSettings) -> None:
+    def __init__(self, settings: AwsSettings, access: AccessSettings,
+                 database_password: pulumi.Input[str] | None = None) -> None:
+        """`database_password`: the stack's secret for an existing Keycloak database (settings.DATABASE_PASSWORD_KEY)."""
         self.settings = settings
+        self._database_password = database_password
         us_east_1 = aws.Provider("us-east-1", region="us-east-1")
         self._web_acl_id = EdgeFirewall("edge-firewall", EdgeFirewallArgs(
             rate_limit=access.rate_limit, ipv4_networks=access.ipv4_networks, ipv6_networks=access.ipv6_networks),
@@ -92,9 +96,12 @@ class AwsTarget(Target):
     def identity_provider(self, name: str, spec: IdentityProviderSpec) -> IdentityProvider:
         if spec.existing_url:
             return existing_keycloak_realm(name, spec)
+        placement = self._placement(first=False)
         host = KeycloakHost(name, KeycloakHostArgs(
             realm_import=pulumi.Output.from_input(spec.realm).apply(render_realm_import),
-            placement=self._placement(first=False), instance_type=self.settings.keycloak_instance_type,
+            placement=placement, instance_type=self.settings.keycloak_instance_type,
+            database_subnet_ids=self._database_subnets(), database=self.settings.keycloak_database,
+            existing_database_url=spec.existing_database_url, existing_database_password=self._database_password,
             price_class=self.settings.price_class, web_acl_id=self._web_acl_id))
         return IdentityProvider(name=name, url=host.url)
 
@@ -110,6 +117,11 @@ class AwsTarget(Target):
             self._network = Network("network", NetworkArgs())
         return Placement(vpc_id=self._network.vpc_id, vpc_cidr=self._network.cidr_block,
                          subnet_id=self._network.private_subnet_id)
+
+    def _database_subnets(self) -> list[pulumi.Input[str]]:
+        """Where Keycloak's managed database goes: the stack's database subnets, or the recipe's network's (placed
+        first, with the Keycloak VM)."""
+        return list(self.settings.database_subnet_ids) or (self._network.database_subnet_ids if self._network else [])
 
     def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:
         # A resource of its own, not a child of the site: the site component has finished.

@@ -32,7 +32,7 @@ import pulumi_azure_native.compute as compute
 import pulumi_azure_native.network as network
 import pulumi_tls as tls
 
-from components.egress import Destination, archive_destination
+from components.egress import Destination, url_destination
 
 AZURE_PLATFORM = "168.63.129.16"  # Azure's DNS, DHCP and VM agent address, the same in every virtual network
 LOAD_BALANCER_PROBE = "AzureLoadBalancer"  # the service tag the load balancer's health probe comes from
@@ -55,6 +55,8 @@ class OriginVmArgs:
     recipe's own (components/azure/network.py). Private Link service network policies must be off on it."""
     archive_url: pulumi.Input[str] | None = None
     """The archive's DICOMweb root: its host and port are the one more place the VM may connect to."""
+    database: tuple[pulumi.Input[str], int] | None = None
+    """Keycloak's database, as (address prefix or service tag, port): one more place the VM may connect to."""
     vm_size: str = "Standard_B2s"
     """The VM's size (one that supports Trusted Launch)."""
 
@@ -103,10 +105,11 @@ class OriginVm(pulumi.ComponentResource):
                 subnet=network.SubnetArgs(id=args.subnet_id))],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[lb]))
         nat_address = link.ip_configurations.apply(lambda c: c[0].private_ip_address)
-        archive = pulumi.Output.from_input(args.archive_url).apply(lambda u: archive_destination(u) if u else None)
+        archive = pulumi.Output.from_input(args.archive_url).apply(lambda u: url_destination(u) if u else None)
         nsg = network.NetworkSecurityGroup(
             f"{name}-nsg", resource_group_name=rg, location=location,
-            security_rules=pulumi.Output.all(nat_address, archive).apply(lambda a: security_rules(a[0], a[1])),
+            security_rules=pulumi.Output.all(nat_address, archive, args.database).apply(
+                lambda a: security_rules(a[0], a[1], a[2])),
             opts=child)
         nic = network.NetworkInterface(
             f"{name}-nic", resource_group_name=rg, location=location,
@@ -144,9 +147,10 @@ class OriginVm(pulumi.ComponentResource):
                                "vm_name": self.vm_name})
 
 
-def security_rules(private_link_address: str, archive: Destination | None) -> list[network.SecurityRuleArgs]:
+def security_rules(private_link_address: str, archive: Destination | None,
+                   database: tuple[str, int] | None = None) -> list[network.SecurityRuleArgs]:
     """The VM's NSG: in, port 80 from the Private Link service's NAT address and the load balancer's probe; out, the
-    platform address, HTTP(S) on the internet and the archive. Each list ends in a deny of everything else, which
+    platform address, HTTP(S) on the internet, the archive and Keycloak's database. Each list ends in a deny of everything else, which
     comes before Azure's default rules (65000 and up: the virtual network, peered ones and the internet)."""
 
     def rule(name: str, priority: int, direction: str, access: str, protocol: str, source: str, destination: str,
@@ -171,6 +175,9 @@ def security_rules(private_link_address: str, archive: Destination | None) -> li
     if archive is not None:
         rules.append(rule("Archive", 120, "Outbound", "Allow", "Tcp", "*", archive.cidr or "*", [str(archive.port)],
                           f"The archive, {archive.host}" + ("" if archive.cidr else " (a name: any address)")))
+    if database is not None:
+        rules.append(rule("Database", 130, "Outbound", "Allow", "Tcp", "*", database[0], [str(database[1])],
+                          "Keycloak's database"))
     rules.append(rule("DenyOtherOutbound", 4096, "Outbound", "Deny", "*", "*", "*", ["*"], "Nothing else"))
     return rules
 

@@ -26,7 +26,7 @@ from components.azure.dicomweb_proxy import DicomwebProxy, DicomwebProxyArgs
 from components.azure.edge_firewall import EdgeFirewall, EdgeFirewallArgs
 from components.azure.front_door import LOCATION as FRONT_DOOR_LOCATION
 from components.azure.keycloak_host import KeycloakHost, KeycloakHostArgs
-from components.azure.network import Network, NetworkArgs
+from components.azure.network import DATABASE_SPACE, Network, NetworkArgs
 from components.azure.static_files import StaticFiles, StaticFilesArgs
 from components.azure.static_site import StaticSite, StaticSiteArgs, stored_blob, upload
 from components.keycloak_realm import existing_keycloak_realm
@@ -38,8 +38,11 @@ from settings import AccessSettings, AzureSettings
 
 
 class AzureTarget(Target):
-    def __init__(self, settings: AzureSettings, access: AccessSettings) -> None:
+    def __init__(self, settings: AzureSettings, access: AccessSettings,
+                 database_password: pulumi.Input[str] | None = None) -> None:
+        """`database_password`: the stack's secret for an existing Keycloak database (settings.DATABASE_PASSWORD_KEY)."""
         self._settings = settings
+        self._database_password = database_password
         group = resources.ResourceGroup("resource-group", location=settings.location,
                                         resource_group_name=settings.resource_group or f"ohif-{pulumi.get_stack()}")
         self._resource_group = group.name
@@ -97,10 +100,19 @@ class AzureTarget(Target):
     def identity_provider(self, name: str, spec: IdentityProviderSpec) -> IdentityProvider:
         if spec.existing_url:
             return existing_keycloak_realm(name, spec)
+        subnet_id = self._subnet(name)
+        if self._settings.subnet_id:
+            database = dict(database_subnet_id=self._settings.database_subnet_id,
+                            virtual_network_id=self._settings.subnet_id.split("/subnets/")[0])
+        else:
+            database = dict(database_subnet_id=self._network.database_subnet_id,
+                            virtual_network_id=self._network.virtual_network_id, database_prefix=DATABASE_SPACE)
         host = KeycloakHost(name, KeycloakHostArgs(
             realm_import=pulumi.Output.from_input(spec.realm).apply(render_realm_import),
             vm_size=self._settings.keycloak_vm_size, front_door_id=self._profile.front_door_id,
-            subnet_id=self._subnet(name), **self._placement()))
+            subnet_id=subnet_id, database=self._settings.keycloak_database,
+            existing_database_url=spec.existing_database_url, existing_database_password=self._database_password,
+            **database, **self._placement()))
         return IdentityProvider(name, host.url)
 
     def publish(self, site: Site, key: str, content: pulumi.Input[str]) -> None:

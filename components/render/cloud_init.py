@@ -10,23 +10,31 @@ from typing import Sequence
 
 import yaml
 
-from components.render.proxy_nginx import TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles, render_proxy_conf
+from components.render.proxy_nginx import (TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles, origin_check_file,
+                                           render_proxy_conf)
+from components.render.secret_files import SecretFetch, writer_file
 
 NGINX_CONF_PATH = "/etc/nginx/conf.d/ohif-dicomweb-proxy.conf"
 
 
-def render_cloud_init(nginx_conf: str, extra_files: dict[str, str] | None = None) -> str:
-    """`extra_files` (path: content) are written beside the config, such as the njs token check."""
+def render_cloud_init(nginx_conf: str, extra_files: dict[str, str] | None = None,
+                      secret_files: list[dict] | None = None, fetch_secrets: SecretFetch | None = None) -> str:
+    """`extra_files` (path: content) are written beside the config, such as the njs token check. `secret_files` are
+    the write_files entries that hold a secret's place until `fetch_secrets` writes it, before nginx starts."""
     files = [{"path": path, "permissions": "0644", "content": content} for path, content in (extra_files or {}).items()]
+    fetch = [writer_file()] if fetch_secrets else []
     config = {
         "package_update": True,
         "package_upgrade": True,
         # unattended-upgrades: a proxy in front of patient data must take security fixes by itself.
-        "packages": ["nginx", "libnginx-mod-http-js", "unattended-upgrades"],
-        "write_files": files + [{"path": NGINX_CONF_PATH, "permissions": "0640", "content": nginx_conf}],
+        "packages": ["nginx", "libnginx-mod-http-js", "unattended-upgrades",
+                     *(fetch_secrets.packages if fetch_secrets else ())],
+        "write_files": fetch + (secret_files or []) + files + [
+            {"path": NGINX_CONF_PATH, "permissions": "0640", "content": nginx_conf}],
         "runcmd": [
             # Debian's default site would answer on port 80 beside ours.
             ["rm", "-f", "/etc/nginx/sites-enabled/default"],
+            *([["sh", "-c", fetch_secrets.command]] if fetch_secrets else []),
             ["sh", "-c", "nginx -t && systemctl enable --now nginx && systemctl reload nginx"],
         ],
     }
@@ -43,15 +51,17 @@ VM_TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_ch
 
 
 def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str], enable_stow: bool,
-                            origin_check: tuple[str, str], resolver: str, token_check: TokenCheck | None,
-                            serve_own_host: bool) -> str:
+                            origin_check: tuple[str, str] | str, resolver: str, token_check: TokenCheck | None,
+                            serve_own_host: bool, fetch_secrets: SecretFetch | None = None) -> str:
     """A DICOMweb proxy VM's cloud-init, on either cloud: the rendered nginx config, and the token check's
-    module when login is on."""
+    module when login is on. A secret origin check (a path: proxy_nginx.origin_check_directive) is written by
+    `fetch_secrets` before nginx starts."""
     files = VM_TOKEN_CHECK_FILES if token_check else None
     conf = render_proxy_conf(listen="80", upstream_url=upstream_url, allowed_origins=allowed_origins,
                              cache_dir=VM_CACHE_DIR, enable_stow=enable_stow, origin_check=origin_check,
                              resolver=resolver, auth=token_check, auth_files=files, serve_own_host=serve_own_host)
-    return render_cloud_init(conf, extra_files={files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else None)
+    return render_cloud_init(conf, extra_files={files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else None,
+                             secret_files=origin_check_file(origin_check), fetch_secrets=fetch_secrets)
 
 
 def nginx_conf_of(cloud_init: str) -> str:

@@ -381,8 +381,33 @@ def _nginx_string(value: str) -> str:
     return value
 
 
+# Where a VM's nginx finds the origin check when its value is a secret, written at boot from the cloud's secret store.
+ORIGIN_CHECK_PATH = "/etc/nginx/ohif-secrets/origin-check.conf"
+# What that file holds until the secret arrives: every request refused.
+ORIGIN_CHECK_CLOSED = "    return 403 '{\"error\": \"forbidden\"}';\n"
+
+
+def origin_check_file(origin_check: tuple[str, str] | str) -> list[dict]:
+    """The cloud-init `write_files` entry that closes the door until a secret origin check arrives; none inline."""
+    if not isinstance(origin_check, str):
+        return []
+    return [{"path": origin_check, "permissions": "0600", "content": ORIGIN_CHECK_CLOSED}]
+
+
+def render_origin_check(header: str, value: str) -> str:
+    """The server-level check that a request came through our CDN: `header` carries `value`, or 403."""
+    return _ORIGIN_CHECK.format(header_var=header.lower().replace("-", "_"), value=_nginx_string(value))
+
+
+def origin_check_directive(origin_check: tuple[str, str] | str | None) -> str:
+    """The check in place, or an include of the file that holds it (written at boot from a secret store)."""
+    if isinstance(origin_check, str):
+        return f"    include {origin_check};\n"
+    return render_origin_check(*origin_check) if origin_check else ""
+
+
 def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequence[str], cache_dir: str,
-                      enable_stow: bool = False, origin_check: tuple[str, str] | None = None,
+                      enable_stow: bool = False, origin_check: tuple[str, str] | str | None = None,
                       resolver: str | None = None, auth: TokenCheck | None = None,
                       auth_files: TokenCheckFiles | None = None, serve_own_host: bool = False,
                       edge: NginxEdge | None = None) -> str:
@@ -390,7 +415,9 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     reads in `cache_dir`.
 
     `allowed_origins` are the viewer origins CORS allows (`*` only where settings allowed it);
-    `origin_check` (header, value), when set, is what our CDN sends, and requests without it get 403.
+    `origin_check` (header, value), when set, is what our CDN sends, and requests without it get 403. Where the value
+    is a secret, give instead the path of a file holding `render_origin_check(header, value)`: the VM writes it at
+    boot from the cloud's secret store (components/render/secret_files.py), so the secret is not in user data.
     `resolver` is the DNS server nginx asks, while running, for a name (the cloud's VPC resolver);
     without one, names are resolved once at start-up (the sandbox: `localhost`).
     `auth`, when set, requires a valid token of that realm on every DICOMweb request; `auth_files`
@@ -431,9 +458,7 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         if valid else "", **shared) for name, path, valid, _ in READ_CLASSES)
     cache_control_map = "".join(f'    "200:{name}" "{value}";\n' for name, _, _, value in READ_CLASSES
                                 if value != "no-store")
-    origin_check_block = _ORIGIN_CHECK.format(
-        header_var=origin_check[0].lower().replace("-", "_"), value=_nginx_string(origin_check[1])
-    ) if origin_check else ""
+    origin_check_block = origin_check_directive(origin_check)
     return _TEMPLATE.format(
         edge_http=edge.http if edge else "",
         edge_server=edge.server_directives() + edge.rate_limit_directives() if edge else "",

@@ -285,7 +285,7 @@ def record_aliases(args):
 
 def test_without_a_subnet_the_recipe_creates_a_private_network(created):
     created.one("ohif:azure:Network", "network")
-    subnet = created.one("azure-native:network:Subnet").inputs
+    subnet = created.one("azure-native:network:Subnet", "network-subnet").inputs
     assert subnet["addressPrefix"] == "10.250.0.0/24" and subnet["natGateway"] == {"id": "network-nat-id"}
     assert subnet["defaultOutboundAccess"] is False, "explicit outbound only: the NAT gateway"
     assert subnet["privateLinkServiceNetworkPolicies"] == "Disabled", "a Private Link service's NAT address is here"

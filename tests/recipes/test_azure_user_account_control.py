@@ -12,6 +12,7 @@ import yaml
 
 from components.render.cloud_init import nginx_conf_of
 from components.render.keycloak_host_init import ENV_PATH, NGINX_CONF_PATH, START_COMMANDS
+from components.render.secret_files import WRITER_PATH
 from tests.pulumi_mocks import Program, run_program
 from tests.recipes.test_azure_standalone import (FRONT_DOOR_ID, NIC, PLATFORM_AND_WEB, ROUTE, SECRET, VM, azure_config,
                                                  custom_data, no_public_address, outbound, private_link_only)
@@ -64,8 +65,9 @@ def test_both_vms_are_private_behind_private_link_in_the_recipes_network(provisi
     assert provisioned.one("azure-native:cdn:Profile").inputs["sku"] == {"name": "Premium_AzureFrontDoor"}
 
 
-def test_keycloak_reaches_the_platform_and_packages_but_not_the_archive(provisioned):
-    assert outbound(provisioned, "keycloak-nsg") == PLATFORM_AND_WEB + [("Deny", "*", "*", "*")]
+def test_keycloak_reaches_the_platform_packages_and_its_database_but_not_the_archive(provisioned):
+    assert outbound(provisioned, "keycloak-nsg") == PLATFORM_AND_WEB + [("Allow", "Tcp", "10.250.1.0/28", "5432"),
+                                                                        ("Deny", "*", "*", "*")]
     assert ("Allow", "Tcp", "10.0.1.20/32", "8042") in outbound(provisioned, "proxy-nsg")
 
 
@@ -75,7 +77,7 @@ def test_keycloak_custom_data_holds_the_realm_and_no_secret(provisioned):
     config = yaml.safe_load(data)
     files = {f["path"]: f["content"] for f in config["write_files"]}
     assert ENV_PATH not in files, "the passwords come through the VM extension"
-    assert f'if ($http_x_azure_fdid != "{FRONT_DOOR_ID}") {{ return 403; }}' in files[NGINX_CONF_PATH]
+    assert f'if ($http_x_azure_fdid != "{FRONT_DOOR_ID}") {{ return 403' in files[NGINX_CONF_PATH]
     realm = json.loads(files["/etc/keycloak/import/ohif.json"])
     assert realm["clients"][0]["redirectUris"] == [f"{VIEWER_ORIGIN}/callback", f"{VIEWER_ORIGIN}/silent-refresh.html"]
     assert ["systemctl", "enable", "--now", "keycloak.service"] not in config["runcmd"]
@@ -91,8 +93,9 @@ def test_keycloak_secrets_arrive_in_protected_extension_settings(provisioned):
     script = base64.b64decode(extension.inputs["protectedSettings"]["script"]).decode()
     lines = script.splitlines()
     assert lines[2].startswith("cloud-init status --wait"), "the packages cloud-init installs come first"
-    env = re.search(rf"echo (\S+) \| base64 -d > {ENV_PATH}\)$", script, re.M)[1]
-    assert base64.b64decode(env).decode().count(SECRET) == 2, "admin and database passwords"
+    document = re.search(rf"echo (\S+) \| base64 -d \| {WRITER_PATH}$", script, re.M)[1]
+    files = json.loads(base64.b64decode(document))
+    assert list(files) == [ENV_PATH] and files[ENV_PATH].count(SECRET) == 2, "admin and database passwords"
     assert lines[-len(START_COMMANDS):][-1] == "systemctl enable --now keycloak.service"
 
 

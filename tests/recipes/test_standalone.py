@@ -8,10 +8,12 @@ import json
 import re
 
 import pytest
+import yaml
 
 from components.aws.origin_vm import egress_rules
-from components.egress import archive_destination
+from components.egress import url_destination
 from components.render.cloud_init import nginx_conf_of
+from components.render.proxy_nginx import ORIGIN_CHECK_PATH, render_origin_check
 from components.render.viewer_build import fetch_build
 from settings import read_stack_file
 from tests.conftest import STACKS
@@ -27,6 +29,7 @@ VPC_ORIGIN = "aws:cloudfront/vpcOrigin:VpcOrigin"
 STACK_VPC = "vpc-0a1b2c3d4e5f67890"  # Pulumi.prod.yaml's aws.vpc_id
 STACK_SUBNET = "subnet-0a1b2c3d4e5f67891"
 AMAZON_DNS = "169.254.169.253/32"
+ORIGIN_SECRET = "s3cr3tOriginVerifyValue0123456789abcdef"  # what the mocks generate for every RandomPassword
 
 
 def prod_config(aws: dict | None = None, **archive_changes) -> dict[str, str]:
@@ -153,9 +156,35 @@ def test_proxy_vm_is_hardened(prod):
     assert vm["metadataOptions"]["httpPutResponseHopLimit"] == 1
     assert vm["rootBlockDevice"]["encrypted"] is True
     assert "keyName" not in vm, "no SSH key: there is no SSH"
-    assert "userData" in prod.one("aws:ec2/instance:Instance").secret_inputs, \
-        "user data holds the origin secret and must be a Pulumi secret"
     assert vm["associatePublicIpAddress"] is False
+
+
+def test_the_origin_secret_comes_from_secrets_manager_which_the_vm_alone_reads(prod):
+    """User data is readable by anything on the VM and by whoever may describe it: the secret is not there. The VM's
+    role may read its own Secrets Manager secret and nothing else, and the VM writes it before nginx starts."""
+    vm = prod.one("aws:ec2/instance:Instance")
+    assert ORIGIN_SECRET not in vm.inputs["userData"]
+    secret = prod.one("aws:secretsmanager/secret:Secret", "proxy-secrets")
+    version = prod.one("aws:secretsmanager/secretVersion:SecretVersion", "proxy-secrets-version")
+    assert version.inputs["secretId"] == secret.outputs["id"] and "secretString" in version.secret_inputs
+    assert json.loads(version.inputs["secretString"]) == {
+        ORIGIN_CHECK_PATH: render_origin_check("X-Origin-Verify", ORIGIN_SECRET)}
+    role = prod.one("aws:iam/role:Role", "proxy-role")
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}]
+    policies = [p for p in prod.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.outputs["id"]]
+    assert [json.loads(p.inputs["policy"])["Statement"] for p in policies] == [[
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret.outputs["arn"]}]]
+    assert not prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"), "no managed policy on top"
+    profile = prod.one("aws:iam/instanceProfile:InstanceProfile", "proxy-profile")
+    assert profile.inputs["role"] == role.outputs["name"]
+    assert vm.inputs["iamInstanceProfile"] == profile.outputs["name"]
+    config = yaml.safe_load(vm.inputs["userData"])
+    fetch = next(i for i, c in enumerate(config["runcmd"]) if "secretsmanager get-secret-value" in c[-1])
+    start = next(i for i, c in enumerate(config["runcmd"]) if "systemctl enable --now nginx" in c[-1])
+    assert fetch < start and secret.outputs["arn"] in config["runcmd"][fetch][-1]
+    closed = next(f for f in config["write_files"] if f["path"] == ORIGIN_CHECK_PATH)
+    assert "return 403" in closed["content"] and closed["permissions"] == "0600", "closed until the secret arrives"
 
 
 def no_public_address(program: Program) -> None:
@@ -272,7 +301,7 @@ def test_the_proxy_reaches_dns_packages_and_the_archive_only(prod, created):
 ])
 def test_archive_egress_by_address_or_name(url, archive_rule):
     rules = [(r.protocol, r.from_port, r.to_port, tuple((r.cidr_blocks or []) + (r.ipv6_cidr_blocks or [])))
-             for r in egress_rules([AMAZON_DNS], archive_destination(url))]
+             for r in egress_rules([AMAZON_DNS], url_destination(url))]
     assert rules[4:] == ([archive_rule] if archive_rule else [])
 
 
@@ -285,10 +314,10 @@ def test_nothing_open_to_the_internet(prod):
             assert rule["prefixListIds"] == ["pl-3b927c52"], f"{group.name}: only CloudFront may connect"
 
 
-def test_cloud_init_renders_the_proxy_with_the_origin_secret(prod):
+def test_cloud_init_renders_the_proxy_with_the_origin_check_from_its_secret_file(prod):
     user_data = prod.one("aws:ec2/instance:Instance").inputs["userData"]
     conf = nginx_conf_of(user_data)
-    assert 'if ($http_x_origin_verify != "s3cr3tOriginVerifyValue0123456789abcdef")' in conf
+    assert f"    include {ORIGIN_CHECK_PATH};\n" in conf
     assert "server 10.0.1.20:8042;" in conf
     # The proxy serves the viewer's origin alone, and refuses a request naming any other: at its own URL it lists it
     # (CORS); mounted on the viewer's site it takes the Host the CDN forwards as its own origin.

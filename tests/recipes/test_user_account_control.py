@@ -47,12 +47,11 @@ def cloud_init(program: Program, name: str) -> dict:
     return yaml.safe_load(vm(program, name).inputs["userData"])
 
 
-def test_keycloak_vm_is_hardened_and_its_secrets_are_secret(provisioned):
+def test_keycloak_vm_is_hardened(provisioned):
     keycloak = vm(provisioned, "keycloak")
     assert keycloak.inputs["metadataOptions"]["httpTokens"] == "required"
     assert keycloak.inputs["rootBlockDevice"]["encrypted"] is True
     assert "keyName" not in keycloak.inputs
-    assert "userData" in keycloak.secret_inputs and "userData" in keycloak.additional_secret_outputs
     # Only CloudFront reaches the VM: through its balancer, which admits CloudFront's prefix list alone.
     balancer = provisioned.one("aws:ec2/securityGroup:SecurityGroup", "keycloak-lb-sg").inputs
     assert [(r["fromPort"], r["toPort"], r["prefixListIds"]) for r in balancer["ingress"]] == \
@@ -68,9 +67,6 @@ def test_keycloak_vm_is_hardened_and_its_secrets_are_secret(provisioned):
     assert cdn["defaultCacheBehavior"]["viewerProtocolPolicy"] == "https-only", "browsers reach Keycloak on 443 only"
     passwords = {r.name for r in provisioned.of_type("random:index/randomPassword:RandomPassword")}
     assert {"keycloak-admin-password", "keycloak-db-password"} <= passwords
-    env = next(f["content"] for f in cloud_init(provisioned, "keycloak")["write_files"]
-               if f["path"] == "/etc/keycloak/keycloak.env")
-    assert "KC_BOOTSTRAP_ADMIN_PASSWORD=s3cr3tOriginVerifyValue" in env, "the generated password, from the secret"
 
 
 def test_both_vms_are_private_vpc_origins_in_the_recipes_network(provisioned, existing):
@@ -107,20 +103,25 @@ def test_a_same_origin_proxy_with_a_provisioned_keycloak_has_no_dependency_cycle
     assert program.outputs["dicomweb_url"] == f"{VIEWER_ORIGIN}/dicom-web"
 
 
-def test_keycloak_reaches_dns_and_packages_but_not_the_archive(provisioned):
+def test_keycloak_reaches_dns_packages_and_its_database_but_not_the_archive(provisioned):
     web = [("tcp", 80, 80, ("0.0.0.0/0",)), ("tcp", 443, 443, ("0.0.0.0/0",))]
     dns = [(p, 53, 53, (AMAZON_DNS, "10.251.0.2/32")) for p in ("udp", "tcp")]
-    assert egress(provisioned, "keycloak-sg") == dns + web
+    assert egress(provisioned, "keycloak-sg") == dns + web + [("tcp", 5432, 5432, ())]
+    to_database = provisioned.one("aws:ec2/securityGroup:SecurityGroup", "keycloak-sg").inputs["egress"][-1]
+    assert to_database["securityGroups"] == ["keycloak-db-sg-id"], "the database's group, no address range"
     assert egress(provisioned, "proxy-sg") == dns + web + [("tcp", 8042, 8042, ("10.0.1.20/32",))]
 
 
 def test_the_stacks_subnets_take_the_proxy_first_and_keycloak_last():
     config = uac_config()
     config["ohif:aws"] = json.dumps({**json.loads(config["ohif:aws"]), "vpc_id": "vpc-0a1b2c3d4e5f67890",
-                                     "subnet_ids": ["subnet-0a1b2c3d4e5f67891", "subnet-0a1b2c3d4e5f67892"]})
+                                     "subnet_ids": ["subnet-0a1b2c3d4e5f67891", "subnet-0a1b2c3d4e5f67892"],
+                                     "database_subnet_ids": ["subnet-0a1b2c3d4e5f67893", "subnet-0a1b2c3d4e5f67894"]})
     program = run_program(config)
     assert {vm.name: vm.inputs["subnetId"] for vm in program.of_type("aws:ec2/instance:Instance")} == \
         {"proxy-vm": "subnet-0a1b2c3d4e5f67891", "keycloak-vm": "subnet-0a1b2c3d4e5f67892"}
+    assert program.one("aws:rds/subnetGroup:SubnetGroup").inputs["subnetIds"] == \
+        ["subnet-0a1b2c3d4e5f67893", "subnet-0a1b2c3d4e5f67894"]
     assert {g.inputs["vpcId"] for g in program.of_type("aws:ec2/securityGroup:SecurityGroup")} == \
         {"vpc-0a1b2c3d4e5f67890"}
     assert not program.of_type("ohif:aws:Network")
@@ -128,12 +129,14 @@ def test_the_stacks_subnets_take_the_proxy_first_and_keycloak_last():
     vpc_origins_only(program)
 
 
-def test_keycloak_runs_in_production_mode_with_a_database(provisioned):
+def test_keycloak_runs_in_production_mode_on_the_managed_database(provisioned):
     unit = next(f["content"] for f in cloud_init(provisioned, "keycloak")["write_files"]
                 if f["path"] == "/etc/systemd/system/keycloak.service")
     assert " start --import-realm" in unit and "start-dev" not in unit
     assert "--db=postgres" in unit and "--proxy-headers=xforwarded" in unit
-    assert "postgresql" in cloud_init(provisioned, "keycloak")["packages"]
+    address = provisioned.one("aws:rds/instance:Instance").outputs["address"]
+    assert f"--db-url=jdbc:postgresql://{address}:5432/keycloak?sslmode=verify-full&" in unit
+    assert "postgresql" not in cloud_init(provisioned, "keycloak")["packages"], "no database on the VM"
 
 
 def test_provisioned_keycloak_imports_the_realm_for_the_viewer(provisioned):

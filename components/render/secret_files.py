@@ -1,0 +1,58 @@
+"""Secrets a VM gets apart from its cloud-init, on either cloud: files (path: content) as one JSON document, which a
+small writer on the VM turns back into files only root can read.
+
+User data (AWS) and custom data (Azure) are readable from the VM's metadata service by any process on it, and by
+whoever may describe the VM, so no secret travels there. On AWS the document is a Secrets Manager secret that only
+the VM's role may read, fetched at boot (components/aws/vm_secrets.py); on Azure it is a CustomScript extension's
+protected settings (components/azure/keycloak_host.py). Either way it lands on the VM's encrypted disk, mode 0600.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+
+WRITER_PATH = "/usr/local/sbin/ohif-write-secrets"
+# Written by hand: a dozen lines of the VM's own Python 3 (cloud-init runs on it), where a tool would be a package.
+WRITER = '''\
+#!/usr/bin/python3
+"""Writes the secret files in the JSON document on stdin ({path: content}), each mode 0600, replaced whole."""
+import json, os, sys
+
+for path, content in json.load(sys.stdin).items():
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    partial = path + ".partial"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(content)
+    os.replace(partial, path)
+'''
+
+
+def secret_document(files: dict[str, str]) -> str:
+    """The secret files as the one document the writer reads."""
+    return json.dumps(files, sort_keys=True)
+
+
+def writer_file() -> dict:
+    """The writer, as a cloud-init `write_files` entry (nothing secret in it)."""
+    return {"path": WRITER_PATH, "permissions": "0755", "content": WRITER}
+
+
+@dataclass(frozen=True)
+class SecretFetch:
+    """How a VM gets its secret files at boot: a shell command cloud-init runs, and the packages it needs."""
+
+    command: str
+    packages: tuple[str, ...] = ()
+
+
+def from_secrets_manager(secret_arn: str) -> SecretFetch:
+    """Fetch the document from AWS Secrets Manager with the instance role (Debian's AWS CLI) and write the files.
+    It retries for five minutes: a new role can take a little while to be usable."""
+    region = secret_arn.split(":")[3]
+    fetch = shlex.join(["aws", "--region", region, "secretsmanager", "get-secret-value", "--secret-id", secret_arn,
+                        "--query", "SecretString", "--output", "text"])
+    return SecretFetch(command=f"for i in $(seq 30); do {fetch} | {WRITER_PATH} && exit 0; sleep 10; done; exit 1",
+                       packages=("awscli",))
