@@ -373,7 +373,7 @@ class Sandbox(Target):
     def _start_keycloak(self, realm, port: int, edge: NginxEdge) -> SandboxKeycloak:
         # Its accounts live apart from it, as in the cloud's managed database.
         self.progress("starting PostgreSQL for Keycloak's accounts")
-        postgres = SandboxPostgres(self.run_dir, free_port())
+        postgres = SandboxPostgres(self.run_dir, free_port(), self.tls)
         self._start(postgres.service())
         postgres.create_database()
         self.progress(f"starting Keycloak {KEYCLOAK_VERSION} on {port} with realm {realm.name!r} "

@@ -26,6 +26,8 @@ class Resource:
     """The resource option, in the engine's (camelCase) names."""
     provider: str = ""
     """The explicit provider's reference (`<urn>::<id>`), or "" for the default provider."""
+    protect: bool = False
+    """The resource option: `pulumi destroy` refuses to delete it."""
 
 
 def _unwrap(value: Any) -> tuple[Any, bool]:
@@ -47,17 +49,20 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, resources: list[Resource]) -> None:
         self.resources = resources
         self.secret_outputs: dict[tuple[str, str], list[str]] = {}
+        self.protected: set[tuple[str, str]] = set()
 
     def record_options(self, args: pulumi.ResourceTransformationArgs) -> None:
         names = args.opts.additional_secret_outputs or []
         self.secret_outputs[(args.type_, args.name)] = [re.sub(r"_([a-z])", lambda m: m[1].upper(), n) for n in names]
+        if args.opts.protect:
+            self.protected.add((args.type_, args.name))
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         unwrapped = {k: _unwrap(v) for k, v in args.inputs.items()}
         resource = Resource(args.typ, args.name, {k: v for k, (v, _) in unwrapped.items()},
                             {k for k, (_, secret) in unwrapped.items() if secret},
                             additional_secret_outputs=self.secret_outputs.get((args.typ, args.name), []),
-                            provider=args.provider or "")
+                            provider=args.provider or "", protect=(args.typ, args.name) in self.protected)
         self.resources.append(resource)
         state = dict(args.inputs)
         computed = {
@@ -85,6 +90,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "arn": f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{args.name}-AbCdEf"},
             "aws:iam/role:Role": {"arn": f"arn:aws:iam::123456789012:role/{args.name}", "name": f"{args.name}-0123"},
             "aws:iam/instanceProfile:InstanceProfile": {"name": f"{args.name}-0123"},
+            "aws:rds/parameterGroup:ParameterGroup": {"name": f"{args.name}-0123"},
+            "aws:rds/subnetGroup:SubnetGroup": {"name": f"{args.name}-0123"},
+            "azure-native:dbforpostgresql:Server": {
+                "name": f"{args.name}1a2b3c4d",
+                "fullyQualifiedDomainName": f"{args.name}1a2b3c4d.postgres.database.azure.com"},
+            "azure-native:privatedns:PrivateZone": {"name": args.inputs.get("privateZoneName")},
             "aws:rds/instance:Instance": {"address": f"{args.name}.c0ffee.eu-west-1.rds.amazonaws.com",
                                           "arn": f"arn:aws:rds:eu-west-1:123456789012:db:{args.name}"},
             "random:index/randomPassword:RandomPassword": {"result": "s3cr3tOriginVerifyValue0123456789abcdef"},

@@ -8,18 +8,33 @@ from typing import Any
 import yaml
 
 ORIGIN_MAP = re.compile(r"map \$http_origin \$\w+ \{(.*?)\}", re.S)
+# Secrets as a VM's files hold them: Keycloak's environment file (its admin and database passwords), a line assigning
+# a non-empty *PASSWORD* or *SECRET* variable (KEY=value, as environment files have it), and an origin check's value
+# (the X-Origin-Verify secret CloudFront sends).
+SECRET_FILES = ("/etc/keycloak/keycloak.env",)
+SECRET_ASSIGNMENT = re.compile(r"(?m)^\s*(?:export\s+)?[A-Z0-9_]*(?:PASSWORD|SECRET)[A-Z0-9_]*=\S")
+SECRET_MARKERS = ("$http_x_origin_verify",)
 
 
-def written_files(cloud_init: Any) -> list[dict]:
-    """The `write_files` entries of a #cloud-config document; none where it is something else or unknown."""
+def _document(cloud_init: Any) -> dict:
+    """A #cloud-config document as a dict; empty where it is something else or unknown."""
     if not isinstance(cloud_init, str):
-        return []  # an unknown value (a preview before the inputs resolve) or nothing
+        return {}  # an unknown value (a preview before the inputs resolve) or nothing
     try:
         config = yaml.safe_load(cloud_init)
     except yaml.YAMLError:
-        return []
-    files = config.get("write_files") if isinstance(config, dict) else None
-    return [f for f in files or [] if isinstance(f, dict)]
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def written_files(cloud_init: Any) -> list[dict]:
+    """The `write_files` entries of a #cloud-config document."""
+    return [f for f in _document(cloud_init).get("write_files") or [] if isinstance(f, dict)]
+
+
+def packages(cloud_init: Any) -> list[str]:
+    """The packages a #cloud-config document installs."""
+    return [str(p) for p in _document(cloud_init).get("packages") or []]
 
 
 def nginx_confs(cloud_init: Any) -> list[tuple[str, str]]:
@@ -38,3 +53,10 @@ def allowed_origins(cloud_init: Any) -> list[str]:
             for key, value in re.findall(r'^\s*"([^"]*)"\s+(\S+);', body, re.M):
                 origins.append("*" if value == '"*"' else key)
     return origins
+
+
+def secret_paths(cloud_init: Any) -> list[str]:
+    """The files the document writes that hold a secret (SECRET_FILES, SECRET_ASSIGNMENT, SECRET_MARKERS)."""
+    return [str(f.get("path")) for f in written_files(cloud_init)
+            if str(f.get("path")) in SECRET_FILES or SECRET_ASSIGNMENT.search(str(f.get("content") or ""))
+            or any(m in str(f.get("content") or "") for m in SECRET_MARKERS)]

@@ -1,25 +1,31 @@
-"""aws-ec2-user-data-secret: user data that holds a secret (the proxy's origin secret) stays encrypted in the state."""
+"""aws-ec2-user-data-secret: an instance's user data holds no secret.
+
+Any process on the VM can read user data from the instance metadata service, and so can any principal allowed
+ec2:DescribeInstanceAttribute; AWS says not to put passwords there (EC2 User Guide, "Run commands when you launch an
+EC2 instance with user data input"). Keeping it secret in the Pulumi state does not change that, so it is no way
+out. Reported: a file the cloud-init writes that holds a secret (policy/ohif_policies/_cloud_init.py: Keycloak's
+environment file, PASSWORD=/SECRET= lines, the proxy's origin secret). Secrets reach an AWS VM from Secrets Manager,
+through a role that reads its own secret only (components/aws/vm_secrets.py).
+"""
 
 from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
+from ._cloud_init import secret_paths
 from ._common import DOCS
-
-# What the DICOMweb proxy's nginx config checks; its value is the origin secret.
-SECRET_MARKERS = ("$http_x_origin_verify",)
 
 
 def validate(args, report_violation):
     if args.resource_type != "aws:ec2/instance:Instance":
         return
-    user_data = args.props.get("userData") or ""
-    if any(m in user_data for m in SECRET_MARKERS) and "userData" not in (args.opts.additional_secret_outputs or []):
-        report_violation(f"Instance {args.name} has an origin secret in its user data but does not keep userData "
-                         f"secret. Add additional_secret_outputs=['user_data']. See {DOCS}")
+    for path in secret_paths(args.props.get("userData")):
+        report_violation(f"Instance {args.name} writes a secret ({path}) from its user data, which any process on "
+                         f"the VM and anyone allowed ec2:DescribeInstanceAttribute can read. Deliver it through "
+                         f"Secrets Manager (components/aws/vm_secrets.py). See {DOCS}")
 
 
 POLICY = ResourceValidationPolicy(
     name="aws-ec2-user-data-secret",
-    description="Instance user data holding a secret is kept secret in the state.",
-    enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.HIGH, validate=validate)
+    description="Instance user data writes no secret (Keycloak's env file, PASSWORD=/SECRET= lines, origin secrets).",
+    enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.CRITICAL, validate=validate)

@@ -30,7 +30,7 @@ def _urn(resource: Resource) -> str:
 
 
 def _opts(resource: Resource) -> PolicyResourceOptions:
-    return PolicyResourceOptions(protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
+    return PolicyResourceOptions(protect=resource.protect, ignore_changes=[], delete_before_replace=None, aliases=[],
                                  custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
                                  additional_secret_outputs=resource.additional_secret_outputs)
 

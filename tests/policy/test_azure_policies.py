@@ -21,6 +21,7 @@ import pulumi_azure_native.compute as compute
 import pulumi_azure_native.network as network
 import pulumi_azure_native.storage as storage
 import pytest
+import yaml
 from ohif_policies import POLICIES
 from ohif_policies._common import DOCS
 from pulumi_policy.proxy import unknown_checking_proxy
@@ -29,7 +30,7 @@ import components.azure.dicomweb_proxy as azure_proxy_module
 import components.azure.keycloak_host as azure_keycloak_module
 import components.azure.target as azure_target_module
 from components.azure.origin_vm import OriginVm
-from components.render.keycloak_host_init import render_keycloak_env
+from components.render.keycloak_host_init import ENV_PATH, render_keycloak_env
 from settings import load
 from tests.policy.harness import evaluate
 from tests.policy.test_policy_pack import (EXAMPLES, FORKS, Fork, fired, set_attr, set_item, stack_config,
@@ -116,11 +117,15 @@ def _proxy_allows_any_origin(monkeypatch):
 
 
 def _keycloak_env_in_custom_data(monkeypatch):
-    """Keycloak's passwords written by cloud-init, as on AWS, where user data is secret."""
+    """Keycloak's passwords written by cloud-init, as the first AWS Keycloak had them in its user data."""
     render = azure_keycloak_module.render_keycloak_cloud_init
     env = render_keycloak_env(admin_password="Correct-Horse-Battery-9", db_password="Tr0ub4dor-and-3")
-    monkeypatch.setattr(azure_keycloak_module, "render_keycloak_cloud_init",
-                        lambda **kwargs: render(**{**kwargs, "env": env}))
+
+    def with_env(**kwargs):
+        config = yaml.safe_load(render(**kwargs))
+        config["write_files"].append({"path": ENV_PATH, "permissions": "0600", "content": env})
+        return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False)
+    monkeypatch.setattr(azure_keycloak_module, "render_keycloak_cloud_init", with_env)
 
 
 def _realm_import_changed(change):
@@ -223,6 +228,11 @@ AZURE_FORKS = {
         "VirtualMachine keycloak-vm writes a secret (/etc/keycloak/keycloak.env) from its custom data, which anyone "
         "who can read the VM can read. Deliver it through a CustomScript extension's protected settings "
         f"(components/azure/keycloak_host.py). See {DOCS}", patch=_keycloak_env_in_custom_data, **AZURE_UAC),
+    "azure-postgres-protected": Fork(
+        "PostgreSQL server keycloak-db-postgres holds users' accounts but it keeps 3 days of backups in a production "
+        f"stack (at least 7). Keep components/azure/database.py's settings. See {DOCS}",
+        [transform("azure-native:dbforpostgresql:Server", set_item("backup", {"backup_retention_days": 3}))],
+        **AZURE_UAC),
     "azure-frontdoor-waf-allow-list": Fork(
         "Front Door endpoint viewer-endpoint serves anyone: no WAF policy associated with it blocks socket addresses "
         "outside a list. Say who may read: ohif:access.allowed_networks, login (recipe user-account-control), or "

@@ -24,8 +24,10 @@ from ohif_policies._common import DOCS
 from pydicom.data import get_testdata_file
 
 import components.aws.dicomweb_proxy as dicomweb_proxy_module
+import components.aws.keycloak_host as aws_keycloak_module
 import components.aws.target as aws_target_module
 from components.aws.static_site import StaticSite
+from components.render.keycloak_host_init import DatabaseEndpoint
 from settings import load, read_stack_file
 from tests.conftest import STACKS
 from tests.policy.harness import Violation, evaluate
@@ -253,6 +255,21 @@ def _proxy_on_public_http(props):
     props["origins"] = pulumi.Output.from_input(props["origins"]).apply(swap)
 
 
+def _origin_secret_in_user_data(monkeypatch):
+    """The proxy's origin secret written by cloud-init, as before Secrets Manager delivered it."""
+    render = dicomweb_proxy_module.render_proxy_cloud_init
+    monkeypatch.setattr(dicomweb_proxy_module, "render_proxy_cloud_init",
+                        lambda **kwargs: render(**{**kwargs, "origin_check": ("X-Origin-Verify", "s3cr3t-in-user-data"),
+                                                   "fetch_secrets": None}))
+
+
+def _keycloak_database_on_its_vm(monkeypatch):
+    """Keycloak's PostgreSQL on its own VM, as the first provisioned Keycloak had it."""
+    render = aws_keycloak_module.render_keycloak_cloud_init
+    monkeypatch.setattr(aws_keycloak_module, "render_keycloak_cloud_init",
+                        lambda **kwargs: render(**{**kwargs, "database": DatabaseEndpoint(host="127.0.0.1")}))
+
+
 EXISTING_KEYCLOAK = {"ohif:auth": json.dumps({"realm": "ohif", "keycloak_url": "https://sso.example-hospital.org"}),
                      "keycloak:username": "admin", "keycloak:password": "hunter2-test"}
 
@@ -344,8 +361,18 @@ FORKS = {
         "Distribution viewer-cdn sends custom origin headers (an origin secret) but does not keep `origins` secret. "
         f"Add additional_secret_outputs=['origins']. See {DOCS}", [without_secret_outputs(DISTRIBUTION)]),
     "aws-ec2-user-data-secret": Fork(
-        "Instance proxy-vm has an origin secret in its user data but does not keep userData secret. Add "
-        f"additional_secret_outputs=['user_data']. See {DOCS}", [without_secret_outputs("aws:ec2/instance:Instance")]),
+        "Instance proxy-vm writes a secret (/etc/nginx/conf.d/ohif-dicomweb-proxy.conf) from its user data, which any "
+        "process on the VM and anyone allowed ec2:DescribeInstanceAttribute can read. Deliver it through Secrets "
+        f"Manager (components/aws/vm_secrets.py). See {DOCS}", patch=_origin_secret_in_user_data),
+    "aws-rds-protected": Fork(
+        "RDS instance keycloak-db-postgres holds users' accounts but deletion protection is off. Keep "
+        f"components/aws/database.py's settings. See {DOCS}",
+        [transform("aws:rds/instance:Instance", set_item("deletion_protection", False))], stack="prod-uac"),
+    "keycloak-database-off-vm": Fork(
+        "keycloak-vm keeps Keycloak's accounts on the VM itself (--db-url to 127.0.0.1:5432) in a production stack: "
+        "they are lost when the VM is replaced. Use the cloud's managed PostgreSQL (components/aws/database.py, "
+        f"components/azure/database.py) or auth.keycloak_database_url. See {DOCS}",
+        patch=_keycloak_database_on_its_vm, stack="prod-uac"),
     "keycloak-client-pkce-code-flow": Fork(
         "Keycloak client ohif-viewer (realm-viewer-client): PKCE is not S256. Use the code flow with PKCE S256 only. "
         f"See {DOCS}",
