@@ -28,6 +28,8 @@ class Resource:
     """The explicit provider's reference (`<urn>::<id>`), or "" for the default provider."""
     protect: bool = False
     """The resource option: `pulumi destroy` refuses to delete it."""
+    depends_on: list[str] = field(default_factory=list)
+    """The resource option's explicit dependencies, by name."""
 
 
 def _unwrap(value: Any) -> tuple[Any, bool]:
@@ -50,19 +52,24 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.resources = resources
         self.secret_outputs: dict[tuple[str, str], list[str]] = {}
         self.protected: set[tuple[str, str]] = set()
+        self.depends_on: dict[tuple[str, str], list[str]] = {}
 
     def record_options(self, args: pulumi.ResourceTransformationArgs) -> None:
         names = args.opts.additional_secret_outputs or []
         self.secret_outputs[(args.type_, args.name)] = [re.sub(r"_([a-z])", lambda m: m[1].upper(), n) for n in names]
         if args.opts.protect:
             self.protected.add((args.type_, args.name))
+        depends = args.opts.depends_on or []
+        self.depends_on[(args.type_, args.name)] = [getattr(r, "pulumi_resource_name", "") for r in
+                                                    (depends if isinstance(depends, list) else [depends])]
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         unwrapped = {k: _unwrap(v) for k, v in args.inputs.items()}
         resource = Resource(args.typ, args.name, {k: v for k, (v, _) in unwrapped.items()},
                             {k for k, (_, secret) in unwrapped.items() if secret},
                             additional_secret_outputs=self.secret_outputs.get((args.typ, args.name), []),
-                            provider=args.provider or "", protect=(args.typ, args.name) in self.protected)
+                            provider=args.provider or "", protect=(args.typ, args.name) in self.protected,
+                            depends_on=self.depends_on.get((args.typ, args.name), []))
         self.resources.append(resource)
         state = dict(args.inputs)
         computed = {
