@@ -78,7 +78,7 @@ After=network-online.target
 Wants=network-online.target
 
 [Service]
-# The secrets arrive apart from the rest where user data is not secret (Azure custom data).
+# The secrets arrive apart from the cloud-init (from the secret store, or a protected extension): wait for them.
 ConditionPathExists=/etc/keycloak/keycloak.env
 EnvironmentFile=/etc/keycloak/keycloak.env
 ExecStartPre=-/usr/bin/podman rm -f keycloak
