@@ -11,6 +11,7 @@ Its security group admits the Keycloak VM's group alone, on 5432; the recipe add
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -70,7 +71,7 @@ class KeycloakDatabase(pulumi.ComponentResource):
             publicly_accessible=False, multi_az=s.multi_az, ca_cert_identifier=CA,
             backup_retention_period=s.backup_retention_days, copy_tags_to_snapshot=True,
             deletion_protection=True, skip_final_snapshot=False,
-            final_snapshot_identifier=f"{pulumi.get_stack()}-{name}-final"[:255],
+            final_snapshot_identifier=final_snapshot_name(pulumi.get_stack(), name),
             auto_minor_version_upgrade=True, apply_immediately=False,
             tags={"Name": f"{name}-keycloak-database"},
             opts=pulumi.ResourceOptions(parent=self, protect=True))
@@ -78,3 +79,9 @@ class KeycloakDatabase(pulumi.ComponentResource):
         self.endpoint = instance.address.apply(lambda host: DatabaseEndpoint(host=host, port=PORT,
                                                                              ca_url=RDS_CA_BUNDLE_URL))
         self.register_outputs({"address": instance.address, "security_group_id": self.security_group_id})
+
+
+def final_snapshot_name(stack: str, name: str) -> str:
+    """`<stack>-<name>-final` as RDS takes it: letters, digits and single hyphens, a letter first, 255 at most."""
+    snapshot = re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9]", "-", f"{stack}-{name}-final")).strip("-")
+    return (snapshot if snapshot[:1].isalpha() else f"ohif-{snapshot}")[:255]

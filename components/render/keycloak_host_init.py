@@ -128,7 +128,8 @@ def render_keycloak_cloud_init(*, realm_import: dict, origin_check: tuple[str, s
     config = {
         "package_update": True,
         "package_upgrade": True,
-        "packages": ["nginx", "podman", "unattended-upgrades", *(fetch_secrets.packages if fetch_secrets else ())],
+        "packages": ["nginx", "podman", "unattended-upgrades", *(["curl"] if database.ca_url else []),
+                     *(fetch_secrets.packages if fetch_secrets else ())],
         "write_files": [writer_file(), *origin_check_file(origin_check),
             {"path": f"/etc/keycloak/import/{realm_import['realm']}.json", "permissions": "0644",
              "content": json.dumps(realm_import, indent=2)},
