@@ -27,5 +27,9 @@ print(len(compress_all(p for p in fetch_build().rglob('*') if precompressed(p.na
 echo "-- the pinned OHIF v2 script for the embedded recipe (npm pack @ohif/viewer, integrity-checked)"
 python3 -c "from components.render.embed import script_files; print(script_files()[0].path)"
 
+echo "-- Azurite (npm), the Azure Blob emulator the storage sync's tests run against"
+[ -x .cache/azurite/node_modules/.bin/azurite-blob ] ||
+  npm install --silent --no-audit --no-fund --prefix .cache/azurite azurite@3.37.0
+
 echo "-- the pinned Keycloak server (Maven), for the user-account-control sandbox"
 python3 -c "from sandbox.keycloak import fetch_keycloak, java_home; print(fetch_keycloak(), 'with Java at', java_home())"
