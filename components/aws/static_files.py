@@ -16,10 +16,12 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.object_sync import PublishedObjects
 from components.aws.static_site import (CACHING_OPTIMIZED, origin_access_control, private_bucket,
-                                        readable_only_by, response_headers_policy, upload)
+                                        readable_only_by, response_headers_policy)
 from components.render.headers import FILE_HEADERS, cors_preflight_function
 from components.render.viewer_build import SiteFile
+from components.sync import items_of
 
 S3_ORIGIN = "files-bucket"
 
@@ -76,7 +78,9 @@ class StaticFiles(pulumi.ComponentResource):
             viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
             web_acl_id=args.web_acl_id, opts=child)
         readable_only_by(name, self.bucket, self.distribution, access, self)
-        upload(name, self.bucket, args.path, args.files, child)
+        # One resource for the whole set, however many files (components/sync).
+        PublishedObjects(f"{name}-files", self.bucket.bucket, args.path, items_of(args.files, args.path),
+                         opts=child)
 
         self.bucket_name = self.bucket.bucket
         self.distribution_id = self.distribution.id

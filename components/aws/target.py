@@ -26,9 +26,11 @@ from components.aws.keycloak_host import KeycloakHost, KeycloakHostArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.origin_vm import OriginRoute, Placement
 from components.aws.static_files import StaticFiles, StaticFilesArgs
-from components.aws.static_site import StaticSite, StaticSiteArgs, stored_object, upload
+from components.aws.object_sync import PublishedObjects
+from components.aws.static_site import StaticSite, StaticSiteArgs, stored_object
 from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
+from components.sync import items_of
 from components.render.viewer_build import cache_control, content_type, object_key
 from components.target import (CLOUD_SITES, FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec,
                                Site, SiteSpec, Target, published_variants, same_origin_url, site_files)
@@ -70,7 +72,8 @@ class AwsTarget(Target):
     def static_files(self, name: str, spec: FilesSpec, *, on_site: Site | None = None) -> Site:
         if on_site is not None:
             bucket = self._sites[on_site.name].bucket
-            upload(name, bucket, spec.path, spec.files, pulumi.ResourceOptions())
+            # One resource for the whole set, however many files (components/sync); the site's own are left alone.
+            PublishedObjects(name, bucket.bucket, spec.path, items_of(spec.files, spec.path))
             self._stores[name] = (bucket, spec.path)
             return Site(name=name, origin=on_site.origin, url=pulumi.Output.concat(on_site.origin, spec.path))
         files = StaticFiles(name, StaticFilesArgs(files=spec.files, allowed_origins=spec.allowed_origins,

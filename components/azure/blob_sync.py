@@ -20,6 +20,11 @@ from components import sync
 CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
 
 
+def blob_endpoint(account_name: pulumi.Input[str]) -> pulumi.Output[str]:
+    """A storage account's blob endpoint in Azure's public cloud."""
+    return pulumi.Output.concat("https://", account_name, ".blob.core.windows.net/")
+
+
 class BlobStore:
     def __init__(self, account_url: str, container: str) -> None:
         # Imported where the engine runs the provider, which has the program's environment.

@@ -24,11 +24,13 @@ from typing import Sequence
 import pulumi
 import pulumi_azure_native.storage as storage
 
+from components.azure.blob_sync import PublishedBlobs, blob_endpoint
 from components.azure.front_door import endpoint, storage_route
 from components.azure.site_rules import file_rules
-from components.azure.static_site import CONTAINER, blob_host, private_storage, upload
+from components.azure.static_site import CONTAINER, blob_host, private_storage
 from components.render.headers import FILE_CORS_HEADERS, FILE_CORS_METHODS
 from components.render.viewer_build import SiteFile
+from components.sync import items_of
 
 PREFLIGHT_MAX_AGE = 600  # seconds a browser may reuse a preflight's answer, as cors_preflight.js says
 
@@ -72,8 +74,9 @@ class StaticFiles(pulumi.ComponentResource):
         cors = storage.BlobServiceProperties(
             f"{name}-cors", resource_group_name=rg, account_name=account.name, blob_services_name="default",
             cors=storage.CorsRulesArgs(cors_rules=[blob_cors_rule(args.allowed_origins)]), opts=child)
-        upload(name, args.files, args.path, resource_group_name=rg, account_name=account.name,
-               container_name=container.name, opts=child)
+        # One resource for the whole set, however many files (components/sync).
+        PublishedBlobs(f"{name}-files", blob_endpoint(account.name), container.name, args.path,
+                       items_of(args.files, args.path), opts=child)
         own = endpoint(name, self, resource_group_name=rg, profile_name=args.profile_name,
                        waf_policy_id=args.waf_policy_id)
         storage_route(name, self, resource_group_name=rg, profile_name=args.profile_name, endpoint_name=own.name,

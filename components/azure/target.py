@@ -22,16 +22,18 @@ import pulumi_azure_native.cdn as cdn
 import pulumi_azure_native.resources as resources
 import pulumi_azure_native.storage as storage
 
+from components.azure.blob_sync import PublishedBlobs, blob_endpoint
 from components.azure.dicomweb_proxy import DicomwebProxy, DicomwebProxyArgs
 from components.azure.edge_firewall import EdgeFirewall, EdgeFirewallArgs
 from components.azure.front_door import LOCATION as FRONT_DOOR_LOCATION
 from components.azure.keycloak_host import KeycloakHost, KeycloakHostArgs
 from components.azure.network import DATABASE_SPACE, Network, NetworkArgs
 from components.azure.static_files import StaticFiles, StaticFilesArgs
-from components.azure.static_site import StaticSite, StaticSiteArgs, stored_blob, upload
+from components.azure.static_site import StaticSite, StaticSiteArgs, stored_blob
 from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
 from components.render.viewer_build import content_type, object_key
+from components.sync import items_of
 from components.target import (CLOUD_SITES, FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site,
                                SiteSpec, Target, published_variants, same_origin_url, site_files)
 from settings import AccessSettings, AzureSettings
@@ -76,8 +78,9 @@ class AzureTarget(Target):
         if on_site is not None:
             site = self._sites[on_site.name]
             # Resources of their own, not children of the site: the site component has finished.
-            upload(name, spec.files, spec.path, resource_group_name=self._resource_group,
-                   account_name=site.account_name, container_name=site.container_name, opts=pulumi.ResourceOptions())
+            # One resource for the whole set, however many files (components/sync); the site's own are left alone.
+            PublishedBlobs(name, blob_endpoint(site.account_name), site.container_name, spec.path,
+                           items_of(spec.files, spec.path))
             self._stores[name] = (site.account_name, site.container_name, spec.path)
             return Site(name=name, origin=on_site.origin, url=pulumi.Output.concat(on_site.origin, spec.path))
         files = StaticFiles(name, StaticFilesArgs(files=spec.files, allowed_origins=spec.allowed_origins,

@@ -18,7 +18,7 @@ from pydicom.data import get_testdata_file
 from components.render.headers import FILE_CORS_HEADERS, FILE_HEADERS
 from components.render.viewer_build import APP_CONFIG, IMMUTABLE, NO_CACHE, STUDY_MANIFEST
 from tests.frontdoor_rules import evaluate
-from tests.pulumi_mocks import Program, run_program
+from tests.pulumi_mocks import SYNCED, Program, run_program
 from tests.recipes.test_azure_standalone import BLOB, EDGE_DURATION, RULE
 
 TEST_FILES = ("CT_small.dcm", "MR_small.dcm", "SC_rgb_rle_2frame.dcm")
@@ -70,7 +70,14 @@ def rules_of(program: Program, rule_set: str) -> list[dict]:
 
 
 def study_blobs(program: Program) -> dict[str, dict]:
-    return {b.inputs["blobName"]: b.inputs for b in program.of_type(BLOB) if b.inputs["blobName"].startswith("studies/")}
+    """Every blob under studies/: the synced set's (one resource for all the files, block blobs as azure-storage-blob
+    uploads them) and the published manifests' (one resource each), by name."""
+    blobs = {b.inputs["blobName"]: b.inputs for b in program.of_type(BLOB) if b.inputs["blobName"].startswith("studies/")}
+    for synced in program.of_type(SYNCED):
+        account = urlsplit(synced.inputs["account_url"]).hostname.split(".")[0]
+        blobs.update({i["key"]: {"accountName": account, "containerName": synced.inputs["container"], "type": "Block",
+                                 "contentType": i["content_type"]} for i in synced.inputs["items"]})
+    return blobs
 
 
 def check_cache_rules(rules: list[dict], expected: dict[str, str], headers: dict[str, str] | None = None) -> None:

@@ -18,7 +18,7 @@ from components.render.viewer_build import IMMUTABLE, NO_CACHE, STUDY_MANIFEST
 from recipes.dicom_json import STUDIES_PATH
 from settings import ConfigError, read_stack_file
 from tests.conftest import STACKS
-from tests.pulumi_mocks import Program, run_program
+from tests.pulumi_mocks import SYNCED, Program, run_program, synced_objects
 from tests.recipes.precompressed import assert_variants
 
 TEST_FILES = ("CT_small.dcm", "MR_small.dcm", "SC_rgb_rle_2frame.dcm")
@@ -54,7 +54,18 @@ def cross_origin(folder) -> Program:
 
 
 def objects(program: Program) -> dict[str, dict]:
-    return {o.inputs["key"]: o.inputs for o in program.of_type(OBJECT) if o.inputs["key"].startswith("studies/")}
+    """Every object under studies/: the synced set's (one resource for all the files) and the published manifests'
+    (one resource each), by key, with its bucket, headers and local file."""
+    stored = {**{o.inputs["key"]: o.inputs for o in program.of_type(OBJECT) if o.inputs["key"].startswith("studies/")},
+              **synced_objects(program)}
+    return {key: {**o, "path": str(getattr(o.get("source"), "path", ""))} for key, o in stored.items()}
+
+
+def test_the_files_are_one_resource_however_many(same_origin, folder):
+    [synced] = same_origin.of_type(SYNCED)
+    assert (synced.name, synced.inputs["prefix"]) == ("studies", "/studies/")
+    assert len([i for i in synced.inputs["items"] if i["key"].endswith(".dcm")]) == len(list(folder.iterdir()))
+    assert not [o for o in same_origin.of_type(OBJECT) if o.inputs["key"].endswith(".dcm")]
 
 
 def test_each_file_is_stored_once_under_its_content_hash(same_origin, folder):
@@ -63,7 +74,7 @@ def test_each_file_is_stored_once_under_its_content_hash(same_origin, folder):
         key = f"studies/{hashlib.sha256(path.read_bytes()).hexdigest()}.dcm"
         assert stored[key]["contentType"] == "application/dicom", key
         assert stored[key]["cacheControl"] == IMMUTABLE, key
-        assert str(stored[key]["source"].path) == str(path)
+        assert stored[key]["path"] == str(path)
     assert stored[f"studies/{STUDY_MANIFEST}"]["cacheControl"] == NO_CACHE
 
 

@@ -11,7 +11,7 @@ from components.render.cloud_init import nginx_conf_of
 from components.render.embed import SCRIPT, SCRIPT_LOCK_FILE
 from settings import read_stack_file
 from tests.conftest import STACKS
-from tests.pulumi_mocks import Program, run_program
+from tests.pulumi_mocks import Program, run_program, synced_objects
 from tests.recipes.precompressed import assert_variants
 from tests.recipes.test_standalone import no_public_address, vpc_origins_only
 
@@ -80,8 +80,8 @@ def test_the_script_is_served_with_cors_for_the_hosts_only(both):
 
 
 def test_the_pinned_script_and_its_v2_config(both):
-    script = both.one(OBJECT, f"script-{SCRIPT}").inputs
-    assert script["key"] == SCRIPT and script["contentType"].startswith("text/javascript")
+    script = synced_objects(both, "script")[SCRIPT]
+    assert script["bucket"] == "script-bucket-a1b2c3" and script["contentType"].startswith("text/javascript")
     version = json.loads(SCRIPT_LOCK_FILE.read_text())["version"]
     assert f"/ohif-viewer-{version}/" in str(script["source"].path)
     config = both.one(OBJECT, "script-app-config.js").inputs
@@ -94,7 +94,8 @@ def test_the_pinned_script_and_its_v2_config(both):
 
 
 def test_the_script_has_precompressed_variants(both):
-    stored = {o.inputs["key"]: o.inputs for o in both.of_type(OBJECT) if o.name.startswith("script-")}
+    stored = {**{o.inputs["key"]: o.inputs for o in both.of_type(OBJECT) if o.name.startswith("script-")},
+              **synced_objects(both, "script")}
     assert assert_variants(stored, "/") == 1
     assert stored[f".br/{SCRIPT}"]["contentEncoding"] == "br"
 
