@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -16,6 +18,7 @@ import components.aws.object_sync as object_sync
 import components.azure.blob_sync as blob_sync
 from components import sync
 from components.render.viewer_build import stored_files
+from settings import PROJECT
 from tests.storage_servers import StorageServer, start_azurite, start_moto
 
 PREFIX = "/studies/"
@@ -153,3 +156,23 @@ def test_destroy_removes_what_it_published_and_leaves_the_viewer(backend, counte
     backend.provider.delete("id", props)
     assert {k: v[0] for k, v in backend.objects().items()} == {
         k: hashlib.sha256(v).hexdigest() for k, v in viewer.items()}
+
+
+@pytest.mark.parametrize("provider", [object_sync._Provider, blob_sync._Provider], ids=["s3", "blob"])
+def test_the_provider_survives_pulumis_serialization(provider, tmp_path):
+    """Pulumi stores a dynamic provider in the state as dill bytes and runs it in a process of its own (from the
+    project's directory); there it must load and plan, with nothing of this process's imports."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    items = sync.as_inputs(study_set(tmp_path / "a"))
+    olds = {"prefix": PREFIX, "items": items, "bucket": "b", "account_url": "u", "container": "c"}
+    news = {**olds, "items": items[1:]}
+    script = ("import base64, dill, json, sys\n"
+              "provider = dill.loads(base64.b64decode(sys.argv[1]))\n"
+              "olds, news = json.loads(sys.argv[2]), json.loads(sys.argv[3])\n"
+              "print(provider.diff('id', olds, olds).changes, provider.diff('id', olds, news).changes)\n")
+    done = subprocess.run([sys.executable, "-c", script, serialize_provider(provider()), json.dumps(olds),
+                           json.dumps(news)], cwd=PROJECT, capture_output=True, text=True, env={
+                               k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "True"]
