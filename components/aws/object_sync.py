@@ -42,25 +42,11 @@ class S3Store:
                 raise RuntimeError(f"S3 refused to delete {answer['Errors'][:3]}")
 
 
-class _Provider(dynamic.ResourceProvider):
-    def _store(self, props: dict[str, Any]) -> S3Store:
+class _Provider(sync.SyncProvider):
+    location = ("bucket", "region")
+
+    def store(self, props: dict[str, Any]) -> S3Store:
         return S3Store(props["bucket"], props.get("region"))
-
-    def create(self, props):
-        sync.apply(self._store(props), {}, [sync.SyncItem(**i) for i in props["items"]])
-        return dynamic.CreateResult(id_=f"{props['bucket']}/{props['prefix']}", outs=props)
-
-    def diff(self, _id, olds, news):
-        replace = [k for k in ("bucket", "prefix", "region") if olds.get(k) != news.get(k)]
-        changed = replace or sync.fingerprints(olds["items"]) != sync.fingerprints(news["items"])
-        return dynamic.DiffResult(changes=bool(changed), replaces=replace, delete_before_replace=False)
-
-    def update(self, _id, olds, news):
-        sync.apply(self._store(news), sync.fingerprints(olds["items"]), [sync.SyncItem(**i) for i in news["items"]])
-        return dynamic.UpdateResult(outs=news)
-
-    def delete(self, _id, props):
-        self._store(props).delete(sorted(i["key"] for i in props["items"]))
 
 
 class PublishedObjects(dynamic.Resource):

@@ -57,25 +57,11 @@ class BlobStore:
             list(pool.map(one, keys))
 
 
-class _Provider(dynamic.ResourceProvider):
-    def _store(self, props: dict[str, Any]) -> BlobStore:
+class _Provider(sync.SyncProvider):
+    location = ("account_url", "container")
+
+    def store(self, props: dict[str, Any]) -> BlobStore:
         return BlobStore(props["account_url"], props["container"])
-
-    def create(self, props):
-        sync.apply(self._store(props), {}, [sync.SyncItem(**i) for i in props["items"]])
-        return dynamic.CreateResult(id_=f"{props['account_url']}{props['container']}/{props['prefix']}", outs=props)
-
-    def diff(self, _id, olds, news):
-        replace = [k for k in ("account_url", "container", "prefix") if olds.get(k) != news.get(k)]
-        changed = replace or sync.fingerprints(olds["items"]) != sync.fingerprints(news["items"])
-        return dynamic.DiffResult(changes=bool(changed), replaces=replace, delete_before_replace=False)
-
-    def update(self, _id, olds, news):
-        sync.apply(self._store(news), sync.fingerprints(olds["items"]), [sync.SyncItem(**i) for i in news["items"]])
-        return dynamic.UpdateResult(outs=news)
-
-    def delete(self, _id, props):
-        self._store(props).delete(sorted(i["key"] for i in props["items"]))
 
 
 class PublishedBlobs(dynamic.Resource):

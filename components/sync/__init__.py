@@ -20,7 +20,9 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Protocol, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
+
+import pulumi.dynamic as dynamic
 
 from components.render.viewer_build import SiteFile, object_key
 
@@ -101,3 +103,29 @@ def fingerprints(items: Iterable[Mapping]) -> dict[str, str]:
 
 def as_inputs(items: Sequence[SyncItem]) -> list[dict]:
     return [asdict(i) for i in items]
+
+
+class SyncProvider(dynamic.ResourceProvider):
+    """The dynamic provider of a synced set; each cloud's names the props that place the set (`location`; a change
+    there is a new set, so a replacement) and opens its Store."""
+
+    location: tuple[str, ...] = ()
+
+    def store(self, props: Mapping[str, Any]) -> Store:
+        raise NotImplementedError
+
+    def create(self, props):
+        apply(self.store(props), {}, [SyncItem(**i) for i in props["items"]])
+        return dynamic.CreateResult(id_="/".join(str(props[k]) for k in (*self.location, "prefix")), outs=props)
+
+    def diff(self, _id, olds, news):
+        replaces = [k for k in (*self.location, "prefix") if olds.get(k) != news.get(k)]
+        changes = bool(replaces) or fingerprints(olds["items"]) != fingerprints(news["items"])
+        return dynamic.DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
+
+    def update(self, _id, olds, news):
+        apply(self.store(news), fingerprints(olds["items"]), [SyncItem(**i) for i in news["items"]])
+        return dynamic.UpdateResult(outs=news)
+
+    def delete(self, _id, props):
+        self.store(props).delete(sorted(i["key"] for i in props["items"]))
