@@ -53,6 +53,21 @@ class ViewerSettings:
 
 
 @dataclass(frozen=True)
+class ScaleSettings:
+    """How many DICOMweb proxies run: the cloud's own autoscaling between the two counts, on average CPU."""
+
+    min_instances: int = 1
+    """The fewest proxies; 2 or more where the stack is highly available. One proxy is the cheapest stack."""
+    max_instances: int = 1
+    """The most proxies the cloud scales out to."""
+    cpu_target_percent: int = 60
+    """The average CPU the cloud keeps the proxies at, adding or removing one."""
+
+
+SCALE_LIMITS = {"min_instances": (1, 20), "max_instances": (1, 20), "cpu_target_percent": (10, 90)}
+
+
+@dataclass(frozen=True)
 class ArchiveSettings:
     dicomweb_url: str | None = None
     """An existing DICOMweb root that browsers call directly (it must send CORS itself)."""
@@ -64,6 +79,8 @@ class ArchiveSettings:
     """Origins allowed by CORS besides the viewer's own (cross-origin only)."""
     enable_stow: bool = False
     """Let the proxy pass STOW-RS uploads (POST /studies) to the archive."""
+    scale: ScaleSettings = field(default_factory=ScaleSettings)
+    """How many proxies run (upstream_url only)."""
 
     @property
     def uses_proxy(self) -> bool:
@@ -210,6 +227,8 @@ class StackSettings:
     recipe: str
     cloud: str
     production: bool
+    highly_available: bool = False
+    """The stack's statement that losing one VM must lose no reader: two proxies or more."""
     viewer: ViewerSettings = field(default_factory=ViewerSettings)
     access: AccessSettings = field(default_factory=AccessSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
@@ -570,7 +589,23 @@ def _read_archive(errors: _Errors, raw: Any, recipe: Any, production: bool) -> A
     a["allowed_origins"] = _read_origins(errors, "archive.allowed_origins", a.get("allowed_origins", []), production)
     if "enable_stow" in a:
         a["enable_stow"] = _read_bool(errors, "archive.enable_stow", a["enable_stow"])
+    if "upstream_url" in a and "scale" in a:
+        a["scale"] = _read_scale(errors, a["scale"])
     return ArchiveSettings(**a)
+
+
+def _read_scale(errors: _Errors, raw: Any) -> ScaleSettings:
+    s = _read_object(errors, "archive.scale", raw, ScaleSettings)
+    for key, (low, high) in SCALE_LIMITS.items():
+        value = s.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
+            errors.add(f"archive.scale.{key}", value, f"allowed: a whole number from {low} to {high}")
+            s.pop(key)
+    scale = ScaleSettings(**s)
+    if scale.min_instances > scale.max_instances:
+        errors.add("archive.scale.max_instances", scale.max_instances,
+                   f"allowed: at least min_instances ({scale.min_instances})")
+    return scale
 
 
 def _read_origins(errors: _Errors, key: str, origins: Any, production: bool) -> tuple[str, ...]:
@@ -700,8 +735,8 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     """The settings from raw `ohif:*` config values (strings; structured keys as JSON), or ConfigError."""
     errors = _Errors()
     ours = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
-    known = ("recipe", "cloud", "production", "viewer", "access", "archive", "auth", "embed", "studies", *CLOUD_SECTIONS,
-             DATABASE_PASSWORD_KEY)
+    known = ("recipe", "cloud", "production", "highly_available", "viewer", "access", "archive", "auth", "embed",
+             "studies", *CLOUD_SECTIONS, DATABASE_PASSWORD_KEY)
     for key in sorted(set(ours) - set(known)):
         errors.add(key, ours[key], f"unknown key; allowed: {', '.join(f'{NAMESPACE}:{k}' for k in known)}")
     recipe, cloud = ours.get("recipe"), ours.get("cloud")
@@ -711,6 +746,7 @@ def load(config: Mapping[str, Any]) -> StackSettings:
         errors.add("cloud", cloud, f"allowed: {', '.join(CLOUDS)}")
     # Production is the default: a stack must say it is not production to relax the rules.
     production = _parse_scalar_bool(errors, "production", ours.get("production"), default=True)
+    highly_available = _parse_scalar_bool(errors, "highly_available", ours.get("highly_available"), default=False)
     viewer = _read_viewer(errors, ours.get("viewer"))
     access = _read_access(errors, ours.get("access"), recipe, production)
     archive = _read_archive(errors, ours.get("archive"), recipe, production)
@@ -720,6 +756,9 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     if embed is not None and "script" in embed.modes and archive.uses_proxy and archive.topology == "same-origin":
         errors.add("archive.topology", archive.topology, "allowed: cross-origin with embed mode script (the v2 viewer "
                    "runs in the host's page, so it calls the proxy at its own URL, with CORS)")
+    if highly_available and archive.uses_proxy and archive.scale.min_instances < 2:
+        errors.add("archive.scale.min_instances", archive.scale.min_instances, "allowed: 2 or more in a highly "
+                   "available stack (ohif:highly_available), so that losing one proxy loses no reader")
     if auth is not None and archive.dicomweb_url is not None:
         errors.add("archive.dicomweb_url", archive.dicomweb_url, f"not with recipe {recipe}: tokens are checked by "
                    "the DICOMweb proxy, so give archive.upstream_url instead")
@@ -752,7 +791,8 @@ def load(config: Mapping[str, Any]) -> StackSettings:
                 errors.lines.append(f"{key} = (missing): required with ohif:auth.keycloak_url (pulumi config set "
                                     f"{'--secret ' if key.endswith('password') else ''}{key} ...)")
     errors.raise_if_any()
-    return StackSettings(recipe=recipe, cloud=cloud, production=production, viewer=viewer, access=access,
+    return StackSettings(recipe=recipe, cloud=cloud, production=production, highly_available=highly_available,
+                         viewer=viewer, access=access,
                          archive=archive, auth=auth, embed=embed, studies=studies, aws=aws, azure=azure)
 
 

@@ -68,8 +68,22 @@ CASES = {
     "missing recipe": (prod(recipe=None), "ohif:recipe = (missing): allowed: standalone, user-account-control"),
     "unknown cloud": (prod(cloud="gcp"), 'ohif:cloud = "gcp": allowed: aws, azure, local'),
     "unknown key": (prod(region="eu"), 'ohif:region = "eu": unknown key; allowed: ohif:recipe, ohif:cloud, '
-                                       "ohif:production, ohif:viewer, ohif:access, ohif:archive, ohif:auth, "
-                                       "ohif:embed, ohif:studies, ohif:aws, ohif:azure"),
+                                       "ohif:production, ohif:highly_available, ohif:viewer, ohif:access, "
+                                       "ohif:archive, ohif:auth, ohif:embed, ohif:studies, ohif:aws, ohif:azure, "
+                                       "ohif:keycloak_database_password"),
+    # The proxy's scale (issue 17): a highly available stack runs two proxies or more.
+    "one proxy in a highly available stack": (
+        prod(highly_available="true"),
+        "ohif:archive.scale.min_instances = 1: allowed: 2 or more in a highly available stack (ohif:highly_available)"),
+    "more proxies at least than at most": (
+        prod(archive=archive(scale={"min_instances": 3, "max_instances": 2})),
+        "ohif:archive.scale.max_instances = 2: allowed: at least min_instances (3)"),
+    "a CPU target out of range": (
+        prod(archive=archive(scale={"cpu_target_percent": 95})),
+        "ohif:archive.scale.cpu_target_percent = 95: allowed: a whole number from 10 to 90"),
+    "scale without a proxy": (
+        prod(archive={"dicomweb_url": "https://pacs.example.org/dicom-web", "scale": {"min_instances": 2}}),
+        'ohif:archive.scale = {"min_instances": 2}: allowed only with upstream_url'),
     "unknown nested key": (prod(viewer={"base_path": "/", "cdn": "fast"}),
                            'ohif:viewer.cdn = "fast": unknown key; allowed: base_path, domain, include_source_maps'),
     "missing archive": (prod(archive=None), "ohif:archive = (missing): required: an object with dicomweb_url "
