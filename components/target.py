@@ -14,7 +14,7 @@ each target enforces at the edge of everything it serves.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -24,6 +24,7 @@ from components.render.proxy_nginx import DICOMWEB_PATH, TokenCheck
 from components.render.realm import RealmModel
 from components.render.viewer_build import (CACHE, ENCODINGS, SiteFile, cache_control, compressed, content_type,
                                             fetch_build, precompressed, prepare_site)
+from settings import ScaleSettings
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ class ProxySpec:
     """Pass STOW-RS uploads to the archive."""
     token_check: pulumi.Input[TokenCheck] | None = None
     """Require a token of this realm on every DICOMweb request."""
+    scale: ScaleSettings = field(default_factory=ScaleSettings)
+    """How many proxies run behind one balancer: the cloud's autoscaling between the counts; the sandbox runs the
+    fewest."""
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,8 @@ def archive_path(target: Target, settings: StackSettings, site: Site | None,
     archive = settings.archive
     if not archive.uses_proxy:
         return pulumi.Output.from_input(archive.dicomweb_url.rstrip("/"))
-    spec = ProxySpec(upstream_url=archive.upstream_url, enable_stow=archive.enable_stow, token_check=token_check)
+    spec = ProxySpec(upstream_url=archive.upstream_url, enable_stow=archive.enable_stow, token_check=token_check,
+                     scale=archive.scale)
     if archive.topology == "same-origin":
         target.dicomweb_proxy("proxy", spec, on_site=site)
         return same_origin_url(site)

@@ -87,8 +87,8 @@ class _LocalSite:
     port: int
     published: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     """Rendered files by URL path; plain strings once finish() has resolved them."""
-    proxy_port: int | None = None
-    """The proxy mounted at /dicom-web/ (same-origin)."""
+    proxy_ports: list[int] = field(default_factory=list)
+    """The instances of the proxy mounted at /dicom-web/ (same-origin), which this site balances."""
     mounts: list[FilesSpec] = field(default_factory=list)
     """Files served at their path of this origin."""
 
@@ -106,9 +106,10 @@ class _LocalProxy:
     name: str
     spec: ProxySpec
     """Its Inputs plain values once finish() has resolved them."""
-    port: int
+    ports: list[int]
+    """One per instance (ProxySpec.scale's fewest)."""
     on_site: bool = False
-    """Mounted on a site, whose nginx is its edge; otherwise it is its own edge, as at its own CDN URL."""
+    """Mounted on a site, whose nginx is its edge and balancer; otherwise it is its own edge, as at its own CDN URL."""
 
 
 class Sandbox(Target):
@@ -124,6 +125,8 @@ class Sandbox(Target):
         self.run_dir = Path(tempfile.mkdtemp(prefix="ohif-sandbox-")) if run_dir is None else run_dir
         self.run_dir.chmod(0o755)  # nginx workers run as an unprivileged user and must read the site
         self.services: list[Service] = []
+        self.proxy_instances: dict[str, list[Service]] = {}
+        """Each proxy's instances (one nginx each), by name: what a test stops and starts."""
         self.urls: SandboxUrls | None = None
         self.keycloak: SandboxKeycloak | None = None
         self._sites: dict[str, _LocalSite] = {}
@@ -200,7 +203,7 @@ class Sandbox(Target):
     def _ports(self) -> set[int]:
         """Every port this sandbox's servers will listen on."""
         ports = {site.port for site in self._sites.values()} | {files.port for files in self._files.values()}
-        ports |= {proxy.port for proxy in self._proxies} | set(self._archive_ports())
+        ports |= {port for proxy in self._proxies for port in proxy.ports} | set(self._archive_ports())
         ports |= {urlsplit(spec.existing_url).port for spec in self._identity_providers}
         if (host := self._demo_host_origin()) is not None:
             ports.add(host.port)
@@ -255,14 +258,18 @@ class Sandbox(Target):
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
         port = self.proxy_port if not self._proxies else free_port()
+        instances = spec.scale.min_instances
         if on_site is None:
-            self._proxies.append(_LocalProxy(name, spec, port))
+            if instances > 1:
+                raise SandboxError(f"{name}: the sandbox balances several proxies behind the viewer's site "
+                                   "(archive.topology same-origin); at a URL of its own it runs one")
+            self._proxies.append(_LocalProxy(name, spec, [port]))
             return Proxy(name=name, url=pulumi.Output.from_input(_origin(port) + DICOMWEB_PATH))
         site = self._sites[on_site.name]
-        if site.proxy_port is not None:
+        if site.proxy_ports:
             raise SandboxError(f"site {on_site.name!r} already serves {DICOMWEB_PATH}/")
-        self._proxies.append(_LocalProxy(name, spec, port, on_site=True))
-        site.proxy_port = port
+        site.proxy_ports = [port] + [free_port() for _ in range(instances - 1)]
+        self._proxies.append(_LocalProxy(name, spec, site.proxy_ports, on_site=True))
         return Proxy(name=name, url=same_origin_url(on_site))
 
     def identity_provider(self, name: str, spec: IdentityProviderSpec) -> IdentityProvider:
@@ -300,26 +307,34 @@ class Sandbox(Target):
             self.keycloak = self._start_keycloak(spec.realm, urlsplit(spec.existing_url).port, edge)
         self._start_nginx(edge)
 
+    def _start_proxy(self, proxy: _LocalProxy, instance: int, port: int, edge: NginxEdge) -> Service:
+        """One instance of a proxy: its own nginx, cache and token-check state, as each VM of a scale set has."""
+        spec = proxy.spec
+        run_dir = self._nginx_dir(f"proxy-{proxy.name}" + (f"-{instance}" if len(proxy.ports) > 1 else ""))
+        files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks-cache"),
+                                verdict_cache_dir=str(run_dir / "token-verdicts"),
+                                check_listen=f"127.0.0.1:{free_port()}",
+                                key_set_ca_file=str(self.tls.ca_file)) if spec.token_check else None
+        # A mounted proxy is the site's origin, behind the site's edge; any other is a host of its own.
+        listen, scheme = (f"127.0.0.1:{port}", "http") if proxy.on_site else (cdn_listen(port), "https")
+        (run_dir / "proxy.conf").write_text(render_proxy_conf(
+            listen=listen, upstream_url=spec.upstream_url,
+            allowed_origins=spec.allowed_origins, cache_dir=str(run_dir / "dicomweb-cache"),
+            enable_stow=spec.enable_stow, auth=spec.token_check, auth_files=files,
+            serve_own_host=proxy.on_site, edge=None if proxy.on_site else edge))
+        self.progress(f"starting the DICOMweb proxy {proxy.name!r} (nginx) on {port}")
+        service = nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[port],
+                                ready_url=f"{scheme}://127.0.0.1:{port}/",
+                                port_hint="stop what listens there, or pick another --port", tls=self.tls)
+        self._start(service)
+        return service
+
     def _start_nginx(self, edge: NginxEdge) -> None:
         # One nginx per proxy and per site, as each is a host of its own in the cloud (their configs share names).
         self.progress("rendering the nginx configs (one nginx per host, as in the cloud)")
         for proxy in self._proxies:
-            spec, run_dir = proxy.spec, self._nginx_dir(f"proxy-{proxy.name}")
-            files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks-cache"),
-                                    verdict_cache_dir=str(run_dir / "token-verdicts"),
-                                    check_listen=f"127.0.0.1:{free_port()}",
-                                    key_set_ca_file=str(self.tls.ca_file)) if spec.token_check else None
-            # A mounted proxy is the site's origin, behind the site's edge; any other is a host of its own.
-            listen, scheme = (f"127.0.0.1:{proxy.port}", "http") if proxy.on_site else (cdn_listen(proxy.port), "https")
-            (run_dir / "proxy.conf").write_text(render_proxy_conf(
-                listen=listen, upstream_url=spec.upstream_url,
-                allowed_origins=spec.allowed_origins, cache_dir=str(run_dir / "dicomweb-cache"),
-                enable_stow=spec.enable_stow, auth=spec.token_check, auth_files=files,
-                serve_own_host=proxy.on_site, edge=None if proxy.on_site else edge))
-            self.progress(f"starting the DICOMweb proxy {proxy.name!r} (nginx) on {proxy.port}")
-            self._start(nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[proxy.port],
-                                      ready_url=f"{scheme}://127.0.0.1:{proxy.port}/",
-                                      port_hint="stop what listens there, or pick another --port", tls=self.tls))
+            self.proxy_instances[proxy.name] = [self._start_proxy(proxy, i, port, edge)
+                                                for i, port in enumerate(proxy.ports)]
         for name, site in self._sites.items():
             base_path, run_dir = site.spec.base_path, self._nginx_dir(f"site-{name}")
             self.progress(f"preparing the OHIF viewer build for {name!r}")
@@ -332,7 +347,7 @@ class Sandbox(Target):
             (run_dir / "site.conf").write_text(render_viewer_conf(
                 listen=cdn_listen(site.port), site_root=site_root, spa_module=run_dir / "spa_fallback.mjs",
                 files=files, headers=viewer_headers(site.spec.frame_ancestors), edge=edge,
-                proxy=f"127.0.0.1:{site.proxy_port}" if site.proxy_port else None))
+                proxies=[f"127.0.0.1:{port}" for port in site.proxy_ports], log_dir=run_dir))
             self.progress(f"starting the viewer {name!r} (nginx) on {site.port}")
             self._start(nginx_service(run_dir, [run_dir / "site.conf"], ports=[site.port],
                                       ready_url=_origin(site.port) + base_path,
@@ -436,10 +451,14 @@ class Sandbox(Target):
                 pass
         return archive
 
-    def restart(self, name: str, down_seconds: float = 0) -> None:
-        """Stop the server `name` (such as the archive, "orthanc"), wait `down_seconds`, and start it again."""
-        service = next(s for s in self.services if s.name == name)
-        service.stop()
+    def restart(self, name: str | Service, down_seconds: float = 0, kill: bool = False) -> None:
+        """Stop a server (by name, such as the archive's "orthanc", or one of `proxy_instances`), or `kill` it, wait
+        `down_seconds`, and start it again."""
+        service = name if isinstance(name, Service) else next(s for s in self.services if s.name == name)
+        if kill:
+            service.kill()
+        else:
+            service.stop()
         time.sleep(down_seconds)
         service.start(on_spawn=self._adopt)
 

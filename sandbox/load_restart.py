@@ -1,10 +1,16 @@
-"""python -m sandbox.load_restart [--requests N]: a bounded load on the DICOMweb proxy, the archive restarted
-in the middle; prints its figures as one JSON line.
+"""python -m sandbox.load_restart [--requests N] [--fault archive|proxy]: a bounded load on the DICOMweb proxy,
+a server restarted in the middle; prints its figures as one JSON line.
 
 It starts the local stack's sandbox (on free ports), reads the answers of a few DICOMweb reads (QIDO, a
-series' metadata, the phantom's frames) once, then sends N of them from 16 threads while the archive
-(Orthanc) is stopped for a moment and started again. Every 200 must carry the same body as before, and
-every other answer must be the proxy's 503 with Retry-After, inside the window the archive was down.
+series' metadata, the phantom's frames) once, then sends N of them from 16 threads while a server is down
+for a moment:
+
+    archive  Orthanc is stopped and started again. Every 200 must carry the same body as before, and every
+             other answer must be the proxy's 503 with Retry-After, inside the window the archive was down.
+    proxy    two proxies behind the viewer's site (archive.scale, same-origin), and one of them is killed
+             (SIGKILL, as a VM that dies) and started again. The site's nginx, standing in for the cloud's
+             balancer, sends a request the dead proxy refused to the other one; the client never retries, so any
+             error it saw is counted as such. The balancer's log says how many requests nginx retried.
 """
 
 from __future__ import annotations
@@ -67,11 +73,17 @@ def payload(r: requests.Response) -> str:
     return hashlib.sha256(b"".join(parts)).hexdigest()
 
 
-def run(requests_total: int) -> dict:
+PROXIES = 2  # behind the site, for the proxy fault
+
+
+def run(requests_total: int, fault: str = "archive") -> dict:
     archive_port, viewer_port, proxy_port = free_ports(3)
     settings = load(read_stack_file(STACKS / "Pulumi.local.yaml"))
-    settings = replace(settings, archive=replace(settings.archive,
-                                                 upstream_url=f"http://127.0.0.1:{archive_port}/dicom-web/"))
+    archive = replace(settings.archive, upstream_url=f"http://127.0.0.1:{archive_port}/dicom-web/")
+    if fault == "proxy":
+        archive = replace(archive, topology="same-origin",
+                          scale=replace(archive.scale, min_instances=PROXIES, max_instances=PROXIES))
+    settings = replace(settings, archive=archive)
     with Sandbox(settings, port=viewer_port, proxy_port=proxy_port) as sandbox:
         origin, dicomweb = sandbox.viewer_origin, sandbox.urls.dicomweb
 
@@ -102,28 +114,32 @@ def run(requests_total: int) -> dict:
                          r.headers.get("Access-Control-Allow-Origin") == origin and "error" in r.json())
             return Answer(started, time.monotonic(), r.status_code, right_body, proxy_503)
 
-        def restart_archive() -> None:
+        def restart() -> None:
             time.sleep(1.0)
             window["down"] = time.monotonic()
-            sandbox.restart("orthanc", down_seconds=1.0)
+            if fault == "proxy":
+                sandbox.restart(sandbox.proxy_instances["proxy"][0], down_seconds=1.0, kill=True)
+            else:
+                sandbox.restart("orthanc", down_seconds=1.0)
             window["up"] = time.monotonic()
 
         begun = time.monotonic()
-        restarter = threading.Thread(target=restart_archive)
+        restarter = threading.Thread(target=restart)
         restarter.start()
         with concurrent.futures.ThreadPoolExecutor(THREADS) as pool:
             answers = list(pool.map(one, range(requests_total)))
         restarter.join()
         elapsed = time.monotonic() - begun
+        retried = nginx_retries(sandbox) if fault == "proxy" else None
     latencies = sorted(a.ended - a.started for a in answers)
     non_200 = [a for a in answers if a.status != 200]
     other = [a for a in non_200 if not a.proxy_503 and a.status != BROKEN]
     return {
-        "requests": len(answers), "threads": THREADS, "seconds": round(elapsed, 2),
+        "fault": fault, "requests": len(answers), "threads": THREADS, "seconds": round(elapsed, 2),
         "requests_per_second": round(len(answers) / elapsed),
         "p50_ms": round(1000 * latencies[len(latencies) // 2], 1),
         "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 1),
-        "archive_down_seconds": round(window["up"] - window["down"], 2),
+        "down_seconds": round(window["up"] - window["down"], 2),
         "status_200": len(answers) - len(non_200),
         "status_503": sum(a.status == 503 for a in answers),
         "broken_transfers": sum(a.status == BROKEN for a in answers),
@@ -132,13 +148,23 @@ def run(requests_total: int) -> dict:
         "other_statuses": sorted({a.status for a in other}),
         # Errors are right only while the archive was down (a request begun before it stopped may end in it).
         "errors_outside_the_window": sum(a.ended < window["down"] or a.started > window["up"] for a in non_200),
+        **({"nginx_retries": retried, "client_retries": 0} if retried is not None else {}),
     }
+
+
+def nginx_retries(sandbox: Sandbox) -> int:
+    """The requests the site's balancer sent to a second proxy after the first failed: "a, b" upstreams in its log
+    (sandbox/nginx.py, upstream.log)."""
+    log = next(sandbox.run_dir.glob("site-*/upstream.log"))
+    return sum(", " in line for line in log.read_text().splitlines())
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox.load_restart", description=__doc__)
     parser.add_argument("--requests", type=int, default=5000)
-    print(json.dumps(run(parser.parse_args(argv).requests)))
+    parser.add_argument("--fault", choices=("archive", "proxy"), default="archive")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.requests, args.fault)))
 
 
 if __name__ == "__main__":

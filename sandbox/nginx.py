@@ -144,24 +144,42 @@ def _metadata_maps(prefix: str, files: Sequence[SiteFile]) -> str:
             f'map $uri $object_encoding {{\n    default "";\n{encoding}}}\n')
 
 
+# The balancer in front of several proxies, as the cloud's (an NLB; Azure's load balancer): a proxy that refuses a
+# connection or fails is skipped for 10 s (passive health checks), and its request goes to the next (a retry of a read;
+# nginx does not retry a POST; an archive's error is the archive's, and not retried). Each answer's upstream(s) go to upstream.log: "a, b" is a request nginx retried.
+_BALANCER = """
+upstream ohif_proxies {{
+{servers}    keepalive 16;
+}}
+log_format ohif_upstream '$time_iso8601 $status "$request" $upstream_addr $upstream_status';
+"""
+
+
 def render_viewer_conf(*, listen: str, site_root: Path, spa_module: Path, files: Sequence[SiteFile],
-                       headers: dict[str, str], edge: NginxEdge, proxy: str | None = None) -> str:
+                       headers: dict[str, str], edge: NginxEdge, proxies: Sequence[str] = (),
+                       log_dir: Path | None = None) -> str:
     """The viewer's server block behind the `edge` (the CDN's firewall); `files` are keyed from the origin's root.
-    `proxy` (host:port) puts the DICOMweb proxy at /dicom-web/, as the same-origin topology's second CDN origin
-    does, with the edge's rate limit."""
+    `proxies` (host:port each) put the DICOMweb proxy at /dicom-web/, as the same-origin topology's second CDN origin
+    does, with the edge's rate limit, balanced across them; `log_dir` takes the balancer's upstream.log."""
     added = "".join(f'        add_header {k} "{v}" always;\n' for k, v in headers.items())
+    balancer = _BALANCER.format(servers="".join(f"    server {p} max_fails=1 fail_timeout=10s;\n" for p in proxies)) \
+        if proxies else ""
     mounted = f"""
     # Same-origin topology: the DICOMweb proxy is this host's second origin, as on the CDN, whose behaviour for it has
     # no response headers policy: the proxy's own headers (its Cache-Control above all) reach the browser.
     location {DICOMWEB_PATH}/ {{
 {edge.rate_limit_directives("        ")}        add_header Retry-After $ohif_edge_retry_after always;
         proxy_set_header Host $http_host;  # as the CDN forwards it: the proxy serves this host's own Origin
-        proxy_pass http://{proxy};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_next_upstream error timeout;
+        access_log {log_dir}/upstream.log ohif_upstream;
+        proxy_pass http://ohif_proxies;
     }}
-""" if proxy else ""
+""" if proxies else ""
     return f"""\
 # The viewer, served as the CDN serves it. Rendered by sandbox/nginx.py.
-{edge.http}
+{edge.http}{balancer}
 js_import spa from {spa_module};
 js_set $spa_uri spa.route;
 

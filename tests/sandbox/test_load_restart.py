@@ -15,3 +15,14 @@ def test_no_wrong_body_and_only_503s_while_the_archive_is_down():
     assert figures["other_errors"] == 0 and figures["errors_outside_the_window"] == 0, figures
     # The restart was seen (some answers were the proxy's 503), and so were the reads around it.
     assert figures["status_503"] > 0 and figures["status_200"] > 0, figures
+
+
+def test_a_proxy_killed_under_load_costs_no_reader_anything():
+    """Two proxies behind the site's balancer, one killed (SIGKILL) and started again in the middle of the load:
+    every answer is a 200 with the right body. The client never retries; the balancer (nginx) did, and its log says
+    how often (printed by python -m sandbox.load_restart --fault proxy, not asserted: it depends on timing)."""
+    require_servers()
+    figures = run(2000, fault="proxy")
+    assert figures["requests"] == 2000 and figures["client_retries"] == 0
+    assert figures["status_200"] == 2000 and figures["wrong_bodies"] == 0, figures
+    assert figures["broken_transfers"] == 0 and figures["other_errors"] == 0, figures
