@@ -98,6 +98,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "arn": f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{args.name}-AbCdEf"},
             "aws:iam/role:Role": {"arn": f"arn:aws:iam::123456789012:role/{args.name}", "name": f"{args.name}-0123"},
             "aws:iam/instanceProfile:InstanceProfile": {"name": f"{args.name}-0123"},
+            "aws:ec2/launchTemplate:LaunchTemplate": {"latestVersion": 1},
+            "aws:autoscaling/group:Group": {"name": f"{args.name}-0123"},
             "aws:rds/parameterGroup:ParameterGroup": {"name": f"{args.name}-0123"},
             "aws:rds/subnetGroup:SubnetGroup": {"name": f"{args.name}-0123"},
             "azure-native:dbforpostgresql:Server": {

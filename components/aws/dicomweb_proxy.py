@@ -2,12 +2,13 @@
 
 With `own_url` the proxy gets a distribution of its own (CORS allows the viewer's origin); otherwise
 a site's distribution mounts its `route` at `/dicom-web/*`. HTTPS ends at CloudFront; from there the VM is
-reached through a CloudFront VPC origin, inside AWS's network (components/aws/origin_vm.py).
+reached through a CloudFront VPC origin, inside AWS's network (components/aws/origin_vm.py): one VM, or with
+`scale` an Auto Scaling group behind an internal Network Load Balancer that checks each VM's health port.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import pulumi
@@ -15,9 +16,10 @@ import pulumi
 from components.aws.origin_vm import (ALL_METHODS, ALL_VIEWER, ALL_VIEWER_EXCEPT_HOST, AMAZON_DNS, READS, OriginRoute, OriginVm, OriginVmArgs, Placement,
                                       origin_secret, own_distribution)
 from components.aws.vm_secrets import VmSecrets, VmSecretsArgs
-from components.render.cloud_init import render_proxy_cloud_init
-from components.render.proxy_nginx import (DICOMWEB_PATH, ORIGIN_CHECK_PATH, ORIGIN_VERIFY_HEADER, TokenCheck,
-                                           render_origin_check)
+from components.render.cloud_init import VM_HEALTH_PORT, render_proxy_cloud_init
+from components.render.proxy_nginx import (DICOMWEB_PATH, HEALTH_PATH, ORIGIN_CHECK_PATH, ORIGIN_VERIFY_HEADER,
+                                           TokenCheck, render_origin_check)
+from settings import ScaleSettings
 
 @dataclass
 class DicomwebProxyArgs:
@@ -36,6 +38,8 @@ class DicomwebProxyArgs:
     """Require a token of this realm on every DICOMweb request (user-account-control)."""
     instance_type: str = "t3.small"
     """The VM's size."""
+    scale: ScaleSettings = field(default_factory=ScaleSettings)
+    """One VM where at most one runs (the cheapest); else an Auto Scaling group behind a balancer."""
     price_class: str = "PriceClass_100"
     """Edge locations of the proxy's own distribution."""
     web_acl_id: pulumi.Input[str] | None = None
@@ -61,7 +65,9 @@ class DicomwebProxy(pulumi.ComponentResource):
                                               token_check=a[2], serve_own_host=not args.own_url, fetch_secrets=a[3]))
         vm = OriginVm(name, OriginVmArgs(purpose="ohif-dicomweb-proxy", user_data=user_data, placement=args.placement,
                                          archive_url=args.upstream_url, instance_type=args.instance_type,
-                                         instance_profile=secrets.instance_profile_name),
+                                         instance_profile=secrets.instance_profile_name,
+                                         scale=args.scale if args.scale.max_instances > 1 else None,
+                                         health_check=(VM_HEALTH_PORT, HEALTH_PATH)),
                       opts=child)
         methods = ALL_METHODS if args.enable_stow else READS
         self.route = OriginRoute(origin_id="dicomweb-proxy", domain_name=vm.origin_domain,

@@ -22,6 +22,7 @@ distribution can name the VM without taking the component.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -32,8 +33,10 @@ import pulumi_random as random
 from components.aws.network import ANYWHERE, vpc_resolver
 from components.egress import Destination, url_destination
 from components.render.proxy_nginx import ORIGIN_VERIFY_HEADER
+from settings import ScaleSettings
 
-DEBIAN_ACCOUNT = "136693071363"  # Debian's official AMI publisher (wiki.debian.org/Cloud/AmazonEC2Image)
+DEBIAN_ACCOUNT = "136693071363"
+DEBIAN_ROOT_DEVICE = "/dev/xvda"  # the root device name of Debian's AMIs  # Debian's official AMI publisher (wiki.debian.org/Cloud/AmazonEC2Image)
 CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
 # AWS managed policies (docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-*.html).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -138,6 +141,11 @@ class OriginVmArgs:
     """The instance profile whose role fetches the VM's secrets (components/aws/vm_secrets.py)."""
     extra_egress: Sequence[aws.ec2.SecurityGroupEgressArgs] = ()
     """More places the VM may connect to, such as Keycloak's database."""
+    scale: ScaleSettings | None = None
+    """Run an Auto Scaling group of this size behind the balancer instead of one VM (implies `balanced`)."""
+    health_check: tuple[int, str] | None = None
+    """With `scale`: the port and path the balancer checks (proxy_nginx.HEALTH_PATH); an instance that fails it is
+    taken out of the balancer and replaced."""
 
 
 class OriginVm(pulumi.ComponentResource):
@@ -160,38 +168,47 @@ class OriginVm(pulumi.ComponentResource):
         from_cloudfront = aws.ec2.SecurityGroupIngressArgs(
             protocol="tcp", from_port=80, to_port=80, prefix_list_ids=[cloudfront.id],
             description="CloudFront origin-facing (VPC origins)")
+        # The balancer reaches the VMs on 80, and on the health check's port where there is one.
+        ports = [80] + ([args.health_check[0]] if args.scale and args.health_check else [])
         balancer_group = aws.ec2.SecurityGroup(
             f"{name}-lb-sg", vpc_id=place.vpc_id, description=f"{args.purpose} balancer: HTTP from CloudFront only",
             ingress=[from_cloudfront], egress=[aws.ec2.SecurityGroupEgressArgs(
-                protocol="tcp", from_port=80, to_port=80, cidr_blocks=[place.vpc_cidr], description="to the VM")],
-            opts=child) if args.balanced else None
+                protocol="tcp", from_port=port, to_port=port, cidr_blocks=[place.vpc_cidr],
+                description="to the VMs" if port == 80 else "the VMs' health check") for port in ports],
+            opts=child) if args.balanced or args.scale else None
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=place.vpc_id,
             description=f"{args.purpose}: HTTP from CloudFront VPC origins only; no SSH",
             ingress=[aws.ec2.SecurityGroupIngressArgs(
-                protocol="tcp", from_port=80, to_port=80, security_groups=[balancer_group.id],
-                description="its load balancer (CloudFront's VPC origin)") if balancer_group else from_cloudfront],
+                protocol="tcp", from_port=port, to_port=port, security_groups=[balancer_group.id],
+                description="its load balancer (CloudFront's VPC origin)" if port == 80 else "its balancer's health check")
+                for port in ports] if balancer_group else [from_cloudfront],
             egress=egress, opts=child)
         ami = aws.ec2.get_ami_output(owners=[DEBIAN_ACCOUNT], most_recent=True, filters=[
             aws.ec2.GetAmiFilterArgs(name="name", values=["debian-12-amd64-*"]),
             aws.ec2.GetAmiFilterArgs(name="architecture", values=["x86_64"])],
             opts=pulumi.InvokeOutputOptions(parent=self))
-        vm = aws.ec2.Instance(
-            f"{name}-vm", ami=ami.id, instance_type=args.instance_type,
-            subnet_id=place.subnet_id, associate_public_ip_address=False,
-            vpc_security_group_ids=[security_group.id], iam_instance_profile=args.instance_profile,
-            user_data=args.user_data, user_data_replace_on_change=True,
-            # IMDSv2 only, one hop: a request forged through nginx cannot reach instance credentials.
-            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1),
-            root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
-                volume_type="gp3", volume_size=args.volume_size, encrypted=True),
-            tags={"Name": f"{name}-{args.purpose}"},
-            opts=child)
+        # IMDSv2 only, one hop: a request forged through nginx cannot reach instance credentials.
+        metadata = dict(http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1)
         self.security_group_id = security_group.id
-        target_arn, self.origin_domain = vm.arn, vm.private_dns
-        if balancer_group is not None:
-            target_arn, self.origin_domain = self._balance(name, vm, balancer_group, place)
+        if args.scale is None:
+            vm = aws.ec2.Instance(
+                f"{name}-vm", ami=ami.id, instance_type=args.instance_type,
+                subnet_id=place.subnet_id, associate_public_ip_address=False,
+                vpc_security_group_ids=[security_group.id], iam_instance_profile=args.instance_profile,
+                user_data=args.user_data, user_data_replace_on_change=True,
+                metadata_options=aws.ec2.InstanceMetadataOptionsArgs(**metadata),
+                root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
+                    volume_type="gp3", volume_size=args.volume_size, encrypted=True),
+                tags={"Name": f"{name}-{args.purpose}"}, opts=child)
+            target_arn, self.origin_domain = vm.arn, vm.private_dns
+            if balancer_group is not None:
+                target_arn, self.origin_domain, targets = self._balance(name, balancer_group, place, None)
+                aws.lb.TargetGroupAttachment(f"{name}-target", target_group_arn=targets.arn, target_id=vm.id, port=80,
+                                             opts=child)
+        else:
+            target_arn, self.origin_domain, targets = self._balance(name, balancer_group, place, args.health_check)
+            self._group(name, args, ami.id, security_group, targets, metadata)
         # HTTP inside AWS's network; the https_port and TLS versions are required fields, unused with http-only.
         origin = aws.cloudfront.VpcOrigin(
             f"{name}-origin", vpc_origin_endpoint_config=aws.cloudfront.VpcOriginVpcOriginEndpointConfigArgs(
@@ -203,25 +220,66 @@ class OriginVm(pulumi.ComponentResource):
         self.vpc_origin_id = origin.id
         self.register_outputs({"origin_domain": self.origin_domain, "vpc_origin_id": self.vpc_origin_id})
 
-    def _balance(self, name: str, vm: aws.ec2.Instance, group: aws.ec2.SecurityGroup,
-                 place: Placement) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-        """An internal Network Load Balancer in front of the VM (a VPC origin may be one, with a security group and
-        no TLS listener: aws/aws-cdk aws-cloudfront-origins README); its ARN and DNS name."""
+    def _balance(self, name: str, group: aws.ec2.SecurityGroup, place: Placement, health_check: tuple[int, str] | None
+                 ) -> tuple[pulumi.Output[str], pulumi.Output[str], aws.lb.TargetGroup]:
+        """An internal Network Load Balancer in front of the VMs (a VPC origin may be one, with a security group and
+        no TLS listener: aws/aws-cdk aws-cloudfront-origins README); its ARN, its DNS name and its targets. It checks
+        `health_check` (port, path) over HTTP, else that port 80 accepts a connection."""
         child = pulumi.ResourceOptions(parent=self)
         balancer = aws.lb.LoadBalancer(f"{name}-lb", load_balancer_type="network", internal=True,
                                        subnets=[place.subnet_id], security_groups=[group.id], ip_address_type="ipv4",
                                        opts=child)
         # The VM sees the balancer's address, so its group can admit the balancer's group alone.
+        check = aws.lb.TargetGroupHealthCheckArgs(
+            protocol="HTTP", port=str(health_check[0]), path=health_check[1], matcher="200", interval=10,
+            healthy_threshold=2, unhealthy_threshold=2) if health_check else \
+            aws.lb.TargetGroupHealthCheckArgs(protocol="TCP", port="80")
         targets = aws.lb.TargetGroup(f"{name}-targets", port=80, protocol="TCP", target_type="instance",
-                                     vpc_id=place.vpc_id, preserve_client_ip="false",
-                                     health_check=aws.lb.TargetGroupHealthCheckArgs(protocol="TCP", port="80"),
-                                     opts=child)
+                                     vpc_id=place.vpc_id, preserve_client_ip="false", health_check=check,
+                                     # A scaled-in instance finishes what it serves before it goes.
+                                     deregistration_delay="30", opts=child)
         aws.lb.Listener(f"{name}-listener", load_balancer_arn=balancer.arn, port=80, protocol="TCP",
                         default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=targets.arn)],
                         opts=child)
-        aws.lb.TargetGroupAttachment(f"{name}-target", target_group_arn=targets.arn, target_id=vm.id, port=80,
-                                     opts=child)
-        return balancer.arn, balancer.dns_name
+        return balancer.arn, balancer.dns_name, targets
+
+    def _group(self, name: str, args: OriginVmArgs, image_id: pulumi.Input[str], group: aws.ec2.SecurityGroup,
+               targets: aws.lb.TargetGroup, metadata: dict) -> None:
+        """The VMs as an Auto Scaling group: one launch template (the single VM's settings), between the scale's
+        counts, on average CPU; a failed health check replaces an instance; a new template rolls out with no outage
+        (an instance refresh that starts the new before it stops the old)."""
+        child = pulumi.ResourceOptions(parent=self)
+        scale = args.scale
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-template", image_id=image_id, instance_type=args.instance_type,
+            vpc_security_group_ids=[group.id],
+            iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(name=args.instance_profile)
+            if args.instance_profile else None,
+            user_data=pulumi.Output.from_input(args.user_data).apply(lambda u: base64.b64encode(u.encode()).decode()),
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(**metadata),
+            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                device_name=DEBIAN_ROOT_DEVICE, ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                    volume_type="gp3", volume_size=args.volume_size, encrypted="true", delete_on_termination="true"))],
+            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(
+                resource_type="instance", tags={"Name": f"{name}-{args.purpose}"})],
+            update_default_version=True, opts=child)
+        auto = aws.autoscaling.Group(
+            f"{name}-group", min_size=scale.min_instances, max_size=scale.max_instances,
+            vpc_zone_identifiers=[args.placement.subnet_id], target_group_arns=[targets.arn],
+            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
+            health_check_type="ELB", health_check_grace_period=600, default_instance_warmup=300,
+            instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
+                strategy="Rolling", preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
+                    min_healthy_percentage=100, max_healthy_percentage=200, instance_warmup="300")),
+            tags=[aws.autoscaling.GroupTagArgs(key="Name", value=f"{name}-{args.purpose}",
+                                               propagate_at_launch=True)],
+            opts=child)
+        aws.autoscaling.Policy(
+            f"{name}-cpu", autoscaling_group_name=auto.name, policy_type="TargetTrackingScaling",
+            target_tracking_configuration=aws.autoscaling.PolicyTargetTrackingConfigurationArgs(
+                predefined_metric_specification=aws.autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="ASGAverageCPUUtilization"),
+                target_value=scale.cpu_target_percent), opts=child)
 
 
 def egress_rules(resolvers: Sequence[str], archive: Destination | None) -> list[aws.ec2.SecurityGroupEgressArgs]:

@@ -41,6 +41,8 @@ def render_cloud_init(nginx_conf: str, extra_files: dict[str, str] | None = None
     return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False, width=1000)
 
 
+# Where a proxy VM answers its balancer's health check (proxy_nginx.HEALTH_PATH).
+VM_HEALTH_PORT = 8090
 # Where a proxy VM keeps its cache of DICOMweb reads (on its encrypted disk).
 VM_CACHE_DIR = "/var/cache/nginx/ohif-dicomweb"
 # Where a proxy VM keeps the token check and the cached realm keys.
@@ -59,7 +61,8 @@ def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str]
     files = VM_TOKEN_CHECK_FILES if token_check else None
     conf = render_proxy_conf(listen="80", upstream_url=upstream_url, allowed_origins=allowed_origins,
                              cache_dir=VM_CACHE_DIR, enable_stow=enable_stow, origin_check=origin_check,
-                             resolver=resolver, auth=token_check, auth_files=files, serve_own_host=serve_own_host)
+                             resolver=resolver, auth=token_check, auth_files=files, serve_own_host=serve_own_host,
+                             health_listen=str(VM_HEALTH_PORT))
     return render_cloud_init(conf, extra_files={files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else None,
                              secret_files=origin_check_file(origin_check), fetch_secrets=fetch_secrets)
 

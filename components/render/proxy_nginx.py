@@ -187,7 +187,30 @@ server {{
         return 404;
     }}
 }}
-{check_server}"""
+{check_server}{health_server}"""
+
+# The balancer's health check, on a port of its own that only the balancer reaches (nothing of a client's passes
+# here, so it has no origin or token check): 200 only while nginx runs and the archive answers a search, else 503.
+_HEALTH_SERVER = """
+server {{
+    listen {health_listen};
+    server_name _;
+    server_tokens off;
+    access_log off;
+{upstream_resolve}{upstream_tls}    location = {health_path} {{
+        proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}studies?limit=1;
+        proxy_set_header Host {upstream_host_header};
+        proxy_set_header Accept application/dicom+json;
+        proxy_connect_timeout 3s;
+        proxy_read_timeout 5s;
+        proxy_intercept_errors on;
+        error_page 300 301 302 400 401 403 404 405 500 501 502 503 504 =503 /_ohif_unhealthy;
+    }}
+    location = /_ohif_unhealthy {{ internal; default_type application/json; return 503 '{{"healthy": false}}'; }}
+    location / {{ return 404; }}
+}}
+"""
+HEALTH_PATH = "/healthz"
 
 # The Origin a same-origin request names is the host it was sent to: scheme-blind, since the CDN allows HTTPS only.
 _OWN_HOST = """map "$http_origin|$http_host" $ohif_origin_is_host {
@@ -410,7 +433,7 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
                       enable_stow: bool = False, origin_check: tuple[str, str] | str | None = None,
                       resolver: str | None = None, auth: TokenCheck | None = None,
                       auth_files: TokenCheckFiles | None = None, serve_own_host: bool = False,
-                      edge: NginxEdge | None = None) -> str:
+                      edge: NginxEdge | None = None, health_listen: str | None = None) -> str:
     """nginx.conf (http context) for a proxy at `/dicom-web/` in front of the DICOMweb root `upstream_url`, caching
     reads in `cache_dir`.
 
@@ -428,6 +451,7 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     `edge`, in the sandbox only, stands in for the CDN's firewall in front of a proxy at its own URL (the allow-list
     and the rate limit, components/render/edge.py); on a cloud VM the CDN's WAF does that, and the VM sees only
     the CDN's addresses.
+    `health_listen`, when set, serves the balancer's health check there (HEALTH_PATH): 200 while the archive answers.
     """
     up = urlsplit(upstream_url)
     default_port = 443 if up.scheme == "https" else 80
@@ -459,6 +483,9 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     cache_control_map = "".join(f'    "200:{name}" "{value}";\n' for name, _, _, value in READ_CLASSES
                                 if value != "no-store")
     origin_check_block = origin_check_directive(origin_check)
+    upstream_resolve = "" if by_address else _UPSTREAM_BY_NAME.format(resolver=resolver, host_port=host_port)
+    upstream_tls = _UPSTREAM_TLS.format(host=up.hostname, ca_file=SYSTEM_CA_FILE) if up.scheme == "https" else ""
+    upstream_host_header = up.netloc if up.port else up.hostname
     return _TEMPLATE.format(
         edge_http=edge.http if edge else "",
         edge_server=edge.server_directives() + edge.rate_limit_directives() if edge else "",
@@ -480,11 +507,11 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         instance_path=_INSTANCE,
         error_pages=error_pages,
         upstream_block=_UPSTREAM_BY_ADDRESS.format(host_port=host_port) if by_address else "",
-        upstream_resolve="" if by_address else _UPSTREAM_BY_NAME.format(resolver=resolver, host_port=host_port),
-        upstream_host_header=up.netloc if up.port else up.hostname,
+        upstream_resolve=upstream_resolve,
+        upstream_host_header=upstream_host_header,
         listen=listen,
         origin_check=origin_check_block,
-        upstream_tls=_UPSTREAM_TLS.format(host=up.hostname, ca_file=SYSTEM_CA_FILE) if up.scheme == "https" else "",
+        upstream_tls=upstream_tls,
         store_location=_STORE_LOCATION.format(store_path=DICOMWEB_STORE_PATH, **shared) if enable_stow else "",
         auth_http=_AUTH_HTTP.format(module_path=auth_files.module_path, cache_dir=auth_files.cache_dir,
                                     verdict_cache_dir=auth_files.verdict_cache_dir,
@@ -495,5 +522,8 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
             check_listen=auth_files.check_listen, origin_check=origin_check_block, issuer=_nginx_string(auth.issuer),
             client_id=_nginx_string(auth.client_id), skew=auth.skew_seconds, cache_seconds=JWKS_CACHE_SECONDS,
             jwks_fetch=_jwks_fetch(auth, resolver, auth_files.key_set_ca_file)) if auth else "",
+        health_server=_HEALTH_SERVER.format(
+            health_listen=health_listen, health_path=HEALTH_PATH, upstream_resolve=upstream_resolve,
+            upstream_tls=upstream_tls, upstream_host_header=upstream_host_header, **shared) if health_listen else "",
         **shared,
     )

@@ -22,6 +22,17 @@ ACCESS_SCHEMA = PolicyConfigSchema(properties={
                "description": "The stack serves de-identified data to anyone (the recipe's ohif:access.public)."}})
 
 
+# Whether losing one VM must lose no reader (the recipe's ohif:highly_available). Set per stack with
+# --policy-pack-config, as production is.
+HA_SCHEMA = PolicyConfigSchema(properties={
+    "highly_available": {"type": "boolean", "default": False,
+                         "description": "The stack is highly available (the recipe's ohif:highly_available)."}})
+
+
+def is_highly_available(args: Any) -> bool:
+    return bool(args.get_config().get("highly_available", False))
+
+
 def is_public(args: Any) -> bool:
     return bool(args.get_config().get("public", False))
 

@@ -14,6 +14,11 @@ def validate(args, report_violation):
         for label, volume in volumes:
             if volume.get("encrypted") is not True:
                 report_violation(f"Instance {args.name} {label} is not encrypted. Set encrypted: true. See {DOCS}")
+    elif args.resource_type == "aws:ec2/launchTemplate:LaunchTemplate":
+        for mapping in args.props.get("blockDeviceMappings") or []:
+            if str(get(mapping, "ebs", "encrypted")).lower() != "true":
+                report_violation(f"LaunchTemplate {args.name} volume {mapping.get('deviceName')} is not encrypted. Set "
+                                 f"ebs.encrypted: true. See {DOCS}")
     elif args.resource_type == "aws:ebs/volume:Volume" and args.props.get("encrypted") is not True:
         report_violation(f"Volume {args.name} is not encrypted. Set encrypted: true. See {DOCS}")
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
 from ._cloud_init import allowed_origins
+from ._ec2 import kind, user_data
 from ._common import DOCS, PRODUCTION_SCHEMA, is_production
 
 
 def validate(args, report_violation):
-    if args.resource_type != "aws:ec2/instance:Instance" or not is_production(args):
+    cloud_init = user_data(args)
+    if cloud_init is None or not is_production(args):
         return
-    if "*" in allowed_origins(args.props.get("userData") or ""):
-        report_violation(f"Instance {args.name} runs a DICOMweb proxy whose CORS allows any origin in a production "
+    if "*" in allowed_origins(cloud_init):
+        report_violation(f"{kind(args)} {args.name} runs a DICOMweb proxy whose CORS allows any origin in a production "
                          f"stack. List the viewer origins in archive.allowed_origins. See {DOCS}")
 
 

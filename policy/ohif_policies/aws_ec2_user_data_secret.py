@@ -14,13 +14,15 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
 from ._cloud_init import secret_paths
 from ._common import DOCS
+from ._ec2 import kind, user_data
 
 
 def validate(args, report_violation):
-    if args.resource_type != "aws:ec2/instance:Instance":
+    cloud_init = user_data(args)
+    if cloud_init is None:
         return
-    for path in secret_paths(args.props.get("userData")):
-        report_violation(f"Instance {args.name} writes a secret ({path}) from its user data, which any process on "
+    for path in secret_paths(cloud_init):
+        report_violation(f"{kind(args)} {args.name} writes a secret ({path}) from its user data, which any process on "
                          f"the VM and anyone allowed ec2:DescribeInstanceAttribute can read. Deliver it through "
                          f"Secrets Manager (components/aws/vm_secrets.py). See {DOCS}")
 

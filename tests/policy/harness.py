@@ -35,9 +35,10 @@ def _opts(resource: Resource) -> PolicyResourceOptions:
                                  additional_secret_outputs=resource.additional_secret_outputs)
 
 
-def evaluate(program: Program, *, production: bool, public: bool = False) -> list[Violation]:
+def evaluate(program: Program, *, production: bool, public: bool = False,
+             highly_available: bool = False) -> list[Violation]:
     violations: list[Violation] = []
-    config = {"production": production, "public": public}
+    config = {"production": production, "public": public, "highly_available": highly_available}
     stack = [PolicyResource(r.type, r.outputs, _urn(r), r.name, _opts(r), None, None, [], {})
              for r in program.resources]
 

@@ -130,7 +130,8 @@ def stack_config(example: str, changes: dict[str, dict] | None = None, *, topolo
 def test_example_stacks_pass_every_rule(example, variant):
     config = stack_config(example, variants(example)[variant])
     settings = load(config)
-    violations = evaluate(run_program(config), production=settings.production, public=settings.access.public)
+    violations = evaluate(run_program(config), production=settings.production, public=settings.access.public,
+                          highly_available=settings.highly_available)
     assert violations == []
 
 
@@ -373,6 +374,10 @@ FORKS = {
         "they are lost when the VM is replaced. Use the cloud's managed PostgreSQL (components/aws/database.py, "
         f"components/azure/database.py) or auth.keycloak_database_url. See {DOCS}",
         patch=_keycloak_database_on_its_vm, stack="prod-uac"),
+    "aws-ec2-proxy-highly-available": Fork(
+        "Auto Scaling group proxy-group may run 1 instance(s) in a highly available stack. Set "
+        f"ohif:archive.scale.min_instances to 2 or more. See {DOCS}",
+        [transform("aws:autoscaling/group:Group", set_item("min_size", 1))], stack="prod-ha"),
     "keycloak-client-pkce-code-flow": Fork(
         "Keycloak client ohif-viewer (realm-viewer-client): PKCE is not S256. Use the code flow with PKCE S256 only. "
         f"See {DOCS}",
@@ -413,7 +418,9 @@ def fork_violations(fork: Fork, monkeypatch) -> list[Violation]:
     """The rules run on the fork, with the policy config its stack would pass (production, and public where the stack
     states it)."""
     config = {**stack_config(fork.stack, topology=fork.topology), **fork.config}
-    return evaluate(fork_program(fork, monkeypatch), production=True, public=load(config).access.public)
+    settings = load(config)
+    return evaluate(fork_program(fork, monkeypatch), production=True, public=settings.access.public,
+                    highly_available=settings.highly_available)
 
 
 def fired(violations: list[Violation]) -> list[tuple[str, str]]:

@@ -10,13 +10,13 @@ from pydicom.data import get_testdata_file
 import pytest
 import requests
 
-from components.render.proxy_nginx import (ERRORS, INSTANCE_CACHE_CONTROL, MAX_FRAMES, MAX_URI, ORIGIN_VERIFY_HEADER,
-                                           READ_CLASSES, RETRY_AFTER_SECONDS, TOKEN_CHECK_MODULE, TokenCheck,
-                                           TokenCheckFiles, render_proxy_conf)
+from components.render.proxy_nginx import (ERRORS, HEALTH_PATH, INSTANCE_CACHE_CONTROL, MAX_FRAMES, MAX_URI,
+                                           ORIGIN_VERIFY_HEADER, READ_CLASSES, RETRY_AFTER_SECONDS,
+                                           TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles, render_proxy_conf)
 from components.render.cloud_init import nginx_conf_of, render_cloud_init
 from components.render.edge import RATE_RETRY_AFTER_SECONDS, render_nginx_edge
 from sandbox.nginx import nginx_service
-from sandbox.processes import free_port
+from sandbox.processes import free_port, free_ports
 from sandbox.sample_data import PYDICOM_SAMPLES
 from tests.conftest import nginx_syntax_ok, require_servers
 from tests.sandbox.edge import fetch_from
@@ -342,3 +342,23 @@ def test_answers_are_compressed_and_cached_apart_by_encoding(sandbox, proxy, vie
     assert len(raw) < len(body) and gzip.decompress(raw).split(b"\r\n\r\n", 1)[1][:4096] == \
         body.split(b"\r\n\r\n", 1)[1][:4096]  # the same frame (each answer has a boundary of its own)
     assert {f"{path.lstrip('/')} {FRAME_ACCEPT} ", f"{path.lstrip('/')} {FRAME_ACCEPT} gzip"} <= cache_keys(sandbox)
+
+
+@pytest.mark.parametrize("archive_up", [True, False], ids=["archive up", "archive down"])
+def test_the_health_check_answers_200_only_while_the_archive_does(sandbox, tmp_path, archive_up):
+    """What the cloud's balancer asks each proxy (HEALTH_PATH on its own port, no origin secret): 200 while nginx runs
+    and the archive answers, 503 when the archive does not; the DICOMweb port still wants the origin secret."""
+    port, health, nowhere = free_ports(3)
+    upstream = sandbox.settings.archive.upstream_url if archive_up else f"http://127.0.0.1:{nowhere}/dicom-web/"
+    (tmp_path / "proxy.conf").write_text(render_proxy_conf(
+        listen=f"127.0.0.1:{port}", upstream_url=upstream, allowed_origins=[], cache_dir=str(tmp_path / "cache"),
+        origin_check=(ORIGIN_VERIFY_HEADER, "abcDEF123"), health_listen=f"127.0.0.1:{health}"))
+    service = nginx_service(tmp_path, [tmp_path / "proxy.conf"], ports=[port, health],
+                            ready_url=f"http://127.0.0.1:{port}/").start()
+    try:
+        answer = requests.get(f"http://127.0.0.1:{health}{HEALTH_PATH}")
+        assert answer.status_code == (200 if archive_up else 503), answer.text[:200]
+        assert requests.get(f"http://127.0.0.1:{health}/dicom-web/studies").status_code == 404, "health only"
+        assert requests.get(f"http://127.0.0.1:{port}{HEALTH_PATH}").status_code == 403
+    finally:
+        service.stop()

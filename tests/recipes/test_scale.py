@@ -1,0 +1,86 @@
+"""The DICOMweb proxy at scale on AWS, under Pulumi's mocks: an Auto Scaling group behind an internal Network Load
+Balancer that checks each VM's health port, target tracking on CPU, rolling instance refresh, no public address; and
+the one-VM stack, still the cheapest, unchanged."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import yaml
+
+from components.render.cloud_init import NGINX_CONF_PATH, VM_HEALTH_PORT
+from components.render.proxy_nginx import HEALTH_PATH
+from settings import read_stack_file
+from tests.conftest import STACKS
+from tests.pulumi_mocks import Program, run_program
+from tests.recipes.test_standalone import ORIGIN_SECRET
+
+GROUP = "aws:autoscaling/group:Group"
+TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+
+
+@pytest.fixture(scope="module")
+def scaled() -> Program:
+    return run_program(read_stack_file(STACKS / "Pulumi.prod-ha.yaml"), stack="prod-ha")
+
+
+def test_the_proxy_is_an_auto_scaling_group_between_the_stacks_counts(scaled):
+    assert not scaled.of_type("aws:ec2/instance:Instance"), "no single proxy VM"
+    group = scaled.one(GROUP, "proxy-group").inputs
+    assert (group["minSize"], group["maxSize"]) == (2, 4)
+    assert group["vpcZoneIdentifiers"] == ["network-private-id"], "the private subnet"
+    template = scaled.one(TEMPLATE, "proxy-template")
+    assert group["launchTemplate"] == {"id": template.outputs["id"], "version": "1"}
+    assert group["targetGroupArns"] == [scaled.one("aws:lb/targetGroup:TargetGroup", "proxy-targets").outputs["arn"]]
+    assert (group["healthCheckType"], group["healthCheckGracePeriod"]) == ("ELB", 600), "a failed check replaces it"
+    policy = scaled.one("aws:autoscaling/policy:Policy", "proxy-cpu").inputs
+    assert policy["autoscalingGroupName"] == scaled.one(GROUP).outputs["name"]
+    assert policy["policyType"] == "TargetTrackingScaling"
+    tracking = policy["targetTrackingConfiguration"]
+    assert tracking["targetValue"] == 60
+    assert tracking["predefinedMetricSpecification"]["predefinedMetricType"] == "ASGAverageCPUUtilization"
+
+
+def test_a_new_template_rolls_out_without_an_outage(scaled):
+    refresh = scaled.one(GROUP).inputs["instanceRefresh"]
+    assert refresh["strategy"] == "Rolling"
+    assert (refresh["preferences"]["minHealthyPercentage"], refresh["preferences"]["maxHealthyPercentage"]) == (100, 200)
+
+
+def test_the_balancer_checks_each_vms_health_port(scaled):
+    targets = scaled.one("aws:lb/targetGroup:TargetGroup", "proxy-targets").inputs
+    check = targets["healthCheck"]
+    assert (check["protocol"], check["port"], check["path"], check["matcher"]) == \
+        ("HTTP", str(VM_HEALTH_PORT), HEALTH_PATH, "200")
+    balancer = scaled.one("aws:lb/loadBalancer:LoadBalancer", "proxy-lb")
+    assert balancer.inputs["internal"] is True and balancer.inputs["loadBalancerType"] == "network"
+    origin = scaled.one("aws:cloudfront/vpcOrigin:VpcOrigin", "proxy-origin").inputs
+    assert origin["vpcOriginEndpointConfig"]["arn"] == balancer.outputs["arn"], "CloudFront reaches the balancer"
+    groups = {g.name: g.inputs for g in scaled.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    assert [(r["fromPort"], r["securityGroups"]) for r in groups["proxy-sg"]["ingress"]] == \
+        [(80, ["proxy-lb-sg-id"]), (VM_HEALTH_PORT, ["proxy-lb-sg-id"])], "the balancer alone reaches the VMs"
+    assert [r["fromPort"] for r in groups["proxy-lb-sg"]["egress"]] == [80, VM_HEALTH_PORT]
+    assert [r["prefixListIds"] for r in groups["proxy-lb-sg"]["ingress"]] == [["pl-3b927c52"]], "CloudFront only"
+
+
+def test_each_vm_is_the_single_vms_hardened_self(scaled):
+    template = scaled.one(TEMPLATE, "proxy-template").inputs
+    assert template["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required",
+                                           "httpPutResponseHopLimit": 1}
+    [volume] = template["blockDeviceMappings"]
+    assert volume["ebs"]["encrypted"] == "true" and volume["ebs"]["volumeType"] == "gp3"
+    assert "networkInterfaces" not in template, "no public address: the subnet's default, which has none"
+    assert template["iamInstanceProfile"] == {"name": scaled.one("aws:iam/instanceProfile:InstanceProfile").outputs["name"]}
+    cloud_init = base64.b64decode(template["userData"]).decode()
+    assert ORIGIN_SECRET not in cloud_init
+    conf = next(f["content"] for f in yaml.safe_load(cloud_init)["write_files"] if f["path"] == NGINX_CONF_PATH)
+    assert f"listen {VM_HEALTH_PORT};" in conf and f"location = {HEALTH_PATH}" in conf
+
+
+def test_one_proxy_stays_one_vm_without_a_balancer():
+    """The cheapest stack: one VM that CloudFront reaches directly, no balancer to pay for."""
+    program = run_program(read_stack_file(STACKS / "Pulumi.prod.yaml"))
+    assert [i.name for i in program.of_type("aws:ec2/instance:Instance")] == ["proxy-vm"]
+    assert not program.of_type(GROUP) and not program.of_type("aws:lb/loadBalancer:LoadBalancer")
