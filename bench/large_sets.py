@@ -109,10 +109,13 @@ def main() -> None:
     result: dict = {"files": args.files, "before": args.before}
     tree = None
     try:
-        log(f"-- {args.files} DICOM files"); make_files(work / "studies", args.files)
-        log("-- the program under mocks, this tree"); result["program"] = run_program(PROJECT, work / "studies")
+        log(f"-- {args.files} DICOM files")
+        make_files(work / "studies", args.files)
+        log("-- the program under mocks, this tree")
+        result["program"] = run_program(PROJECT, work / "studies")
         tree = earlier_tree(work, args.before)
-        log(f"-- the program under mocks, {args.before}"); result["program_before"] = run_program(tree, work / "studies")
+        log(f"-- the program under mocks, {args.before}")
+        result["program_before"] = run_program(tree, work / "studies")
         for name, start in (("s3", start_moto), ("blob", start_azurite)):
             server = start()
             try:

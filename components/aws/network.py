@@ -47,7 +47,7 @@ class Network(pulumi.ComponentResource):
         private_range, public_half = ipaddress.ip_network(args.cidr_block).subnets()
         public_range, *database_ranges = list(public_half.subnets(new_prefix=28))[:3]
         zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
-        # One zone for the VMs' and the NAT gateway's subnets: the NAT gateway serves the VMs without cross-zone charges.
+        # One zone for the VMs' and the NAT gateway's subnets: no cross-zone charges for the VMs' way out.
         zone = zones.names.apply(lambda names: names[0])
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr_block, enable_dns_support=True,
                           enable_dns_hostnames=True, tags={"Name": f"{name}-ohif"}, opts=child)

@@ -36,7 +36,8 @@ from components.render.proxy_nginx import ORIGIN_VERIFY_HEADER
 from settings import ScaleSettings
 
 DEBIAN_ACCOUNT = "136693071363"
-DEBIAN_ROOT_DEVICE = "/dev/xvda"  # the root device name of Debian's AMIs  # Debian's official AMI publisher (wiki.debian.org/Cloud/AmazonEC2Image)
+DEBIAN_ROOT_DEVICE = "/dev/xvda"  # the root device name of Debian's AMIs
+CPU_METRIC = aws.autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs  # Debian's official AMI publisher (wiki.debian.org/Cloud/AmazonEC2Image)
 CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
 # AWS managed policies (docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-*.html).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -181,7 +182,7 @@ class OriginVm(pulumi.ComponentResource):
             description=f"{args.purpose}: HTTP from CloudFront VPC origins only; no SSH",
             ingress=[aws.ec2.SecurityGroupIngressArgs(
                 protocol="tcp", from_port=port, to_port=port, security_groups=[balancer_group.id],
-                description="its load balancer (CloudFront's VPC origin)" if port == 80 else "its balancer's health check")
+                description="its balancer (CloudFront's VPC origin)" if port == 80 else "its balancer's health check")
                 for port in ports] if balancer_group else [from_cloudfront],
             egress=egress, opts=child)
         ami = aws.ec2.get_ami_output(owners=[DEBIAN_ACCOUNT], most_recent=True, filters=[
@@ -266,7 +267,8 @@ class OriginVm(pulumi.ComponentResource):
         auto = aws.autoscaling.Group(
             f"{name}-group", min_size=scale.min_instances, max_size=scale.max_instances,
             vpc_zone_identifiers=[args.placement.subnet_id], target_group_arns=[targets.arn],
-            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
+            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=template.id,
+                                                                    version=template.latest_version.apply(str)),
             health_check_type="ELB", health_check_grace_period=600, default_instance_warmup=300,
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
                 strategy="Rolling", preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
@@ -277,8 +279,7 @@ class OriginVm(pulumi.ComponentResource):
         aws.autoscaling.Policy(
             f"{name}-cpu", autoscaling_group_name=auto.name, policy_type="TargetTrackingScaling",
             target_tracking_configuration=aws.autoscaling.PolicyTargetTrackingConfigurationArgs(
-                predefined_metric_specification=aws.autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="ASGAverageCPUUtilization"),
+                predefined_metric_specification=CPU_METRIC(predefined_metric_type="ASGAverageCPUUtilization"),
                 target_value=scale.cpu_target_percent), opts=child)
 
 

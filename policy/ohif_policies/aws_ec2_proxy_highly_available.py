@@ -21,10 +21,11 @@ FEWEST = 2
 def validate(args, report_violation):
     if not is_highly_available(args):
         return
-    if args.resource_type == GROUP and (args.props.get("minSize") or 0) < FEWEST:
-        report_violation(f"Auto Scaling group {args.name} may run {args.props.get('minSize', 0):g} instance(s) in a "
-                         f"highly available stack. Set ohif:archive.scale.min_instances to {FEWEST} or more. See {DOCS}")
-    elif args.resource_type == INSTANCE and any(path == PROXY_CONF for path, _ in nginx_confs(args.props.get("userData"))):
+    fewest = args.props.get("minSize") or 0
+    if args.resource_type == GROUP and fewest < FEWEST:
+        report_violation(f"Auto Scaling group {args.name} may run {fewest:g} instance(s) in a highly available "
+                         f"stack. Set ohif:archive.scale.min_instances to {FEWEST} or more. See {DOCS}")
+    elif args.resource_type == INSTANCE and PROXY_CONF in dict(nginx_confs(args.props.get("userData"))):
         report_violation(f"Instance {args.name} is the only DICOMweb proxy in a highly available stack. Set "
                          f"ohif:archive.scale.min_instances and max_instances to {FEWEST} or more. See {DOCS}")
 
