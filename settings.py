@@ -760,10 +760,6 @@ def load(config: Mapping[str, Any]) -> StackSettings:
         errors.add("archive.scale.min_instances", archive.scale.min_instances, "allowed: 2 or more in a highly "
                    "available stack (ohif:highly_available), so that losing one proxy loses no reader")
     scaled = archive.uses_proxy and archive.scale.max_instances > 1
-    if scaled and cloud == "azure":
-        # Azure's scale set is not built yet (issue 17): refused rather than ignored.
-        errors.add("archive.scale.max_instances", archive.scale.max_instances, "allowed: 1 on Azure for now (its "
-                   "proxy is one VM; a scale set is not built yet)")
     if scaled and cloud == "local" and archive.topology != "same-origin" and archive.scale.min_instances > 1:
         errors.add("archive.scale.min_instances", archive.scale.min_instances, "allowed: 1 in a local stack with "
                    "topology cross-origin (the sandbox balances several proxies behind the viewer's site only)")

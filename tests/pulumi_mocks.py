@@ -145,6 +145,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "name": f"{args.name}1a2b3c4d", "principalId": "00000000-0000-4000-8000-0000000000d1",
                 "clientId": "00000000-0000-4000-8000-0000000000d2"},
             "azure-native:compute:VirtualMachine": {"name": f"{args.name}1a2b3c4d"},
+            "azure-native:compute:VirtualMachineScaleSet": {"name": f"{args.name}1a2b3c4d"},
             "tls:index/privateKey:PrivateKey": {"publicKeyOpenssh": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABmock"},
         }.get(args.typ, {})
         state.update(computed)

@@ -81,9 +81,6 @@ CASES = {
     "a CPU target out of range": (
         prod(archive=archive(scale={"cpu_target_percent": 95})),
         "ohif:archive.scale.cpu_target_percent = 95: allowed: a whole number from 10 to 90"),
-    "a scale set on Azure, not built yet": (
-        azure(archive={"upstream_url": "http://10.0.1.20:8042/dicom-web/", "scale": {"max_instances": 3}}),
-        "ohif:archive.scale.max_instances = 3: allowed: 1 on Azure for now"),
     "scale without a proxy": (
         prod(archive={"dicomweb_url": "https://pacs.example.org/dicom-web", "scale": {"min_instances": 2}}),
         'ohif:archive.scale = {"min_instances": 2}: allowed only with upstream_url'),

@@ -7,15 +7,16 @@ its own, and CORS allows the viewer's origin. HTTPS ends at Front Door, which re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import pulumi
 
 from components.azure.front_door import FDID_HEADER, endpoint, vm_route
 from components.azure.origin_vm import OriginVm, OriginVmArgs
-from components.render.cloud_init import render_proxy_cloud_init
-from components.render.proxy_nginx import DICOMWEB_PATH, TokenCheck
+from components.render.cloud_init import VM_HEALTH_PORT, render_proxy_cloud_init
+from components.render.proxy_nginx import DICOMWEB_PATH, HEALTH_PATH, TokenCheck
+from settings import ScaleSettings
 
 AZURE_DNS = "168.63.129.16"  # Azure's resolver, at this address in every virtual network
 
@@ -45,6 +46,8 @@ class DicomwebProxyArgs:
     """Pass STOW-RS uploads to the archive."""
     token_check: pulumi.Input[TokenCheck] | None = None
     """Require a token of this realm on every DICOMweb request."""
+    scale: ScaleSettings = field(default_factory=ScaleSettings)
+    """One VM where at most one runs (the cheapest); else a scale set behind the load balancer."""
     vm_size: str = "Standard_B2s"
     """The VM's size."""
 
@@ -72,7 +75,9 @@ class DicomwebProxy(pulumi.ComponentResource):
             custom_data=pulumi.Output.all(args.upstream_url, args.allowed_origins, args.front_door_id,
                                           args.token_check).apply(cloud_init),
             resource_group_name=args.resource_group_name, location=args.location, subnet_id=args.subnet_id,
-            archive_url=args.upstream_url, vm_size=args.vm_size), opts=child)
+            archive_url=args.upstream_url, vm_size=args.vm_size,
+            scale=args.scale if args.scale.max_instances > 1 else None, health_check=(VM_HEALTH_PORT, HEALTH_PATH)),
+            opts=child)
         own = None if same_origin else endpoint(name, self, resource_group_name=args.resource_group_name,
                                                 profile_name=args.profile_name, waf_policy_id=args.waf_policy_id)
         vm_route(name, self, resource_group_name=args.resource_group_name, profile_name=args.profile_name,

@@ -29,10 +29,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.compute as compute
+import pulumi_azure_native.monitor as monitor
 import pulumi_azure_native.network as network
 import pulumi_tls as tls
 
 from components.egress import Destination, url_destination
+from settings import ScaleSettings
 
 AZURE_PLATFORM = "168.63.129.16"  # Azure's DNS, DHCP and VM agent address, the same in every virtual network
 LOAD_BALANCER_PROBE = "AzureLoadBalancer"  # the service tag the load balancer's health probe comes from
@@ -59,6 +61,11 @@ class OriginVmArgs:
     """Keycloak's database, as (address prefix or service tag, port): one more place the VM may connect to."""
     vm_size: str = "Standard_B2s"
     """The VM's size (one that supports Trusted Launch)."""
+    scale: ScaleSettings | None = None
+    """Run a scale set (Flexible orchestration) of this size behind the load balancer instead of one VM."""
+    health_check: tuple[int, str] | None = None
+    """The port and path the load balancer's probe checks (proxy_nginx.HEALTH_PATH); with `scale`, also the
+    Application Health extension, which rolling upgrades and automatic repairs go by."""
 
 
 class OriginVm(pulumi.ComponentResource):
@@ -86,8 +93,12 @@ class OriginVm(pulumi.ComponentResource):
                 name="frontend", private_ip_allocation_method="Dynamic", private_ip_address_version="IPv4",
                 subnet=network.SubnetArgs(id=args.subnet_id))],
             backend_address_pools=[network.BackendAddressPoolArgs(name="vm")],
-            # TCP: nginx answers HTTP only with our X-Azure-FDID, which a probe does not carry.
-            probes=[network.ProbeArgs(name="http", protocol="Tcp", port=HTTP, interval_in_seconds=15,
+            # TCP: nginx answers HTTP only with our X-Azure-FDID, which a probe does not carry; or HTTP on the health
+            # check's own port, which needs none.
+            probes=[network.ProbeArgs(name="http", protocol="Http", port=args.health_check[0],
+                                      request_path=args.health_check[1], interval_in_seconds=15, number_of_probes=2)
+                    if args.health_check else
+                    network.ProbeArgs(name="http", protocol="Tcp", port=HTTP, interval_in_seconds=15,
                                       number_of_probes=2)],
             load_balancing_rules=[network.LoadBalancingRuleArgs(
                 name="http", protocol="Tcp", frontend_port=HTTP, backend_port=HTTP,
@@ -109,46 +120,113 @@ class OriginVm(pulumi.ComponentResource):
         nsg = network.NetworkSecurityGroup(
             f"{name}-nsg", resource_group_name=rg, location=location,
             security_rules=pulumi.Output.all(nat_address, archive, args.database).apply(
-                lambda a: security_rules(a[0], a[1], a[2])),
+                lambda a: security_rules(a[0], a[1], a[2], args.health_check[0] if args.health_check else None)),
             opts=child)
-        nic = network.NetworkInterface(
-            f"{name}-nic", resource_group_name=rg, location=location,
-            network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
-            ip_configurations=[network.NetworkInterfaceIPConfigurationArgs(
-                name="primary", primary=True, private_ip_allocation_method="Dynamic",
-                subnet=network.SubnetArgs(id=args.subnet_id),
-                load_balancer_backend_address_pools=[network.BackendAddressPoolArgs(id=pool_id)])],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[lb]))
         # Azure requires a key where password login is off. Nobody logs in with it: no rule admits port 22,
         # and the private key stays encrypted in the Pulumi state.
         key = tls.PrivateKey(f"{name}-ssh-key", algorithm="RSA", rsa_bits=4096, opts=child)
-        vm = compute.VirtualMachine(
-            f"{name}-vm", resource_group_name=rg, location=location,
-            hardware_profile=compute.HardwareProfileArgs(vm_size=args.vm_size),
-            storage_profile=compute.StorageProfileArgs(image_reference=IMAGE, os_disk=compute.OSDiskArgs(
-                create_option="FromImage", delete_option="Delete",
-                managed_disk=compute.ManagedDiskParametersArgs(storage_account_type="StandardSSD_LRS"))),
-            os_profile=compute.OSProfileArgs(
-                computer_name=name, admin_username=ADMIN_USER,
-                custom_data=pulumi.Output.from_input(args.custom_data).apply(_custom_data),
-                linux_configuration=compute.LinuxConfigurationArgs(
-                    disable_password_authentication=True,
-                    ssh=compute.SshConfigurationArgs(public_keys=[compute.SshPublicKeyArgs(
-                        key_data=key.public_key_openssh, path=f"/home/{ADMIN_USER}/.ssh/authorized_keys")]))),
-            network_profile=compute.NetworkProfileArgs(network_interfaces=[
-                compute.NetworkInterfaceReferenceArgs(id=nic.id, primary=True)]),
-            security_profile=compute.SecurityProfileArgs(
-                security_type="TrustedLaunch", encryption_at_host=True,
-                uefi_settings=compute.UefiSettingsArgs(secure_boot_enabled=True, v_tpm_enabled=True)),
-            opts=child)
+        custom_data = pulumi.Output.from_input(args.custom_data).apply(_custom_data)
+        linux = compute.LinuxConfigurationArgs(
+            disable_password_authentication=True,
+            ssh=compute.SshConfigurationArgs(public_keys=[compute.SshPublicKeyArgs(
+                key_data=key.public_key_openssh, path=f"/home/{ADMIN_USER}/.ssh/authorized_keys")]))
+        security = compute.SecurityProfileArgs(
+            security_type="TrustedLaunch", encryption_at_host=True,
+            uefi_settings=compute.UefiSettingsArgs(secure_boot_enabled=True, v_tpm_enabled=True))
+        if args.scale is None:
+            nic = network.NetworkInterface(
+                f"{name}-nic", resource_group_name=rg, location=location,
+                network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
+                ip_configurations=[network.NetworkInterfaceIPConfigurationArgs(
+                    name="primary", primary=True, private_ip_allocation_method="Dynamic",
+                    subnet=network.SubnetArgs(id=args.subnet_id),
+                    load_balancer_backend_address_pools=[network.BackendAddressPoolArgs(id=pool_id)])],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[lb]))
+            vm = compute.VirtualMachine(
+                f"{name}-vm", resource_group_name=rg, location=location,
+                hardware_profile=compute.HardwareProfileArgs(vm_size=args.vm_size),
+                storage_profile=compute.StorageProfileArgs(image_reference=IMAGE, os_disk=compute.OSDiskArgs(
+                    create_option="FromImage", delete_option="Delete",
+                    managed_disk=compute.ManagedDiskParametersArgs(storage_account_type="StandardSSD_LRS"))),
+                os_profile=compute.OSProfileArgs(computer_name=name, admin_username=ADMIN_USER,
+                                                 custom_data=custom_data, linux_configuration=linux),
+                network_profile=compute.NetworkProfileArgs(network_interfaces=[
+                    compute.NetworkInterfaceReferenceArgs(id=nic.id, primary=True)]),
+                security_profile=security, opts=child)
+            self.vm_name = vm.name
+        else:
+            self.vm_name = self._scale_set(name, args, nsg, pool_id, lb, custom_data, linux, security)
         self.origin_host = lb.frontend_ip_configurations.apply(lambda f: f[0].private_ip_address)
-        self.private_link_service_id, self.vm_name = link.id, vm.name
+        self.private_link_service_id = link.id
         self.register_outputs({"origin_host": self.origin_host, "private_link_service_id": self.private_link_service_id,
                                "vm_name": self.vm_name})
 
 
+    def _scale_set(self, name: str, args: OriginVmArgs, nsg: network.NetworkSecurityGroup, pool_id: pulumi.Input[str],
+                   lb: network.LoadBalancer, custom_data: pulumi.Input[str], linux: compute.LinuxConfigurationArgs,
+                   security: compute.SecurityProfileArgs) -> pulumi.Output[str]:
+        """The VMs as a scale set (Flexible orchestration): the single VM's profile, between the scale's counts on
+        average CPU (Azure Monitor autoscale), behind the same load balancer. The Application Health extension asks
+        each VM's health port: rolling upgrades (a new VM before an old one goes) and automatic repairs (a VM that
+        stays unhealthy is replaced) go by it. Its name."""
+        scale, rg, location = args.scale, args.resource_group_name, args.location
+        port, path = args.health_check
+        vmss = compute.VirtualMachineScaleSet(
+            f"{name}-vmss", resource_group_name=rg, location=location, orchestration_mode="Flexible",
+            platform_fault_domain_count=1, single_placement_group=False,
+            sku=compute.SkuArgs(name=args.vm_size, capacity=scale.min_instances),
+            virtual_machine_profile=compute.VirtualMachineScaleSetVMProfileArgs(
+                os_profile=compute.VirtualMachineScaleSetOSProfileArgs(
+                    computer_name_prefix=name[:9], admin_username=ADMIN_USER, custom_data=custom_data,
+                    linux_configuration=linux),
+                storage_profile=compute.VirtualMachineScaleSetStorageProfileArgs(
+                    image_reference=IMAGE, os_disk=compute.VirtualMachineScaleSetOSDiskArgs(
+                        create_option="FromImage", delete_option="Delete",
+                        managed_disk=compute.VirtualMachineScaleSetManagedDiskParametersArgs(
+                            storage_account_type="StandardSSD_LRS"))),
+                network_profile=compute.VirtualMachineScaleSetNetworkProfileArgs(
+                    network_api_version="2020-11-01",
+                    network_interface_configurations=[compute.VirtualMachineScaleSetNetworkConfigurationArgs(
+                        name="primary", primary=True, network_security_group=compute.SubResourceArgs(id=nsg.id),
+                        ip_configurations=[compute.VirtualMachineScaleSetIPConfigurationArgs(
+                            name="primary", primary=True, subnet=compute.ApiEntityReferenceArgs(id=args.subnet_id),
+                            load_balancer_backend_address_pools=[compute.SubResourceArgs(id=pool_id)])])]),
+                security_profile=security,
+                extension_profile=compute.VirtualMachineScaleSetExtensionProfileArgs(extensions=[
+                    compute.VirtualMachineScaleSetExtensionArgs(
+                        name="health", publisher="Microsoft.ManagedServices", type="ApplicationHealthLinux",
+                        type_handler_version="2.0", auto_upgrade_minor_version=True,
+                        settings={"protocol": "http", "port": port, "requestPath": path})])),
+            upgrade_policy=compute.UpgradePolicyArgs(mode="Rolling", rolling_upgrade_policy=compute.RollingUpgradePolicyArgs(
+                max_batch_instance_percent=50, max_unhealthy_instance_percent=50,
+                max_unhealthy_upgraded_instance_percent=0, pause_time_between_batches="PT0S", max_surge=True)),
+            automatic_repairs_policy=compute.AutomaticRepairsPolicyArgs(enabled=True, grace_period="PT10M"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[lb]))
+
+        def rule(direction: str, operator: str, threshold: int) -> monitor.ScaleRuleArgs:
+            return monitor.ScaleRuleArgs(
+                metric_trigger=monitor.MetricTriggerArgs(
+                    metric_name="Percentage CPU", metric_resource_uri=vmss.id, operator=operator, statistic="Average",
+                    threshold=threshold, time_aggregation="Average", time_grain="PT1M", time_window="PT5M"),
+                scale_action=monitor.ScaleActionArgs(direction=direction, type="ChangeCount", value="1",
+                                                     cooldown="PT5M"))
+
+        # Out above the target, in well below it, so that one VM fewer does not push the rest over it again.
+        monitor.AutoscaleSetting(
+            f"{name}-autoscale", resource_group_name=rg, location=location, target_resource_uri=vmss.id,
+            enabled=True, profiles=[monitor.AutoscaleProfileArgs(
+                name="cpu", capacity=monitor.ScaleCapacityArgs(minimum=str(scale.min_instances),
+                                                               maximum=str(scale.max_instances),
+                                                               default=str(scale.min_instances)),
+                rules=[rule("Increase", "GreaterThan", scale.cpu_target_percent),
+                       rule("Decrease", "LessThan", scale.cpu_target_percent // 2)])],
+            opts=pulumi.ResourceOptions(parent=self))
+        return vmss.name
+
+
 def security_rules(private_link_address: str, archive: Destination | None,
-                   database: tuple[str, int] | None = None) -> list[network.SecurityRuleArgs]:
+                   database: tuple[str, int] | None = None, health_port: int | None = None
+                   ) -> list[network.SecurityRuleArgs]:
     """The VM's NSG: in, port 80 from the Private Link service's NAT address and the load balancer's probe; out, the
     platform address, HTTP(S) on the internet, the archive and Keycloak's database. Each list ends in a deny of everything else, which
     comes before Azure's default rules (65000 and up: the virtual network, peered ones and the internet)."""
@@ -164,8 +242,8 @@ def security_rules(private_link_address: str, archive: Destination | None,
     rules = [
         rule("FrontDoorPrivateLink", 100, "Inbound", "Allow", "Tcp", f"{private_link_address}/32", "*", [str(HTTP)],
              "Front Door through Private Link (the service's NAT address); nginx also checks X-Azure-FDID"),
-        rule("LoadBalancerProbe", 110, "Inbound", "Allow", "Tcp", LOAD_BALANCER_PROBE, "*", [str(HTTP)],
-             "The internal load balancer's health probe"),
+        rule("LoadBalancerProbe", 110, "Inbound", "Allow", "Tcp", LOAD_BALANCER_PROBE, "*",
+             [str(health_port)] if health_port else [str(HTTP)], "The internal load balancer's health probe"),
         rule("DenyOtherInbound", 4096, "Inbound", "Deny", "*", "*", "*", ["*"], "Nothing else: no SSH, no RDP"),
         rule("AzurePlatform", 100, "Outbound", "Allow", "*", "*", f"{AZURE_PLATFORM}/32", ["*"],
              "Azure's DNS, DHCP and VM agent"),

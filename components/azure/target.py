@@ -91,6 +91,7 @@ class AzureTarget(Target):
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
         args = dict(upstream_url=spec.upstream_url, enable_stow=spec.enable_stow, token_check=spec.token_check,
+                    scale=spec.scale,
                     vm_size=self._settings.proxy_vm_size, front_door_id=self._profile.front_door_id,
                     subnet_id=self._subnet(name), **self._placement())
         if on_site is None:

@@ -25,6 +25,7 @@ RULE = "azure-native:cdn:Rule"
 NSG = "azure-native:network:NetworkSecurityGroup"
 SECURITY_RULE = "azure-native:network:SecurityRule"
 VM = "azure-native:compute:VirtualMachine"
+VMSS = "azure-native:compute:VirtualMachineScaleSet"
 
 FRONT_DOOR_BACKEND = "AzureFrontDoor.Backend"
 """The service tag of Front Door's origin-facing addresses (shared by every Front Door tenant)."""
@@ -175,3 +176,13 @@ def condition_matches(condition: Any, path: str) -> bool | None:
 def may_apply(conditions: Iterable[Any], path: str) -> bool:
     """Whether a rule with these conditions may run for `path`: no condition is known not to match."""
     return all(condition_matches(c, path) is not False for c in conditions)
+
+
+def vm_props(args: Any) -> tuple[str, Any] | None:
+    """What the VM rules check, and what to call it: a VM's properties, or a scale set's VM profile (the same
+    osProfile, securityProfile, ...); None for anything else."""
+    if args.resource_type == VM:
+        return "VirtualMachine", args.props
+    if args.resource_type == VMSS:
+        return "VirtualMachineScaleSet", get(args.props, "virtualMachineProfile", default={})
+    return None

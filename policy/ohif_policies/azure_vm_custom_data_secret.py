@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
-from ._azure import VM, custom_data
+from ._azure import custom_data, vm_props
 from ._cloud_init import secret_paths
 from ._common import DOCS
 
 
 def validate(args, report_violation):
-    if args.resource_type != VM:
+    vm = vm_props(args)
+    if vm is None:
         return
-    for path in secret_paths(custom_data(args.props)):
-        report_violation(f"VirtualMachine {args.name} writes a secret ({path}) from its custom data, "
+    for path in secret_paths(custom_data(vm[1])):
+        report_violation(f"{vm[0]} {args.name} writes a secret ({path}) from its custom data, "
                          f"which anyone who can read the VM can read. Deliver it through a CustomScript "
                          f"extension's protected settings (components/azure/keycloak_host.py). See {DOCS}")
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
-from ._azure import VM
+from ._azure import vm_props
 from ._common import DOCS, get
 
 
 def validate(args, report_violation):
-    if args.resource_type == VM and get(args.props, "securityProfile", "encryptionAtHost") is not True:
-        report_violation(f"VirtualMachine {args.name} does not encrypt at host. Set "
+    vm = vm_props(args)
+    if vm is not None and get(vm[1], "securityProfile", "encryptionAtHost") is not True:
+        report_violation(f"{vm[0]} {args.name} does not encrypt at host. Set "
                          f"securityProfile.encryptionAtHost true. See {DOCS}")
 
 

@@ -7,7 +7,9 @@ Either way the X-Azure-FDID header, which Front Door sets to the profile's id, i
 configuration a VM's custom data installs must therefore start by refusing other values:
 `if ($http_x_azure_fdid != "<front_door_id>") { return 403; }`, with or without a body after the 403
 (components/render/proxy_nginx.py and
-components/render/keycloak_host_init.py render it from the profile's front_door_id).
+components/render/keycloak_host_init.py render it from the profile's front_door_id). One server is exempt: the
+load balancer's health check (port 8090, `/healthz` alone), which the NSG opens to the probe's service tag only and
+which serves no client's data.
 """
 
 from __future__ import annotations
@@ -16,21 +18,23 @@ import re
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
-from ._azure import VM, custom_data
+from ._azure import custom_data, vm_props
 from ._cloud_init import nginx_confs
 from ._common import DOCS
 
 SERVER = re.compile(r"(?m)^\s*server\s*\{")
+HEALTH_SERVER = re.compile(r"^\s*listen 8090;.*location = /healthz \{", re.S)
 FDID_CHECK = re.compile(r'if \(\$http_x_azure_fdid != "[^"$\s]+"\) \{ return 403(?: \'[^\'\n]*\'| "[^"\n]*"| [^;\s]+)?; \}')
 
 
 def validate(args, report_violation):
-    if args.resource_type != VM:
+    vm = vm_props(args)
+    if vm is None:
         return
-    for path, conf in nginx_confs(custom_data(args.props)):
-        servers = SERVER.split(conf)[1:]
+    for path, conf in nginx_confs(custom_data(vm[1])):
+        servers = [s for s in SERVER.split(conf)[1:] if not HEALTH_SERVER.search(s)]
         if any(not FDID_CHECK.search(server) for server in servers):
-            report_violation(f"VirtualMachine {args.name} runs nginx ({path}) without checking X-Azure-FDID, so any "
+            report_violation(f"{vm[0]} {args.name} runs nginx ({path}) without checking X-Azure-FDID, so any "
                              f"tenant's Front Door reaches it. Pass the profile's front_door_id as origin_check, "
                              f"so nginx answers 403 to any other. See {DOCS}")
 

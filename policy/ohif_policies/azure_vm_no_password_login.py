@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
-from ._azure import VM
+from ._azure import vm_props
 from ._common import DOCS, get
 
 
 def validate(args, report_violation):
-    if args.resource_type != VM or get(args.props, "osProfile") is None:
+    vm = vm_props(args)
+    if vm is None or get(vm[1], "osProfile") is None:
         return  # a VM from an existing disk has no OS profile to state it
-    if get(args.props, "osProfile", "linuxConfiguration", "disablePasswordAuthentication") is not True or \
-            get(args.props, "osProfile", "adminPassword"):
-        report_violation(f"VirtualMachine {args.name} allows password login. Set osProfile.linuxConfiguration."
+    kind, props = vm
+    if get(props, "osProfile", "linuxConfiguration", "disablePasswordAuthentication") is not True or \
+            get(props, "osProfile", "adminPassword"):
+        report_violation(f"{kind} {args.name} allows password login. Set osProfile.linuxConfiguration."
                          f"disablePasswordAuthentication true and give no adminPassword. See {DOCS}")
 
 

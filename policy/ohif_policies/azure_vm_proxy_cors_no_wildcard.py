@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
-from ._azure import VM, custom_data
+from ._azure import custom_data, vm_props
 from ._cloud_init import allowed_origins
 from ._common import DOCS, PRODUCTION_SCHEMA, is_production
 
 
 def validate(args, report_violation):
-    if args.resource_type != VM or not is_production(args):
+    vm = vm_props(args)
+    if vm is None or not is_production(args):
         return
-    if "*" in allowed_origins(custom_data(args.props)):
-        report_violation(f"VirtualMachine {args.name} runs a DICOMweb proxy whose CORS allows any origin in a "
+    if "*" in allowed_origins(custom_data(vm[1])):
+        report_violation(f"{vm[0]} {args.name} runs a DICOMweb proxy whose CORS allows any origin in a "
                          f"production stack. List the viewer origins in archive.allowed_origins. See {DOCS}")
 
 

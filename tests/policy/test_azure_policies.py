@@ -228,6 +228,10 @@ AZURE_FORKS = {
         "VirtualMachine keycloak-vm writes a secret (/etc/keycloak/keycloak.env) from its custom data, which anyone "
         "who can read the VM can read. Deliver it through a CustomScript extension's protected settings "
         f"(components/azure/keycloak_host.py). See {DOCS}", patch=_keycloak_env_in_custom_data, **AZURE_UAC),
+    "azure-vm-proxy-highly-available": Fork(
+        "VirtualMachineScaleSet proxy-vmss starts with 1 VM(s) in a highly available stack. Set "
+        f"ohif:archive.scale.min_instances to 2 or more. See {DOCS}",
+        [transform("azure-native:compute:VirtualMachineScaleSet", set_attr("sku", "capacity", 1))], stack="azure-ha"),
     "azure-postgres-protected": Fork(
         "PostgreSQL server keycloak-db-postgres holds users' accounts but it keeps 3 days of backups in a production "
         f"stack (at least 7). Keep components/azure/database.py's settings. See {DOCS}",
@@ -265,16 +269,18 @@ def as_engine_hands_over(program: Program) -> Program:
                                       outputs=unknown_checking_proxy(r.outputs)) for r in program.resources])
 
 
-def violations(program: Program, production: bool = True, public: bool = False) -> list[tuple[str, str]]:
+def violations(program: Program, production: bool = True, public: bool = False,
+               highly_available: bool = False) -> list[tuple[str, str]]:
     return [(v.policy, v.message) for v in evaluate(as_engine_hands_over(program), production=production,
-                                                    public=public)]
+                                                    public=public, highly_available=highly_available)]
 
 
 def run_fork(fork: Fork, monkeypatch) -> list[tuple[str, str]]:
     if fork.patch:
         fork.patch(monkeypatch)
     config = {**stack_config(fork.stack, topology=fork.topology), **fork.config}
-    return violations(run_program(config, transformations=fork.transformations, secret_keys=["keycloak:password"]))
+    return violations(run_program(config, transformations=fork.transformations, secret_keys=["keycloak:password"]),
+                      highly_available=load(config).highly_available)
 
 
 @pytest.mark.parametrize("example,variant", [(e, v) for e in AZURE_EXAMPLES for v in variants(e)])
@@ -282,7 +288,8 @@ def test_azure_stacks_pass_every_rule_as_the_engine_hands_them_over(example, var
     """test_policy_pack.py's test_example_stacks_pass_every_rule, with the engine's proxies."""
     config = stack_config(example, variants(example)[variant])
     settings = load(config)
-    assert violations(run_program(config), production=settings.production, public=settings.access.public) == []
+    assert violations(run_program(config), production=settings.production, public=settings.access.public,
+                      highly_available=settings.highly_available) == []
 
 
 def test_every_azure_rule_has_a_failing_fork():

@@ -54,6 +54,10 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "embedded", embed={"host_origins": [HOST], "modes": ["iframe", "script"], "host_page_path": "/imaging/"},
         archive={"upstream_url": "http://10.0.1.20:8042/dicom-web/", "topology": "cross-origin"}),
     "azure-dicom-json": _azure_example("dicom-json", studies={"folder": "studies", "topology": "same-origin"}),
+    # Highly available on Azure: the proxy as a scale set of two to four VMs (as stacks/Pulumi.prod-ha.yaml on AWS).
+    "azure-ha": {**_azure_example("standalone", archive={"upstream_url": "http://10.0.1.20:8042/dicom-web/",
+                                                          "scale": {"min_instances": 2, "max_instances": 4}}),
+                 "ohif:highly_available": "true"},
 }
 
 

@@ -84,3 +84,67 @@ def test_one_proxy_stays_one_vm_without_a_balancer():
     program = run_program(read_stack_file(STACKS / "Pulumi.prod.yaml"))
     assert [i.name for i in program.of_type("aws:ec2/instance:Instance")] == ["proxy-vm"]
     assert not program.of_type(GROUP) and not program.of_type("aws:lb/loadBalancer:LoadBalancer")
+
+
+AZURE_HA = {"ohif:recipe": "standalone", "ohif:cloud": "azure", "ohif:highly_available": "true",
+            "ohif:azure": json.dumps({"location": "westeurope"}),
+            "ohif:access": json.dumps({"allowed_networks": ["203.0.113.0/24"]}),
+            "ohif:archive": json.dumps({"upstream_url": "http://10.0.1.20:8042/dicom-web/",
+                                        "scale": {"min_instances": 2, "max_instances": 4, "cpu_target_percent": 60}})}
+VMSS = "azure-native:compute:VirtualMachineScaleSet"
+
+
+@pytest.fixture(scope="module")
+def azure_scaled() -> Program:
+    return run_program(AZURE_HA, stack="azure-ha")
+
+
+def test_azure_proxy_is_a_flexible_scale_set_with_autoscale(azure_scaled):
+    assert not azure_scaled.of_type("azure-native:compute:VirtualMachine"), "no single proxy VM"
+    vmss = azure_scaled.one(VMSS, "proxy-vmss").inputs
+    assert (vmss["orchestrationMode"], vmss["sku"]["capacity"]) == ("Flexible", 2)
+    autoscale = azure_scaled.one("azure-native:monitor:AutoscaleSetting", "proxy-autoscale").inputs
+    assert autoscale["targetResourceUri"] == azure_scaled.one(VMSS).outputs["id"] and autoscale["enabled"] is True
+    [profile] = autoscale["profiles"]
+    assert profile["capacity"] == {"minimum": "2", "maximum": "4", "default": "2"}
+    assert [(r["metricTrigger"]["metricName"], r["metricTrigger"]["operator"], r["metricTrigger"]["threshold"],
+             r["scaleAction"]["direction"]) for r in profile["rules"]] == [
+        ("Percentage CPU", "GreaterThan", 60, "Increase"), ("Percentage CPU", "LessThan", 30, "Decrease")]
+
+
+def test_azure_scale_set_rolls_out_and_repairs_by_the_health_port(azure_scaled):
+    vmss = azure_scaled.one(VMSS).inputs
+    rolling = vmss["upgradePolicy"]
+    assert rolling["mode"] == "Rolling" and rolling["rollingUpgradePolicy"]["maxSurge"] is True
+    assert vmss["automaticRepairsPolicy"] == {"enabled": True, "gracePeriod": "PT10M"}
+    [health] = vmss["virtualMachineProfile"]["extensionProfile"]["extensions"]
+    assert (health["type"], health["settings"]) == (
+        "ApplicationHealthLinux", {"protocol": "http", "port": VM_HEALTH_PORT, "requestPath": HEALTH_PATH})
+    [probe] = azure_scaled.one("azure-native:network:LoadBalancer", "proxy-lb").inputs["probes"]
+    assert (probe["protocol"], probe["port"], probe["requestPath"]) == ("Http", VM_HEALTH_PORT, HEALTH_PATH)
+    rules = {r["name"]: r for r in azure_scaled.one("azure-native:network:NetworkSecurityGroup", "proxy-nsg")
+             .inputs["securityRules"]}
+    probe_rule = rules["LoadBalancerProbe"]
+    assert (probe_rule["sourceAddressPrefix"], probe_rule["destinationPortRange"]) == \
+        ("AzureLoadBalancer", str(VM_HEALTH_PORT))
+
+
+def test_each_azure_vm_is_the_single_vms_hardened_self(azure_scaled):
+    profile = azure_scaled.one(VMSS).inputs["virtualMachineProfile"]
+    assert profile["securityProfile"] == {"securityType": "TrustedLaunch", "encryptionAtHost": True,
+                                          "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}
+    assert profile["osProfile"]["linuxConfiguration"]["disablePasswordAuthentication"] is True
+    [nic] = profile["networkProfile"]["networkInterfaceConfigurations"]
+    [ip] = nic["ipConfigurations"]
+    assert "publicIPAddressConfiguration" not in ip, "no public address"
+    assert nic["networkSecurityGroup"] == {"id": "proxy-nsg-id"} and ip["subnet"] == {"id": "network-subnet-id"}
+    assert ip["loadBalancerBackendAddressPools"][0]["id"].endswith("/backendAddressPools/vm")
+    cloud_init = base64.b64decode(profile["osProfile"]["customData"]).decode()
+    conf = next(f["content"] for f in yaml.safe_load(cloud_init)["write_files"] if f["path"] == NGINX_CONF_PATH)
+    assert f"listen {VM_HEALTH_PORT};" in conf and 'if ($http_x_azure_fdid != "' in conf
+
+
+def test_one_azure_proxy_stays_one_vm():
+    program = run_program(read_stack_file(STACKS / "Pulumi.prod-azure.yaml"))
+    assert [v.name for v in program.of_type("azure-native:compute:VirtualMachine")] == ["proxy-vm"]
+    assert not program.of_type(VMSS) and not program.of_type("azure-native:monitor:AutoscaleSetting")
