@@ -1,6 +1,7 @@
 """python -m bench: start the sandbox and the reference side by side, measure, print the table and a JSON line.
 python -m bench levers: the first image and the whole series with each of our levers switched off alone
 (bench/levers.py), beside ours as shipped and the reference.
+python -m bench scale: DICOMweb throughput with two proxies behind the balancer against one (bench/scale.py).
 
 Progress goes to stderr; stdout has the table, then `{"bench": {...}}` (or `{"levers": {...}}`) on one line. The exit
 code is 0 whether or not the goals are met: the table says which are.
@@ -28,6 +29,8 @@ from bench.load import Target, run_load, workloads
 from bench.proxy import token_proxy
 from bench.reference import PACS_PATH, reference_site
 from bench.report import format_levers, format_table, json_line, rows
+from bench.scale import format_scale
+from bench.scale import measure as measure_scale
 from bench.study import find_phantom
 from bench.tokens import realm_server
 from components.render.proxy_nginx import DICOMWEB_PATH
@@ -96,8 +99,14 @@ def measure(work: Path, levers: bool = False) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", choices=["levers"], help="measure each lever alone instead")
+    parser.add_argument("what", nargs="?", choices=["levers", "scale"],
+                        help="measure each lever alone, or one proxy against two, instead")
     args = parser.parse_args(argv)
+    if args.what == "scale":
+        raw = measure_scale(progress)
+        print(format_scale(raw))
+        print(json.dumps({"scale": raw}), flush=True)
+        return 0
     # SIGTERM and SIGHUP (`timeout`, a closed terminal) take Ctrl-C's way out, through every `finally`.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -153,6 +153,19 @@ class Service:
             pass
 
 
+def group_cpu_seconds(group: int) -> float:
+    """CPU time (user + system) the live processes of process group `group` have used (Linux /proc)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split() if entry.name.isdigit() else None
+        except OSError:
+            continue
+        if fields and int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def listens(group: int, port: int) -> bool:
     """Whether a process of process group `group` holds the listening socket on `port` (Linux /proc)."""
     inodes = set()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
-from ._common import DOCS, get, is_production, resources_of
+from ._common import DOCS, PRODUCTION_SCHEMA, get, is_production, resources_of
 from ._database import MIN_BACKUP_DAYS, report
 
 INSTANCE = "aws:rds/instance:Instance"
@@ -48,4 +48,5 @@ POLICY = StackValidationPolicy(
     name="aws-rds-protected",
     description="RDS instances are encrypted, private, TLS-only, deletion-protected, protected in Pulumi, with a "
                 "final snapshot and (in production) at least 7 days of backups.",
-    enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.HIGH, validate=validate)
+    enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.HIGH, validate=validate,
+    config_schema=PRODUCTION_SCHEMA)

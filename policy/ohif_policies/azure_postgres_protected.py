@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
-from ._common import DOCS, get, is_production, resources_of
+from ._common import DOCS, PRODUCTION_SCHEMA, get, is_production, resources_of
 from ._database import MIN_BACKUP_DAYS, report
 
 SERVER = "azure-native:dbforpostgresql:Server"
@@ -43,4 +43,5 @@ POLICY = StackValidationPolicy(
     name="azure-postgres-protected",
     description="Flexible Servers are private, TLS-only, locked against deletion, protected in Pulumi, and (in "
                 "production) keep at least 7 days of backups.",
-    enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.HIGH, validate=validate)
+    enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.HIGH, validate=validate,
+    config_schema=PRODUCTION_SCHEMA)

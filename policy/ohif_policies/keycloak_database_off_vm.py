@@ -15,7 +15,7 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
 from ._azure import VM, custom_data
 from ._cloud_init import packages, written_files
-from ._common import DOCS, is_production
+from ._common import DOCS, PRODUCTION_SCHEMA, is_production
 
 UNIT = "/etc/systemd/system/keycloak.service"
 LOOPBACK = re.compile(r"^jdbc:postgresql://(localhost|127\.[0-9.]+|\[::1\])[:/]")
@@ -56,4 +56,5 @@ def validate(args, report_violation):
 POLICY = ResourceValidationPolicy(
     name="keycloak-database-off-vm",
     description="In production, a provisioned Keycloak's database is not on its own VM.",
-    enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.HIGH, validate=validate)
+    enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.HIGH, validate=validate,
+    config_schema=PRODUCTION_SCHEMA)

@@ -166,7 +166,7 @@ def test_nsg_admits_front_door_only_and_no_ssh_or_rdp(prod):
     allowed = [r for r in inbound if r["access"] == "Allow"]
     # Front Door's requests arrive from the Private Link service's NAT address; the probe from the load balancer.
     assert [(r["sourceAddressPrefix"], r["destinationPortRange"]) for r in allowed] == \
-        [("10.250.0.109/32", "80"), ("AzureLoadBalancer", "80")]
+        [("10.250.0.109/32", "80"), ("AzureLoadBalancer", "8090")]  # the probe asks the health port alone
     deny = [r for r in inbound if r["access"] == "Deny"]
     assert deny and deny[0]["sourceAddressPrefix"] == "*" and deny[0]["destinationPortRange"] == "*"
     assert deny[0]["priority"] > max(r["priority"] for r in allowed)
@@ -250,8 +250,9 @@ def test_the_load_balancer_and_private_link_service_front_the_vm(prod):
     assert "publicIPAddress" not in lb["frontendIPConfigurations"][0], "internal"
     [rule] = lb["loadBalancingRules"]
     assert (rule["frontendPort"], rule["backendPort"], rule["protocol"]) == (80, 80, "Tcp")
-    assert lb["probes"] == [{"name": "http", "protocol": "Tcp", "port": 80, "intervalInSeconds": 15,
-                             "numberOfProbes": 2}], "TCP: nginx answers HTTP only with our X-Azure-FDID"
+    # HTTP on the health port, which needs no X-Azure-FDID and answers 200 only while the archive does.
+    assert lb["probes"] == [{"name": "http", "protocol": "Http", "port": 8090, "requestPath": "/healthz",
+                             "intervalInSeconds": 15, "numberOfProbes": 2}]
     lb_id = lb["loadBalancingRules"][0]["frontendIPConfiguration"]["id"]
     assert prod.one(LINK, "proxy-pls").inputs["loadBalancerFrontendIpConfigurations"] == [{"id": lb_id}]
     pool = prod.one(NIC, "proxy-nic").inputs["ipConfigurations"][0]["loadBalancerBackendAddressPools"]
