@@ -1,5 +1,5 @@
-"""python -m sandbox.load_restart [--requests N] [--fault archive|proxy|none] [--proxies N]: a bounded load on the
-DICOMweb proxy, a server restarted in the middle (or none); prints its figures as one JSON line.
+"""python -m sandbox.load_restart [--requests N] [--fault archive|proxy]: a bounded load on the DICOMweb proxy,
+a server restarted in the middle; prints its figures as one JSON line.
 
 It starts the local stack's sandbox (on free ports), reads the answers of a few DICOMweb reads (QIDO, a
 series' metadata, the phantom's frames) once, then sends N of them from 16 threads while a server is down
@@ -11,8 +11,6 @@ for a moment:
              (SIGKILL, as a VM that dies) and started again. The site's nginx, standing in for the cloud's
              balancer, sends a request the dead proxy refused to the other one; the client never retries, so any
              error it saw is counted as such. The balancer's log says how many requests nginx retried.
-    none     nothing fails: the load alone, with --proxies behind the site, and the CPU each server used
-             (python -m bench scale compares one proxy with two this way).
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ import argparse
 import concurrent.futures
 import hashlib
 import json
-import os
 import re
 import threading
 import time
@@ -32,7 +29,7 @@ import requests
 
 from components.render.proxy_nginx import RETRY_AFTER_SECONDS
 from sandbox import Sandbox
-from sandbox.processes import free_ports, group_cpu_seconds
+from sandbox.processes import free_ports
 from settings import load, read_stack_file
 from sandbox.__main__ import STACKS
 
@@ -79,14 +76,13 @@ def payload(r: requests.Response) -> str:
 PROXIES = 2  # behind the site, for the proxy fault
 
 
-def run(requests_total: int, fault: str = "archive", proxies: int = 1) -> dict:
+def run(requests_total: int, fault: str = "archive") -> dict:
     archive_port, viewer_port, proxy_port = free_ports(3)
     settings = load(read_stack_file(STACKS / "Pulumi.local.yaml"))
     archive = replace(settings.archive, upstream_url=f"http://127.0.0.1:{archive_port}/dicom-web/")
-    proxies = PROXIES if fault == "proxy" else proxies
-    if proxies > 1 or fault != "archive":
+    if fault == "proxy":
         archive = replace(archive, topology="same-origin",
-                          scale=replace(archive.scale, min_instances=proxies, max_instances=proxies))
+                          scale=replace(archive.scale, min_instances=PROXIES, max_instances=PROXIES))
     settings = replace(settings, archive=archive)
     with Sandbox(settings, port=viewer_port, proxy_port=proxy_port) as sandbox:
         origin, dicomweb = sandbox.viewer_origin, sandbox.urls.dicomweb
@@ -119,9 +115,6 @@ def run(requests_total: int, fault: str = "archive", proxies: int = 1) -> dict:
             return Answer(started, time.monotonic(), r.status_code, right_body, proxy_503)
 
         def restart() -> None:
-            if fault == "none":
-                window["down"] = window["up"] = time.monotonic()
-                return
             time.sleep(1.0)
             window["down"] = time.monotonic()
             if fault == "proxy":
@@ -130,8 +123,6 @@ def run(requests_total: int, fault: str = "archive", proxies: int = 1) -> dict:
                 sandbox.restart("orthanc", down_seconds=1.0)
             window["up"] = time.monotonic()
 
-        cpu_before = {s.name + str(i): group_cpu_seconds(s.proc.pid) for i, s in enumerate(sandbox.services)}
-        client_before = sum(os.times()[:2])
         begun = time.monotonic()
         restarter = threading.Thread(target=restart)
         restarter.start()
@@ -139,17 +130,12 @@ def run(requests_total: int, fault: str = "archive", proxies: int = 1) -> dict:
             answers = list(pool.map(one, range(requests_total)))
         restarter.join()
         elapsed = time.monotonic() - begun
-        cpu = {"client": sum(os.times()[:2]) - client_before}
-        for i, service in enumerate(sandbox.services):
-            label = {"orthanc": "archive"}.get(service.name, service.log.parent.name)
-            cpu[label] = cpu.get(label, 0) + group_cpu_seconds(service.proc.pid) - cpu_before[service.name + str(i)]
         retried = nginx_retries(sandbox) if fault == "proxy" else None
     latencies = sorted(a.ended - a.started for a in answers)
     non_200 = [a for a in answers if a.status != 200]
     other = [a for a in non_200 if not a.proxy_503 and a.status != BROKEN]
     return {
-        "fault": fault, "proxies": proxies, "requests": len(answers), "threads": THREADS,
-        "seconds": round(elapsed, 2),
+        "fault": fault, "requests": len(answers), "threads": THREADS, "seconds": round(elapsed, 2),
         "requests_per_second": round(len(answers) / elapsed),
         "p50_ms": round(1000 * latencies[len(latencies) // 2], 1),
         "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 1),
@@ -163,8 +149,6 @@ def run(requests_total: int, fault: str = "archive", proxies: int = 1) -> dict:
         # Errors are right only while the archive was down (a request begun before it stopped may end in it).
         "errors_outside_the_window": sum(a.ended < window["down"] or a.started > window["up"] for a in non_200),
         **({"nginx_retries": retried, "client_retries": 0} if retried is not None else {}),
-        # Where the machine's cores went during the load, by server (CPU seconds).
-        "cpu_seconds": {k: round(v, 2) for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]) if v >= 0.01},
     }
 
 
@@ -178,10 +162,9 @@ def nginx_retries(sandbox: Sandbox) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox.load_restart", description=__doc__)
     parser.add_argument("--requests", type=int, default=5000)
-    parser.add_argument("--fault", choices=("archive", "proxy", "none"), default="archive")
-    parser.add_argument("--proxies", type=int, default=1, help="proxies behind the site (--fault none)")
+    parser.add_argument("--fault", choices=("archive", "proxy"), default="archive")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.requests, args.fault, args.proxies)))
+    print(json.dumps(run(args.requests, args.fault)))
 
 
 if __name__ == "__main__":
