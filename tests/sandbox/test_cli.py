@@ -120,7 +120,7 @@ def test_unknown_stack_is_a_clear_error():
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip() == ("error: no stack 'nope'; stacks: local, local-embedded, local-manifest, local-uac, prod, "
-                           "prod-azure, prod-azure-uac, prod-dicom-json, prod-embedded, prod-uac")
+                           "prod-azure, prod-azure-uac, prod-dicom-json, prod-embedded, prod-ha, prod-uac")
 
 
 def test_a_cloud_stack_is_refused():
