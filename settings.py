@@ -63,6 +63,11 @@ class ScaleSettings:
     cpu_target_percent: int = 60
     """The average CPU the cloud keeps the proxies at, adding or removing one."""
 
+    @property
+    def grouped(self) -> bool:
+        """More than one proxy may run: a group behind a balancer; else one VM, the cheapest."""
+        return self.max_instances > 1
+
 
 SCALE_LIMITS = {"min_instances": (1, 20), "max_instances": (1, 20), "cpu_target_percent": (10, 90)}
 
@@ -759,7 +764,7 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     if highly_available and archive.uses_proxy and archive.scale.min_instances < 2:
         errors.add("archive.scale.min_instances", archive.scale.min_instances, "allowed: 2 or more in a highly "
                    "available stack (ohif:highly_available), so that losing one proxy loses no reader")
-    scaled = archive.uses_proxy and archive.scale.max_instances > 1
+    scaled = archive.uses_proxy and archive.scale.grouped
     if scaled and cloud == "local" and archive.topology != "same-origin" and archive.scale.min_instances > 1:
         errors.add("archive.scale.min_instances", archive.scale.min_instances, "allowed: 1 in a local stack with "
                    "topology cross-origin (the sandbox balances several proxies behind the viewer's site only)")

@@ -79,9 +79,14 @@ def earlier_tree(work: Path, commit: str) -> Path:
     return tree
 
 
+def _items(folder: Path) -> list[sync.SyncItem]:
+    """The folder's files as the dicom-json recipe publishes them: each named by its content."""
+    return sync.items_of(stored_files((f"{hashlib.sha256(p.read_bytes()).hexdigest()}.dcm", p)
+                                      for p in sorted(folder.iterdir())), "/studies/")
+
+
 def time_sync(store: sync.Store, folder: Path) -> dict:
-    items = sync.items_of(stored_files((f"{hashlib.sha256(p.read_bytes()).hexdigest()}.dcm", p)
-                                       for p in sorted(folder.iterdir())), "/studies/")
+    items = _items(folder)
     start = time.perf_counter()
     first = sync.apply(store, {}, items)
     first_seconds = time.perf_counter() - start
@@ -89,8 +94,7 @@ def time_sync(store: sync.Store, folder: Path) -> dict:
     data = pydicom.dcmread(changed)
     data.InstanceNumber = 1000
     data.save_as(changed)
-    again = sync.items_of(stored_files((f"{hashlib.sha256(p.read_bytes()).hexdigest()}.dcm", p)
-                                       for p in sorted(folder.iterdir())), "/studies/")
+    again = _items(folder)
     start = time.perf_counter()
     second = sync.apply(store, {i.key: i.fingerprint for i in items}, again)
     return {"files": len(items), "first_seconds": first_seconds, "first_puts": len(first.put),

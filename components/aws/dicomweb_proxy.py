@@ -66,7 +66,7 @@ class DicomwebProxy(pulumi.ComponentResource):
         vm = OriginVm(name, OriginVmArgs(purpose="ohif-dicomweb-proxy", user_data=user_data, placement=args.placement,
                                          archive_url=args.upstream_url, instance_type=args.instance_type,
                                          instance_profile=secrets.instance_profile_name,
-                                         scale=args.scale if args.scale.max_instances > 1 else None,
+                                         scale=args.scale if args.scale.grouped else None,
                                          health_check=(VM_HEALTH_PORT, HEALTH_PATH)),
                       opts=child)
         methods = ALL_METHODS if args.enable_stow else READS

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Sequence
-from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_aws as aws
@@ -63,10 +62,8 @@ class KeycloakHost(pulumi.ComponentResource):
         secret = origin_secret(f"{name}-origin-secret", child)
         database = None
         if args.existing_database_url:
-            at = urlsplit(args.existing_database_url)
-            endpoint = pulumi.Output.from_input(DatabaseEndpoint(
-                host=at.hostname, port=at.port or PORT, name=at.path.lstrip("/"), username=at.username,
-                ca_url=RDS_CA_BUNDLE_URL))
+            endpoint = pulumi.Output.from_input(DatabaseEndpoint.from_url(args.existing_database_url,
+                                                                          ca_url=RDS_CA_BUNDLE_URL))
             db_password = pulumi.Output.secret(args.existing_database_password)
             to_database = destination_egress(url_destination(args.existing_database_url), "Keycloak's database")
         else:

@@ -76,7 +76,7 @@ class DicomwebProxy(pulumi.ComponentResource):
                                           args.token_check).apply(cloud_init),
             resource_group_name=args.resource_group_name, location=args.location, subnet_id=args.subnet_id,
             archive_url=args.upstream_url, vm_size=args.vm_size,
-            scale=args.scale if args.scale.max_instances > 1 else None, health_check=(VM_HEALTH_PORT, HEALTH_PATH)),
+            scale=args.scale if args.scale.grouped else None, health_check=(VM_HEALTH_PORT, HEALTH_PATH)),
             opts=child)
         own = None if same_origin else endpoint(name, self, resource_group_name=args.resource_group_name,
                                                 profile_name=args.profile_name, waf_policy_id=args.waf_policy_id)

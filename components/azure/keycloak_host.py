@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import shlex
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_azure_native.compute as compute
@@ -78,9 +77,7 @@ class KeycloakHost(pulumi.ComponentResource):
         admin_password = pulumi.Output.secret(random.RandomPassword(f"{name}-admin-password", length=24, special=False,
                                                                     opts=child).result)
         if args.existing_database_url:
-            at = urlsplit(args.existing_database_url)
-            database = pulumi.Output.from_input(DatabaseEndpoint(host=at.hostname, port=at.port or PORT,
-                                                                 name=at.path.lstrip("/"), username=at.username))
+            database = pulumi.Output.from_input(DatabaseEndpoint.from_url(args.existing_database_url))
             db_password = pulumi.Output.secret(args.existing_database_password)
             to = url_destination(args.existing_database_url)
             reach: tuple[pulumi.Input[str], int] = (to.cidr or "*", to.port)

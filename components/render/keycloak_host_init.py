@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -41,6 +42,13 @@ class DatabaseEndpoint:
     username: str = "keycloak"
     ca_url: str | None = None
     """A CA bundle the VM fetches and trusts besides the system's (RDS_CA_BUNDLE_URL on AWS)."""
+
+    @classmethod
+    def from_url(cls, url: str, ca_url: str | None = None) -> "DatabaseEndpoint":
+        """A database the stack names, postgresql://<user>@<host>[:port]/<database> (settings checked its form)."""
+        at = urlsplit(url)
+        return cls(host=at.hostname, port=at.port or cls.port, name=at.path.lstrip("/"), username=at.username,
+                   ca_url=ca_url)
 
 
 def keycloak_jdbc_url(host: str, port: int, database: str, ca_file: str) -> str:

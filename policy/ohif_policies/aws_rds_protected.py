@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
-from ._common import DOCS, PRODUCTION_SCHEMA, get, is_production, resources_of
-from ._database import MIN_BACKUP_DAYS, report
+from ._common import DOCS, PRODUCTION_SCHEMA, get, resources_of
+from ._database import report, shared_problems
 
 INSTANCE = "aws:rds/instance:Instance"
 PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
@@ -35,11 +35,7 @@ def validate(args, report_violation):
             problems.append("deletion protection is off")
         if p.get("skipFinalSnapshot"):
             problems.append("it skips the final snapshot on delete")
-        if not db.opts.protect:
-            problems.append("Pulumi does not protect it (protect=True)")
-        days = p.get("backupRetentionPeriod") or 0
-        if is_production(args) and days < MIN_BACKUP_DAYS:
-            problems.append(f"it keeps {days:g} days of backups in a production stack (at least {MIN_BACKUP_DAYS})")
+        problems += shared_problems(args, db, p.get("backupRetentionPeriod") or 0)
         report(report_violation, "RDS instance", db.name, db.urn, problems,
                f"Keep components/aws/database.py's settings. See {DOCS}")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
-from ._common import DOCS, PRODUCTION_SCHEMA, get, is_production, resources_of
-from ._database import MIN_BACKUP_DAYS, report
+from ._common import DOCS, PRODUCTION_SCHEMA, get, resources_of
+from ._database import report, shared_problems
 
 SERVER = "azure-native:dbforpostgresql:Server"
 CONFIGURATION = "azure-native:dbforpostgresql:Configuration"
@@ -30,11 +30,7 @@ def validate(args, report_violation):
         if not any(c.props.get("scope") == p.get("id") and c.props.get("level") == "CanNotDelete"
                    for c in resources_of(args, LOCK)):
             problems.append("no CanNotDelete lock protects it from deletion")
-        if not db.opts.protect:
-            problems.append("Pulumi does not protect it (protect=True)")
-        days = get(p, "backup", "backupRetentionDays", default=0)
-        if is_production(args) and days < MIN_BACKUP_DAYS:
-            problems.append(f"it keeps {days:g} days of backups in a production stack (at least {MIN_BACKUP_DAYS})")
+        problems += shared_problems(args, db, get(p, "backup", "backupRetentionDays", default=0))
         report(report_violation, "PostgreSQL server", db.name, db.urn, problems,
                f"Keep components/azure/database.py's settings. See {DOCS}")
 
