@@ -304,6 +304,7 @@ class TokenCheckFiles:
 
 
 TOKEN_CHECK_MODULE = Path(__file__).with_name("token_check.js")
+ARCHIVE_CREDENTIALS_MODULE = Path(__file__).with_name("archive_credentials.js")
 JWKS_CACHE_SECONDS = 300
 
 _AUTH_HTTP = """
