@@ -19,6 +19,9 @@ from urllib.parse import urlsplit
 import pulumi
 import yaml
 
+from components.render.archive_service import (DICOM_SERVICE, HEALTHIMAGING, ArchiveService, dicom_service_url,
+                                              healthimaging_url)
+
 NAMESPACE = "ohif"
 PROJECT = Path(__file__).resolve().parent
 """Where relative paths in a stack file start: the Pulumi project (pulumi up runs from here)."""
@@ -73,6 +76,30 @@ SCALE_LIMITS = {"min_instances": (1, 20), "max_instances": (1, 20), "cpu_target_
 
 
 @dataclass(frozen=True)
+class HealthImagingSettings:
+    """An existing AWS HealthImaging datastore as the archive (components/render/archive_service.py)."""
+
+    datastore_id: str | None = None
+    """The datastore's ID (32 characters)."""
+    region: str | None = None
+    """The datastore's region, such as us-east-1."""
+
+
+@dataclass(frozen=True)
+class DicomServiceSettings:
+    """Azure's DICOM service as the archive: an existing one by its resource ID, or one the recipe creates."""
+
+    id: str | None = None
+    """An existing service: /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.HealthcareApis/workspaces/
+    <workspace>/dicomservices/<service>."""
+    workspace: str | None = None
+    """The Health Data Services workspace the recipe creates (3 to 24 lower-case letters and digits, unique in
+    Azure: it names the service's host)."""
+    name: str | None = None
+    """The DICOM service the recipe creates in it (3 to 24 lower-case letters and digits)."""
+
+
+@dataclass(frozen=True)
 class ArchiveSettings:
     dicomweb_url: str | None = None
     """An existing DICOMweb root that browsers call directly (it must send CORS itself)."""
@@ -86,10 +113,39 @@ class ArchiveSettings:
     """Let the proxy pass STOW-RS uploads (POST /studies) to the archive."""
     scale: ScaleSettings = field(default_factory=ScaleSettings)
     """How many proxies run (upstream_url only)."""
+    healthimaging: HealthImagingSettings | None = None
+    """AWS HealthImaging as the archive, which the proxy reads with its instance role (SigV4)."""
+    dicom_service: DicomServiceSettings | None = None
+    """Azure's DICOM service as the archive, which the proxy reads with its VM's managed identity."""
+
+    @property
+    def service(self) -> ArchiveService | None:
+        """The cloud DICOM service the stack reads from, if any."""
+        if self.healthimaging is not None:
+            h = self.healthimaging
+            return ArchiveService(HEALTHIMAGING, healthimaging_url(h.region, h.datastore_id), region=h.region,
+                                  datastore_id=h.datastore_id)
+        if self.dicom_service is not None:
+            d = self.dicom_service
+            workspace, name = (d.id.split("/")[-3], d.id.split("/")[-1]) if d.id else (d.workspace, d.name)
+            return ArchiveService(DICOM_SERVICE, dicom_service_url(workspace, name), resource_id=d.id)
+        return None
+
+    @property
+    def proxied_url(self) -> str | None:
+        """The DICOMweb root the proxy forwards to: the archive's upstream_url, or the cloud service's."""
+        service = self.service
+        return service.dicomweb_url if service else self.upstream_url
+
+    @property
+    def kind(self) -> str:
+        """What answers the proxy: DATA_SOURCES' key for the viewer's settings."""
+        service = self.service
+        return service.kind if service else "dicomweb"
 
     @property
     def uses_proxy(self) -> bool:
-        return self.upstream_url is not None
+        return self.proxied_url is not None
 
 
 @dataclass(frozen=True)
@@ -565,17 +621,68 @@ def _read_networks(errors: _Errors, value: Any) -> tuple[str, ...]:
     return tuple(networks)
 
 
-def _read_archive(errors: _Errors, raw: Any, recipe: Any, production: bool) -> ArchiveSettings:
+_DATASTORE_ID = re.compile(r"^[0-9a-z]{32}$")
+_AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
+_HEALTH_NAME = re.compile(r"^[a-z0-9]{3,24}$")
+_DICOM_SERVICE_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}/providers/"
+                               r"Microsoft\.HealthcareApis/workspaces/[a-z0-9]{3,24}/dicomservices/[a-z0-9]{3,24}$")
+# Which clouds can reach each service (the sandbox stands in for both).
+SERVICE_CLOUDS = {"healthimaging": ("aws", "local"), "dicom_service": ("azure", "local")}
+ARCHIVE_SOURCES = ("dicomweb_url", "upstream_url", *SERVICE_CLOUDS)
+
+
+def _read_healthimaging(errors: _Errors, raw: Any) -> HealthImagingSettings:
+    h = _read_object(errors, "archive.healthimaging", raw, HealthImagingSettings)
+    _check_all(errors, "archive.healthimaging", h, {
+        "datastore_id": _matches(_DATASTORE_ID, "a datastore ID: 32 lower-case letters and digits"),
+        "region": _matches(_AWS_REGION, "an AWS region such as us-east-1")})
+    for key in ("datastore_id", "region"):
+        if key not in h:
+            errors.add(f"archive.healthimaging.{key}", None, "required")
+    return HealthImagingSettings(**h)
+
+
+def _read_dicom_service(errors: _Errors, raw: Any) -> DicomServiceSettings:
+    d = _read_object(errors, "archive.dicom_service", raw, DicomServiceSettings)
+    _check_all(errors, "archive.dicom_service", d, {
+        "id": _matches(_DICOM_SERVICE_ID, "a DICOM service's resource ID, /subscriptions/<id>/resourceGroups/"
+                                          "<group>/providers/Microsoft.HealthcareApis/workspaces/<workspace>/"
+                                          "dicomservices/<service>"),
+        "workspace": _matches(_HEALTH_NAME, "3 to 24 lower-case letters and digits"),
+        "name": _matches(_HEALTH_NAME, "3 to 24 lower-case letters and digits")})
+    if ("id" in d) == ("workspace" in d or "name" in d):
+        errors.add("archive.dicom_service", d, "required: id (an existing service), or workspace and name (the "
+                   "recipe creates them)")
+    elif "id" not in d and not ("workspace" in d and "name" in d):
+        missing = "name" if "workspace" in d else "workspace"
+        errors.add(f"archive.dicom_service.{missing}", None, "required with "
+                   f"archive.dicom_service.{'workspace' if missing == 'name' else 'name'}")
+    return DicomServiceSettings(**d)
+
+
+def _read_archive(errors: _Errors, raw: Any, recipe: Any, production: bool, cloud: Any) -> ArchiveSettings:
     if recipe in RECIPES and recipe not in ARCHIVE_RECIPES:
         if raw is not None:
             errors.add("archive", _parse_json(raw), f"allowed only with recipe {', '.join(ARCHIVE_RECIPES)}")
         return ArchiveSettings()
     if raw is None:
-        errors.add("archive", None, "required: an object with dicomweb_url (existing DICOMweb) or upstream_url (proxied)")
+        errors.add("archive", None, "required: an object with dicomweb_url (existing DICOMweb), upstream_url (proxied), "
+                   "healthimaging or dicom_service")
         return ArchiveSettings()
     a = _read_object(errors, "archive", raw, ArchiveSettings)
-    if ("dicomweb_url" in a) == ("upstream_url" in a):
-        errors.add("archive", a, "required: exactly one of dicomweb_url (existing DICOMweb) or upstream_url (proxied)")
+    if sum(key in a for key in ARCHIVE_SOURCES) != 1:
+        errors.add("archive", a, "required: exactly one of dicomweb_url (existing DICOMweb), upstream_url (proxied), "
+                   "healthimaging (AWS) or dicom_service (Azure)")
+    for key, clouds in SERVICE_CLOUDS.items():
+        if key in a and cloud in CLOUDS and cloud not in clouds:
+            errors.add(f"archive.{key}", a[key], f"allowed only with ohif:cloud {clouds[0]} (or local), not {cloud}")
+    if "healthimaging" in a:
+        a["healthimaging"] = _read_healthimaging(errors, a["healthimaging"])
+        if a.get("enable_stow"):
+            errors.add("archive.enable_stow", a["enable_stow"], "not with archive.healthimaging: SigV4 signs an "
+                       "upload's hash, which the proxy cannot know before it streams the upload")
+    if "dicom_service" in a:
+        a["dicom_service"] = _read_dicom_service(errors, a["dicom_service"])
     if "dicomweb_url" in a:
         # The browser calls this URL itself, so production needs https (mixed content, secure context).
         for key in sorted(set(a) - {"dicomweb_url"}):
@@ -594,7 +701,7 @@ def _read_archive(errors: _Errors, raw: Any, recipe: Any, production: bool) -> A
     a["allowed_origins"] = _read_origins(errors, "archive.allowed_origins", a.get("allowed_origins", []), production)
     if "enable_stow" in a:
         a["enable_stow"] = _read_bool(errors, "archive.enable_stow", a["enable_stow"])
-    if "upstream_url" in a and "scale" in a:
+    if "scale" in a:
         a["scale"] = _read_scale(errors, a["scale"])
     return ArchiveSettings(**a)
 
@@ -754,7 +861,7 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     highly_available = _parse_scalar_bool(errors, "highly_available", ours.get("highly_available"), default=False)
     viewer = _read_viewer(errors, ours.get("viewer"))
     access = _read_access(errors, ours.get("access"), recipe, production)
-    archive = _read_archive(errors, ours.get("archive"), recipe, production)
+    archive = _read_archive(errors, ours.get("archive"), recipe, production, cloud)
     auth = _read_auth(errors, ours.get("auth"), recipe, production)
     embed = _read_embed(errors, ours.get("embed"), recipe, production)
     studies = _read_studies(errors, ours.get("studies"), recipe, cloud, production)

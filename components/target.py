@@ -20,6 +20,7 @@ from typing import Sequence
 
 import pulumi
 
+from components.render.archive_service import ArchiveService
 from components.render.proxy_nginx import DICOMWEB_PATH, TokenCheck
 from components.render.realm import RealmModel
 from components.render.viewer_build import (CACHE, ENCODINGS, SiteFile, cache_control, compressed, content_type,
@@ -78,6 +79,10 @@ class ProxySpec:
     scale: ScaleSettings = field(default_factory=ScaleSettings)
     """How many proxies run behind one balancer: the cloud's autoscaling between the counts; the sandbox runs the
     fewest."""
+    archive_service: ArchiveService | None = None
+    """A cloud DICOM service at `upstream_url`, which the proxy reads with its VM's own identity: the target grants
+    that identity read access to this one service (components/render/archive_service.py). The sandbox stands in for
+    the service and the metadata endpoint."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,9 @@
        +--HTTPS--> DICOMweb proxy at its own URL, with CORS --> your archive         (cross-origin)
        +--HTTPS--> your existing DICOMweb URL                                        (no proxy)
 
+    your archive: a DICOMweb server, or a cloud DICOM service (HealthImaging, Azure's DICOM service) that the
+    proxy reads with its VM's own cloud identity
+
 Fork here: this file is the whole composition, and it runs wherever the stack says: AWS, Azure, or
 this machine (`python -m sandbox up`).
 """
@@ -50,8 +53,8 @@ def archive_path(target: Target, settings: StackSettings, site: Site | None,
     archive = settings.archive
     if not archive.uses_proxy:
         return pulumi.Output.from_input(archive.dicomweb_url.rstrip("/"))
-    spec = ProxySpec(upstream_url=archive.upstream_url, enable_stow=archive.enable_stow, token_check=token_check,
-                     scale=archive.scale)
+    spec = ProxySpec(upstream_url=archive.proxied_url, enable_stow=archive.enable_stow, token_check=token_check,
+                     scale=archive.scale, archive_service=archive.service)
     if archive.topology == "same-origin":
         target.dicomweb_proxy("proxy", spec, on_site=site)
         return same_origin_url(site)
@@ -62,6 +65,6 @@ def archive_path(target: Target, settings: StackSettings, site: Site | None,
 
 def publish_app_config(target: Target, settings: StackSettings, site: Site, dicomweb_url: pulumi.Input[str],
                        oidc: pulumi.Input[dict] | None = None) -> None:
-    base_path = settings.viewer.base_path
+    base_path, kind = settings.viewer.base_path, settings.archive.kind
     target.publish(site, APP_CONFIG, pulumi.Output.all(dicomweb_url, oidc).apply(
-        lambda a: render_app_config(base_path=base_path, dicomweb_url=a[0], oidc=a[1])))
+        lambda a: render_app_config(base_path=base_path, dicomweb_url=a[0], oidc=a[1], archive_kind=kind)))

@@ -11,7 +11,9 @@ What the recipe's operations become here:
                         a PostgreSQL of its own (Debian's), as in the cloud's managed database
     publish             the rendered file beside the build
     the user's archive  Orthanc with the DICOMweb plugin where a proxy's upstream_url names a loopback port,
-                        loaded with sample studies
+                        loaded with sample studies; for a cloud DICOM service (HealthImaging, Azure's), an Orthanc
+                        behind a stand-in for the service and for the metadata endpoint that hands the proxy its
+                        credential (sandbox/cloud_standins.py)
     the host app        for the embedded recipe, a demo page on its loopback host origin that pastes the recipe's
                         snippets (sandbox/host_page.py)
     studies.folder      left out in a local dicom-json stack: the sample studies
@@ -30,6 +32,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -38,16 +42,18 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 import pulumi
 
+from components.render.archive_service import ArchiveCredentialFiles
 from components.render.edge import NginxEdge, render_nginx_edge
 from components.render.headers import viewer_headers
-from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheckFiles, render_proxy_conf
+from components.render.proxy_nginx import (ARCHIVE_CREDENTIALS_MODULE, DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheckFiles,
+                                           render_proxy_conf)
 from components.render.viewer_build import SiteFile, object_key, stored_files
 from components.target import (FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec,
                                Target, same_origin_url, site_files)
@@ -57,11 +63,15 @@ from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
 from sandbox.nginx import (cdn_listen, nginx_binary, nginx_service, render_files_conf, render_keycloak_edge_conf,
                            render_viewer_conf, write_preflight_module, write_spa_module)
 from sandbox.postgres import SandboxPostgres
-from sandbox.processes import SandboxError, Service, ServiceError, free_port, require_binary
+from sandbox.cloud_standins import service_root
+from sandbox.processes import SandboxError, Service, ServiceError, free_port, free_ports, require_binary
 from sandbox.tls import RunTls, make_run_tls
 from settings import StackSettings
 
 ORTHANC_DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
+REPO = Path(__file__).resolve().parent.parent
+STANDIN_CREDENTIAL_SECONDS = 6 * 3600
+"""How long the stand-in metadata endpoint's credentials last by default: as long as an EC2 role's."""
 LOOPBACK = ("127.0.0.1", "localhost")
 
 
@@ -101,6 +111,15 @@ class _LocalFiles:
     published: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _StandIn:
+    """A cloud DICOM service's stand-in: its Orthanc, the service and the metadata endpoint, each on a port."""
+
+    orthanc_port: int
+    service_port: int
+    metadata_port: int
+
+
 @dataclass
 class _LocalProxy:
     name: str
@@ -110,6 +129,8 @@ class _LocalProxy:
     """One per instance (ProxySpec.scale's fewest)."""
     on_site: bool = False
     """Mounted on a site, whose nginx is its edge and balancer; otherwise it is its own edge, as at its own CDN URL."""
+    standin: _StandIn | None = None
+    """Where the sandbox stands in for the proxy's cloud DICOM service (spec.archive_service)."""
 
 
 class Sandbox(Target):
@@ -117,8 +138,11 @@ class Sandbox(Target):
 
     def __init__(self, settings: StackSettings, *, port: int, proxy_port: int | None = None,
                  run_dir: Path | None = None, progress: Callable[[str], None] = lambda _: None,
-                 recipe: Callable | None = None, tls: RunTls | None = None) -> None:
-        """`tls`: the certificate every browser-facing host presents; by default one made for this run."""
+                 recipe: Callable | None = None, tls: RunTls | None = None,
+                 credential_lifetime: float = STANDIN_CREDENTIAL_SECONDS) -> None:
+        """`tls`: the certificate every browser-facing host presents; by default one made for this run.
+        `credential_lifetime`: how long each credential the stand-in metadata endpoint issues lasts."""
+        self.credential_lifetime = credential_lifetime
         self.settings, self.port, self.progress, self.recipe, self.tls = settings, port, progress, recipe, tls
         self.proxy_port = port + 1 if proxy_port is None else proxy_port
         self._own_dir = run_dir is None
@@ -128,6 +152,8 @@ class Sandbox(Target):
         self.proxy_instances: dict[str, list[Service]] = {}
         """Each proxy's instances (one nginx each), by name: what a test stops and starts."""
         self.urls: SandboxUrls | None = None
+        self.standin_log: Path | None = None
+        """What the stand-in cloud DICOM service saw (JSON lines), where the archive is one."""
         self.keycloak: SandboxKeycloak | None = None
         self._sites: dict[str, _LocalSite] = {}
         self._files: dict[str, _LocalFiles] = {}
@@ -204,6 +230,7 @@ class Sandbox(Target):
         """Every port this sandbox's servers will listen on."""
         ports = {site.port for site in self._sites.values()} | {files.port for files in self._files.values()}
         ports |= {port for proxy in self._proxies for port in proxy.ports} | set(self._archive_ports())
+        ports |= {port for proxy in self._proxies if proxy.standin for port in astuple(proxy.standin)}
         ports |= {urlsplit(spec.existing_url).port for spec in self._identity_providers}
         if (host := self._demo_host_origin()) is not None:
             ports.add(host.port)
@@ -212,8 +239,8 @@ class Sandbox(Target):
     def _archive_ports(self) -> dict[int, str]:
         """An archive on a loopback port is the sandbox's to provide (its port, its DICOMweb path); any other is
         the user's own."""
-        return {(url.port or 80): url.path for url in (urlsplit(p.spec.upstream_url) for p in self._proxies)
-                if url.hostname in LOOPBACK}
+        return {(url.port or 80): url.path for url in (urlsplit(p.spec.upstream_url) for p in self._proxies
+                                                       if p.standin is None) if url.hostname in LOOPBACK}
 
     def _demo_host_origin(self):
         """The embedded recipe's first loopback host origin, where the sandbox serves the demo host."""
@@ -259,17 +286,18 @@ class Sandbox(Target):
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
         port = self.proxy_port if not self._proxies else free_port()
         instances = spec.scale.min_instances
+        standin = _StandIn(*free_ports(3)) if spec.archive_service else None
         if on_site is None:
             if instances > 1:
                 raise SandboxError(f"{name}: the sandbox balances several proxies behind the viewer's site "
                                    "(archive.topology same-origin); at a URL of its own it runs one")
-            self._proxies.append(_LocalProxy(name, spec, [port]))
+            self._proxies.append(_LocalProxy(name, spec, [port], standin=standin))
             return Proxy(name=name, url=pulumi.Output.from_input(_origin(port) + DICOMWEB_PATH))
         site = self._sites[on_site.name]
         if site.proxy_ports:
             raise SandboxError(f"site {on_site.name!r} already serves {DICOMWEB_PATH}/")
         site.proxy_ports = [port] + [free_port() for _ in range(instances - 1)]
-        self._proxies.append(_LocalProxy(name, spec, site.proxy_ports, on_site=True))
+        self._proxies.append(_LocalProxy(name, spec, site.proxy_ports, on_site=True, standin=standin))
         return Proxy(name=name, url=same_origin_url(on_site))
 
     def identity_provider(self, name: str, spec: IdentityProviderSpec) -> IdentityProvider:
@@ -299,6 +327,10 @@ class Sandbox(Target):
 
     def _start_servers(self) -> None:
         urls = [self._start_orthanc(port, path) for port, path in sorted(self._archive_ports().items())]
+        for proxy in self._proxies:
+            if proxy.standin:
+                urls.append(self._start_orthanc(proxy.standin.orthanc_port, DICOMWEB_PATH))
+                self._start_standin(proxy)
         self._archive_url = urls[0] if urls else None
         # Every host a browser reaches stands behind the same edge as on the CDN: the allow-list and the rate limit.
         access = self.settings.access
@@ -317,11 +349,19 @@ class Sandbox(Target):
                                 key_set_ca_file=str(self.tls.ca_file)) if spec.token_check else None
         # A mounted proxy is the site's origin, behind the site's edge; any other is a host of its own.
         listen, scheme = (f"127.0.0.1:{port}", "http") if proxy.on_site else (cdn_listen(port), "https")
+        upstream_url, archive_files = spec.upstream_url, None
+        if proxy.standin:
+            upstream_url = self._standin_url(proxy)
+            archive_files = ArchiveCredentialFiles(
+                module_path=str(ARCHIVE_CREDENTIALS_MODULE),
+                metadata_url=f"http://127.0.0.1:{proxy.standin.metadata_port}", credentials_file=str(_worker_dir(run_dir / "archive-credential") / "credential.json"))
         (run_dir / "proxy.conf").write_text(render_proxy_conf(
-            listen=listen, upstream_url=spec.upstream_url,
+            listen=listen, upstream_url=upstream_url,
             allowed_origins=spec.allowed_origins, cache_dir=str(run_dir / "dicomweb-cache"),
             enable_stow=spec.enable_stow, auth=spec.token_check, auth_files=files,
-            serve_own_host=proxy.on_site, edge=None if proxy.on_site else edge))
+            serve_own_host=proxy.on_site, edge=None if proxy.on_site else edge,
+            archive_auth=spec.archive_service.auth if spec.archive_service else None, archive_files=archive_files,
+            upstream_ca_file=str(self.tls.ca_file)))
         self.progress(f"starting the DICOMweb proxy {proxy.name!r} (nginx) on {port}")
         service = nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[port],
                                 ready_url=f"{scheme}://127.0.0.1:{port}/",
@@ -422,6 +462,28 @@ class Sandbox(Target):
         self._start(self.keycloak.service(), timeout=240)
         return self.keycloak
 
+    @staticmethod
+    def _standin_url(proxy: _LocalProxy) -> str:
+        service = proxy.spec.archive_service
+        return f"https://127.0.0.1:{proxy.standin.service_port}" + service_root(service.kind, service.datastore_id)
+
+    def _start_standin(self, proxy: _LocalProxy) -> None:
+        service, ports = proxy.spec.archive_service, proxy.standin
+        run_dir = self._nginx_dir(f"standin-{proxy.name}")
+        self.standin_log = run_dir / "requests.jsonl"
+        self.progress(f"starting the stand-in {service.kind} on {ports.service_port} and its metadata endpoint on "
+                      f"{ports.metadata_port}")
+        argv = [sys.executable, "-m", "sandbox.cloud_standins", "--kind", service.kind,
+                "--metadata-port", str(ports.metadata_port), "--service-port", str(ports.service_port),
+                "--archive", f"http://127.0.0.1:{ports.orthanc_port}{DICOMWEB_PATH}/",
+                "--region", service.region or "", "--cert", str(self.tls.cert_file), "--key", str(self.tls.key_file),
+                "--log", str(self.standin_log), "--lifetime", str(self.credential_lifetime),
+                *(["--datastore-id", service.datastore_id] if service.datastore_id else [])]
+        self._start(Service(f"stand-in {service.kind}", argv, log=run_dir / "standin.log",
+                            # Its metadata endpoint: a probe of the service would be a request it refuses and logs.
+                            ready_url=f"http://127.0.0.1:{ports.metadata_port}/", ports=[ports.service_port, ports.metadata_port],
+                            ca_file=self.tls.ca_file, env={**os.environ, "PYTHONPATH": str(REPO)}))
+
     def _start_orthanc(self, port: int, dicomweb_root: str) -> str:
         self.progress(f"starting Orthanc with the DICOMweb plugin on {port}")
         orthanc = require_binary("orthanc", "Orthanc", "orthanc orthanc-dicomweb")
@@ -493,6 +555,14 @@ class Sandbox(Target):
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
+
+
+def _worker_dir(path: Path) -> Path:
+    """A directory only nginx's workers may enter (as root, nginx runs them as `nobody`)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.getuid() == 0:
+        os.chown(path, pwd.getpwnam("nobody").pw_uid, -1)
+    return path
 
 
 def _origin(port: int) -> str:

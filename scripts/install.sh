@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nginx libnginx-mod-http-js orthanc orthanc-dicomweb chromium procps wrk postgresql)
+packages=(nginx libnginx-mod-http-js njs orthanc orthanc-dicomweb chromium procps wrk postgresql)
 command -v npm >/dev/null || packages+=(nodejs npm)
 command -v mvn >/dev/null || packages+=(maven)
 missing=()

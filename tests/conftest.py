@@ -55,22 +55,24 @@ def artifacts() -> Path:
 
 
 def local_sandbox(stack: str = "local", viewer: dict | None = None, archive_host: str = "127.0.0.1",
-                  recipe=None, **archive_changes) -> Sandbox:
+                  recipe=None, credential_lifetime: float | None = None, **archive_changes) -> Sandbox:
     """A local stack's Sandbox on free ports (viewer, proxy, Orthanc, Keycloak, the embedded recipe's host page),
-    so tests never meet a running one; `recipe` runs a fork instead of the stack's recipe."""
+    so tests never meet a running one; `recipe` runs a fork instead of the stack's recipe; `credential_lifetime`,
+    how long the stand-in cloud credentials last."""
     from sandbox.processes import free_ports
 
     viewer_port, proxy_port, archive_port, keycloak_port, host_port = free_ports(5)
     settings = load(read_stack_file(STACKS / f"Pulumi.{stack}.yaml"))
     settings = replace(settings, viewer=replace(settings.viewer, **(viewer or {})))
-    if settings.archive.uses_proxy:
+    if settings.archive.upstream_url:
         settings = replace(settings, archive=replace(
             settings.archive, upstream_url=f"http://{archive_host}:{archive_port}/dicom-web/", **archive_changes))
     if settings.auth is not None:
         settings = replace(settings, auth=replace(settings.auth, keycloak_url=f"https://127.0.0.1:{keycloak_port}"))
     if settings.embed is not None:
         settings = replace(settings, embed=replace(settings.embed, host_origins=(f"https://127.0.0.1:{host_port}",)))
-    return Sandbox(settings, port=viewer_port, proxy_port=proxy_port, recipe=recipe, tls=SESSION_TLS)
+    options = {"credential_lifetime": credential_lifetime} if credential_lifetime else {}
+    return Sandbox(settings, port=viewer_port, proxy_port=proxy_port, recipe=recipe, tls=SESSION_TLS, **options)
 
 
 def require_servers() -> None:

@@ -62,6 +62,10 @@ def dicom_json(**studies: object) -> dict[str, str]:
     return stack("prod-dicom-json", studies={**json.loads(stack("prod-dicom-json")["ohif:studies"]), **studies})
 
 
+HEALTHIMAGING = {"datastore_id": "0123456789abcdef0123456789abcdef", "region": "us-east-1"}
+DICOM_SERVICE_ID = ("/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/imaging/providers/"
+                    "Microsoft.HealthcareApis/workspaces/ohifimages/dicomservices/studies")
+
 CASES = {
     "unknown recipe": (prod(recipe="viewer-only"),
                        'ohif:recipe = "viewer-only": allowed: standalone, user-account-control'),
@@ -84,10 +88,39 @@ CASES = {
     "scale without a proxy": (
         prod(archive={"dicomweb_url": "https://pacs.example.org/dicom-web", "scale": {"min_instances": 2}}),
         'ohif:archive.scale = {"min_instances": 2}: allowed only with upstream_url'),
+    # Cloud DICOM services as the archive (issue 18).
+    "two archives": (prod(archive={**archive(), "healthimaging": HEALTHIMAGING}),
+                     "ohif:archive = {"),
+    "a datastore ID that is not one": (
+        prod(archive={"healthimaging": {**HEALTHIMAGING, "datastore_id": "ds-1"}}),
+        'ohif:archive.healthimaging.datastore_id = "ds-1": allowed: a datastore ID: 32 lower-case letters and digits'),
+    "a datastore without its region": (
+        prod(archive={"healthimaging": {"datastore_id": HEALTHIMAGING["datastore_id"]}}),
+        "ohif:archive.healthimaging.region = (missing): required"),
+    "STOW to HealthImaging": (
+        prod(archive={"healthimaging": HEALTHIMAGING, "enable_stow": True}),
+        "ohif:archive.enable_stow = true: not with archive.healthimaging: SigV4 signs an upload's hash"),
+    "HealthImaging on Azure": (
+        azure(archive={"healthimaging": HEALTHIMAGING}),
+        "ohif:archive.healthimaging = {"),
+    "Azure's DICOM service on AWS": (
+        prod(archive={"dicom_service": {"workspace": "ohifimages", "name": "studies"}}),
+        'ohif:archive.dicom_service = {"workspace": "ohifimages", "name": "studies"}: allowed only with ohif:cloud '
+        "azure (or local), not aws"),
+    "a DICOM service both existing and created": (
+        azure(archive={"dicom_service": {"id": DICOM_SERVICE_ID, "workspace": "ohifimages"}}),
+        "ohif:archive.dicom_service = {"),
+    "a DICOM service without its workspace": (
+        azure(archive={"dicom_service": {"name": "studies"}}),
+        "ohif:archive.dicom_service.workspace = (missing): required with archive.dicom_service.name"),
+    "a DICOM service ID of another resource": (
+        azure(archive={"dicom_service": {"id": DICOM_SERVICE_ID.replace("dicomservices", "fhirservices")}}),
+        "ohif:archive.dicom_service.id = "),
     "unknown nested key": (prod(viewer={"base_path": "/", "cdn": "fast"}),
                            'ohif:viewer.cdn = "fast": unknown key; allowed: base_path, domain, include_source_maps'),
     "missing archive": (prod(archive=None), "ohif:archive = (missing): required: an object with dicomweb_url "
-                                            "(existing DICOMweb) or upstream_url (proxied)"),
+                                            "(existing DICOMweb), upstream_url (proxied), healthimaging or "
+                                            "dicom_service"),
     "malformed upstream URL": (prod(archive=archive(upstream_url="10.0.1.20:8042/dicom-web")),
                                'ohif:archive.upstream_url = "10.0.1.20:8042/dicom-web": '
                                "allowed: an absolute http:// or https:// URL"),

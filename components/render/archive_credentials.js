@@ -11,7 +11,8 @@
 // Settings come from nginx variables the renderer sets (components/render/proxy_nginx.py): $ohif_archive_auth
 // (sigv4 or bearer), $ohif_archive_metadata (the instance metadata endpoint), $ohif_archive_region,
 // $ohif_archive_service, $ohif_archive_resource (the token's audience), $ohif_archive_credentials_file,
-// $ohif_archive_host (the Host header the proxy sends), $ohif_archive_token_check ("on" with login).
+// $ohif_archive_host (the Host header the proxy sends), $ohif_archive_root (the archive's DICOMweb path, to which
+// $dicomweb_path is relative), $ohif_archive_token_check ("on" with login).
 //
 // The credential is kept in a file only the nginx user reads, shared by the workers (njs keeps nothing between
 // requests), and fetched afresh before it expires: at the earlier of halfway through its life and REFRESH_SECONDS
@@ -151,7 +152,7 @@ function credential(r) {
 }
 
 function amzDate(r) {
-    return amzDateOf(new Date());
+    return r.variables.ohif_archive_auth === 'sigv4' ? amzDateOf(new Date()) : '';
 }
 
 // js_set: the Authorization header sent to the archive, in place of the user's own.
@@ -159,8 +160,8 @@ function authorization(r) {
     var v = r.variables, c = JSON.parse(v.ohif_archive_credential);
     if (v.ohif_archive_auth !== 'sigv4') return c.token ? 'Bearer ' + c.token : '';
     if (!c.key) return '';
-    return sign({method: v.ohif_upstream_method, host: v.ohif_archive_host, path: v.ohif_archive_path,
-                 query: v.args || ''}, c, v.ohif_amz_date, v.ohif_archive_region, v.ohif_archive_service);
+    return sign({method: v.ohif_upstream_method, host: v.ohif_archive_host,
+                 path: v.ohif_archive_root + v.dicomweb_path, query: v.args || ''}, c, v.ohif_amz_date, v.ohif_archive_region, v.ohif_archive_service);
 }
 
 function securityToken(r) {

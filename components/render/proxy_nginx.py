@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 from urllib.parse import urlsplit
 
+from components.render.archive_service import ArchiveAuth, ArchiveCredentialFiles
+
 if TYPE_CHECKING:
     from components.render.edge import NginxEdge
 
@@ -122,7 +124,7 @@ map "$status:$ohif_class" $ohif_cache_control {{
 proxy_cache_path {cache_dir} levels=1:2 keys_zone=ohif_dicomweb:10m max_size={cache_max_size} inactive=1d
                  use_temp_path=off;
 
-{upstream_block}{auth_http}
+{upstream_block}{auth_http}{archive_http}
 server {{
     listen {listen};
     server_name _;
@@ -173,8 +175,8 @@ server {{
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_set_header Host {upstream_host_header};
-    proxy_read_timeout 300s;
-{upstream_resolve}{upstream_tls}{auth_locations}{store_location}
+{archive_headers}    proxy_read_timeout 300s;
+{upstream_resolve}{upstream_tls}{auth_locations}{archive_location}{store_location}
     # More frames than one request may ask for: a clear 400 before the archive is asked.
     location ~ "^{public_root}/{instance_path}/frames/([0-9]+,){{{max_frames}}}" {{
         return 400 '{{"error": "at most {max_frames} frames per request"}}';
@@ -197,11 +199,13 @@ server {{
     server_name _;
     server_tokens off;
     access_log off;
-{upstream_resolve}{upstream_tls}    location = {health_path} {{
-        proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}studies?limit=1;
+{upstream_resolve}{upstream_tls}{archive_location}    location = {health_path} {{
+        set $dicomweb_path studies;
+        set $args limit=1;
+{archive_access}        proxy_pass {upstream_scheme}://{upstream_target}{upstream_root}$dicomweb_path$is_args$args;
         proxy_set_header Host {upstream_host_header};
         proxy_set_header Accept application/dicom+json;
-        proxy_connect_timeout 3s;
+{archive_headers}        proxy_connect_timeout 3s;
         proxy_read_timeout 5s;
         proxy_intercept_errors on;
         error_page 300 301 302 400 401 403 404 405 500 501 502 503 504 =503 /_ohif_unhealthy;
@@ -304,6 +308,41 @@ class TokenCheckFiles:
 
 
 TOKEN_CHECK_MODULE = Path(__file__).with_name("token_check.js")
+
+_ARCHIVE_HTTP = """
+# The archive is a cloud DICOM service: the proxy proves itself with its VM's own cloud identity
+# (archive_credentials.js), in place of the browser's Authorization, which never goes past the proxy.
+js_import ohif_archive from {module_path};
+variables_hash_max_size 2048;  # the variables below outgrow the default table
+map $host $ohif_archive_auth {{ default "{scheme}"; }}
+map $host $ohif_archive_metadata {{ default "{metadata_url}"; }}
+map $host $ohif_archive_region {{ default "{region}"; }}
+map $host $ohif_archive_service {{ default "{service}"; }}
+map $host $ohif_archive_resource {{ default "{resource}"; }}
+map $host $ohif_archive_credentials_file {{ default "{credentials_file}"; }}
+map $host $ohif_archive_host {{ default "{host}"; }}
+map $host $ohif_archive_root {{ default "{root}"; }}
+# Each evaluated once per request, so the headers below agree on one credential and one time.
+js_set $ohif_archive_credential ohif_archive.credential;
+js_set $ohif_amz_date ohif_archive.amzDate;
+js_set $ohif_archive_authorization ohif_archive.authorization;
+js_set $ohif_archive_security_token ohif_archive.securityToken;
+"""
+
+# Sent on every request to the archive (an empty one is not sent: X-Amz-* on Azure).
+_ARCHIVE_HEADERS = """    proxy_set_header Authorization $ohif_archive_authorization;
+    proxy_set_header X-Amz-Date $ohif_amz_date;
+    proxy_set_header X-Amz-Security-Token $ohif_archive_security_token;
+"""
+
+# Before a request goes to the archive: the realm token check (where login is on), then a fresh credential.
+_ARCHIVE_LOCATION = """
+    location = /_ohif_archive_access {{
+        internal;
+        set $ohif_archive_token_check {token_check};
+        js_content ohif_archive.access;
+    }}
+"""
 ARCHIVE_CREDENTIALS_MODULE = Path(__file__).with_name("archive_credentials.js")
 JWKS_CACHE_SECONDS = 300
 
@@ -434,7 +473,9 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
                       enable_stow: bool = False, origin_check: tuple[str, str] | str | None = None,
                       resolver: str | None = None, auth: TokenCheck | None = None,
                       auth_files: TokenCheckFiles | None = None, serve_own_host: bool = False,
-                      edge: NginxEdge | None = None, health_listen: str | None = None) -> str:
+                      edge: NginxEdge | None = None, health_listen: str | None = None,
+                      archive_auth: ArchiveAuth | None = None, archive_files: ArchiveCredentialFiles | None = None,
+                      upstream_ca_file: str = SYSTEM_CA_FILE) -> str:
     """nginx.conf (http context) for a proxy at `/dicom-web/` in front of the DICOMweb root `upstream_url`, caching
     reads in `cache_dir`.
 
@@ -453,6 +494,9 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     and the rate limit, components/render/edge.py); on a cloud VM the CDN's WAF does that, and the VM sees only
     the CDN's addresses.
     `health_listen`, when set, serves the balancer's health check there (HEALTH_PATH): 200 while the archive answers.
+    `archive_auth`, for a cloud DICOM service (components/render/archive_service.py), has the proxy sign or carry
+    its VM's credential on every request to the archive; `archive_files` says where the host keeps it.
+    `upstream_ca_file`: the CAs nginx trusts for an https:// archive (the sandbox: its run's own CA).
     """
     up = urlsplit(upstream_url)
     default_port = 443 if up.scheme == "https" else 80
@@ -473,11 +517,16 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
         for code, text in ERRORS.items())
     if (auth is None) != (auth_files is None):
         raise ValueError("auth and auth_files go together")
+    if (archive_auth is None) != (archive_files is None):
+        raise ValueError("archive_auth and archive_files go together")
+    if archive_auth and archive_auth.scheme == "sigv4" and enable_stow:
+        raise ValueError("STOW-RS to a SigV4 archive would need each upload's hash before it is sent")
     # Without a resolver, nginx resolves a name once, at start-up, as it does an address.
     by_address = _is_address(up.hostname) or resolver is None
     shared = {"public_root": DICOMWEB_PATH, "upstream_scheme": up.scheme, "upstream_root": up.path.rstrip("/") + "/",
               "upstream_target": "ohif_archive" if by_address else "$ohif_archive",
-              "auth_check": "        auth_request /_ohif_auth;\n" if auth else ""}
+              "auth_check": ("        auth_request /_ohif_archive_access;\n" if archive_auth else
+                             "        auth_request /_ohif_auth;\n" if auth else "")}
     read_locations = "".join(_READ_LOCATION.format(
         name=name, path=path, cache=f"        proxy_cache ohif_dicomweb;\n        proxy_cache_valid 200 {valid};\n"
         if valid else "", **shared) for name, path, valid, _ in READ_CLASSES)
@@ -485,8 +534,9 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
                                 if value != "no-store")
     origin_check_block = origin_check_directive(origin_check)
     upstream_resolve = "" if by_address else _UPSTREAM_BY_NAME.format(resolver=resolver, host_port=host_port)
-    upstream_tls = _UPSTREAM_TLS.format(host=up.hostname, ca_file=SYSTEM_CA_FILE) if up.scheme == "https" else ""
+    upstream_tls = _UPSTREAM_TLS.format(host=up.hostname, ca_file=upstream_ca_file) if up.scheme == "https" else ""
     upstream_host_header = up.netloc if up.port else up.hostname
+    archive = _archive_blocks(archive_auth, archive_files, upstream_host_header, shared["upstream_root"])
     return _TEMPLATE.format(
         edge_http=edge.http if edge else "",
         edge_server=edge.server_directives() + edge.rate_limit_directives() if edge else "",
@@ -519,12 +569,33 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
                                     required_role=_nginx_string(auth.required_role),
                                     upload_role=_nginx_string(auth.upload_role)) if auth else "",
         auth_locations=_AUTH_LOCATIONS.format(check_listen=auth_files.check_listen) if auth else "",
+        archive_http=archive["http"],
+        archive_headers=archive["headers"],
+        archive_location=archive["location"].format(token_check="on" if auth else "off"),
         check_server=_CHECK_SERVER.format(
             check_listen=auth_files.check_listen, origin_check=origin_check_block, issuer=_nginx_string(auth.issuer),
             client_id=_nginx_string(auth.client_id), skew=auth.skew_seconds, cache_seconds=JWKS_CACHE_SECONDS,
             jwks_fetch=_jwks_fetch(auth, resolver, auth_files.key_set_ca_file)) if auth else "",
         health_server=_HEALTH_SERVER.format(
             health_listen=health_listen, health_path=HEALTH_PATH, upstream_resolve=upstream_resolve,
-            upstream_tls=upstream_tls, upstream_host_header=upstream_host_header, **shared) if health_listen else "",
+            upstream_tls=upstream_tls, upstream_host_header=upstream_host_header,
+            archive_headers=archive["headers"].replace("    proxy", "        proxy"),
+            archive_location=archive["location"].format(token_check="off"),
+            archive_access="        auth_request /_ohif_archive_access;\n" if archive_auth else "",
+            **shared) if health_listen else "",
         **shared,
     )
+
+
+def _archive_blocks(archive_auth: ArchiveAuth | None, files: ArchiveCredentialFiles | None, host: str,
+                    root: str) -> dict[str, str]:
+    """The config that has the proxy prove itself to a cloud DICOM service; empty for any other archive."""
+    if archive_auth is None:
+        return {"http": "", "headers": "", "location": ""}
+    return {"http": _ARCHIVE_HTTP.format(module_path=files.module_path, scheme=archive_auth.scheme,
+                                         metadata_url=_nginx_string(files.metadata_url),
+                                         region=_nginx_string(archive_auth.region) if archive_auth.region else "",
+                                         service=archive_auth.service, resource=_nginx_string(archive_auth.resource)
+                                         if archive_auth.resource else "",
+                                         credentials_file=files.credentials_file, host=host, root=root),
+            "headers": _ARCHIVE_HEADERS, "location": _ARCHIVE_LOCATION}

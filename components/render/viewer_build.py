@@ -23,6 +23,8 @@ from typing import Iterable
 
 import brotli
 
+from components.render.archive_service import DATA_SOURCES
+
 REPO = Path(__file__).resolve().parents[2]
 LOCK_FILE = REPO / "viewer" / "ohif-app.lock.json"
 PRELOAD_FILE = REPO / "viewer" / "preload.json"
@@ -206,10 +208,12 @@ def _cache_dir() -> Path:
     return CACHE
 
 
-def render_app_config(*, base_path: str, dicomweb_url: str | None = None, oidc: dict | None = None) -> str:
+def render_app_config(*, base_path: str, dicomweb_url: str | None = None, oidc: dict | None = None,
+                      archive_kind: str = "dicomweb") -> str:
     """OHIF's `app-config.js`: the packaged secure defaults, with our data source and base path.
 
-    The data source is the DICOMweb archive at `dicomweb_url`, or with None the `dicomjson` source, which
+    The data source is the DICOMweb archive at `dicomweb_url`, with the settings DATA_SOURCES gives its
+    `archive_kind` (an archive behind the proxy, or a cloud DICOM service), or with None the `dicomjson` source, which
     opens the JSON manifest named by `/viewer/dicomjson?url=` (the dicom-json recipe).
 
     `oidc` (components.render.realm.oidc_settings) turns on login: OHIF then sends the
@@ -233,7 +237,7 @@ def render_app_config(*, base_path: str, dicomweb_url: str | None = None, oidc: 
         "strictZSpacingForVolumeViewport": True,
         "maxNumRequests": {"interaction": 100, "thumbnail": 75, "prefetch": 25},
         "showErrorDetails": "production",
-        **(_dicomweb_source(dicomweb_url) if dicomweb_url is not None else _DICOM_JSON_SOURCE),
+        **(_dicomweb_source(dicomweb_url, archive_kind) if dicomweb_url is not None else _DICOM_JSON_SOURCE),
         **({"oidc": [oidc]} if oidc else {}),
     }
     return ("/** Rendered from the stack config by components/render/viewer_build.py; do not edit. */\n"
@@ -251,21 +255,15 @@ _DICOM_JSON_SOURCE = {
 
 
 def dicomweb_server(dicomweb_url: str) -> dict:
-    """What OHIF v3 and v2 both say of a DICOMweb server: all three roots at our URL; no includefield (Orthanc
-    and our proxy answer QIDO with the default attributes); the archive renders thumbnails (`wadors`)."""
-    return {
-        "wadoUriRoot": dicomweb_url,
-        "qidoRoot": dicomweb_url,
-        "wadoRoot": dicomweb_url,
-        "qidoSupportsIncludeField": False,
-        "imageRendering": "wadors",
-        "thumbnailRendering": "wadors",
-        "enableStudyLazyLoad": True,
-        "supportsFuzzyMatching": False,
-    }
+    """What OHIF v3 and v2 both say of a DICOMweb server behind our proxy: all three roots at our URL, and the
+    archive's answers as DATA_SOURCES describes an Orthanc's."""
+    roots = {"wadoUriRoot": dicomweb_url, "qidoRoot": dicomweb_url, "wadoRoot": dicomweb_url}
+    shared = ("qidoSupportsIncludeField", "imageRendering", "thumbnailRendering", "enableStudyLazyLoad",
+              "supportsFuzzyMatching")
+    return {**roots, **{key: DATA_SOURCES["dicomweb"][key] for key in shared}}
 
 
-def _dicomweb_source(dicomweb_url: str) -> dict:
+def _dicomweb_source(dicomweb_url: str, archive_kind: str) -> dict:
     return {
         "defaultDataSourceName": "dicomweb",
         "dataSources": [{
@@ -275,9 +273,7 @@ def _dicomweb_source(dicomweb_url: str) -> dict:
                 "friendlyName": "DICOMweb archive",
                 "name": "dicomweb",
                 **dicomweb_server(dicomweb_url),
-                "supportsWildcard": True,
-                "omitQuotationForMultipartRequest": True,
-                "bulkDataURI": {"enabled": True},
+                **DATA_SOURCES[archive_kind],
             },
         }],
     }

@@ -1,0 +1,154 @@
+"""Cloud DICOM services as the archive, end to end on this machine: the real proxy config in nginx, signing (SigV4) or
+carrying a managed identity's token, in front of stand-ins for HealthImaging and Azure's DICOM service and for the
+metadata endpoints that hand out rotating credentials (sandbox/cloud_standins.py); the real viewer in Chromium."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Iterator
+
+import pytest
+import requests
+
+from sandbox import Sandbox
+from sandbox.sample_data import PHANTOM_PATIENT
+from sandbox.viewport import LIT_PIXELS_JS
+from tests.conftest import local_sandbox, require_servers, require_tool
+from tests.sandbox.test_user_account_control import FORGERIES, add_realm_key, forgeries, get_studies, log_in
+
+LIFETIME = 20
+"""Seconds each stand-in credential lasts: the first expires within the test."""
+
+
+def seen(sandbox: Sandbox) -> list[dict]:
+    """Every request the stand-in service received."""
+    if not sandbox.standin_log.exists():
+        return []
+    return [json.loads(line) for line in sandbox.standin_log.read_text().splitlines()]
+
+
+def draw_phantom(page, sandbox: Sandbox, artifacts, shot: str) -> list[str]:
+    """List the studies, open the phantom and wait until its first slice is drawn; the DICOMweb URLs the viewer
+    asked for."""
+    asked: list[str] = []
+    page.on("request", lambda r: r.url.startswith(sandbox.urls.dicomweb) and asked.append(r.url))
+    patient = page.get_by_text(PHANTOM_PATIENT.replace("^", ", "), exact=True)
+    patient.wait_for(timeout=60_000)
+    patient.click()
+    page.get_by_role("button", name="Basic Viewer").click()
+    page.wait_for_function(f"({LIT_PIXELS_JS})() > 500", timeout=60_000)
+    page.screenshot(path=str(artifacts / f"{shot}.png"))
+    return asked
+
+
+def search_until_rotated(sandbox: Sandbox, headers: dict[str, str]) -> list[int]:
+    """Searches (never cached by the proxy, so each reaches the service) until the first credential has expired and
+    a second has been used; their statuses."""
+    started, statuses = time.time(), []
+    while time.time() - started < LIFETIME + 5 or len({e["credential"] for e in seen(sandbox)}) < 2:
+        statuses.append(requests.get(f"{sandbox.urls.dicomweb}/studies?limit={5 + len(statuses)}",
+                                     headers=headers).status_code)
+        assert time.time() - started < 3 * LIFETIME, "the credential never rotated"
+        time.sleep(1)
+    return statuses
+
+
+@pytest.fixture(scope="module")
+def healthimaging() -> Iterator[Sandbox]:
+    require_servers()
+    with local_sandbox("local-healthimaging", credential_lifetime=LIFETIME) as running:
+        yield running
+
+
+def test_healthimaging_the_viewer_draws_through_signed_requests_across_a_rotation(healthimaging, page, artifacts):
+    sandbox = healthimaging
+    page.goto(sandbox.urls.viewer)
+    asked = draw_phantom(page, sandbox, artifacts, "healthimaging-viewer")
+    assert any("/frames/" in url for url in asked)
+    requests_seen = seen(sandbox)
+    assert any("/frames/" in e["path"] for e in requests_seen), "the frames came from the stand-in"
+    # Every request the service saw was signed with an issued credential, and none was refused.
+    assert all(e["credential"] and e["status"] in (200, 204) for e in requests_seen), requests_seen
+    assert all(e["path"].startswith("/datastore/0123456789abcdef0123456789abcdef/") for e in requests_seen)
+
+    statuses = search_until_rotated(sandbox, {"Accept": "application/dicom+json"})
+    assert set(statuses) == {200}, statuses
+    after = seen(sandbox)
+    assert len({e["credential"] for e in after}) >= 2
+    assert all(e["credential"] and e["status"] in (200, 204) for e in after)
+
+
+def test_healthimaging_refuses_what_the_proxy_did_not_sign(healthimaging):
+    """The stand-in is a real check: unsigned, badly signed or stale requests straight to it get 403."""
+    service = next(url for url in [healthimaging._standin_url(p) for p in healthimaging._proxies])
+    good = seen(healthimaging)[-1]
+    asked = [requests.get(service + "studies"),
+             requests.get(service + "studies", headers={"Authorization": good["authorization"],
+                                                        "X-Amz-Date": "20261206T000000Z"}),
+             requests.get(service + "studies?limit=6", headers={"Authorization": good["authorization"]})]
+    assert [r.status_code for r in asked] == [403, 403, 403]
+
+
+def test_healthimaging_the_proxy_refuses_a_bad_request_before_the_service(healthimaging):
+    before = len(seen(healthimaging))
+    answers = [requests.get(f"{healthimaging.urls.dicomweb}/studies?limit=-1"),
+               requests.get(f"{healthimaging.urls.dicomweb}/instances/../tools/reset"),
+               requests.delete(f"{healthimaging.urls.dicomweb}/studies")]
+    assert [a.status_code for a in answers] == [400, 404, 405]
+    assert all(a.headers["Content-Type"].startswith("application/json") for a in answers)
+    assert len(seen(healthimaging)) == before
+
+
+@pytest.fixture(scope="module")
+def dicom_service() -> Iterator[Sandbox]:
+    require_servers()
+    require_tool("mvn", "maven")
+    require_tool("/usr/lib/postgresql/15/bin/postgres", "postgresql")
+    with local_sandbox("local-dicom-service", credential_lifetime=LIFETIME) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def logged_in(dicom_service, browser, artifacts) -> str:
+    """A person logs in and the phantom draws; the user's token."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    tokens: list[str] = []
+    page.on("request", lambda r: r.url.startswith(dicom_service.urls.dicomweb) and r.method != "OPTIONS"
+            and tokens.append(r.headers.get("authorization", "")))
+    log_in(page, dicom_service, dicom_service.urls.username, dicom_service.urls.password)
+    draw_phantom(page, dicom_service, artifacts, "dicom-service-viewer")
+    context.close()
+    assert tokens and all(t.startswith("Bearer ey") for t in tokens)
+    return tokens[-1].removeprefix("Bearer ")
+
+
+def test_dicom_service_the_viewer_draws_with_the_managed_identitys_token_only(dicom_service, logged_in):
+    requests_seen = seen(dicom_service)
+    assert any("/frames/" in e["path"] for e in requests_seen)
+    assert all(e["path"].startswith("/v2/") for e in requests_seen)
+    # Only tokens the stand-in managed-identity endpoint issued; the user's token never went past the proxy.
+    assert all(e["credential"] and e["status"] in (200, 204) for e in requests_seen), requests_seen
+    assert not any(logged_in in e["authorization"] or e["authorization"].startswith("Bearer ey")
+                   for e in requests_seen)
+
+
+def test_dicom_service_forged_tokens_get_401_and_never_reach_the_service(dicom_service, logged_in):
+    key = add_realm_key(dicom_service, "forged-token-suite")
+    before = len(seen(dicom_service))
+    forged = forgeries(dicom_service, realm_of(dicom_service), key)
+    statuses = {name: get_studies(dicom_service, forged[name]).status_code for name in FORGERIES}
+    assert set(statuses.values()) == {401}, statuses
+    assert len(seen(dicom_service)) == before
+
+
+def test_dicom_service_requests_succeed_after_the_token_rotates(dicom_service, logged_in):
+    statuses = search_until_rotated(dicom_service, {"Accept": "application/dicom+json", "Origin":
+                                                    dicom_service.viewer_origin, "Authorization": f"Bearer {logged_in}"})
+    assert set(statuses) == {200}, statuses
+
+
+def realm_of(sandbox: Sandbox):
+    from components.render.realm import realm_model
+    return realm_model(sandbox.settings.auth, sandbox.settings.viewer, sandbox.viewer_origin)
