@@ -878,6 +878,11 @@ def load(config: Mapping[str, Any]) -> StackSettings:
     if auth is not None and archive.dicomweb_url is not None:
         errors.add("archive.dicomweb_url", archive.dicomweb_url, f"not with recipe {recipe}: tokens are checked by "
                    "the DICOMweb proxy, so give archive.upstream_url instead")
+    service = archive.healthimaging
+    if cloud == "aws" and service is not None and service.region and service.region != config.get("aws:region"):
+        errors.add("archive.healthimaging.region", service.region, f"allowed: the stack's aws:region "
+                   f"({config.get('aws:region', 'not set')}): the proxy reaches the datastore through an interface "
+                   "endpoint in its own VPC, which serves its own region")
     # A key for another cloud would be ignored: refuse it.
     for section, section_cloud in CLOUD_SECTIONS.items():
         if section in ours and cloud != section_cloud and cloud in CLOUDS:

@@ -144,8 +144,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "azure-native:managedidentity:UserAssignedIdentity": {
                 "name": f"{args.name}1a2b3c4d", "principalId": "00000000-0000-4000-8000-0000000000d1",
                 "clientId": "00000000-0000-4000-8000-0000000000d2"},
-            "azure-native:compute:VirtualMachine": {"name": f"{args.name}1a2b3c4d"},
-            "azure-native:compute:VirtualMachineScaleSet": {"name": f"{args.name}1a2b3c4d"},
+            # A system-assigned identity, where one was asked for, gets its principal.
+            "azure-native:compute:VirtualMachine": {"name": f"{args.name}1a2b3c4d", **_system_identity(args.inputs)},
+            "azure-native:compute:VirtualMachineScaleSet": {"name": f"{args.name}1a2b3c4d",
+                                                           **_system_identity(args.inputs)},
+            "azure-native:healthcareapis:Workspace": {"name": args.inputs.get("workspaceName")},
+            "azure-native:healthcareapis:DicomService": {
+                "name": args.inputs.get("dicomServiceName"),
+                "serviceUrl": "https://{}-{}.dicom.azurehealthcareapis.com".format(
+                    args.inputs.get("workspaceName"), args.inputs.get("dicomServiceName"))},
+            "azure-native:network:PrivateEndpoint": {"name": f"{args.name}1a2b3c4d"},
             "tls:index/privateKey:PrivateKey": {"publicKeyOpenssh": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABmock"},
         }.get(args.typ, {})
         state.update(computed)
@@ -161,11 +169,21 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "names": ["eu-west-1a", "eu-west-1b", "eu-west-1c"], "zoneIds": ["euw1-az1", "euw1-az2", "euw1-az3"]},
             "aws:ec2/getManagedPrefixList:getManagedPrefixList": {"id": "pl-3b927c52"},
             "aws:ec2/getAmi:getAmi": {"id": "ami-0debian12"},
+            "aws:index/getCallerIdentity:getCallerIdentity": {
+                "accountId": "123456789012", "arn": "arn:aws:iam::123456789012:user/deployer", "userId": "AIDEXAMPLE"},
             "azure-native:authorization:getClientConfig": {
                 "clientId": "00000000-0000-4000-8000-0000000000c1", "objectId": "00000000-0000-4000-8000-0000000000b1",
                 "subscriptionId": "00000000-0000-4000-8000-0000000000e1",
                 "tenantId": "00000000-0000-4000-8000-0000000000f0"},
         }.get(args.token, {})
+
+
+def _system_identity(inputs: dict) -> dict:
+    identity = inputs.get("identity")
+    if not identity:
+        return {}
+    return {"identity": {**identity, "principalId": "00000000-0000-4000-8000-0000000000c9",
+                         "tenantId": "00000000-0000-4000-8000-0000000000f0"}}
 
 
 @dataclass

@@ -15,7 +15,9 @@ import pulumi
 
 from components.aws.origin_vm import (ALL_METHODS, ALL_VIEWER, ALL_VIEWER_EXCEPT_HOST, AMAZON_DNS, READS, OriginRoute, OriginVm, OriginVmArgs, Placement,
                                       origin_secret, own_distribution)
+from components.aws.healthimaging import DatastoreAccess, DatastoreAccessArgs
 from components.aws.vm_secrets import VmSecrets, VmSecretsArgs
+from components.render.archive_service import HEALTHIMAGING, ArchiveService
 from components.render.cloud_init import VM_HEALTH_PORT, render_proxy_cloud_init
 from components.render.proxy_nginx import (DICOMWEB_PATH, HEALTH_PATH, ORIGIN_CHECK_PATH, ORIGIN_VERIFY_HEADER,
                                            TokenCheck, render_origin_check)
@@ -44,6 +46,8 @@ class DicomwebProxyArgs:
     """Edge locations of the proxy's own distribution."""
     web_acl_id: pulumi.Input[str] | None = None
     """The WAF web ACL (its ARN) in front of the proxy's own distribution: who may reach it, and how fast."""
+    archive_service: ArchiveService | None = None
+    """A HealthImaging datastore at `upstream_url`, which the VM's role may read (components/aws/healthimaging.py)."""
 
 
 class DicomwebProxy(pulumi.ComponentResource):
@@ -59,16 +63,24 @@ class DicomwebProxy(pulumi.ComponentResource):
         # The origin check's value is a secret: the VM fetches it at boot (components/aws/vm_secrets.py).
         secrets = VmSecrets(name, VmSecretsArgs(purpose="ohif-dicomweb-proxy", files=secret.apply(
             lambda value: {ORIGIN_CHECK_PATH: render_origin_check(ORIGIN_VERIFY_HEADER, value)})), opts=child)
+        service = args.archive_service
+        if service is not None and service.kind != HEALTHIMAGING:
+            raise ValueError(f"{name}: an AWS proxy reads HealthImaging, not {service.kind}")
         user_data = pulumi.Output.all(args.upstream_url, args.allowed_origins, args.token_check, secrets.fetch).apply(
             lambda a: render_proxy_cloud_init(upstream_url=a[0], allowed_origins=a[1], enable_stow=args.enable_stow,
                                               origin_check=ORIGIN_CHECK_PATH, resolver=AMAZON_DNS,
-                                              token_check=a[2], serve_own_host=not args.own_url, fetch_secrets=a[3]))
+                                              token_check=a[2], serve_own_host=not args.own_url, fetch_secrets=a[3],
+                                              archive_auth=service.auth if service else None))
         vm = OriginVm(name, OriginVmArgs(purpose="ohif-dicomweb-proxy", user_data=user_data, placement=args.placement,
                                          archive_url=args.upstream_url, instance_type=args.instance_type,
                                          instance_profile=secrets.instance_profile_name,
                                          scale=args.scale if args.scale.grouped else None,
                                          health_check=(VM_HEALTH_PORT, HEALTH_PATH)),
                       opts=child)
+        if service is not None:
+            DatastoreAccess(name, DatastoreAccessArgs(
+                service=service, role_name=secrets.role_name, vpc_id=args.placement.vpc_id,
+                subnet_id=args.placement.subnet_id, proxy_security_group_id=vm.security_group_id), opts=child)
         methods = ALL_METHODS if args.enable_stow else READS
         self.route = OriginRoute(origin_id="dicomweb-proxy", domain_name=vm.origin_domain,
                                  vpc_origin_id=vm.vpc_origin_id, secret=secret,

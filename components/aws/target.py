@@ -87,7 +87,7 @@ class AwsTarget(Target):
             upstream_url=spec.upstream_url, own_url=on_site is None, allowed_origins=spec.allowed_origins,
             enable_stow=spec.enable_stow, token_check=spec.token_check, placement=self._placement(first=True),
             instance_type=self.settings.proxy_instance_type, price_class=self.settings.price_class, scale=spec.scale,
-            web_acl_id=self._web_acl_id))
+            web_acl_id=self._web_acl_id, archive_service=spec.archive_service))
         if on_site is None:
             return Proxy(name=name, url=proxy.dicomweb_url)
         routes = self._routes[on_site.name]

@@ -31,7 +31,9 @@ class VmSecrets(pulumi.ComponentResource):
     fetch: pulumi.Output[SecretFetch]
     """What the VM's cloud-init runs to write the files."""
     instance_profile_name: pulumi.Output[str]
-    """The instance profile the VM runs with: the role that may read this secret alone."""
+    """The instance profile the VM runs with: the role that may read this secret (and what its VM adds)."""
+    role_name: pulumi.Output[str]
+    """That role, to which a VM may add a grant of its own, such as the proxy's to its archive."""
 
     def __init__(self, name: str, args: VmSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:aws:VmSecrets", name, {}, opts)
@@ -41,7 +43,7 @@ class VmSecrets(pulumi.ComponentResource):
         aws.secretsmanager.SecretVersion(
             f"{name}-secrets-version", secret_id=secret.id,
             secret_string=pulumi.Output.secret(pulumi.Output.from_input(args.files).apply(secret_document)), opts=child)
-        role = aws.iam.Role(f"{name}-role", description=f"{args.purpose}: reads its own secret, nothing else",
+        role = aws.iam.Role(f"{name}-role", description=f"{args.purpose}: reads its own secret (and its archive)",
                             assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
                                 "Effect": "Allow", "Action": "sts:AssumeRole",
                                 "Principal": {"Service": "ec2.amazonaws.com"}}]}),
@@ -52,4 +54,5 @@ class VmSecrets(pulumi.ComponentResource):
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, opts=child)
         self.fetch = secret.arn.apply(from_secrets_manager)
         self.instance_profile_name = profile.name
-        self.register_outputs({"instance_profile_name": self.instance_profile_name})
+        self.role_name = role.name
+        self.register_outputs({"instance_profile_name": self.instance_profile_name, "role_name": self.role_name})

@@ -13,7 +13,9 @@ from typing import Sequence
 import pulumi
 
 from components.azure.front_door import FDID_HEADER, endpoint, vm_route
+from components.azure.dicom_service import DicomServiceAccess, DicomServiceAccessArgs
 from components.azure.origin_vm import OriginVm, OriginVmArgs
+from components.render.archive_service import DICOM_SERVICE, ArchiveService
 from components.render.cloud_init import VM_HEALTH_PORT, render_proxy_cloud_init
 from components.render.proxy_nginx import DICOMWEB_PATH, HEALTH_PATH, TokenCheck
 from settings import ScaleSettings
@@ -53,6 +55,11 @@ class DicomwebProxyArgs:
 
     waf_policy_id: pulumi.Input[str] | None = None
     """The Front Door WAF policy that guards its endpoint: who may reach it, and how fast."""
+    archive_service: ArchiveService | None = None
+    """Azure's DICOM service at `upstream_url`, which the VM's managed identity may read
+    (components/azure/dicom_service.py)."""
+    virtual_network_id: pulumi.Input[str] | None = None
+    """The subnet's network: a created DICOM service's private DNS zone is linked to it."""
 
 class DicomwebProxy(pulumi.ComponentResource):
     url: pulumi.Output[str] | None
@@ -62,6 +69,9 @@ class DicomwebProxy(pulumi.ComponentResource):
         super().__init__("ohif:azure:DicomwebProxy", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         same_origin = args.endpoint_name is not None
+        service = args.archive_service
+        if service is not None and service.kind != DICOM_SERVICE:
+            raise ValueError(f"{name}: an Azure proxy reads Azure's DICOM service, not {service.kind}")
 
         def cloud_init(a: list) -> str:
             upstream, origins, front_door_id, check = a
@@ -69,15 +79,21 @@ class DicomwebProxy(pulumi.ComponentResource):
                 upstream_url=upstream, allowed_origins=origins, enable_stow=args.enable_stow,
                 origin_check=(FDID_HEADER, front_door_id), resolver=AZURE_DNS, token_check=check,
                 # Front Door forwards the viewer's Host (vm_route sets no origin host header).
-                serve_own_host=same_origin)
+                serve_own_host=same_origin, archive_auth=service.auth if service else None)
 
         vm = OriginVm(name, OriginVmArgs(
             custom_data=pulumi.Output.all(args.upstream_url, args.allowed_origins, args.front_door_id,
                                           args.token_check).apply(cloud_init),
             resource_group_name=args.resource_group_name, location=args.location, subnet_id=args.subnet_id,
             archive_url=args.upstream_url, vm_size=args.vm_size,
-            scale=args.scale if args.scale.grouped else None, health_check=(VM_HEALTH_PORT, HEALTH_PATH)),
+            scale=args.scale if args.scale.grouped else None, health_check=(VM_HEALTH_PORT, HEALTH_PATH),
+            identity=service is not None),
             opts=child)
+        if service is not None:
+            DicomServiceAccess(name, DicomServiceAccessArgs(
+                service=service, principal_id=vm.principal_id, enable_stow=args.enable_stow,
+                resource_group_name=args.resource_group_name, location=args.location, subnet_id=args.subnet_id,
+                virtual_network_id=args.virtual_network_id), opts=child)
         own = None if same_origin else endpoint(name, self, resource_group_name=args.resource_group_name,
                                                 profile_name=args.profile_name, waf_policy_id=args.waf_policy_id)
         vm_route(name, self, resource_group_name=args.resource_group_name, profile_name=args.profile_name,

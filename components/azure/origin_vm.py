@@ -17,8 +17,8 @@ Azure's platform address 168.63.129.16 (DNS, DHCP, the VM agent: azure-docs arti
 what-is-ip-address-168-63-129-16.md), HTTP(S) on the internet (Debian's packages, Keycloak's image, the realm's
 keys at Keycloak's Front Door URL) and the archive's host and port (components/egress.py); nothing else. nginx
 still refuses any X-Azure-FDID but our profile's. Trusted Launch (secure boot, vTPM), encryption at host, no
-password login and no managed identity, so a request forged through nginx finds no credentials at the instance
-metadata service. Custom data is readable by anyone who can read the VM, so it must hold nothing secret.
+password login, and no managed identity unless the VM reads a cloud DICOM service (`identity`), so a request forged
+through nginx finds no credentials at the instance metadata service (and nginx's proxy paths never lead there). Custom data is readable by anyone who can read the VM, so it must hold nothing secret.
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ class OriginVmArgs:
     health_check: tuple[int, str] | None = None
     """The port and path the load balancer's probe checks (proxy_nginx.HEALTH_PATH); with `scale`, also the
     Application Health extension, which rolling upgrades and automatic repairs go by."""
+    identity: bool = False
+    """A system-assigned managed identity for the VM (each VM of a scale set), to be granted one role."""
 
 
 class OriginVm(pulumi.ComponentResource):
@@ -74,6 +76,8 @@ class OriginVm(pulumi.ComponentResource):
     private_link_service_id: pulumi.Output[str]
     """The Private Link service Front Door's origin connects to."""
     vm_name: pulumi.Output[str]
+    principal_id: pulumi.Output[str] | None
+    """The managed identity, where `identity` asked for one."""
 
     def __init__(self, name: str, args: OriginVmArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:azure:OriginVm", name, {}, opts)
@@ -152,10 +156,12 @@ class OriginVm(pulumi.ComponentResource):
                                                  custom_data=custom_data, linux_configuration=linux),
                 network_profile=compute.NetworkProfileArgs(network_interfaces=[
                     compute.NetworkInterfaceReferenceArgs(id=nic.id, primary=True)]),
-                security_profile=security, opts=child)
-            self.vm_name = vm.name
+                security_profile=security, identity=compute.VirtualMachineIdentityArgs(type="SystemAssigned")
+                if args.identity else None, opts=child)
+            self.vm_name, identity = vm.name, vm.identity
         else:
-            self.vm_name = self._scale_set(name, args, nsg, pool_id, lb, custom_data, linux, security)
+            self.vm_name, identity = self._scale_set(name, args, nsg, pool_id, lb, custom_data, linux, security)
+        self.principal_id = identity.apply(lambda i: i.principal_id) if args.identity else None
         self.origin_host = lb.frontend_ip_configurations.apply(lambda f: f[0].private_ip_address)
         self.private_link_service_id = link.id
         self.register_outputs({"origin_host": self.origin_host, "private_link_service_id": self.private_link_service_id,
@@ -164,11 +170,11 @@ class OriginVm(pulumi.ComponentResource):
 
     def _scale_set(self, name: str, args: OriginVmArgs, nsg: network.NetworkSecurityGroup, pool_id: pulumi.Input[str],
                    lb: network.LoadBalancer, custom_data: pulumi.Input[str], linux: compute.LinuxConfigurationArgs,
-                   security: compute.SecurityProfileArgs) -> pulumi.Output[str]:
+                   security: compute.SecurityProfileArgs) -> tuple[pulumi.Output[str], pulumi.Output]:
         """The VMs as a scale set (Flexible orchestration): the single VM's profile, between the scale's counts on
         average CPU (Azure Monitor autoscale), behind the same load balancer. The Application Health extension asks
         each VM's health port: rolling upgrades (a new VM before an old one goes) and automatic repairs (a VM that
-        stays unhealthy is replaced) go by it. Its name."""
+        stays unhealthy is replaced) go by it. Its name and identity."""
         scale, rg, location = args.scale, args.resource_group_name, args.location
         port, path = args.health_check
         vmss = compute.VirtualMachineScaleSet(
@@ -201,6 +207,7 @@ class OriginVm(pulumi.ComponentResource):
                 max_batch_instance_percent=50, max_unhealthy_instance_percent=50,
                 max_unhealthy_upgraded_instance_percent=0, pause_time_between_batches="PT0S", max_surge=True)),
             automatic_repairs_policy=compute.AutomaticRepairsPolicyArgs(enabled=True, grace_period="PT10M"),
+            identity=compute.VirtualMachineScaleSetIdentityArgs(type="SystemAssigned") if args.identity else None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[lb]))
 
         def rule(direction: str, operator: str, threshold: int) -> monitor.ScaleRuleArgs:
@@ -221,7 +228,7 @@ class OriginVm(pulumi.ComponentResource):
                 rules=[rule("Increase", "GreaterThan", scale.cpu_target_percent),
                        rule("Decrease", "LessThan", scale.cpu_target_percent // 2)])],
             opts=pulumi.ResourceOptions(parent=self))
-        return vmss.name
+        return vmss.name, vmss.identity
 
 
 def security_rules(private_link_address: str, archive: Destination | None,

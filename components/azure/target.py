@@ -91,9 +91,9 @@ class AzureTarget(Target):
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
         args = dict(upstream_url=spec.upstream_url, enable_stow=spec.enable_stow, token_check=spec.token_check,
-                    scale=spec.scale,
+                    scale=spec.scale, archive_service=spec.archive_service,
                     vm_size=self._settings.proxy_vm_size, front_door_id=self._profile.front_door_id,
-                    subnet_id=self._subnet(name), **self._placement())
+                    subnet_id=self._subnet(name), virtual_network_id=self._virtual_network_id(), **self._placement())
         if on_site is None:
             return Proxy(name, DicomwebProxy(name, DicomwebProxyArgs(allowed_origins=spec.allowed_origins, **args)).url)
         site = self._sites[on_site.name]
@@ -107,10 +107,10 @@ class AzureTarget(Target):
         subnet_id = self._subnet(name)
         if self._settings.subnet_id:
             database = dict(database_subnet_id=self._settings.database_subnet_id,
-                            virtual_network_id=self._settings.subnet_id.split("/subnets/")[0])
+                            virtual_network_id=self._virtual_network_id())
         else:
             database = dict(database_subnet_id=self._network.database_subnet_id,
-                            virtual_network_id=self._network.virtual_network_id, database_prefix=DATABASE_SPACE)
+                            virtual_network_id=self._virtual_network_id(), database_prefix=DATABASE_SPACE)
         host = KeycloakHost(name, KeycloakHostArgs(
             realm_import=pulumi.Output.from_input(spec.realm).apply(render_realm_import),
             vm_size=self._settings.keycloak_vm_size, front_door_id=self._profile.front_door_id,
@@ -147,6 +147,12 @@ class AzureTarget(Target):
             self._network = Network("network", NetworkArgs(resource_group_name=self._resource_group,
                                                            location=self._settings.location, moved_from=moved_from))
         return self._network.subnet_id
+
+    def _virtual_network_id(self) -> pulumi.Input[str]:
+        """The VMs' network (after _subnet): the one the stack's subnet is in, or the target's own."""
+        if self._settings.subnet_id:
+            return self._settings.subnet_id.split("/subnets/")[0]
+        return self._network.virtual_network_id
 
     def _placement(self) -> dict:
         return dict(resource_group_name=self._resource_group, location=self._settings.location,

@@ -6,21 +6,25 @@ what the sandbox and the integration tests run.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Sequence
 
 import yaml
 
-from components.render.proxy_nginx import (TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles, origin_check_file,
-                                           render_proxy_conf)
+from components.render.archive_service import INSTANCE_METADATA_URL, ArchiveAuth, ArchiveCredentialFiles
+from components.render.proxy_nginx import (ARCHIVE_CREDENTIALS_MODULE, TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles,
+                                           origin_check_file, render_proxy_conf)
 from components.render.secret_files import SecretFetch, writer_file
 
 NGINX_CONF_PATH = "/etc/nginx/conf.d/ohif-dicomweb-proxy.conf"
 
 
 def render_cloud_init(nginx_conf: str, extra_files: dict[str, str] | None = None,
-                      secret_files: list[dict] | None = None, fetch_secrets: SecretFetch | None = None) -> str:
+                      secret_files: list[dict] | None = None, fetch_secrets: SecretFetch | None = None,
+                      worker_dirs: Sequence[str] = ()) -> str:
     """`extra_files` (path: content) are written beside the config, such as the njs token check. `secret_files` are
-    the write_files entries that hold a secret's place until `fetch_secrets` writes it, before nginx starts."""
+    the write_files entries that hold a secret's place until `fetch_secrets` writes it, before nginx starts.
+    `worker_dirs` are made for nginx's workers alone (www-data, mode 0700), such as where a cloud credential is kept."""
     files = [{"path": path, "permissions": "0644", "content": content} for path, content in (extra_files or {}).items()]
     fetch = [writer_file()] if fetch_secrets else []
     config = {
@@ -34,6 +38,7 @@ def render_cloud_init(nginx_conf: str, extra_files: dict[str, str] | None = None
         "runcmd": [
             # Debian's default site would answer on port 80 beside ours.
             ["rm", "-f", "/etc/nginx/sites-enabled/default"],
+            *(["install", "-d", "-o", "www-data", "-g", "www-data", "-m", "0700", d] for d in worker_dirs),
             *([["sh", "-c", fetch_secrets.command]] if fetch_secrets else []),
             ["sh", "-c", "nginx -t && systemctl enable --now nginx && systemctl reload nginx"],
         ],
@@ -50,21 +55,31 @@ VM_TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_ch
                                        cache_dir="/var/cache/nginx/ohif-jwks",
                                        verdict_cache_dir="/var/cache/nginx/ohif-token-verdicts",
                                        check_listen="127.0.0.1:8081")
+# Where a proxy VM keeps what proves it to a cloud DICOM service (its credential fetched from instance metadata).
+VM_ARCHIVE_FILES = ArchiveCredentialFiles(module_path="/etc/nginx/njs/ohif_archive_credentials.js",
+                                          credentials_file="/var/lib/ohif-archive/credential.json",
+                                          metadata_url=INSTANCE_METADATA_URL)
 
 
 def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str], enable_stow: bool,
                             origin_check: tuple[str, str] | str, resolver: str, token_check: TokenCheck | None,
-                            serve_own_host: bool, fetch_secrets: SecretFetch | None = None) -> str:
-    """A DICOMweb proxy VM's cloud-init, on either cloud: the rendered nginx config, and the token check's
-    module when login is on. A secret origin check (a path: proxy_nginx.origin_check_directive) is written by
-    `fetch_secrets` before nginx starts."""
+                            serve_own_host: bool, fetch_secrets: SecretFetch | None = None,
+                            archive_auth: ArchiveAuth | None = None) -> str:
+    """A DICOMweb proxy VM's cloud-init, on either cloud: the rendered nginx config, the token check's module when
+    login is on, and the archive credential's (`archive_auth`) for a cloud DICOM service. A secret origin check (a
+    path: proxy_nginx.origin_check_directive) is written by `fetch_secrets` before nginx starts."""
     files = VM_TOKEN_CHECK_FILES if token_check else None
+    archive_files = VM_ARCHIVE_FILES if archive_auth else None
     conf = render_proxy_conf(listen="80", upstream_url=upstream_url, allowed_origins=allowed_origins,
                              cache_dir=VM_CACHE_DIR, enable_stow=enable_stow, origin_check=origin_check,
                              resolver=resolver, auth=token_check, auth_files=files, serve_own_host=serve_own_host,
-                             health_listen=str(VM_HEALTH_PORT))
-    return render_cloud_init(conf, extra_files={files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else None,
-                             secret_files=origin_check_file(origin_check), fetch_secrets=fetch_secrets)
+                             health_listen=str(VM_HEALTH_PORT), archive_auth=archive_auth, archive_files=archive_files)
+    modules = {**({files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else {}),
+               **({archive_files.module_path: ARCHIVE_CREDENTIALS_MODULE.read_text()} if archive_files else {})}
+    return render_cloud_init(conf, extra_files=modules, secret_files=origin_check_file(origin_check),
+                             fetch_secrets=fetch_secrets,
+                             worker_dirs=[str(PurePosixPath(archive_files.credentials_file).parent)] if archive_files
+                             else ())
 
 
 def nginx_conf_of(cloud_init: str) -> str:
