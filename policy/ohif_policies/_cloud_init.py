@@ -14,6 +14,12 @@ ORIGIN_MAP = re.compile(r"map \$http_origin \$\w+ \{(.*?)\}", re.S)
 SECRET_FILES = ("/etc/keycloak/keycloak.env",)
 SECRET_ASSIGNMENT = re.compile(r"(?m)^\s*(?:export\s+)?[A-Z0-9_]*(?:PASSWORD|SECRET)[A-Z0-9_]*=\S")
 SECRET_MARKERS = ("$http_x_origin_verify",)
+# Cloud credentials: an AWS access key ID, an AWS credentials file's secret key, an Azure service principal's client
+# secret, a bearer token (a JWT). A VM gets its cloud identity from instance metadata (its role, its managed
+# identity), never from a key written into its files.
+CLOUD_CREDENTIAL = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"
+                              r"|(?i:aws_secret_access_key|client_?secret)[\"']?\s*[=:]\s*\S"
+                              r"|Bearer\s+ey[\w-]+\.[\w-]+\.")
 
 
 def _document(cloud_init: Any) -> dict:
@@ -56,7 +62,9 @@ def allowed_origins(cloud_init: Any) -> list[str]:
 
 
 def secret_paths(cloud_init: Any) -> list[str]:
-    """The files the document writes that hold a secret (SECRET_FILES, SECRET_ASSIGNMENT, SECRET_MARKERS)."""
+    """The files the document writes that hold a secret (SECRET_FILES, SECRET_ASSIGNMENT, SECRET_MARKERS,
+    CLOUD_CREDENTIAL)."""
     return [str(f.get("path")) for f in written_files(cloud_init)
             if str(f.get("path")) in SECRET_FILES or SECRET_ASSIGNMENT.search(str(f.get("content") or ""))
-            or any(m in str(f.get("content") or "") for m in SECRET_MARKERS)]
+            or any(m in str(f.get("content") or "") for m in SECRET_MARKERS)
+            or CLOUD_CREDENTIAL.search(str(f.get("content") or ""))]

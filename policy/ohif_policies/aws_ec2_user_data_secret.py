@@ -4,7 +4,8 @@ Any process on the VM can read user data from the instance metadata service, and
 ec2:DescribeInstanceAttribute; AWS says not to put passwords there (EC2 User Guide, "Run commands when you launch an
 EC2 instance with user data input"). Keeping it secret in the Pulumi state does not change that, so it is no way
 out. Reported: a file the cloud-init writes that holds a secret (policy/ohif_policies/_cloud_init.py: Keycloak's
-environment file, PASSWORD=/SECRET= lines, the proxy's origin secret). Secrets reach an AWS VM from Secrets Manager,
+environment file, PASSWORD=/SECRET= lines, the proxy's origin secret, a cloud credential: an
+access key, a client secret, a bearer token). Secrets reach an AWS VM from Secrets Manager,
 through a role that reads its own secret only (components/aws/vm_secrets.py).
 """
 
@@ -29,5 +30,6 @@ def validate(args, report_violation):
 
 POLICY = ResourceValidationPolicy(
     name="aws-ec2-user-data-secret",
-    description="Instance user data writes no secret (Keycloak's env file, PASSWORD=/SECRET= lines, origin secrets).",
+    description="Instance user data writes no secret (Keycloak's env file, PASSWORD=/SECRET= "
+                "lines, origin secrets, cloud credentials).",
     enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.CRITICAL, validate=validate)

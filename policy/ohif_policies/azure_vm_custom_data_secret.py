@@ -28,5 +28,6 @@ def validate(args, report_violation):
 
 POLICY = ResourceValidationPolicy(
     name="azure-vm-custom-data-secret",
-    description="VM custom data writes no secret (Keycloak's env file, PASSWORD=/SECRET= lines, origin secrets).",
+    description="VM custom data writes no secret (Keycloak's env file, PASSWORD=/SECRET= "
+                "lines, origin secrets, cloud credentials).",
     enforcement_level=EnforcementLevel.MANDATORY, severity=Severity.CRITICAL, validate=validate)

@@ -33,8 +33,8 @@ from components.azure.origin_vm import OriginVm
 from components.render.keycloak_host_init import ENV_PATH, render_keycloak_env
 from settings import load
 from tests.policy.harness import evaluate
-from tests.policy.test_policy_pack import (EXAMPLES, FORKS, Fork, fired, set_attr, set_item, stack_config,
-                                           transform, variants)
+from tests.policy.test_policy_pack import (EXAMPLES, FORKS, Fork, cloud_credential_in, fired, set_attr, set_item,
+                                           stack_config, transform, variants)
 from tests.pulumi_mocks import Program, Resource, run_program
 
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
@@ -156,7 +156,26 @@ AZURE = dict(stack="prod-azure")
 AZURE_UAC = dict(stack="prod-azure-uac", topology="cross-origin")
 EMBEDDED = dict(stack="azure-embedded")
 
+DICOM_SERVICE = dict(stack="prod-azure-dicom-service")
+
+
+def _cors_for_any_origin(props):
+    """The DICOM service's CORS as OHIF's Azure guide sets it."""
+    props["cors_configuration"] = {"origins": ["*"], "headers": ["*"], "methods": ["GET", "OPTIONS"]}
+
+
 AZURE_FORKS = {
+    "azure-dicom-service-cors": Fork(
+        "DICOM service proxy-dicom allows any origin by CORS (*). Leave CORS empty: the proxy calls the service "
+        f"server to server. See {DOCS}",
+        [transform("azure-native:healthcareapis:DicomService", _cors_for_any_origin)], **DICOM_SERVICE),
+    "azure-dicom-role-scoped": Fork(
+        "Role assignment proxy-dicom-reader grants a DICOM data role on /subscriptions/00000000-0000-4000-8000-"
+        "0000000000e1/resourceGroups/imaging, wider than one DICOM service. Scope it to the service "
+        f"(components/azure/dicom_service.py). See {DOCS}",
+        [transform("azure-native:authorization:RoleAssignment", set_item(
+            "scope", "/subscriptions/00000000-0000-4000-8000-0000000000e1/resourceGroups/imaging"),
+            name="proxy-dicom-reader")], **DICOM_SERVICE),
     "azure-storage-no-public-access": Fork(
         "StorageAccount viewerstore allows public blob access. Set allowBlobPublicAccess false; Front Door reads the "
         f"blobs with its managed identity. See {DOCS}",
@@ -290,6 +309,14 @@ def test_azure_stacks_pass_every_rule_as_the_engine_hands_them_over(example, var
     settings = load(config)
     assert violations(run_program(config), production=settings.production, public=settings.access.public,
                       highly_available=settings.highly_available) == []
+
+
+def test_a_client_secret_in_custom_data_is_refused(monkeypatch):
+    import components.azure.dicomweb_proxy as azure_proxy_module
+    fork = Fork(patch=cloud_credential_in(azure_proxy_module, {
+        "/etc/ohif/service-principal.json": '{"client_id": "00000000-0000-4000-8000-000000000001", '
+                                            '"client_secret": "Q~example-not-a-real-secret"}'}), **DICOM_SERVICE)
+    assert [rule for rule, _ in run_fork(fork, monkeypatch)] == ["azure-vm-custom-data-secret"]
 
 
 def test_every_azure_rule_has_a_failing_fork():

@@ -19,6 +19,7 @@ from typing import Callable
 import pulumi
 import pulumi_aws as aws
 import pytest
+import yaml
 from ohif_policies import POLICIES
 from ohif_policies._common import DOCS
 from pydicom.data import get_testdata_file
@@ -275,6 +276,29 @@ def _keycloak_database_on_its_vm(monkeypatch):
                         lambda **kwargs: render(**{**kwargs, "database": DatabaseEndpoint(host="127.0.0.1")}))
 
 
+def _datastore_policy_for_any_resource(props):
+    """The proxy's role widened to every datastore, as a hand-written policy might have it."""
+    def widen(policy: str) -> str:
+        document = json.loads(policy)
+        document["Statement"][0]["Resource"] = "*"
+        return json.dumps(document)
+    props["policy"] = pulumi.Output.from_input(props["policy"]).apply(widen)
+
+
+def cloud_credential_in(module, files: dict[str, str]):
+    """A fork whose proxy VM is handed a cloud credential in its cloud-init (`files`: path: content), as older
+    samples kept AWS keys in a proxy container."""
+    def patch(monkeypatch):
+        render = module.render_proxy_cloud_init
+
+        def with_credential(**kwargs) -> str:
+            config = yaml.safe_load(render(**kwargs))
+            config["write_files"] += [{"path": path, "content": content} for path, content in files.items()]
+            return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False)
+        monkeypatch.setattr(module, "render_proxy_cloud_init", with_credential)
+    return patch
+
+
 EXISTING_KEYCLOAK = {"ohif:auth": json.dumps({"realm": "ohif", "keycloak_url": "https://sso.example-hospital.org"}),
                      "keycloak:username": "admin", "keycloak:password": "hunter2-test"}
 
@@ -399,6 +423,11 @@ FORKS = {
         "Distribution viewer-cdn serves anyone: it has no WAF web ACL that blocks addresses outside an IP set. Say "
         "who may read: ohif:access.allowed_networks, login (recipe user-account-control), or public: true for "
         f"de-identified data (and the policy config public). See {DOCS}", [without_waf_rule("allowed-networks")]),
+    "aws-iam-no-wildcard": Fork(
+        "IAM policy proxy-read-datastore allows a wildcard (resource *). Name each action and resource, as "
+        f"components/aws/healthimaging.py does for one datastore. See {DOCS}",
+        [transform("aws:iam/rolePolicy:RolePolicy", _datastore_policy_for_any_resource, name="proxy-read-datastore")],
+        stack="prod-healthimaging"),
     "aws-cloudfront-waf-rate-limit": Fork(
         "Distribution viewer-cdn has no WAF rate-based rule that blocks: one client may pull images as fast as the "
         f"proxy sends them. Attach the stack's web ACL (components/aws/edge_firewall.py). See {DOCS}",
@@ -461,6 +490,22 @@ FILE_HOST_FORKS = {
     "script-cdn-oai": ("aws-cloudfront-s3-origin-oac", "script-cdn", Fork(
         transformations=[transform(DISTRIBUTION, _legacy_oai, name="script-cdn")], stack="prod-embedded")),
 }
+
+
+# A cloud credential in a VM's cloud-init is a secret there like any other: the user-data rule reports it.
+CREDENTIAL_FORKS = {
+    "aws-credentials-file": Fork(patch=cloud_credential_in(dicomweb_proxy_module, {
+        "/root/.aws/credentials": "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+                                  "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"}),
+        stack="prod-healthimaging"),
+    "an-access-key-in-an-environment": Fork(patch=cloud_credential_in(dicomweb_proxy_module, {
+        "/etc/default/ohif-proxy": "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n"}), stack="prod-healthimaging"),
+}
+
+
+@pytest.mark.parametrize("case", CREDENTIAL_FORKS)
+def test_a_cloud_credential_in_user_data_is_refused(case, monkeypatch):
+    assert fired(fork_violations(CREDENTIAL_FORKS[case], monkeypatch)) == [("aws-ec2-user-data-secret", "proxy-vm")]
 
 
 @pytest.mark.parametrize("case", FILE_HOST_FORKS)
