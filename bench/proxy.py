@@ -23,7 +23,7 @@ def token_proxy(run_dir: Path, port: int, *, upstream_url: str, viewer_origin: s
         cache_dir=str(run_dir / "cache"), auth=auth,
         auth_files=TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks"),
                                    verdict_cache_dir=str(run_dir / "verdicts"),
-                                   check_listen=f"127.0.0.1:{free_port()}")))
+                                   check_listen=f"127.0.0.1:{free_port()}", audit_log=str(run_dir / "audit.log"))))
     service = nginx_service(run_dir, [conf], ports=[port], ready_url=f"http://127.0.0.1:{port}/")
     try:
         service.start()

@@ -70,6 +70,10 @@ from settings import StackSettings
 
 ORTHANC_DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 REPO = Path(__file__).resolve().parent.parent
+RESTART_SECONDS = 70
+"""How long `restart` keeps trying to start a server again: past Linux's 60 s TIME_WAIT."""
+AUDIT_LOG = "audit.log"
+"""Where a proxy with login writes who read what, in its run directory (a VM: its journal)."""
 STANDIN_CREDENTIAL_SECONDS = 6 * 3600
 """How long the stand-in metadata endpoint's credentials last by default: as long as an EC2 role's."""
 LOOPBACK = ("127.0.0.1", "localhost")
@@ -345,7 +349,7 @@ class Sandbox(Target):
         run_dir = self._nginx_dir(f"proxy-{proxy.name}" + (f"-{instance}" if len(proxy.ports) > 1 else ""))
         files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks-cache"),
                                 verdict_cache_dir=str(run_dir / "token-verdicts"),
-                                check_listen=f"127.0.0.1:{free_port()}",
+                                check_listen=f"127.0.0.1:{free_port()}", audit_log=str(run_dir / AUDIT_LOG),
                                 key_set_ca_file=str(self.tls.ca_file)) if spec.token_check else None
         # A mounted proxy is the site's origin, behind the site's edge; any other is a host of its own.
         listen, scheme = (f"127.0.0.1:{port}", "http") if proxy.on_site else (cdn_listen(port), "https")
@@ -354,7 +358,8 @@ class Sandbox(Target):
             upstream_url = self._standin_url(proxy)
             archive_files = ArchiveCredentialFiles(
                 module_path=str(ARCHIVE_CREDENTIALS_MODULE),
-                metadata_url=f"http://127.0.0.1:{proxy.standin.metadata_port}", credentials_file=str(_worker_dir(run_dir / "archive-credential") / "credential.json"))
+                metadata_url=f"http://127.0.0.1:{proxy.standin.metadata_port}",
+                credentials_file=str(_worker_dir(run_dir / "archive-credential") / "credential.json"))
         (run_dir / "proxy.conf").write_text(render_proxy_conf(
             listen=listen, upstream_url=upstream_url,
             allowed_origins=spec.allowed_origins, cache_dir=str(run_dir / "dicomweb-cache"),
@@ -481,7 +486,8 @@ class Sandbox(Target):
                 *(["--datastore-id", service.datastore_id] if service.datastore_id else [])]
         self._start(Service(f"stand-in {service.kind}", argv, log=run_dir / "standin.log",
                             # Its metadata endpoint: a probe of the service would be a request it refuses and logs.
-                            ready_url=f"http://127.0.0.1:{ports.metadata_port}/", ports=[ports.service_port, ports.metadata_port],
+                            ready_url=f"http://127.0.0.1:{ports.metadata_port}/",
+                            ports=[ports.service_port, ports.metadata_port],
                             ca_file=self.tls.ca_file, env={**os.environ, "PYTHONPATH": str(REPO)}))
 
     def _start_orthanc(self, port: int, dicomweb_root: str) -> str:
@@ -522,7 +528,17 @@ class Sandbox(Target):
         else:
             service.stop()
         time.sleep(down_seconds)
-        service.start(on_spawn=self._adopt)
+        # Orthanc binds its port without SO_REUSEADDR: while connections it closed linger in TIME_WAIT (up to a
+        # minute on Linux), it exits at once ("port already in use"). Start it again until the port is free.
+        deadline = time.monotonic() + RESTART_SECONDS
+        while True:
+            try:
+                service.start(on_spawn=self._adopt)
+                return
+            except ServiceError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
 
     def _start(self, service: Service, timeout: float = 60) -> None:
         self.services.append(service)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,9 @@ from sandbox.tls import RunTls, make_run_tls
 from settings import load, read_stack_file
 
 REPO = Path(__file__).resolve().parent.parent
+# The policy pack runs from policy/ (pulumi preview --policy-pack policy); its rules import as `ohif_policies`, here
+# too: the recipes' tests use its detectors.
+sys.path.insert(0, str(REPO / "policy"))
 STACKS = REPO / "stacks"
 ARTIFACTS = REPO / "artifacts"
 

@@ -18,7 +18,8 @@ what-is-ip-address-168-63-129-16.md), HTTP(S) on the internet (Debian's packages
 keys at Keycloak's Front Door URL) and the archive's host and port (components/egress.py); nothing else. nginx
 still refuses any X-Azure-FDID but our profile's. Trusted Launch (secure boot, vTPM), encryption at host, no
 password login, and no managed identity unless the VM reads a cloud DICOM service (`identity`), so a request forged
-through nginx finds no credentials at the instance metadata service (and nginx's proxy paths never lead there). Custom data is readable by anyone who can read the VM, so it must hold nothing secret.
+through nginx finds no credentials at the instance metadata service (and nginx's proxy paths never lead there).
+Custom data is readable by anyone who can read the VM, so it must hold nothing secret.
 """
 
 from __future__ import annotations

@@ -160,8 +160,9 @@ function authorization(r) {
     var v = r.variables, c = JSON.parse(v.ohif_archive_credential);
     if (v.ohif_archive_auth !== 'sigv4') return c.token ? 'Bearer ' + c.token : '';
     if (!c.key) return '';
-    return sign({method: v.ohif_upstream_method, host: v.ohif_archive_host,
-                 path: v.ohif_archive_root + v.dicomweb_path, query: v.args || ''}, c, v.ohif_amz_date, v.ohif_archive_region, v.ohif_archive_service);
+    var request = {method: v.ohif_upstream_method, host: v.ohif_archive_host,
+                   path: v.ohif_archive_root + v.dicomweb_path, query: v.args || ''};
+    return sign(request, c, v.ohif_amz_date, v.ohif_archive_region, v.ohif_archive_service);
 }
 
 function securityToken(r) {

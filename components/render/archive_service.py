@@ -21,7 +21,8 @@ KINDS = (HEALTHIMAGING, DICOM_SERVICE)
 HEALTHIMAGING_SIGNING_NAME = "medical-imaging"
 """SigV4's service name for HealthImaging (docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-search.html)."""
 DICOM_SERVICE_AUDIENCE = "https://dicom.healthcareapis.azure.com"
-"""The token audience of every Azure DICOM service (learn.microsoft.com/azure/healthcare-apis/dicom/get-access-token)."""
+"""The token audience of every Azure DICOM service
+(learn.microsoft.com/azure/healthcare-apis/dicom/get-access-token)."""
 DICOM_SERVICE_API = "v2"
 """The DICOM service's current API version, a required path segment (api-versioning-dicom-service)."""
 

@@ -54,7 +54,9 @@ VM_CACHE_DIR = "/var/cache/nginx/ohif-dicomweb"
 VM_TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_check.js",
                                        cache_dir="/var/cache/nginx/ohif-jwks",
                                        verdict_cache_dir="/var/cache/nginx/ohif-token-verdicts",
-                                       check_listen="127.0.0.1:8081")
+                                       check_listen="127.0.0.1:8081",
+                                       # The VM's journal (journald reads /dev/log): `journalctl -t ohif_audit`.
+                                       audit_log="syslog:server=unix:/dev/log,tag=ohif_audit,nohostname")
 # Where a proxy VM keeps what proves it to a cloud DICOM service (its credential fetched from instance metadata).
 VM_ARCHIVE_FILES = ArchiveCredentialFiles(module_path="/etc/nginx/njs/ohif_archive_credentials.js",
                                           credentials_file="/var/lib/ohif-archive/credential.json",

@@ -303,6 +303,8 @@ class TokenCheckFiles:
     """Where nginx caches the check's verdicts (by token digest: no token is written)."""
     check_listen: str
     """The loopback address the check's own server listens on, so that its verdicts can be cached."""
+    audit_log: str
+    """Where the proxy writes who read what (each request's token subject and path): an nginx access_log target."""
     key_set_ca_file: str = SYSTEM_CA_FILE
     """The CAs nginx trusts when it fetches an https:// key set (the sandbox: its run's own CA)."""
 
@@ -364,10 +366,15 @@ map $status $ohif_www_authenticate {{
     401 'Bearer realm="dicomweb"';
     default "";
 }}
+# Who read what: an archive (a cloud DICOM service's own audit log above all) sees only the proxy's identity.
+js_set $ohif_reader ohif_jwt.reader;
+log_format ohif_audit escape=json '{{"time": "$time_iso8601", "reader": "$ohif_reader", "method": "$request_method", '
+                                  '"path": "$uri", "status": $status}}';
 """
 
 _AUTH_LOCATIONS = """
     add_header WWW-Authenticate $ohif_www_authenticate always;
+    access_log {audit_log} ohif_audit;
 
     # Every DICOMweb request must carry a valid realm token; preflights (OPTIONS) are answered first. The check runs
     # in a server of its own, whose verdicts nginx caches; a refusal is never cached.
@@ -568,7 +575,8 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
                                     verdict_cache_dir=auth_files.verdict_cache_dir,
                                     required_role=_nginx_string(auth.required_role),
                                     upload_role=_nginx_string(auth.upload_role)) if auth else "",
-        auth_locations=_AUTH_LOCATIONS.format(check_listen=auth_files.check_listen) if auth else "",
+        auth_locations=_AUTH_LOCATIONS.format(check_listen=auth_files.check_listen, audit_log=auth_files.audit_log)
+        if auth else "",
         archive_http=archive["http"],
         archive_headers=archive["headers"],
         archive_location=archive["location"].format(token_check="on" if auth else "off"),

@@ -116,7 +116,7 @@ def test_azure_a_created_service_is_protected_private_and_without_cors(azure_cre
     [connection] = endpoint["privateLinkServiceConnections"]
     assert (connection["privateLinkServiceId"], connection["groupIds"]) == (workspace.outputs["id"],
                                                                            ["healthcareworkspace"])
-    assert endpoint["subnet"]["id"] == azure_created.one("azure-native:network:Subnet").outputs["id"]
+    assert endpoint["subnet"]["id"] == azure_created.one("azure-native:network:Subnet", "network-subnet").outputs["id"]
     zone = azure_created.one("azure-native:privatedns:PrivateZone", "proxy-zone")
     assert zone.inputs["privateZoneName"] == PRIVATE_ZONE
     link = azure_created.one("azure-native:privatedns:VirtualNetworkLink", "proxy-zone-link").inputs

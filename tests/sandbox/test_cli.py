@@ -119,8 +119,9 @@ def test_unknown_stack_is_a_clear_error():
     proc = sandbox_cli("--stack", "nope")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
-    assert err.strip() == ("error: no stack 'nope'; stacks: local, local-embedded, local-manifest, local-uac, prod, "
-                           "prod-azure, prod-azure-uac, prod-dicom-json, prod-embedded, prod-ha, prod-uac")
+    assert err.strip() == ("error: no stack 'nope'; stacks: local, local-dicom-service, local-embedded, "
+                           "local-healthimaging, local-manifest, local-uac, prod, prod-azure, prod-azure-dicom-service, "
+                           "prod-azure-uac, prod-dicom-json, prod-embedded, prod-ha, prod-healthimaging, prod-uac")
 
 
 def test_a_cloud_stack_is_refused():
@@ -128,7 +129,8 @@ def test_a_cloud_stack_is_refused():
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip() == ("error: stack 'prod-azure' deploys to azure (pulumi up --stack prod-azure); the sandbox "
-                           "runs stacks with ohif:cloud local: local, local-embedded, local-manifest, local-uac")
+                           "runs stacks with ohif:cloud local: local, local-dicom-service, local-embedded, "
+                           "local-healthimaging, local-manifest, local-uac")
 
 
 @pytest.mark.parametrize("stack,key", [("local-manifest", "study"), ("local-embedded", "host")])

@@ -4,6 +4,7 @@ metadata endpoints that hand out rotating credentials (sandbox/cloud_standins.py
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Iterator
@@ -79,6 +80,17 @@ def test_healthimaging_the_viewer_draws_through_signed_requests_across_a_rotatio
     assert all(e["credential"] and e["status"] in (200, 204) for e in after)
 
 
+def test_an_empty_search_answered_204_shows_an_empty_study_list(healthimaging, page):
+    """Both services answer a search that matches nothing with 204 and no body, which broke older OHIF study lists
+    (microsoft/dicom-ohif#16); 3.13 shows an empty list."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(healthimaging.urls.viewer + "?patientName=NoSuchPatient")
+    page.get_by_text("No studies available").wait_for(timeout=60_000)
+    assert errors == []
+    assert any(e["status"] == 204 and "NoSuchPatient" in e["query"] for e in seen(healthimaging))
+
+
 def test_healthimaging_refuses_what_the_proxy_did_not_sign(healthimaging):
     """The stand-in is a real check: unsigned, badly signed or stale requests straight to it get 403."""
     service = next(url for url in [healthimaging._standin_url(p) for p in healthimaging._proxies])
@@ -132,6 +144,17 @@ def test_dicom_service_the_viewer_draws_with_the_managed_identitys_token_only(di
     assert all(e["credential"] and e["status"] in (200, 204) for e in requests_seen), requests_seen
     assert not any(logged_in in e["authorization"] or e["authorization"].startswith("Bearer ey")
                    for e in requests_seen)
+
+
+def test_dicom_service_the_proxy_logs_who_read_what(dicom_service, logged_in):
+    """The service's own audit log sees the VM's identity alone: the proxy's names the reader of each request."""
+    from sandbox import AUDIT_LOG
+    [audit] = dicom_service.run_dir.glob(f"proxy-*/{AUDIT_LOG}")
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    claims = json.loads(base64.urlsafe_b64decode(logged_in.split(".")[1] + "=="))
+    frames = [line for line in lines if "/frames/" in line["path"] and line["status"] == 200]
+    assert frames and all(line["reader"] == f"{claims['sub']} {dicom_service.urls.username}" for line in frames)
+    assert all(logged_in not in json.dumps(line) for line in lines), "no token in the log"
 
 
 def test_dicom_service_forged_tokens_get_401_and_never_reach_the_service(dicom_service, logged_in):

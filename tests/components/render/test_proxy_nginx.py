@@ -159,7 +159,8 @@ def test_cloud_config_with_token_check_passes_nginx_t(tmp_path):
                              auth_files=TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE),
                                                         cache_dir=str(tmp_path / "jwks"),
                                                         verdict_cache_dir=str(tmp_path / "verdicts"),
-                                                        check_listen=f"127.0.0.1:{free_port()}"), enable_stow=True)
+                                                        check_listen=f"127.0.0.1:{free_port()}",
+                                                        audit_log=str(tmp_path / "audit.log")), enable_stow=True)
     assert conf.count("auth_request /_ohif_auth;") == len(READ_CLASSES) + 1  # every read location, and the store
     nginx_syntax_ok(conf, tmp_path)
 
