@@ -359,7 +359,7 @@ class Sandbox(Target):
             archive_files = ArchiveCredentialFiles(
                 module_path=str(ARCHIVE_CREDENTIALS_MODULE),
                 metadata_url=f"http://127.0.0.1:{proxy.standin.metadata_port}",
-                credentials_file=str(_worker_dir(run_dir / "archive-credential") / "credential.json"))
+                credentials_file=str(worker_dir(run_dir / "archive-credential") / "credential.json"))
         (run_dir / "proxy.conf").write_text(render_proxy_conf(
             listen=listen, upstream_url=upstream_url,
             allowed_origins=spec.allowed_origins, cache_dir=str(run_dir / "dicomweb-cache"),
@@ -573,7 +573,7 @@ class Sandbox(Target):
                 signal.signal(sig, handler)
 
 
-def _worker_dir(path: Path) -> Path:
+def worker_dir(path: Path) -> Path:
     """A directory only nginx's workers may enter (as root, nginx runs them as `nobody`)."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     if os.getuid() == 0:

@@ -12,7 +12,11 @@ from typing import Iterator
 import pytest
 import requests
 
-from sandbox import Sandbox
+from components.render.archive_service import ArchiveCredentialFiles
+from components.render.proxy_nginx import ARCHIVE_CREDENTIALS_MODULE, HEALTH_PATH, render_proxy_conf
+from sandbox import Sandbox, worker_dir
+from sandbox.nginx import nginx_service
+from sandbox.processes import free_port, free_ports
 from sandbox.sample_data import PHANTOM_PATIENT
 from sandbox.viewport import LIT_PIXELS_JS
 from tests.conftest import local_sandbox, require_servers, require_tool
@@ -110,6 +114,42 @@ def test_healthimaging_the_proxy_refuses_a_bad_request_before_the_service(health
     assert [a.status_code for a in answers] == [400, 404, 405]
     assert all(a.headers["Content-Type"].startswith("application/json") for a in answers)
     assert len(seen(healthimaging)) == before
+
+
+@pytest.mark.parametrize("metadata", ["the stand-in", "nowhere"])
+def test_the_vms_health_check_signs_its_search_too(healthimaging, metadata):
+    """A cloud VM's balancer asks /healthz on the health port: 200 only while the service answers the proxy's own
+    signed search; without a credential (no metadata endpoint), 503."""
+    proxy = healthimaging._proxies[0]
+    port, health = free_ports(2)
+    metadata_url = f"http://127.0.0.1:{proxy.standin.metadata_port if metadata == 'the stand-in' else free_port()}"
+    # In the sandbox's run directory, which nginx's workers (nobody) may enter.
+    run_dir = healthimaging.run_dir / f"health-check-{metadata.replace(' ', '-')}"
+    run_dir.mkdir()
+    credentials_file = str(worker_dir(run_dir / "credential") / "credential.json")
+    conf = render_proxy_conf(
+        listen=f"127.0.0.1:{port}", upstream_url=healthimaging._standin_url(proxy), allowed_origins=[],
+        cache_dir=str(run_dir / "cache"), health_listen=f"127.0.0.1:{health}",
+        archive_auth=proxy.spec.archive_service.auth, upstream_ca_file=str(healthimaging.tls.ca_file),
+        archive_files=ArchiveCredentialFiles(module_path=str(ARCHIVE_CREDENTIALS_MODULE), metadata_url=metadata_url,
+                                             credentials_file=credentials_file))
+    (run_dir / "proxy.conf").write_text(conf)
+    service = nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[port, health],
+                            ready_url=f"http://127.0.0.1:{health}/")
+    before = len(seen(healthimaging))
+    try:
+        service.start()
+        answer = requests.get(f"http://127.0.0.1:{health}{HEALTH_PATH}")
+    finally:
+        service.stop()
+    if metadata == "the stand-in":
+        assert answer.status_code == 200
+        [search] = seen(healthimaging)[before:]
+        assert (search["path"].endswith("/studies"), search["query"], search["status"]) == (True, "limit=1", 200)
+        assert search["credential"]
+    else:
+        assert answer.status_code == 503
+        assert len(seen(healthimaging)) == before, "nothing unsigned reached the service"
 
 
 @pytest.fixture(scope="module")
