@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -59,14 +60,17 @@ def artifacts() -> Path:
 
 
 def local_sandbox(stack: str = "local", viewer: dict | None = None, archive_host: str = "127.0.0.1",
-                  recipe=None, credential_lifetime: float | None = None, **archive_changes) -> Sandbox:
+                  recipe=None, credential_lifetime: float | None = None, config: dict | None = None,
+                  **archive_changes) -> Sandbox:
     """A local stack's Sandbox on free ports (viewer, proxy, Orthanc, Keycloak, the embedded recipe's host page),
     so tests never meet a running one; `recipe` runs a fork instead of the stack's recipe; `credential_lifetime`,
-    how long the stand-in cloud credentials last."""
+    how long the stand-in cloud credentials last; `config`, top-level `ohif:` keys replaced (objects as dicts)."""
     from sandbox.processes import free_ports
 
     viewer_port, proxy_port, archive_port, keycloak_port, host_port = free_ports(5)
-    settings = load(read_stack_file(STACKS / f"Pulumi.{stack}.yaml"))
+    raw = read_stack_file(STACKS / f"Pulumi.{stack}.yaml")
+    raw.update({f"ohif:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()})
+    settings = load(raw)
     settings = replace(settings, viewer=replace(settings.viewer, **(viewer or {})))
     if settings.archive.upstream_url:
         settings = replace(settings, archive=replace(

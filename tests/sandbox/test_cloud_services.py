@@ -14,7 +14,8 @@ import requests
 
 from components.render.archive_service import ArchiveCredentialFiles
 from components.render.proxy_nginx import ARCHIVE_CREDENTIALS_MODULE, HEALTH_PATH, render_proxy_conf
-from sandbox import Sandbox, worker_dir
+from sandbox import AUDIT_LOG, Sandbox, worker_dir
+from sandbox.cloud_standins import service_root
 from sandbox.nginx import nginx_service
 from sandbox.processes import free_port, free_ports
 from sandbox.sample_data import PHANTOM_PATIENT
@@ -152,63 +153,71 @@ def test_the_vms_health_check_signs_its_search_too(healthimaging, metadata):
         assert len(seen(healthimaging)) == before, "nothing unsigned reached the service"
 
 
-@pytest.fixture(scope="module")
-def dicom_service() -> Iterator[Sandbox]:
+# With login: the DICOM service's own stack, and HealthImaging's with the user-account-control recipe.
+LOGIN_STACKS = {"dicom-service": ("local-dicom-service", {}),
+                "healthimaging": ("local-healthimaging", {"recipe": "user-account-control",
+                                                          "auth": {"realm": "ohif",
+                                                                   "keycloak_url": "https://127.0.0.1:8080"}})}
+
+
+@pytest.fixture(scope="module", params=LOGIN_STACKS)
+def with_login(request) -> Iterator[Sandbox]:
     require_servers()
     require_tool("mvn", "maven")
     require_tool("/usr/lib/postgresql/15/bin/postgres", "postgresql")
-    with local_sandbox("local-dicom-service", credential_lifetime=LIFETIME) as running:
+    stack, changes = LOGIN_STACKS[request.param]
+    with local_sandbox(stack, credential_lifetime=LIFETIME, config=changes) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def logged_in(dicom_service, browser, artifacts) -> str:
+def logged_in(with_login, browser, artifacts) -> str:
     """A person logs in and the phantom draws; the user's token."""
+    sandbox = with_login
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     tokens: list[str] = []
-    page.on("request", lambda r: r.url.startswith(dicom_service.urls.dicomweb) and r.method != "OPTIONS"
+    page.on("request", lambda r: r.url.startswith(sandbox.urls.dicomweb) and r.method != "OPTIONS"
             and tokens.append(r.headers.get("authorization", "")))
-    log_in(page, dicom_service, dicom_service.urls.username, dicom_service.urls.password)
-    draw_phantom(page, dicom_service, artifacts, "dicom-service-viewer")
+    log_in(page, sandbox, sandbox.urls.username, sandbox.urls.password)
+    draw_phantom(page, sandbox, artifacts, f"{sandbox.settings.archive.kind}-login-viewer")
     context.close()
     assert tokens and all(t.startswith("Bearer ey") for t in tokens)
     return tokens[-1].removeprefix("Bearer ")
 
 
-def test_dicom_service_the_viewer_draws_with_the_managed_identitys_token_only(dicom_service, logged_in):
-    requests_seen = seen(dicom_service)
+def test_with_login_the_service_sees_the_proxys_credential_only(with_login, logged_in):
+    requests_seen = seen(with_login)
+    service = with_login.settings.archive.service
     assert any("/frames/" in e["path"] for e in requests_seen)
-    assert all(e["path"].startswith("/v2/") for e in requests_seen)
-    # Only tokens the stand-in managed-identity endpoint issued; the user's token never went past the proxy.
+    assert all(e["path"].startswith(service_root(service.kind, service.datastore_id)) for e in requests_seen)
+    # Only credentials the stand-in metadata endpoint issued; the user's token never went past the proxy.
     assert all(e["credential"] and e["status"] in (200, 204) for e in requests_seen), requests_seen
-    assert not any(logged_in in e["authorization"] or e["authorization"].startswith("Bearer ey")
-                   for e in requests_seen)
+    assert not any(logged_in in e["authorization"] or "Bearer ey" in e["authorization"] for e in requests_seen)
 
 
-def test_dicom_service_the_proxy_logs_who_read_what(dicom_service, logged_in):
+def test_with_login_the_proxy_logs_who_read_what(with_login, logged_in):
     """The service's own audit log sees the VM's identity alone: the proxy's names the reader of each request."""
-    from sandbox import AUDIT_LOG
-    [audit] = dicom_service.run_dir.glob(f"proxy-*/{AUDIT_LOG}")
+    [audit] = with_login.run_dir.glob(f"proxy-*/{AUDIT_LOG}")
     lines = [json.loads(line) for line in audit.read_text().splitlines()]
     claims = json.loads(base64.urlsafe_b64decode(logged_in.split(".")[1] + "=="))
     frames = [line for line in lines if "/frames/" in line["path"] and line["status"] == 200]
-    assert frames and all(line["reader"] == f"{claims['sub']} {dicom_service.urls.username}" for line in frames)
+    assert frames and all(line["reader"] == f"{claims['sub']} {with_login.urls.username}" for line in frames)
     assert all(logged_in not in json.dumps(line) for line in lines), "no token in the log"
 
 
-def test_dicom_service_forged_tokens_get_401_and_never_reach_the_service(dicom_service, logged_in):
-    key = add_realm_key(dicom_service, "forged-token-suite")
-    before = len(seen(dicom_service))
-    forged = forgeries(dicom_service, realm_of(dicom_service), key)
-    statuses = {name: get_studies(dicom_service, forged[name]).status_code for name in FORGERIES}
+def test_with_login_forged_tokens_get_401_and_never_reach_the_service(with_login, logged_in):
+    key = add_realm_key(with_login, "forged-token-suite")
+    before = len(seen(with_login))
+    forged = forgeries(with_login, realm_of(with_login), key)
+    statuses = {name: get_studies(with_login, forged[name]).status_code for name in FORGERIES}
     assert set(statuses.values()) == {401}, statuses
-    assert len(seen(dicom_service)) == before
+    assert len(seen(with_login)) == before
 
 
-def test_dicom_service_requests_succeed_after_the_token_rotates(dicom_service, logged_in):
-    statuses = search_until_rotated(dicom_service, {"Accept": "application/dicom+json", "Origin":
-                                                    dicom_service.viewer_origin, "Authorization": f"Bearer {logged_in}"})
+def test_with_login_requests_succeed_after_the_credential_rotates(with_login, logged_in):
+    statuses = search_until_rotated(with_login, {"Accept": "application/dicom+json", "Origin": with_login.viewer_origin,
+                                                 "Authorization": f"Bearer {logged_in}"})
     assert set(statuses) == {200}, statuses
 
 
