@@ -128,7 +128,8 @@ class ArchiveSettings:
         if self.dicom_service is not None:
             d = self.dicom_service
             workspace, name = (d.id.split("/")[-3], d.id.split("/")[-1]) if d.id else (d.workspace, d.name)
-            return ArchiveService(DICOM_SERVICE, dicom_service_url(workspace, name), resource_id=d.id)
+            return ArchiveService(DICOM_SERVICE, dicom_service_url(workspace, name), workspace=workspace, name=name,
+                                  resource_id=d.id)
         return None
 
     @property

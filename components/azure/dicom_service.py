@@ -42,7 +42,7 @@ def role_definition_id(subscription_id: str, role: str) -> str:
 @dataclass
 class DicomServiceAccessArgs:
     service: ArchiveService
-    """The DICOM service (kind dicom-service): existing (its resource_id) or to create (named in its URL)."""
+    """The DICOM service (kind dicom-service): existing (its resource_id) or to create (its workspace and name)."""
     principal_id: pulumi.Input[str]
     """The proxy's managed identity."""
     enable_stow: bool
@@ -77,19 +77,16 @@ class DicomServiceAccess(pulumi.ComponentResource):
         self.register_outputs({"service_id": self.service_id})
 
     def _create(self, name: str, args: DicomServiceAccessArgs) -> pulumi.Output[str]:
-        # The names form the service's host (archive_service.dicom_service_url): https://<workspace>-<service>....
-        host = args.service.dicomweb_url.split("//")[1].split(".")[0]
-        workspace_name, service_name = host.split("-", 1)
         # Images live here: `pulumi destroy` must not take them with the stack.
         keep = pulumi.ResourceOptions(parent=self, protect=True)
         workspace = healthcareapis.Workspace(
-            f"{name}-workspace", workspace_name=workspace_name, resource_group_name=args.resource_group_name,
+            f"{name}-workspace", workspace_name=args.service.workspace, resource_group_name=args.resource_group_name,
             location=args.location, opts=keep)
         authorization.ManagementLockByScope(f"{name}-lock", scope=workspace.id, level="CanNotDelete",
                                             notes="The DICOM service's images: remove this lock to delete them",
                                             opts=pulumi.ResourceOptions(parent=self))
         dicom = healthcareapis.DicomService(
-            f"{name}-dicom", dicom_service_name=service_name, workspace_name=workspace.name,
+            f"{name}-dicom", dicom_service_name=args.service.name, workspace_name=workspace.name,
             resource_group_name=args.resource_group_name, location=args.location, opts=keep)
         child = pulumi.ResourceOptions(parent=self)
         zone = privatedns.PrivateZone(f"{name}-zone", private_zone_name=PRIVATE_ZONE, location="global",

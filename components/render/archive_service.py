@@ -57,9 +57,13 @@ class ArchiveService:
     """HealthImaging: the datastore's region."""
     datastore_id: str | None = None
     """HealthImaging: the datastore."""
+    workspace: str | None = None
+    """Azure: the Health Data Services workspace."""
+    name: str | None = None
+    """Azure: the DICOM service in it."""
     resource_id: str | None = None
     """Azure: an existing DICOM service's resource ID (where its reader role is assigned); None: the recipe creates
-    the workspace and service named in the URL."""
+    `workspace` and `name`."""
 
     @property
     def auth(self) -> ArchiveAuth:
