@@ -172,3 +172,24 @@ def test_azure_the_viewer_gets_the_services_settings(azure_existing):
     source = data_source(app_config)
     assert {k: source[k] for k in DATA_SOURCES["dicom-service"]} == DATA_SOURCES["dicom-service"]
     assert "azurehealthcareapis" not in app_config
+
+
+@pytest.mark.parametrize("example,archive", [
+    ("prod", {"healthimaging": {"datastore_id": DATASTORE, "region": "eu-west-1"}}),
+    ("prod-embedded", {"healthimaging": {"datastore_id": DATASTORE, "region": "eu-west-1"}, "topology": "cross-origin"}),
+    ("prod-azure", {"dicom_service": {"id": DICOM_SERVICE_ID}}),
+])
+def test_every_recipe_that_takes_an_archive_takes_a_service(example, archive):
+    """standalone and embedded as user-account-control (above): the proxy reads the service with its VM's identity,
+    and the viewer gets the service's settings."""
+    program = run_program(stack(example, archive=archive), stack=example)
+    kind = "healthimaging" if "healthimaging" in archive else "dicom-service"
+    if kind == "healthimaging":
+        assert program.one("aws:iam/rolePolicy:RolePolicy", "proxy-read-datastore")
+        app_config = program.one("aws:s3/bucketObjectv2:BucketObjectv2", "viewer-app-config.js").inputs["content"]
+    else:
+        assert [a for a in program.of_type("azure-native:authorization:RoleAssignment")
+                if a.inputs["scope"] == DICOM_SERVICE_ID]
+        app_config = program.one("azure-native:storage:Blob", "viewer-app-config.js").inputs["source"].text
+    source = data_source(app_config)
+    assert {k: source[k] for k in DATA_SOURCES[kind]} == DATA_SOURCES[kind]
