@@ -655,9 +655,8 @@ def _read_dicom_service(errors: _Errors, raw: Any) -> DicomServiceSettings:
         errors.add("archive.dicom_service", d, "required: id (an existing service), or workspace and name (the "
                    "recipe creates them)")
     elif "id" not in d and not ("workspace" in d and "name" in d):
-        missing = "name" if "workspace" in d else "workspace"
-        errors.add(f"archive.dicom_service.{missing}", None, "required with "
-                   f"archive.dicom_service.{'workspace' if missing == 'name' else 'name'}")
+        given, missing = ("workspace", "name") if "workspace" in d else ("name", "workspace")
+        errors.add(f"archive.dicom_service.{missing}", None, f"required with archive.dicom_service.{given}")
     return DicomServiceSettings(**d)
 
 

@@ -488,7 +488,7 @@ class Sandbox(Target):
                             # Its metadata endpoint: a probe of the service would be a request it refuses and logs.
                             ready_url=f"http://127.0.0.1:{ports.metadata_port}/",
                             ports=[ports.service_port, ports.metadata_port],
-                            ca_file=self.tls.ca_file, env={**os.environ, "PYTHONPATH": str(REPO)}))
+                            env={**os.environ, "PYTHONPATH": str(REPO)}))
 
     def _start_orthanc(self, port: int, dicomweb_root: str) -> str:
         self.progress(f"starting Orthanc with the DICOMweb plugin on {port}")

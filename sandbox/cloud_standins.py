@@ -73,14 +73,19 @@ class Credentials:
         return issued if issued and time.time() < issued.expires else None
 
 
-def _json(handler: BaseHTTPRequestHandler, status: int, body: object, content_type: str = "application/json") -> None:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str | None) -> None:
+    """An answer with its length (the service keeps connections alive), its body left out for HEAD."""
     handler.send_response(status)
-    handler.send_header("Content-Type", content_type)
-    handler.send_header("Content-Length", str(len(data)))
+    if content_type is not None:
+        handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     if handler.command != "HEAD":
-        handler.wfile.write(data)
+        handler.wfile.write(body)
+
+
+def _json(handler: BaseHTTPRequestHandler, status: int, body: object, content_type: str = "application/json") -> None:
+    _send(handler, status, body if isinstance(body, bytes) else json.dumps(body).encode(), content_type)
 
 
 def metadata_handler(kind: str, credentials: Credentials):
@@ -204,16 +209,8 @@ def service_handler(kind: str, credentials: Credentials, archive: str, root: str
             except urllib.error.HTTPError as error:
                 status, body, content_type = error.code, error.read(), error.headers.get("Content-Type", "")
             if status == 200 and body.strip() == b"[]":
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return 204
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+                status, body, content_type = 204, b"", None
+            _send(self, status, body, content_type)
             return status
 
     return Service

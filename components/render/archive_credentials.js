@@ -170,4 +170,4 @@ function securityToken(r) {
     return v.ohif_archive_auth === 'sigv4' ? JSON.parse(v.ohif_archive_credential).token || '' : '';
 }
 
-export default {sign, canonicalQuery, amzDateOf, access, credential, amzDate, authorization, securityToken};
+export default {sign, access, credential, amzDate, authorization, securityToken};

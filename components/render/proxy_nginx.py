@@ -310,6 +310,7 @@ class TokenCheckFiles:
 
 
 TOKEN_CHECK_MODULE = Path(__file__).with_name("token_check.js")
+ARCHIVE_CREDENTIALS_MODULE = Path(__file__).with_name("archive_credentials.js")
 
 _ARCHIVE_HTTP = """
 # The archive is a cloud DICOM service: the proxy proves itself with its VM's own cloud identity
@@ -345,7 +346,7 @@ _ARCHIVE_LOCATION = """
         js_content ohif_archive.access;
     }}
 """
-ARCHIVE_CREDENTIALS_MODULE = Path(__file__).with_name("archive_credentials.js")
+_ARCHIVE_ACCESS = "        auth_request /_ohif_archive_access;\n"
 JWKS_CACHE_SECONDS = 300
 
 _AUTH_HTTP = """
@@ -532,7 +533,7 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
     by_address = _is_address(up.hostname) or resolver is None
     shared = {"public_root": DICOMWEB_PATH, "upstream_scheme": up.scheme, "upstream_root": up.path.rstrip("/") + "/",
               "upstream_target": "ohif_archive" if by_address else "$ohif_archive",
-              "auth_check": ("        auth_request /_ohif_archive_access;\n" if archive_auth else
+              "auth_check": (_ARCHIVE_ACCESS if archive_auth else
                              "        auth_request /_ohif_auth;\n" if auth else "")}
     read_locations = "".join(_READ_LOCATION.format(
         name=name, path=path, cache=f"        proxy_cache ohif_dicomweb;\n        proxy_cache_valid 200 {valid};\n"
@@ -589,7 +590,7 @@ def render_proxy_conf(*, listen: str, upstream_url: str, allowed_origins: Sequen
             upstream_tls=upstream_tls, upstream_host_header=upstream_host_header,
             archive_headers=archive["headers"].replace("    proxy", "        proxy"),
             archive_location=archive["location"].format(token_check="off"),
-            archive_access="        auth_request /_ohif_archive_access;\n" if archive_auth else "",
+            archive_access=_ARCHIVE_ACCESS if archive_auth else "",
             **shared) if health_listen else "",
         **shared,
     )

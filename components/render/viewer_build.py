@@ -257,10 +257,13 @@ _DICOM_JSON_SOURCE = {
 def dicomweb_server(dicomweb_url: str) -> dict:
     """What OHIF v3 and v2 both say of a DICOMweb server behind our proxy: all three roots at our URL, and the
     archive's answers as DATA_SOURCES describes an Orthanc's."""
-    roots = {"wadoUriRoot": dicomweb_url, "qidoRoot": dicomweb_url, "wadoRoot": dicomweb_url}
     shared = ("qidoSupportsIncludeField", "imageRendering", "thumbnailRendering", "enableStudyLazyLoad",
               "supportsFuzzyMatching")
-    return {**roots, **{key: DATA_SOURCES["dicomweb"][key] for key in shared}}
+    return {**_roots(dicomweb_url), **{key: DATA_SOURCES["dicomweb"][key] for key in shared}}
+
+
+def _roots(dicomweb_url: str) -> dict:
+    return {"wadoUriRoot": dicomweb_url, "qidoRoot": dicomweb_url, "wadoRoot": dicomweb_url}
 
 
 def _dicomweb_source(dicomweb_url: str, archive_kind: str) -> dict:
@@ -272,7 +275,7 @@ def _dicomweb_source(dicomweb_url: str, archive_kind: str) -> dict:
             "configuration": {
                 "friendlyName": "DICOMweb archive",
                 "name": "dicomweb",
-                **dicomweb_server(dicomweb_url),
+                **_roots(dicomweb_url),
                 **DATA_SOURCES[archive_kind],
             },
         }],
