@@ -55,7 +55,7 @@ class KeycloakDatabase(pulumi.ComponentResource):
         # No inline rules: the one ingress rule names the Keycloak VM's group, made after the VM (and the provider
         # removes AWS's default allow-all egress, which a database never needs).
         group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=args.vpc_id,
-                                      description="Keycloak's database: PostgreSQL from the Keycloak VM only",
+                                      description="Keycloak database: PostgreSQL from the Keycloak VM only",
                                       tags={"Name": f"{name}-keycloak-database"}, opts=child)
         subnets = aws.rds.SubnetGroup(f"{name}-subnets", subnet_ids=args.subnet_ids,
                                       description="Keycloak's database: private subnets", opts=child)

@@ -65,14 +65,14 @@ class KeycloakHost(pulumi.ComponentResource):
             endpoint = pulumi.Output.from_input(DatabaseEndpoint.from_url(args.existing_database_url,
                                                                           ca_url=RDS_CA_BUNDLE_URL))
             db_password = pulumi.Output.secret(args.existing_database_password)
-            to_database = destination_egress(url_destination(args.existing_database_url), "Keycloak's database")
+            to_database = destination_egress(url_destination(args.existing_database_url), "the Keycloak database")
         else:
             database = KeycloakDatabase(f"{name}-db", KeycloakDatabaseArgs(
                 vpc_id=args.placement.vpc_id, subnet_ids=args.database_subnet_ids, settings=args.database), opts=child)
             endpoint, db_password = database.endpoint, database.password
             to_database = [aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=PORT, to_port=PORT,
                                                            security_groups=[database.security_group_id],
-                                                           description="Keycloak's database")]
+                                                           description="the Keycloak database")]
         secrets = VmSecrets(name, VmSecretsArgs(purpose="ohif-keycloak", files=pulumi.Output.all(
             admin_password, db_password, secret).apply(lambda a: {
                 ENV_PATH: render_keycloak_env(admin_password=a[0], db_password=a[1]),

@@ -175,14 +175,14 @@ class OriginVm(pulumi.ComponentResource):
             f"{name}-lb-sg", vpc_id=place.vpc_id, description=f"{args.purpose} balancer: HTTP from CloudFront only",
             ingress=[from_cloudfront], egress=[aws.ec2.SecurityGroupEgressArgs(
                 protocol="tcp", from_port=port, to_port=port, cidr_blocks=[place.vpc_cidr],
-                description="to the VMs" if port == 80 else "the VMs' health check") for port in ports],
+                description="to the VMs" if port == 80 else "health check of the VMs") for port in ports],
             opts=child) if args.balanced or args.scale else None
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=place.vpc_id,
             description=f"{args.purpose}: HTTP from CloudFront VPC origins only; no SSH",
             ingress=[aws.ec2.SecurityGroupIngressArgs(
                 protocol="tcp", from_port=port, to_port=port, security_groups=[balancer_group.id],
-                description="its balancer (CloudFront's VPC origin)" if port == 80 else "its balancer's health check")
+                description="its balancer (the CloudFront VPC origin)" if port == 80 else "health check from its balancer")
                 for port in ports] if balancer_group else [from_cloudfront],
             egress=egress, opts=child)
         ami = aws.ec2.get_ami_output(owners=[DEBIAN_ACCOUNT], most_recent=True, filters=[
@@ -238,7 +238,7 @@ class OriginVm(pulumi.ComponentResource):
         targets = aws.lb.TargetGroup(f"{name}-targets", port=80, protocol="TCP", target_type="instance",
                                      vpc_id=place.vpc_id, preserve_client_ip="false", health_check=check,
                                      # A scaled-in instance finishes what it serves before it goes.
-                                     deregistration_delay="30", opts=child)
+                                     deregistration_delay=30, opts=child)
         aws.lb.Listener(f"{name}-listener", load_balancer_arn=balancer.arn, port=80, protocol="TCP",
                         default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=targets.arn)],
                         opts=child)
