@@ -20,12 +20,12 @@ from typing import Sequence
 
 import pulumi
 
-from components.render.archive_service import ArchiveService
 from components.render.proxy_nginx import DICOMWEB_PATH, TokenCheck
 from components.render.realm import RealmModel
 from components.render.viewer_build import (CACHE, ENCODINGS, SiteFile, cache_control, compressed, content_type,
                                             fetch_build, precompressed, prepare_site)
 from settings import ScaleSettings
+from settings.services import ArchiveService
 
 
 @dataclass(frozen=True)

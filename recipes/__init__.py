@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from typing import Callable
 
 import pulumi
 
+import settings
 from components.target import Target
-from recipes import dicom_json, embedded, standalone, user_account_control
 from settings import StackSettings
 
+# The settings own the recipes' names (settings.RECIPES); each is the `deploy` of the module named after it here:
+# user-account-control is recipes/user_account_control.py.
 RECIPES: dict[str, Callable[[Target, StackSettings], object]] = {
-    "standalone": standalone.deploy, "user-account-control": user_account_control.deploy,
-    "embedded": embedded.deploy, "dicom-json": dicom_json.deploy}
+    name: importlib.import_module(f"recipes.{name.replace('-', '_')}").deploy for name in settings.RECIPES}
 
 
 def realise(target: Target, settings: StackSettings, recipe: Callable | None = None) -> dict[str, pulumi.Output]:

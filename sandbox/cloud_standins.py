@@ -31,9 +31,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from components.render.archive_service import DICOM_SERVICE, DICOM_SERVICE_API, DICOM_SERVICE_AUDIENCE, \
-    HEALTHIMAGING, HEALTHIMAGING_SIGNING_NAME
 from sandbox.sigv4 import AMZ_DATE, authorization
+from settings.services import DICOM_SERVICE, DICOM_SERVICE_API, DICOM_SERVICE_AUDIENCE, HEALTHIMAGING, \
+    HEALTHIMAGING_SIGNING_NAME
 
 ROLE = "ohif-dicomweb-proxy"
 MAX_CLOCK_SKEW = 300  # SigV4: a request dated more than five minutes off is refused

@@ -17,11 +17,11 @@ from components.aws.origin_vm import (ALL_METHODS, ALL_VIEWER, ALL_VIEWER_EXCEPT
                                       origin_secret, own_distribution)
 from components.aws.healthimaging import DatastoreAccess, DatastoreAccessArgs
 from components.aws.vm_secrets import VmSecrets, VmSecretsArgs
-from components.render.archive_service import HEALTHIMAGING, ArchiveService
 from components.render.cloud_init import VM_HEALTH_PORT, render_proxy_cloud_init
 from components.render.proxy_nginx import (DICOMWEB_PATH, HEALTH_PATH, ORIGIN_CHECK_PATH, ORIGIN_VERIFY_HEADER,
                                            TokenCheck, render_origin_check)
 from settings import ScaleSettings
+from settings.services import HEALTHIMAGING, ArchiveService
 
 @dataclass
 class DicomwebProxyArgs:

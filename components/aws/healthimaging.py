@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.render.archive_service import ArchiveService
+from settings.services import ArchiveService
 
 # The DICOMweb reads (QIDO-RS searches, WADO-RS retrieves) a viewer makes; no write, no import, no delete.
 READ_ACTIONS = [f"medical-imaging:{action}" for action in (

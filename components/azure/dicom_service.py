@@ -26,7 +26,7 @@ import pulumi_azure_native.healthcareapis as healthcareapis
 import pulumi_azure_native.network as network
 import pulumi_azure_native.privatedns as privatedns
 
-from components.render.archive_service import ArchiveService
+from settings.services import ArchiveService
 
 # Built-in role definitions (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 DICOM_DATA_READER = "e89c7a3c-2f64-4fa1-a847-3e4c9ba4283a"

@@ -15,10 +15,10 @@ import pulumi
 from components.azure.front_door import FDID_HEADER, endpoint, vm_route
 from components.azure.dicom_service import DicomServiceAccess, DicomServiceAccessArgs
 from components.azure.origin_vm import OriginVm, OriginVmArgs
-from components.render.archive_service import DICOM_SERVICE, ArchiveService
 from components.render.cloud_init import VM_HEALTH_PORT, render_proxy_cloud_init
 from components.render.proxy_nginx import DICOMWEB_PATH, HEALTH_PATH, TokenCheck
 from settings import ScaleSettings
+from settings.services import DICOM_SERVICE, ArchiveService
 
 AZURE_DNS = "168.63.129.16"  # Azure's resolver, at this address in every virtual network
 

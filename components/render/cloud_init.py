@@ -11,10 +11,11 @@ from typing import Sequence
 
 import yaml
 
-from components.render.archive_service import INSTANCE_METADATA_URL, ArchiveAuth, ArchiveCredentialFiles
+from components.render.archive_service import INSTANCE_METADATA_URL, ArchiveCredentialFiles
 from components.render.proxy_nginx import (ARCHIVE_CREDENTIALS_MODULE, TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles,
                                            origin_check_file, render_proxy_conf)
 from components.render.secret_files import SecretFetch, writer_file
+from settings.services import ArchiveAuth
 
 NGINX_CONF_PATH = "/etc/nginx/conf.d/ohif-dicomweb-proxy.conf"
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 from urllib.parse import urlsplit
 
-from components.render.archive_service import ArchiveAuth, ArchiveCredentialFiles
+from components.render.archive_service import ArchiveCredentialFiles
+from settings.services import ArchiveAuth
 
 if TYPE_CHECKING:
     from components.render.edge import NginxEdge
