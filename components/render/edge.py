@@ -15,7 +15,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from components.render.proxy_nginx import DICOMWEB_PATH
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 
 RATE_WINDOW_SECONDS = 300
 """The window a rate limit counts in: five minutes, which AWS WAF's rate-based rules and Front Door's both offer."""
