@@ -27,5 +27,6 @@ def realise(target: Target, settings: StackSettings, recipe: Callable | None = N
         target.finish()
         raise
     # A mode a stack does not use leaves its outputs None (the embedded recipe's script or iframe).
-    outputs = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if getattr(result, f.name) is not None}
+    outputs = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)
+               if getattr(result, f.name) is not None}
     return {**outputs, **target.finish()}

@@ -105,8 +105,9 @@ def read_azure(errors: Errors, raw: Any, archive: ArchiveSettings, auth: AuthSet
         "front_door_tier": one_of(FRONT_DOOR_TIERS),
         "proxy_vm_size": matches(_VM_SIZE, "an Azure VM size such as Standard_B2s"),
         "keycloak_vm_size": matches(_VM_SIZE, "an Azure VM size such as Standard_B2ms"),
-        "subnet_id": matches(_AZURE_SUBNET_ID, "a subnet's resource id, /subscriptions/<id>/resourceGroups/<group>/"
-                                               "providers/Microsoft.Network/virtualNetworks/<network>/subnets/<subnet>"),
+        "subnet_id": matches(_AZURE_SUBNET_ID, "a subnet's resource id, /subscriptions/<id>/resourceGroups/"
+                                               "<group>/providers/Microsoft.Network/virtualNetworks/<network>/subnets/"
+                                               "<subnet>"),
     })
     if "resource_group" not in a and stack is not None:
         default = default_resource_group(stack)
