@@ -33,7 +33,7 @@ from bench.scale import format_scale
 from bench.scale import measure as measure_scale
 from bench.study import find_phantom
 from bench.tokens import realm_server
-from components.render.proxy_nginx import DICOMWEB_PATH
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from sandbox import Sandbox
 from sandbox.processes import free_ports
 

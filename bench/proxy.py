@@ -7,8 +7,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from components.render.proxy_nginx import DICOMWEB_PATH, TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles, \
-    render_proxy_conf
+from components.render.dicomweb_proxy.conf import ProxyConf
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
+from components.render.dicomweb_proxy.render import render_proxy_conf
+from components.render.dicomweb_proxy.token_check import TOKEN_CHECK_MODULE, Login, TokenCheck, TokenCheckFiles
 from sandbox.nginx import nginx_service
 from sandbox.processes import free_port
 
@@ -18,12 +20,13 @@ def token_proxy(run_dir: Path, port: int, *, upstream_url: str, viewer_origin: s
                 auth: TokenCheck) -> Iterator[str]:
     """The proxy on `port` while the block runs; yields its DICOMweb root."""
     conf = run_dir / "proxy.conf"
-    conf.write_text(render_proxy_conf(
-        listen=f"127.0.0.1:{port}", upstream_url=upstream_url, allowed_origins=[viewer_origin],
-        cache_dir=str(run_dir / "cache"), auth=auth,
-        auth_files=TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks"),
-                                   verdict_cache_dir=str(run_dir / "verdicts"),
-                                   check_listen=f"127.0.0.1:{free_port()}", audit_log=str(run_dir / "audit.log"))))
+    conf.write_text(render_proxy_conf(ProxyConf(
+        listen=f"127.0.0.1:{port}", upstream_url=upstream_url, allowed_origins=(viewer_origin,),
+        cache_dir=str(run_dir / "cache"),
+        login=Login(auth, TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks"),
+                                          verdict_cache_dir=str(run_dir / "verdicts"),
+                                          check_listen=f"127.0.0.1:{free_port()}",
+                                          audit_log=str(run_dir / "audit.log"))))))
     service = nginx_service(run_dir, [conf], ports=[port], ready_url=f"http://127.0.0.1:{port}/")
     try:
         service.start()

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from bench.load import Target, run_wrk, workloads
 from bench.study import find_phantom
-from components.render.proxy_nginx import DICOMWEB_PATH
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from sandbox import Sandbox
 from sandbox.__main__ import STACKS
 from sandbox.processes import free_ports, group_cpu_seconds

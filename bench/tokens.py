@@ -18,7 +18,7 @@ from typing import Iterator
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from components.render.proxy_nginx import TokenCheck
+from components.render.dicomweb_proxy.token_check import TokenCheck
 from sandbox.nginx import nginx_service
 
 REALM_PATH = "/realms/bench"

@@ -20,7 +20,8 @@ from typing import Sequence
 
 import pulumi
 
-from components.render.proxy_nginx import DICOMWEB_PATH, TokenCheck
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
+from components.render.dicomweb_proxy.token_check import TokenCheck
 from components.render.realm import RealmModel
 from components.render.viewer_build import (CACHE, ENCODINGS, SiteFile, cache_control, compressed, content_type,
                                             fetch_build, precompressed, prepare_site)

@@ -12,8 +12,9 @@ from typing import Sequence
 import yaml
 
 from components.render.archive_service import INSTANCE_METADATA_URL, ArchiveCredentialFiles
-from components.render.proxy_nginx import (ARCHIVE_CREDENTIALS_MODULE, TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles,
-                                           origin_check_file, render_proxy_conf)
+from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE
+from components.render.dicomweb_proxy.token_check import TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles
+from components.render.proxy_nginx import origin_check_file, render_proxy_conf
 from components.render.secret_files import SecretFetch, writer_file
 from settings.services import ArchiveAuth
 

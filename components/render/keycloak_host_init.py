@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from components.render.proxy_nginx import SYSTEM_CA_FILE, origin_check_directive, origin_check_file
+from components.render.dicomweb_proxy.upstream import SYSTEM_CA_FILE
+from components.render.proxy_nginx import origin_check_directive, origin_check_file
 from components.render.secret_files import SecretFetch, writer_file
 
 KEYCLOAK_VERSION = "26.7.3"

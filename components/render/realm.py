@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.render.proxy_nginx import TokenCheck
+from components.render.dicomweb_proxy.token_check import TokenCheck
 
 
 @dataclass(frozen=True)

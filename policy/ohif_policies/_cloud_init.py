@@ -50,7 +50,7 @@ def nginx_confs(cloud_init: Any) -> list[tuple[str, str]]:
 
 
 def allowed_origins(cloud_init: Any) -> list[str]:
-    """The origins of every CORS map (`map $http_origin …`, components/render/proxy_nginx.py) in the `.conf`
+    """The origins of every CORS map (`map $http_origin …`, components/render/dicomweb_proxy/) in the `.conf`
     files the document writes; `*` for an entry that answers any origin."""
     origins = []
     for content in (str(f.get("content") or "") for f in written_files(cloud_init)

@@ -1,7 +1,7 @@
 """aws-ec2-proxy-cors-no-wildcard: in production, the DICOMweb proxy's CORS allow-list names its origins.
 
 The allow-list is visible in the proxy VM's user data: the nginx `map $http_origin` block that
-cloud-init installs (components/render/proxy_nginx.py renders it).
+cloud-init installs (components/render/dicomweb_proxy/ renders it).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Either way the X-Azure-FDID header, which Front Door sets to the profile's id, i
 (learn.microsoft.com/azure/frontdoor/origin-security): defence in depth, kept whatever the network. Every `server` block of every nginx
 configuration a VM's custom data installs must therefore start by refusing other values:
 `if ($http_x_azure_fdid != "<front_door_id>") { return 403; }`, with or without a body after the 403
-(components/render/proxy_nginx.py and
+(components/render/dicomweb_proxy/origin.py and
 components/render/keycloak_host_init.py render it from the profile's front_door_id). One server is exempt: the
 load balancer's health check (port 8090, `/healthz` alone), which the NSG opens to the probe's service tag only and
 which serves no client's data.

@@ -1,7 +1,7 @@
 """azure-vm-proxy-cors-no-wildcard: in production, the DICOMweb proxy's CORS allow-list names its origins.
 
 The allow-list is visible in the proxy VM's custom data: the nginx `map $http_origin` block that
-cloud-init installs (components/render/proxy_nginx.py renders it), read as aws-ec2-proxy-cors-no-wildcard
+cloud-init installs (components/render/dicomweb_proxy/ renders it), read as aws-ec2-proxy-cors-no-wildcard
 reads an EC2 instance's user data.
 """
 

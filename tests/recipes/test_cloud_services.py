@@ -15,7 +15,7 @@ from components.aws.healthimaging import READ_ACTIONS
 from components.azure.dicom_service import DICOM_DATA_OWNER, DICOM_DATA_READER, PRIVATE_ZONE
 from components.render.archive_service import DATA_SOURCES
 from components.render.cloud_init import NGINX_CONF_PATH, VM_ARCHIVE_FILES, nginx_conf_of
-from components.render.proxy_nginx import ARCHIVE_CREDENTIALS_MODULE
+from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE
 from settings import read_stack_file
 from settings.services import DICOM_SERVICE_AUDIENCE
 from tests.conftest import STACKS

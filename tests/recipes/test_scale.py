@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.render.cloud_init import NGINX_CONF_PATH, VM_HEALTH_PORT
-from components.render.proxy_nginx import HEALTH_PATH
+from components.render.dicomweb_proxy.interface import HEALTH_PATH
 from settings import read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.render.cloud_init import nginx_conf_of
-from components.render.proxy_nginx import READ_CLASSES
+from components.render.dicomweb_proxy.interface import READ_CLASSES
 from components.render.realm import RealmModel, render_realm_import
 from settings import read_stack_file
 from tests.conftest import STACKS

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from components.render.proxy_nginx import INSTANCE_CACHE_CONTROL
+from components.render.dicomweb_proxy.interface import INSTANCE_CACHE_CONTROL
 from components.render.viewer_build import COMPRESSIBLE_TYPES, content_type, fetch_build, precompressed
 from tests.components.render.test_proxy_nginx import FRAME_ACCEPT, INSTANCE_PATH
 from tests.conftest import require_tool

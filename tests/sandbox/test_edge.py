@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from components.render.edge import REFUSED
-from components.render.proxy_nginx import DICOMWEB_PATH
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from sandbox import Sandbox
 from sandbox.viewport import VIEWPORT_JS
 from settings import AccessSettings

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from components.render.edge import REFUSED
-from components.render.proxy_nginx import TokenCheck
+from components.render.dicomweb_proxy.token_check import TokenCheck
 from components.render.realm import realm_model, render_realm_import
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from components.render.proxy_nginx import ARCHIVE_CREDENTIALS_MODULE
+from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE
 from sandbox.sigv4 import authorization
 from tests.conftest import require_tool
 

@@ -16,7 +16,7 @@ import yaml
 from components.render.keycloak_host_init import (CONTAINER_DATABASE_CA, ENV_PATH, KEYCLOAK_IMAGE, NGINX_CONF_PATH,
                                                   RDS_CA_BUNDLE_URL, DatabaseEndpoint, render_keycloak_cloud_init,
                                                   render_keycloak_env, render_keycloak_nginx_conf)
-from components.render.proxy_nginx import ORIGIN_CHECK_CLOSED, ORIGIN_CHECK_PATH, render_origin_check
+from components.render.dicomweb_proxy.origin import ORIGIN_CHECK_CLOSED, ORIGIN_CHECK_PATH, SharedSecretCheck
 from components.render.secret_files import WRITER, WRITER_PATH, SecretFetch, secret_document
 from components.render.realm import RealmModel, render_realm_import
 from sandbox.keycloak import fetch_keycloak, java_home
@@ -87,7 +87,7 @@ def test_keycloak_host_config_runs_for_real(tmp_path):
     (tmp_path / "writer").write_text(files[WRITER_PATH])
     subprocess.run([sys.executable, str(tmp_path / "writer")], text=True, check=True, input=secret_document({
         str(env_file): render_keycloak_env(admin_password="adminPW1", db_password=postgres.database.password),
-        str(check_file): render_origin_check("X-Origin-Verify", "originPW3")}))
+        str(check_file): SharedSecretCheck("originPW3").directives()}))
     exec_start = next(line for line in files["/etc/systemd/system/keycloak.service"].replace("\\\n", " ").splitlines()
                       if line.startswith("ExecStart="))
     words = shlex.split(exec_start)
