@@ -13,7 +13,7 @@ import yaml
 from components.aws.origin_vm import egress_rules
 from components.egress import url_destination
 from components.render.cloud_init import nginx_conf_of
-from components.render.proxy_nginx import ORIGIN_CHECK_PATH, render_origin_check
+from components.render.dicomweb_proxy.origin import ORIGIN_CHECK_PATH, SharedSecretCheck
 from components.render.viewer_build import fetch_build
 from settings import read_stack_file
 from tests.conftest import STACKS
@@ -168,7 +168,7 @@ def test_the_origin_secret_comes_from_secrets_manager_which_the_vm_alone_reads(p
     version = prod.one("aws:secretsmanager/secretVersion:SecretVersion", "proxy-secrets-version")
     assert version.inputs["secretId"] == secret.outputs["id"] and "secretString" in version.secret_inputs
     assert json.loads(version.inputs["secretString"]) == {
-        ORIGIN_CHECK_PATH: render_origin_check("X-Origin-Verify", ORIGIN_SECRET)}
+        ORIGIN_CHECK_PATH: SharedSecretCheck(ORIGIN_SECRET).directives()}
     role = prod.one("aws:iam/role:Role", "proxy-role")
     assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}]

@@ -13,7 +13,10 @@ import pytest
 import requests
 
 from components.render.archive_service import ArchiveCredentialFiles
-from components.render.proxy_nginx import ARCHIVE_CREDENTIALS_MODULE, HEALTH_PATH, render_proxy_conf
+from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE, ArchiveAccess
+from components.render.dicomweb_proxy.conf import ProxyConf
+from components.render.dicomweb_proxy.interface import HEALTH_PATH
+from components.render.dicomweb_proxy.render import render_proxy_conf
 from sandbox import AUDIT_LOG, Sandbox, worker_dir
 from sandbox.cloud_standins import service_root
 from sandbox.nginx import nginx_service
@@ -128,12 +131,12 @@ def test_the_vms_health_check_signs_its_search_too(healthimaging, metadata):
     run_dir = healthimaging.run_dir / f"health-check-{metadata.replace(' ', '-')}"
     run_dir.mkdir()
     credentials_file = str(worker_dir(run_dir / "credential") / "credential.json")
-    conf = render_proxy_conf(
+    conf = render_proxy_conf(ProxyConf(
         listen=f"127.0.0.1:{port}", upstream_url=healthimaging._standin_url(proxy), allowed_origins=[],
         cache_dir=str(run_dir / "cache"), health_listen=f"127.0.0.1:{health}",
-        archive_auth=proxy.spec.archive_service.auth, upstream_ca_file=str(healthimaging.tls.ca_file),
-        archive_files=ArchiveCredentialFiles(module_path=str(ARCHIVE_CREDENTIALS_MODULE), metadata_url=metadata_url,
-                                             credentials_file=credentials_file))
+        upstream_ca_file=str(healthimaging.tls.ca_file),
+        archive=ArchiveAccess(proxy.spec.archive_service.auth, ArchiveCredentialFiles(
+            module_path=str(ARCHIVE_CREDENTIALS_MODULE), metadata_url=metadata_url, credentials_file=credentials_file))))
     (run_dir / "proxy.conf").write_text(conf)
     service = nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[port, health],
                             ready_url=f"http://127.0.0.1:{health}/")
