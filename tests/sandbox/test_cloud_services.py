@@ -136,7 +136,8 @@ def test_the_vms_health_check_signs_its_search_too(healthimaging, metadata):
         cache_dir=str(run_dir / "cache"), health_listen=f"127.0.0.1:{health}",
         upstream_ca_file=str(healthimaging.tls.ca_file),
         archive=ArchiveAccess(proxy.spec.archive_service.auth, ArchiveCredentialFiles(
-            module_path=str(ARCHIVE_CREDENTIALS_MODULE), metadata_url=metadata_url, credentials_file=credentials_file))))
+            module_path=str(ARCHIVE_CREDENTIALS_MODULE), metadata_url=metadata_url,
+            credentials_file=credentials_file))))
     (run_dir / "proxy.conf").write_text(conf)
     service = nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[port, health],
                             ready_url=f"http://127.0.0.1:{health}/")
