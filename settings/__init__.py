@@ -17,20 +17,40 @@ so a bad stack leaves nothing half-done.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pulumi
 import yaml
 
 from settings.clouds import read_aws, read_azure
 from settings.errors import ConfigError, Errors
-from settings.model import (DATABASE_PASSWORD_KEY, NAMESPACE, PROJECT, RATE_LIMIT_RANGE, RECIPES, AccessSettings,
-                            AwsDatabaseSettings, AwsSettings, AzureDatabaseSettings, AzureSettings, ScaleSettings,
-                            StackSettings, database_tier)
+from settings.model import (
+    DATABASE_PASSWORD_KEY,
+    NAMESPACE,
+    PROJECT,
+    RATE_LIMIT_RANGE,
+    RECIPES,
+    AccessSettings,
+    AwsDatabaseSettings,
+    AwsSettings,
+    AzureDatabaseSettings,
+    AzureSettings,
+    ScaleSettings,
+    StackSettings,
+    database_tier,
+)
 from settings.rules import RULES
-from settings.sections import (read_access, read_archive, read_auth, read_embed, read_studies, read_top_level,
-                               read_viewer)
+from settings.sections import (
+    read_access,
+    read_archive,
+    read_auth,
+    read_embed,
+    read_studies,
+    read_top_level,
+    read_viewer,
+)
 
 # What the rest of the project imports from `settings`.
 __all__ = ["DATABASE_PASSWORD_KEY", "NAMESPACE", "PROJECT", "RATE_LIMIT_RANGE", "RECIPES", "AccessSettings",
@@ -41,7 +61,8 @@ __all__ = ["DATABASE_PASSWORD_KEY", "NAMESPACE", "PROJECT", "RATE_LIMIT_RANGE", 
 def load(config: Mapping[str, Any], stack: str | None = None) -> StackSettings:
     """The settings from raw `ohif:*` config values (strings; structured keys as JSON), or ConfigError.
 
-    `stack`: the Pulumi stack's name, where the stack's resources are named after it (None: not checked)."""
+    `stack`: the Pulumi stack's name, which names what the stack does not (the Azure resource group); None, as in the
+    sandbox, leaves those defaults unchecked."""
     errors = Errors()
     ours = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
     recipe, cloud, production, highly_available = read_top_level(errors, ours)

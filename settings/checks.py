@@ -6,7 +6,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from settings.errors import Errors
@@ -147,7 +148,7 @@ def database_url_problem(value: Any) -> str | None:
     """Why `value` is not a PostgreSQL URL naming a user, a host and a database, and no password, or None."""
     parts = urlsplit(value) if isinstance(value, str) else None
     try:
-        parts and parts.port
+        _ = parts and parts.port  # urlsplit parses the port when it is read: a bad one raises here
     except ValueError:
         parts = None
     if not (parts and parts.scheme == "postgresql" and parts.hostname and parts.username and not parts.password

@@ -4,20 +4,35 @@ checked against the strictest resource that takes it, so that a stack the settin
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from settings.checks import check_all, matches, one_of, parse_json, read_bool, read_object, whole_number
 from settings.errors import Errors
-from settings.model import (AZURE_DB_TIERS, FRONT_DOOR_TIERS, MAX_BACKUP_DAYS, PRICE_CLASSES, PRODUCTION_BACKUP_DAYS,
-                            ArchiveSettings, AuthSettings, AwsDatabaseSettings, AwsSettings, AzureDatabaseSettings,
-                            AzureSettings, ViewerSettings, database_tier, default_resource_group)
+from settings.model import (
+    AZURE_DB_TIERS,
+    FRONT_DOOR_TIERS,
+    MAX_BACKUP_DAYS,
+    PRICE_CLASSES,
+    PRODUCTION_BACKUP_DAYS,
+    ArchiveSettings,
+    AuthSettings,
+    AwsDatabaseSettings,
+    AwsSettings,
+    AzureDatabaseSettings,
+    AzureSettings,
+    ViewerSettings,
+    database_tier,
+    default_resource_group,
+)
 
 _CERT_ARN = re.compile(r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _VM_SIZE = re.compile(r"^(Standard|Basic)_[A-Za-z0-9_]+$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{2,30}$")
-# Azure allows 90 characters in a resource group's name, but the Front Door WAF policy created in it takes 1 to 80
-# ASCII ones (the REST API's ResourceGroupNameParameter for Microsoft.Network/FrontDoorWebApplicationFirewallPolicies).
+# Azure allows 90 characters in a resource group's name, Unicode letters included, but the Front Door WAF policy
+# created in it (components/azure/edge_firewall.py) takes 1 to 80 ASCII ones, not ending in a period: Azure's REST spec,
+# frontdoor's webapplicationfirewall.json, ResourceGroupNameParameter.
 _RESOURCE_GROUP = re.compile(r"^[a-zA-Z0-9_\-.()]{0,79}[a-zA-Z0-9_\-()]\Z")
 RESOURCE_GROUP_ALLOWED = ("a resource group name: 1 to 80 ASCII letters, digits and -._(), not ending in . (the most "
                           "the Front Door WAF policy in it takes)")

@@ -3,7 +3,8 @@ in RULES, in order, to the sections as read; each adds one line to `Errors` per 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from settings.checks import is_loopback, parse_json

@@ -4,16 +4,47 @@ studies): each returns its part of the model, and adds a line to `Errors` for ev
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from settings.checks import (check_all, database_url_problem, matches, parse_json, read_bool, read_networks,
-                             read_object, read_origins, url_problem, whole_number)
+from settings.checks import (
+    check_all,
+    database_url_problem,
+    matches,
+    parse_json,
+    read_bool,
+    read_networks,
+    read_object,
+    read_origins,
+    url_problem,
+    whole_number,
+)
 from settings.errors import Errors
-from settings.model import (ARCHIVE_RECIPES, ARCHIVE_SOURCES, AUTH_RECIPES, CLOUD_SECTIONS, CLOUDS,
-                            DATABASE_PASSWORD_KEY, EMBED_MODES, NAMESPACE, PROJECT, RATE_LIMIT_RANGE, RECIPES,
-                            SCALE_LIMITS, SERVICE_CLOUDS, TOPOLOGIES, AccessSettings, ArchiveSettings, AuthSettings,
-                            DicomServiceSettings, EmbedSettings, HealthImagingSettings, ScaleSettings,
-                            StudiesSettings, ViewerSettings)
+from settings.model import (
+    ARCHIVE_RECIPES,
+    ARCHIVE_SOURCES,
+    AUTH_RECIPES,
+    CLOUD_SECTIONS,
+    CLOUDS,
+    DATABASE_PASSWORD_KEY,
+    EMBED_MODES,
+    NAMESPACE,
+    PROJECT,
+    RATE_LIMIT_RANGE,
+    RECIPES,
+    SCALE_LIMITS,
+    SERVICE_CLOUDS,
+    TOPOLOGIES,
+    AccessSettings,
+    ArchiveSettings,
+    AuthSettings,
+    DicomServiceSettings,
+    EmbedSettings,
+    HealthImagingSettings,
+    ScaleSettings,
+    StudiesSettings,
+    ViewerSettings,
+)
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _BASE_PATH = re.compile(r"^/([A-Za-z0-9._-]+/)*$")

@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 
 from settings import ConfigError, load
-from tests.settings.examples import (DICOM_SERVICE_ID, HEALTHIMAGING, archive, azure, dicom_json, embedded, prod,
-                                     stack, stops_before_any_resource, uac)
+from tests.settings.examples import (
+    DICOM_SERVICE_ID,
+    HEALTHIMAGING,
+    archive,
+    azure,
+    dicom_json,
+    embedded,
+    prod,
+    stack,
+    stops_before_any_resource,
+    uac,
+)
 
 CASES = {
     "unknown recipe": (prod(recipe="viewer-only"),
