@@ -47,17 +47,16 @@ js_set $ohif_archive_authorization ohif_archive.authorization;
 js_set $ohif_archive_security_token ohif_archive.securityToken;
 """
 
-    @staticmethod
-    def request_headers(indent: str) -> str:
-        """Sent on every request to the archive (an empty one is not sent: X-Amz-* on Azure)."""
-        return textwrap.indent("proxy_set_header Authorization $ohif_archive_authorization;\n"
-                               "proxy_set_header X-Amz-Date $ohif_amz_date;\n"
-                               "proxy_set_header X-Amz-Security-Token $ohif_archive_security_token;\n", indent)
+def request_headers(indent: str) -> str:
+    """Sent on every request to the archive (an empty one is not sent: X-Amz-* on Azure)."""
+    return textwrap.indent("proxy_set_header Authorization $ohif_archive_authorization;\n"
+                           "proxy_set_header X-Amz-Date $ohif_amz_date;\n"
+                           "proxy_set_header X-Amz-Security-Token $ohif_archive_security_token;\n", indent)
 
-    @staticmethod
-    def access_location(token_check: bool) -> str:
-        """Where ACCESS_CHECK asks: the realm token check first when `token_check`."""
-        return f"""
+
+def access_location(token_check: bool) -> str:
+    """Where ACCESS_CHECK asks: the realm token check first when `token_check`."""
+    return f"""
     location = /_ohif_archive_access {{
         internal;
         set $ohif_archive_token_check {"on" if token_check else "off"};

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 from components.render.dicomweb_proxy import archive, token_check
-from components.render.dicomweb_proxy.archive import ArchiveAccess
 from components.render.dicomweb_proxy.conf import ProxyConf
 from components.render.dicomweb_proxy.interface import (CACHE_MAX_SIZE, CORS_ALLOWED_HEADERS, DICOMWEB_PATH,
                                                         DICOMWEB_STORE_PATH, ERRORS, HEALTH_PATH, INSTANCE_UIDS,
@@ -56,11 +55,10 @@ def _dicomweb_server(conf: ProxyConf) -> str:
         _COMPRESSION,
         _to_the_archive(conf),
         conf.login.server_directives() if conf.login else "",
-        ArchiveAccess.access_location(token_check=conf.login is not None) if conf.archive else "",
+        archive.access_location(token_check=conf.login is not None) if conf.archive else "",
         _store_location(conf) if conf.enable_stow else "",
         _FRAMES_CAP,
-        "\n    # DICOMweb reads: QIDO-RS searches and WADO-RS retrieves, by how they are cached. A preflight gets 204 "
-        "here.\n",
+        _READS_HEADING,
         *(_read_location(conf, read_class) for read_class in READ_CLASSES),
         _NOTHING_ELSE,
     ])
@@ -235,7 +233,7 @@ def _to_the_archive(conf: ProxyConf) -> str:
     upstream = conf.upstream
     return (f"    proxy_http_version 1.1;\n    proxy_set_header Connection \"\";\n"
             f"    proxy_set_header Host {upstream.host_header};\n"
-            + (ArchiveAccess.request_headers("    ") if conf.archive else "")
+            + (archive.request_headers("    ") if conf.archive else "")
             + "    proxy_read_timeout 300s;\n" + upstream.server_directives())
 
 
@@ -265,6 +263,11 @@ _FRAMES_CAP = f"""
     location ~ "^{DICOMWEB_PATH}/{INSTANCE_UIDS}/frames/([0-9]+,){{{MAX_FRAMES}}}" {{
         return 400 '{{"error": "at most {MAX_FRAMES} frames per request"}}';
     }}
+"""
+
+
+_READS_HEADING = """
+    # DICOMweb reads: QIDO-RS searches and WADO-RS retrieves, by how they are cached. A preflight gets 204 here.
 """
 
 
@@ -305,14 +308,14 @@ server {{
     server_name _;
     server_tokens off;
     access_log off;
-{upstream.server_directives()}{access.access_location(token_check=False) if access else ""}\
+{upstream.server_directives()}{archive.access_location(token_check=False) if access else ""}\
     location = {HEALTH_PATH} {{
         set $dicomweb_path studies;
         set $args limit=1;
 {archive.ACCESS_CHECK if access else ""}        {upstream.pass_directive()}
         proxy_set_header Host {upstream.host_header};
         proxy_set_header Accept application/dicom+json;
-{access.request_headers("        ") if access else ""}        proxy_connect_timeout 3s;
+{archive.request_headers("        ") if access else ""}        proxy_connect_timeout 3s;
         proxy_read_timeout 5s;
         proxy_intercept_errors on;
         error_page 300 301 302 400 401 403 404 405 500 501 502 503 504 =503 /_ohif_unhealthy;
