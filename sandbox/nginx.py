@@ -18,7 +18,8 @@ from components.render.viewer_build import COMPRESSIBLE_TYPES, CONTENT_TYPES, Si
 from sandbox.processes import Service, require_binary
 from sandbox.tls import RunTls
 
-NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
+NJS_MODULE = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")
+"""Debian's njs module (libnginx-mod-http-js), which every config loads: the CDN's functions run in it."""
 
 # njs runs the CloudFront Function unchanged; this adapter hands it the request as CloudFront would, and stands in for
 # the object store's metadata.

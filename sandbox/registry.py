@@ -37,9 +37,14 @@ def claim(ports: Sequence[int], run_dir: Path, progress: Callable[[str], None]) 
                     f"port {taken[0]} is held by another sandbox (pid {other['pid']}, run directory "
                     f"{other['run_dir']}): stop it with Ctrl-C in its terminal or `kill {other['pid']}`, or pick "
                     "other ports")
-        mine = REGISTRY / f"{os.getpid()}-{run_dir.name}.json"  # a test process may run several
+        mine = claim_file(run_dir)
         mine.write_text(json.dumps({"pid": os.getpid(), "ports": sorted(set(ports)), "run_dir": str(run_dir)}))
         return mine
+
+
+def claim_file(run_dir: Path) -> Path:
+    """Where the sandbox of `run_dir` in this process records its claim (a test process may run several)."""
+    return REGISTRY / f"{os.getpid()}-{run_dir.name}.json"
 
 
 def release(entry: Path) -> None:

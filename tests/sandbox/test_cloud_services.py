@@ -21,6 +21,7 @@ from sandbox import AUDIT_LOG, Sandbox, worker_dir
 from sandbox.cloud_standins import service_root
 from sandbox.nginx import nginx_service
 from sandbox.processes import free_port, free_ports
+from sandbox.servers import standin_url
 from sandbox.sample_data import PHANTOM_PATIENT
 from sandbox.viewport import LIT_PIXELS_JS
 from tests.conftest import local_sandbox, require_servers, require_tool
@@ -101,7 +102,7 @@ def test_an_empty_search_answered_204_shows_an_empty_study_list(healthimaging, p
 
 def test_healthimaging_refuses_what_the_proxy_did_not_sign(healthimaging):
     """The stand-in is a real check: unsigned, badly signed or stale requests straight to it get 403."""
-    service = next(url for url in [healthimaging._standin_url(p) for p in healthimaging._proxies])
+    service = standin_url(healthimaging.plan.proxies[0])
     good = seen(healthimaging)[-1]
     asked = [requests.get(service + "studies"),
              requests.get(service + "studies", headers={"Authorization": good["authorization"],
@@ -124,7 +125,7 @@ def test_healthimaging_the_proxy_refuses_a_bad_request_before_the_service(health
 def test_the_vms_health_check_signs_its_search_too(healthimaging, metadata):
     """A cloud VM's balancer asks /healthz on the health port: 200 only while the service answers the proxy's own
     signed search; without a credential (no metadata endpoint), 503."""
-    proxy = healthimaging._proxies[0]
+    proxy = healthimaging.plan.proxies[0]
     port, health = free_ports(2)
     metadata_url = f"http://127.0.0.1:{proxy.standin.metadata_port if metadata == 'the stand-in' else free_port()}"
     # In the sandbox's run directory, which nginx's workers (nobody) may enter.
@@ -132,7 +133,7 @@ def test_the_vms_health_check_signs_its_search_too(healthimaging, metadata):
     run_dir.mkdir()
     credentials_file = str(worker_dir(run_dir / "credential") / "credential.json")
     conf = render_proxy_conf(ProxyConf(
-        listen=f"127.0.0.1:{port}", upstream_url=healthimaging._standin_url(proxy), allowed_origins=[],
+        listen=f"127.0.0.1:{port}", upstream_url=standin_url(proxy), allowed_origins=[],
         cache_dir=str(run_dir / "cache"), health_listen=f"127.0.0.1:{health}",
         upstream_ca_file=str(healthimaging.tls.ca_file),
         archive=ArchiveAccess(proxy.spec.archive_service.auth, ArchiveCredentialFiles(
