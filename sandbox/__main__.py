@@ -39,10 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     if not stack_file.exists():
         print(f"error: no stack {args.stack!r}; stacks: {', '.join(stack_names())}", file=sys.stderr)
         return 2
-    # SIGTERM and SIGHUP (a closed terminal) take the same way out as Ctrl-C, through the context manager's
-    # teardown. SIGKILL takes none: then the reaper (sandbox/reaper.py) stops the servers.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C, SIGTERM and SIGHUP (a closed terminal) take one way out, through the context manager's teardown.
+    # SIGINT's handler is installed too: Python leaves SIGINT ignored when it starts so (a command run with `&`
+    # from a script), and the sandbox would then never stop on it. SIGKILL takes none: then the reaper
+    # (sandbox/reaper.py) stops the servers.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.default_int_handler)
     try:
         stack = settings.load(settings.read_stack_file(stack_file))
         if stack.cloud != "local":

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
-import sys
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -19,27 +15,8 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from sandbox.processes import SandboxError, check_port_free, free_port
-from tests.conftest import REPO, require_servers
-
-LOCAL_ARCHIVE_PORT = 8042  # stacks/Pulumi.local.yaml's upstream_url
-
-
-def free_port_pair() -> int:
-    """A port p with p and p + 1 free: the CLI puts the viewer on --port and the proxy on the next."""
-    for _ in range(50):
-        port = free_port()
-        try:
-            check_port_free("test", port + 1)
-            return port
-        except SandboxError:
-            continue
-    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
-
-
-def sandbox_cli(*args: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "sandbox", "up", *args], cwd=REPO, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+from tests.conftest import require_servers
+from tests.sandbox.cli import LOCAL_ARCHIVE_PORT, end, free_port_pair, nothing_listens, read_json_line, sandbox_cli
 
 
 def sandbox_pids() -> set[int]:
@@ -48,30 +25,12 @@ def sandbox_pids() -> set[int]:
     return {int(pid) for pid in out.split()}
 
 
-def read_json_line(proc: subprocess.Popen, timeout: float = 180) -> tuple[dict, list[str]]:
-    progress, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            raise AssertionError(f"exited {proc.wait()}: {proc.stderr.read()}")
-        if line.startswith("{"):
-            return json.loads(line), progress
-        progress.append(line.strip())
-    raise AssertionError(f"no JSON line after {timeout} s: {progress}")
-
-
-def nothing_listens(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
-
-
 @pytest.mark.parametrize("stop,times", [(signal.SIGTERM, 1), (signal.SIGINT, 2)], ids=["SIGTERM", "Ctrl-C twice"])
 def test_up_prints_urls_and_stopping_leaves_nothing_behind(stop, times):
     require_servers()
     port = free_port_pair()
     before = sandbox_pids()
-    proc = sandbox_cli("--stack", "local", "--port", str(port))
-    try:
+    with sandbox_cli("--stack", "local", "--port", str(port)) as proc:
         urls, progress = read_json_line(proc)
         assert urls["viewer"] == f"https://127.0.0.1:{port}/"
         assert urls["dicomweb"] == f"https://127.0.0.1:{port + 1}/dicom-web"
@@ -91,16 +50,12 @@ def test_up_prints_urls_and_stopping_leaves_nothing_behind(stop, times):
         assert ours, "the sandbox's servers should be visible while it runs"
 
         # Another sandbox on the same ports is refused before it starts anything (tests/sandbox/test_ownership.py).
-        second = sandbox_cli("--stack", "local", "--port", str(port))
-        _, err = second.communicate(timeout=60)
+        with sandbox_cli("--stack", "local", "--port", str(port)) as second:
+            _, err = second.communicate(timeout=60)
         assert second.returncode == 1
         assert err.strip().startswith(f"error: port {min(port, LOCAL_ARCHIVE_PORT)} is held by another sandbox "
                                       f"(pid {proc.pid}, "), err
-    finally:
-        for _ in range(times):  # an impatient second Ctrl-C must not cut the teardown short
-            proc.send_signal(stop)
-            time.sleep(0.05)
-        proc.wait(timeout=30)
+        end(proc, stop, times)  # an impatient second Ctrl-C must not cut the teardown short
     assert proc.returncode == 0, proc.stderr.read()
     assert not (ours & sandbox_pids()), "processes left behind"
     for p in (port, port + 1, LOCAL_ARCHIVE_PORT):
@@ -109,15 +64,15 @@ def test_up_prints_urls_and_stopping_leaves_nothing_behind(stop, times):
 
 def test_missing_package_is_a_clear_error():
     env = {**os.environ, "PATH": "/nonexistent"}
-    proc = sandbox_cli("--stack", "local", "--port", str(free_port_pair()), env=env)
-    _, err = proc.communicate(timeout=60)
+    with sandbox_cli("--stack", "local", "--port", str(free_port_pair()), env=env) as proc:
+        _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert err.strip() == "error: nginx: nginx not found (apt-get install nginx libnginx-mod-http-js)"
 
 
 def test_unknown_stack_is_a_clear_error():
-    proc = sandbox_cli("--stack", "nope")
-    _, err = proc.communicate(timeout=60)
+    with sandbox_cli("--stack", "nope") as proc:
+        _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip() == ("error: no stack 'nope'; stacks: local, local-dicom-service, local-embedded, "
                            "local-healthimaging, local-manifest, local-uac, prod, prod-azure, prod-azure-dicom-service, "
@@ -125,8 +80,8 @@ def test_unknown_stack_is_a_clear_error():
 
 
 def test_a_cloud_stack_is_refused():
-    proc = sandbox_cli("--stack", "prod-azure")
-    _, err = proc.communicate(timeout=60)
+    with sandbox_cli("--stack", "prod-azure") as proc:
+        _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip() == ("error: stack 'prod-azure' deploys to azure (pulumi up --stack prod-azure); the sandbox "
                            "runs stacks with ohif:cloud local: local, local-dicom-service, local-embedded, "
@@ -137,8 +92,7 @@ def test_a_cloud_stack_is_refused():
 def test_the_new_stacks_print_their_own_url(stack, key):
     """local-manifest prints a ready study link as "study"; local-embedded its demo host page as "host"."""
     require_servers()
-    proc = sandbox_cli("--stack", stack, "--port", str(free_port_pair()))
-    try:
+    with sandbox_cli("--stack", stack, "--port", str(free_port_pair())) as proc:
         urls, _ = read_json_line(proc)
         page = requests.get(urls[key], verify=urls["ca_file"])
         assert page.status_code == 200, urls
@@ -149,7 +103,5 @@ def test_the_new_stacks_print_their_own_url(stack, key):
         else:
             assert urls["iframe_snippet"] in requests.get(urls["host"] + "iframe.html", verify=urls["ca_file"]).text
             assert urls["script_snippet"] in requests.get(urls["host"] + "script/", verify=urls["ca_file"]).text
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        end(proc)
     assert proc.returncode == 0, proc.stderr.read()

@@ -19,12 +19,8 @@ from sandbox.processes import free_port, listens
 from sandbox.reaper import processes_naming
 from sandbox.registry import REGISTRY
 from tests.conftest import require_servers
-from tests.sandbox.test_cli import LOCAL_ARCHIVE_PORT, free_port_pair, nothing_listens, read_json_line, sandbox_cli
-
-
-def claim_of(pid: int) -> dict:
-    [entry] = REGISTRY.glob(f"{pid}-*.json")
-    return json.loads(entry.read_text())
+from tests.sandbox.cli import (LOCAL_ARCHIVE_PORT, claim_of, claimed, end, free_port_pair, nothing_listens,
+                               read_json_line, sandbox_cli)
 
 
 def left_behind(claim: dict, wait: float = 15) -> list[str]:
@@ -35,7 +31,7 @@ def left_behind(claim: dict, wait: float = 15) -> list[str]:
         left = [f"process {pid}" for pid in processes_naming(run_dir)]
         left += [f"port {port}" for port in claim["ports"] if not nothing_listens(port)]
         left += [f"directory {run_dir}"] * run_dir.exists()
-        left += [f"claim of pid {claim['pid']}"] * any(REGISTRY.glob(f"{claim['pid']}-*.json"))
+        left += [f"claim of pid {claim['pid']}"] * claimed(claim["pid"])
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.5)
@@ -44,36 +40,29 @@ def left_behind(claim: dict, wait: float = 15) -> list[str]:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGHUP], ids=["SIGKILL", "SIGHUP"])
 def test_nothing_outlives_the_sandbox(sig):
     require_servers()
-    proc = sandbox_cli("--stack", "local", "--port", str(free_port_pair()))
-    try:
+    with sandbox_cli("--stack", "local", "--port", str(free_port_pair())) as proc:
         read_json_line(proc)
         claim = claim_of(proc.pid)
         assert processes_naming(Path(claim["run_dir"])), "the servers should be running"
-    finally:
-        proc.send_signal(sig)
-        proc.wait(timeout=30)
+        end(proc, sig)
     assert left_behind(claim) == []
 
 
 def test_a_second_sandbox_on_the_same_ports_is_refused_before_it_writes():
     require_servers()
     port = free_port_pair()
-    first = sandbox_cli("--stack", "local", "--port", str(port))
-    try:
+    with sandbox_cli("--stack", "local", "--port", str(port)) as first:
         read_json_line(first)
         instances = requests.get(f"http://127.0.0.1:{LOCAL_ARCHIVE_PORT}/instances").json()
         started = time.monotonic()
-        second = sandbox_cli("--stack", "local", "--port", str(port))
-        _, err = second.communicate(timeout=60)
+        with sandbox_cli("--stack", "local", "--port", str(port)) as second:
+            _, err = second.communicate(timeout=60)
         assert second.returncode == 1 and time.monotonic() - started < 15
         shared = min(port, LOCAL_ARCHIVE_PORT)  # the first port both would use is named
         assert err.strip().startswith(f"error: port {shared} is held by another sandbox (pid {first.pid}, run "
                                       f"directory {claim_of(first.pid)['run_dir']}): stop it"), err
         assert requests.get(f"http://127.0.0.1:{LOCAL_ARCHIVE_PORT}/instances").json() == instances, \
             "the second sandbox wrote into the first one's archive"
-    finally:
-        first.send_signal(signal.SIGTERM)
-        first.wait(timeout=30)
 
 
 def test_a_stale_sandbox_is_named_and_cleared():
@@ -87,27 +76,25 @@ def test_a_stale_sandbox_is_named_and_cleared():
     REGISTRY.mkdir(mode=0o700, exist_ok=True)
     (REGISTRY / f"{dead_pid}-{run_dir.name}.json").write_text(json.dumps(
         {"pid": dead_pid, "ports": [free_port()], "run_dir": str(run_dir)}))
-    proc = sandbox_cli("--stack", "local", "--port", str(free_port_pair()))
     try:
-        _, progress = read_json_line(proc)
-        assert f"-- removed a stale sandbox: pid {dead_pid} is gone; stopped 1 of its processes and deleted " \
-               f"{run_dir}" in progress
-        assert server.wait(timeout=15) is not None and not run_dir.exists()
+        with sandbox_cli("--stack", "local", "--port", str(free_port_pair())) as proc:
+            _, progress = read_json_line(proc)
+            assert f"-- removed a stale sandbox: pid {dead_pid} is gone; stopped 1 of its processes and deleted " \
+                   f"{run_dir}" in progress
+            assert server.wait(timeout=15) is not None and not run_dir.exists()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
         server.kill()
 
 
 def test_a_dead_server_ends_the_sandbox_named():
     require_servers()
-    proc = sandbox_cli("--stack", "local", "--port", str(free_port_pair()))
-    read_json_line(proc)
-    claim = claim_of(proc.pid)
-    [orthanc] = [pid for pid in processes_naming(Path(claim["run_dir"]))
-                 if b"orthanc" in Path(f"/proc/{pid}/cmdline").read_bytes().lower()]
-    os.kill(orthanc, signal.SIGKILL)
-    _, err = proc.communicate(timeout=30)
+    with sandbox_cli("--stack", "local", "--port", str(free_port_pair())) as proc:
+        read_json_line(proc)
+        claim = claim_of(proc.pid)
+        [orthanc] = [pid for pid in processes_naming(Path(claim["run_dir"]))
+                     if b"orthanc" in Path(f"/proc/{pid}/cmdline").read_bytes().lower()]
+        os.kill(orthanc, signal.SIGKILL)
+        _, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
     assert err.startswith("error: orthanc: exited with code -9 while the sandbox ran (last lines of its log: "), err
     assert "Orthanc has started" in err, "the log's tail should say what the server last did"
