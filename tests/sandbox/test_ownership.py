@@ -18,7 +18,7 @@ import requests
 from sandbox.processes import free_port, listens
 from sandbox.reaper import processes_naming
 from sandbox.registry import REGISTRY
-from tests.conftest import require_servers
+from tests.conftest import local_sandbox, require_servers
 from tests.sandbox.cli import (LOCAL_ARCHIVE_PORT, claim_of, claimed, end, free_port_pair, nothing_listens,
                                read_json_line, sandbox_cli)
 
@@ -99,6 +99,14 @@ def test_a_dead_server_ends_the_sandbox_named():
     assert err.startswith("error: orthanc: exited with code -9 while the sandbox ran (last lines of its log: "), err
     assert "Orthanc has started" in err, "the log's tail should say what the server last did"
     assert left_behind(claim) == []
+
+
+def test_a_sandbox_never_entered_leaves_nothing():
+    """Built and dropped without `with` or up(): nothing was made, as nothing would remove it."""
+    runs = Path(tempfile.gettempdir())
+    before = set(runs.glob("ohif-sandbox-*"))
+    local_sandbox()
+    assert set(runs.glob("ohif-sandbox-*")) == before
 
 
 def test_readiness_counts_only_the_servers_own_socket():
