@@ -10,6 +10,7 @@ from typing import Any, Callable, Sequence
 
 import pulumi
 
+from program.provider_types import ProviderInputError, check
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # how Pulumi marks a secret value on the wire
 SYNCED = "pulumi-python:dynamic:Resource"  # a dynamic resource, such as a synced file set (components/sync)
@@ -58,6 +59,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.secret_outputs: dict[tuple[str, str], list[str]] = {}
         self.protected: set[tuple[str, str]] = set()
         self.depends_on: dict[tuple[str, str], list[str]] = {}
+        self.violations: list[str] = []
+        """What a provider would refuse (program/provider_types.py): the mocks accept anything."""
 
     def record_options(self, args: pulumi.ResourceTransformationArgs) -> None:
         names = args.opts.additional_secret_outputs or []
@@ -69,6 +72,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
                                                     (depends if isinstance(depends, list) else [depends])]
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.violations.extend(check(args.typ, args.name, args.inputs))
         unwrapped = {k: _unwrap(v) for k, v in args.inputs.items()}
         resource = Resource(args.typ, args.name, {k: v for k, (v, _) in unwrapped.items()},
                             {k for k, (_, secret) in unwrapped.items() if secret},
@@ -240,4 +244,6 @@ def run_program(config: dict[str, str], stack: str = "prod", program: Program | 
                                  pulumi.Output.all(*[o.is_secret() for o in outputs.values()])).apply(record)
 
     run()
+    if mocks.violations:  # all of them at once, after the run, so that one fix does not reveal the next
+        raise ProviderInputError(mocks.violations)
     return program
