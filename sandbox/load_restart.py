@@ -51,8 +51,8 @@ def reads(client: requests.Session, dicomweb: str) -> list[str]:
     """QIDO, the phantom series' metadata, and its 64 frames: what a viewer opening it asks for."""
     study = client.get(f"{dicomweb}/studies", params={"PatientID": "PHANTOM-001"}).json()[0]["0020000D"]["Value"][0]
     series = client.get(f"{dicomweb}/studies/{study}/series").json()[0]["0020000E"]["Value"][0]
-    instances = [i["00080018"]["Value"][0] for i in client.get(f"{dicomweb}/studies/{study}/series/{series}/instances").json()]
     base = f"{dicomweb}/studies/{study}/series/{series}"
+    instances = [i["00080018"]["Value"][0] for i in client.get(f"{base}/instances").json()]
     return [f"{dicomweb}/studies", f"{base}/metadata", *(f"{base}/instances/{i}/frames/1" for i in instances)]
 
 

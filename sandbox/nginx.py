@@ -147,7 +147,8 @@ def _metadata_maps(prefix: str, files: Sequence[SiteFile]) -> str:
 
 # The balancer in front of several proxies, as the cloud's (an NLB; Azure's load balancer): a proxy that refuses a
 # connection or fails is skipped for 10 s (passive health checks), and its request goes to the next (a retry of a read;
-# nginx does not retry a POST; an archive's error is the archive's, and not retried). Each answer's upstream(s) go to upstream.log: "a, b" is a request nginx retried.
+# nginx does not retry a POST; an archive's error is the archive's, and not retried). Each answer's upstream(s) go to
+# upstream.log: "a, b" is a request nginx retried.
 _BALANCER = """
 upstream ohif_proxies {{
 {servers}    keepalive 16;

@@ -74,7 +74,8 @@ class SandboxPostgres:
                 shutil.chown(cluster / name, "postgres", "postgres")
         (cluster / "postgresql.auto.conf").write_text(
             f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.data}'\n"
-            "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\nssl_min_protocol_version = 'TLSv1.2'\n")
+            "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+            "ssl_min_protocol_version = 'TLSv1.2'\n")
         return Service("postgres", _as_owner([str(BIN / "postgres"), "-D", str(self.data / "cluster")]),
                        log=self.data.parent / "postgres.log", ready_url=f"tcp://127.0.0.1:{self.port}",
                        ports=[self.port], port_hint="stop what listens there")

@@ -27,7 +27,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 VALID_FOR = datetime.timedelta(days=30)
 # 127.0.0.1 also as a DNS name: nginx checks an upstream's certificate (proxy_ssl_verify, the proxy fetching Keycloak's
 # keys) against DNS names only, even for an address.
-LOOPBACK_NAMES = [x509.DNSName("localhost"), x509.DNSName("127.0.0.1"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+LOOPBACK_NAMES = [x509.DNSName("localhost"), x509.DNSName("127.0.0.1"),
+                  x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
 
 
 @dataclass(frozen=True)

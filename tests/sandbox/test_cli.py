@@ -75,8 +75,9 @@ def test_unknown_stack_is_a_clear_error():
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip() == ("error: no stack 'nope'; stacks: local, local-dicom-service, local-embedded, "
-                           "local-healthimaging, local-manifest, local-uac, prod, prod-azure, prod-azure-dicom-service, "
-                           "prod-azure-uac, prod-dicom-json, prod-embedded, prod-ha, prod-healthimaging, prod-uac")
+                           "local-healthimaging, local-manifest, local-uac, prod, prod-azure, "
+                           "prod-azure-dicom-service, prod-azure-uac, prod-dicom-json, prod-embedded, prod-ha, "
+                           "prod-healthimaging, prod-uac")
 
 
 def test_a_cloud_stack_is_refused():

@@ -32,8 +32,8 @@ def phantom_uid(embedded) -> str:
 
 def viewer_frame(page, viewer_url: str):
     page.wait_for_function("document.querySelector('iframe') !== null")
-    page.wait_for_function(f"() => performance.getEntriesByType('resource').some(e => e.name.startsWith('{viewer_url}'))",
-                           timeout=30_000)
+    page.wait_for_function("() => performance.getEntriesByType('resource')"
+                           f".some(e => e.name.startsWith('{viewer_url}'))", timeout=30_000)
     return next(f for f in page.frames if f.url.startswith(viewer_url))
 
 
