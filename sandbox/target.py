@@ -1,6 +1,6 @@
 """The recipe's operations on this machine: each records what the recipe asked for in a Plan and answers with the
 URLs its servers will have (every one is known up front: ports on 127.0.0.1). Nothing here starts a server or
-writes a file; sandbox/lifecycle.py does, from the Plan."""
+writes a file: Sandbox.up (sandbox/lifecycle.py) starts them from the Plan with sandbox/servers.py."""
 
 from __future__ import annotations
 
