@@ -10,8 +10,8 @@ names the viewer's URL, so the recipe creates it after the viewer's site.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -19,9 +19,9 @@ import pulumi_random as random
 
 from components.aws.database import PORT, KeycloakDatabase, KeycloakDatabaseArgs
 from components.aws.origin_vm import (ALL_METHODS, ALL_VIEWER, OriginRoute, OriginVm, OriginVmArgs, Placement,
-                                      destination_egress, origin_secret, own_distribution)
+                                      origin_secret, own_distribution)
 from components.aws.vm_secrets import VmSecrets, VmSecretsArgs
-from components.egress import url_destination
+from components.egress import Egress, Reach, egress_plan, url_destination
 from components.render.keycloak_host_init import (ENV_PATH, RDS_CA_BUNDLE_URL, DatabaseEndpoint,
                                                   render_keycloak_cloud_init, render_keycloak_env)
 from components.render.proxy_nginx import ORIGIN_CHECK_PATH, ORIGIN_VERIFY_HEADER, render_origin_check
@@ -65,14 +65,12 @@ class KeycloakHost(pulumi.ComponentResource):
             endpoint = pulumi.Output.from_input(DatabaseEndpoint.from_url(args.existing_database_url,
                                                                           ca_url=RDS_CA_BUNDLE_URL))
             db_password = pulumi.Output.secret(args.existing_database_password)
-            to_database = destination_egress(url_destination(args.existing_database_url), "the Keycloak database")
+            to_database = Egress(Reach.DATABASE, url_destination(args.existing_database_url))
         else:
             database = KeycloakDatabase(f"{name}-db", KeycloakDatabaseArgs(
                 vpc_id=args.placement.vpc_id, subnet_ids=args.database_subnet_ids, settings=args.database), opts=child)
             endpoint, db_password = database.endpoint, database.password
-            to_database = [aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=PORT, to_port=PORT,
-                                                           security_groups=[database.security_group_id],
-                                                           description="the Keycloak database")]
+            to_database = Egress(Reach.DATABASE)  # by its security group
         secrets = VmSecrets(name, VmSecretsArgs(purpose="ohif-keycloak", files=pulumi.Output.all(
             admin_password, db_password, secret).apply(lambda a: {
                 ENV_PATH: render_keycloak_env(admin_password=a[0], db_password=a[1]),
@@ -85,7 +83,9 @@ class KeycloakHost(pulumi.ComponentResource):
         # (components/aws/origin_vm.py).
         vm = OriginVm(name, OriginVmArgs(purpose="ohif-keycloak", user_data=user_data, placement=args.placement,
                                          balanced=True, instance_type=args.instance_type, volume_size=20,
-                                         instance_profile=secrets.instance_profile_name, extra_egress=to_database),
+                                         instance_profile=secrets.instance_profile_name,
+                                         egress=egress_plan(to_database),
+                                         database_security_group_id=database.security_group_id if database else None),
                       opts=child)
         if database is not None:
             aws.vpc.SecurityGroupIngressRule(f"{name}-db-from-keycloak", security_group_id=database.security_group_id,

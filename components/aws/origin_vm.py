@@ -11,8 +11,9 @@ trusts for the instance's name, which a private DNS name cannot get. The securit
 origin-facing prefix list on port 80 alone (the prefix list is what VPC origins come from: aws/aws-cdk
 aws-cloudfront-origins README, "Restrict traffic coming to the VPC origin"), or, for a VM behind an internal
 Network Load Balancer (`balanced`), that balancer alone, whose own group admits the prefix list; the VM's
-nginx still refuses requests without the generated secret. Out, it may reach the VPC's resolver, HTTP(S) for Debian's packages and
-container images, and the archive's host and port (components/egress.py). No SSH: no key pair, no port 22.
+nginx still refuses requests without the generated secret. Out, it may reach what its egress plan says: the VPC's
+resolver, HTTP(S) for Debian's packages and container images, and the archive's or Keycloak's database's host and
+port (components/egress.py). No SSH: no key pair, no port 22.
 IMDSv2 only, the root volume encrypted, and nothing secret in the user data: the secrets come from Secrets
 Manager at boot, through the instance role (components/aws/vm_secrets.py).
 
@@ -23,21 +24,22 @@ distribution can name the VM without taking the component.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.aws.database import PORT as DATABASE_PORT
 from components.aws.network import ANYWHERE, vpc_resolver
-from components.egress import Destination, url_destination
+from components.egress import Destination, Egress, Reach, egress_plan
 from components.render.proxy_nginx import ORIGIN_VERIFY_HEADER
 from settings import ScaleSettings
 
-DEBIAN_ACCOUNT = "136693071363"
+DEBIAN_ACCOUNT = "136693071363"  # Debian's official AMI publisher (wiki.debian.org/Cloud/AmazonEC2Image)
 DEBIAN_ROOT_DEVICE = "/dev/xvda"  # the root device name of Debian's AMIs
-CPU_METRIC = aws.autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs  # Debian's official AMI publisher (wiki.debian.org/Cloud/AmazonEC2Image)
+CPU_METRIC = aws.autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs
 CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
 # AWS managed policies (docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-*.html).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -48,6 +50,8 @@ SECURITY_HEADERS_POLICY = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 SECRET_ORIGINS = ["origins"]
 AMAZON_DNS = "169.254.169.253"  # the VPC resolver, at this address in every VPC
 READS = ["GET", "HEAD", "OPTIONS"]
+# IMDSv2 only, one hop: a request forged through nginx cannot reach instance credentials.
+INSTANCE_METADATA = dict(http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1)
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -62,7 +66,8 @@ class OriginRoute:
 
     origin_id: str
     domain_name: pulumi.Input[str]
-    """The VM's private DNS name, which the distribution's origin names (as AWS CDK's VpcOrigin.withEc2Instance does)."""
+    """The VM's private DNS name, which the distribution's origin names (as AWS CDK's VpcOrigin.withEc2Instance
+    does)."""
     vpc_origin_id: pulumi.Input[str]
     """The CloudFront VPC origin in front of the VM."""
     secret: pulumi.Input[str]
@@ -105,7 +110,8 @@ def own_distribution(name: str, route: OriginRoute, comment: str, price_class: s
         restrictions=aws.cloudfront.DistributionRestrictionsArgs(
             geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
         viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
-        web_acl_id=web_acl_id, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_ORIGINS)))
+        web_acl_id=web_acl_id,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_ORIGINS)))
 
 
 @dataclass(frozen=True)
@@ -128,8 +134,10 @@ class OriginVmArgs:
     """Its cloud-init; nothing secret (secrets come through `instance_profile`)."""
     placement: Placement
     """The VPC and private subnet the VM goes in."""
-    archive_url: pulumi.Input[str] | None = None
-    """The archive's DICOMweb root: its host and port are the one more place the VM may connect to."""
+    egress: Sequence[Egress] = egress_plan()
+    """Where the VM may connect to (components/egress.py), such as the archive or Keycloak's database."""
+    database_security_group_id: pulumi.Input[str] | None = None
+    """The managed database's group, which a database intent without a destination reaches."""
     balanced: bool = False
     """Put an internal Network Load Balancer between the VPC origin and the VM. The balancer exists before the VM,
     so the distribution, and its URL, do not wait for the VM: Keycloak needs this, because the proxy's token check
@@ -140,8 +148,6 @@ class OriginVmArgs:
     """The root volume, in GiB."""
     instance_profile: pulumi.Input[str] | None = None
     """The instance profile whose role fetches the VM's secrets (components/aws/vm_secrets.py)."""
-    extra_egress: Sequence[aws.ec2.SecurityGroupEgressArgs] = ()
-    """More places the VM may connect to, such as Keycloak's database."""
     scale: ScaleSettings | None = None
     """Run an Auto Scaling group of this size behind the balancer instead of one VM (implies `balanced`)."""
     health_check: tuple[int, str] | None = None
@@ -159,13 +165,20 @@ class OriginVm(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OriginVmArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:aws:OriginVm", name, {}, opts)
+        balancer_group, security_group = self._security_groups(name, args)
+        self.security_group_id = security_group.id
+        target_arn, self.origin_domain = self._vms(name, args, security_group, balancer_group)
+        self.vpc_origin_id = self._vpc_origin(name, args, target_arn)
+        self.register_outputs({"origin_domain": self.origin_domain, "vpc_origin_id": self.vpc_origin_id})
+
+    def _security_groups(self, name: str, args: OriginVmArgs
+                         ) -> tuple[aws.ec2.SecurityGroup | None, aws.ec2.SecurityGroup]:
+        """The balancer's group (where there is a balancer: HTTP from CloudFront's VPC origins) and the VM's: HTTP from
+        the VPC origins or from its balancer alone, and out only where `args.egress` says."""
         child = pulumi.ResourceOptions(parent=self)
+        place = args.placement
         cloudfront = aws.ec2.get_managed_prefix_list_output(name=CLOUDFRONT_ORIGIN_FACING,
                                                            opts=pulumi.InvokeOutputOptions(parent=self))
-        place = args.placement
-        egress = pulumi.Output.all(place.vpc_cidr, args.archive_url).apply(
-            lambda a: egress_rules([f"{AMAZON_DNS}/32", vpc_resolver(a[0])],
-                                   url_destination(a[1]) if a[1] else None) + list(args.extra_egress))
         from_cloudfront = aws.ec2.SecurityGroupIngressArgs(
             protocol="tcp", from_port=80, to_port=80, prefix_list_ids=[cloudfront.id],
             description="CloudFront origin-facing (VPC origins)")
@@ -177,49 +190,59 @@ class OriginVm(pulumi.ComponentResource):
                 protocol="tcp", from_port=port, to_port=port, cidr_blocks=[place.vpc_cidr],
                 description="to the VMs" if port == 80 else "health check of the VMs") for port in ports],
             opts=child) if args.balanced or args.scale else None
+        from_balancer = [aws.ec2.SecurityGroupIngressArgs(
+            protocol="tcp", from_port=port, to_port=port, security_groups=[balancer_group.id],
+            description="its balancer (the CloudFront VPC origin)" if port == 80 else "health check from its balancer")
+            for port in ports] if balancer_group else None
+        egress = pulumi.Output.from_input(place.vpc_cidr).apply(
+            lambda cidr: egress_rules(args.egress, [f"{AMAZON_DNS}/32", vpc_resolver(cidr)],
+                                      args.database_security_group_id))
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=place.vpc_id,
             description=f"{args.purpose}: HTTP from CloudFront VPC origins only; no SSH",
-            ingress=[aws.ec2.SecurityGroupIngressArgs(
-                protocol="tcp", from_port=port, to_port=port, security_groups=[balancer_group.id],
-                description="its balancer (the CloudFront VPC origin)" if port == 80 else "health check from its balancer")
-                for port in ports] if balancer_group else [from_cloudfront],
-            egress=egress, opts=child)
-        ami = aws.ec2.get_ami_output(owners=[DEBIAN_ACCOUNT], most_recent=True, filters=[
+            ingress=from_balancer or [from_cloudfront], egress=egress, opts=child)
+        return balancer_group, security_group
+
+    def _vms(self, name: str, args: OriginVmArgs, group: aws.ec2.SecurityGroup,
+             balancer_group: aws.ec2.SecurityGroup | None) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """One VM, alone or behind a balancer, or with `scale` an Auto Scaling group behind one; what the VPC origin
+        reaches (its ARN) and the name the distribution's origin gives."""
+        place = args.placement
+        image_id = aws.ec2.get_ami_output(owners=[DEBIAN_ACCOUNT], most_recent=True, filters=[
             aws.ec2.GetAmiFilterArgs(name="name", values=["debian-12-amd64-*"]),
             aws.ec2.GetAmiFilterArgs(name="architecture", values=["x86_64"])],
-            opts=pulumi.InvokeOutputOptions(parent=self))
-        # IMDSv2 only, one hop: a request forged through nginx cannot reach instance credentials.
-        metadata = dict(http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1)
-        self.security_group_id = security_group.id
-        if args.scale is None:
-            vm = aws.ec2.Instance(
-                f"{name}-vm", ami=ami.id, instance_type=args.instance_type,
-                subnet_id=place.subnet_id, associate_public_ip_address=False,
-                vpc_security_group_ids=[security_group.id], iam_instance_profile=args.instance_profile,
-                user_data=args.user_data, user_data_replace_on_change=True,
-                metadata_options=aws.ec2.InstanceMetadataOptionsArgs(**metadata),
-                root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
-                    volume_type="gp3", volume_size=args.volume_size, encrypted=True),
-                tags={"Name": f"{name}-{args.purpose}"}, opts=child)
-            target_arn, self.origin_domain = vm.arn, vm.private_dns
-            if balancer_group is not None:
-                target_arn, self.origin_domain, targets = self._balance(name, balancer_group, place, None)
-                aws.lb.TargetGroupAttachment(f"{name}-target", target_group_arn=targets.arn, target_id=vm.id, port=80,
-                                             opts=child)
-        else:
-            target_arn, self.origin_domain, targets = self._balance(name, balancer_group, place, args.health_check)
-            self._group(name, args, ami.id, security_group, targets, metadata)
-        # HTTP inside AWS's network; the https_port and TLS versions are required fields, unused with http-only.
+            opts=pulumi.InvokeOutputOptions(parent=self)).id
+        if args.scale is not None:
+            target_arn, domain, targets = self._balance(name, balancer_group, place, args.health_check)
+            self._group(name, args, image_id, group, targets)
+            return target_arn, domain
+        vm = aws.ec2.Instance(
+            f"{name}-vm", ami=image_id, instance_type=args.instance_type,
+            subnet_id=place.subnet_id, associate_public_ip_address=False,
+            vpc_security_group_ids=[group.id], iam_instance_profile=args.instance_profile,
+            user_data=args.user_data, user_data_replace_on_change=True,
+            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(**INSTANCE_METADATA),
+            root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
+                volume_type="gp3", volume_size=args.volume_size, encrypted=True),
+            tags={"Name": f"{name}-{args.purpose}"}, opts=pulumi.ResourceOptions(parent=self))
+        if balancer_group is None:
+            return vm.arn, vm.private_dns
+        target_arn, domain, targets = self._balance(name, balancer_group, place, None)
+        aws.lb.TargetGroupAttachment(f"{name}-target", target_group_arn=targets.arn, target_id=vm.id, port=80,
+                                     opts=pulumi.ResourceOptions(parent=self))
+        return target_arn, domain
+
+    def _vpc_origin(self, name: str, args: OriginVmArgs, target_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+        """The CloudFront VPC origin in front of `target_arn`: HTTP inside AWS's network (the https_port and TLS
+        versions are required fields, unused with http-only)."""
         origin = aws.cloudfront.VpcOrigin(
             f"{name}-origin", vpc_origin_endpoint_config=aws.cloudfront.VpcOriginVpcOriginEndpointConfigArgs(
                 name=f"{pulumi.get_stack()}-{name}"[:64], arn=target_arn, http_port=80, https_port=443,
                 origin_protocol_policy="http-only",
                 origin_ssl_protocols=aws.cloudfront.VpcOriginVpcOriginEndpointConfigOriginSslProtocolsArgs(
                     items=["TLSv1.2"], quantity=1)),
-            tags={"Name": f"{name}-{args.purpose}"}, opts=child)
-        self.vpc_origin_id = origin.id
-        self.register_outputs({"origin_domain": self.origin_domain, "vpc_origin_id": self.vpc_origin_id})
+            tags={"Name": f"{name}-{args.purpose}"}, opts=pulumi.ResourceOptions(parent=self))
+        return origin.id
 
     def _balance(self, name: str, group: aws.ec2.SecurityGroup, place: Placement, health_check: tuple[int, str] | None
                  ) -> tuple[pulumi.Output[str], pulumi.Output[str], aws.lb.TargetGroup]:
@@ -240,12 +263,13 @@ class OriginVm(pulumi.ComponentResource):
                                      # A scaled-in instance finishes what it serves before it goes.
                                      deregistration_delay=30, opts=child)
         aws.lb.Listener(f"{name}-listener", load_balancer_arn=balancer.arn, port=80, protocol="TCP",
-                        default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=targets.arn)],
+                        default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward",
+                                                                          target_group_arn=targets.arn)],
                         opts=child)
         return balancer.arn, balancer.dns_name, targets
 
     def _group(self, name: str, args: OriginVmArgs, image_id: pulumi.Input[str], group: aws.ec2.SecurityGroup,
-               targets: aws.lb.TargetGroup, metadata: dict) -> None:
+               targets: aws.lb.TargetGroup) -> None:
         """The VMs as an Auto Scaling group: one launch template (the single VM's settings), between the scale's
         counts, on average CPU; a failed health check replaces an instance; a new template rolls out with no outage
         (an instance refresh that starts the new before it stops the old)."""
@@ -257,7 +281,7 @@ class OriginVm(pulumi.ComponentResource):
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(name=args.instance_profile)
             if args.instance_profile else None,
             user_data=pulumi.Output.from_input(args.user_data).apply(lambda u: base64.b64encode(u.encode()).decode()),
-            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(**metadata),
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(**INSTANCE_METADATA),
             block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                 device_name=DEBIAN_ROOT_DEVICE, ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
                     volume_type="gp3", volume_size=args.volume_size, encrypted="true", delete_on_termination="true"))],
@@ -283,22 +307,37 @@ class OriginVm(pulumi.ComponentResource):
                 target_value=scale.cpu_target_percent), opts=child)
 
 
-def egress_rules(resolvers: Sequence[str], archive: Destination | None) -> list[aws.ec2.SecurityGroupEgressArgs]:
-    """What a VM may connect to: DNS at `resolvers` (CIDRs), HTTP and HTTPS anywhere (Debian's mirrors and container
-    registries sit behind CDNs with no fixed addresses; the proxy also fetches the realm's keys from Keycloak's
-    CloudFront URL), and the archive's port: at its address, or anywhere for a name (components/egress.py)."""
-    rules = [aws.ec2.SecurityGroupEgressArgs(protocol=protocol, from_port=53, to_port=53, cidr_blocks=list(resolvers),
-                                             description=f"DNS ({protocol}) to the VPC resolver")
-             for protocol in ("udp", "tcp")]
-    rules += [aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=port, to_port=port, cidr_blocks=[ANYWHERE],
-                                              description=f"{label}: Debian packages, container images")
-              for port, label in ((80, "HTTP"), (443, "HTTPS"))]
-    if archive is not None:
-        rules += destination_egress(archive, "the archive")
+def egress_rules(plan: Sequence[Egress], resolvers: Sequence[str], database_group: pulumi.Input[str] | None = None
+                 ) -> list[aws.ec2.SecurityGroupEgressArgs]:
+    """A security group's egress for an egress plan (components/egress.py): DNS at `resolvers` (CIDRs), HTTP and HTTPS
+    anywhere, the archive and an existing database at their address or, for a name, their port anywhere, and the
+    managed database by its group (`database_group`). A security group refuses whatever no rule allows."""
+    rules = []
+    for egress in plan:
+        if egress.reach is Reach.DNS:
+            rules += [aws.ec2.SecurityGroupEgressArgs(protocol=protocol, from_port=53, to_port=53,
+                                                      cidr_blocks=list(resolvers),
+                                                      description=f"DNS ({protocol}) to the VPC resolver")
+                      for protocol in ("udp", "tcp")]
+        elif egress.reach is Reach.WEB:
+            rules += [aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=port, to_port=port,
+                                                      cidr_blocks=[ANYWHERE],
+                                                      description=f"{label}: Debian packages, container images")
+                      for port, label in ((80, "HTTP"), (443, "HTTPS"))]
+        elif egress.reach is Reach.DATABASE and egress.to is None:
+            rules.append(aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=DATABASE_PORT,
+                                                         to_port=DATABASE_PORT, security_groups=[database_group],
+                                                         description=DESTINATION_LABELS[Reach.DATABASE]))
+        elif egress.to is not None:
+            rules += _destination_egress(egress.to, DESTINATION_LABELS[egress.reach])
     return rules
 
 
-def destination_egress(to: Destination, label: str) -> list[aws.ec2.SecurityGroupEgressArgs]:
+# How a rule's description names a destination (AWS allows no apostrophe there).
+DESTINATION_LABELS = {Reach.ARCHIVE: "the archive", Reach.DATABASE: "the Keycloak database"}
+
+
+def _destination_egress(to: Destination, label: str) -> list[aws.ec2.SecurityGroupEgressArgs]:
     """The rule that lets a VM reach `to`: its address, or its port anywhere for a name (components/egress.py);
     none where HTTP(S) anywhere already covers it."""
     if to.cidr is not None:

@@ -84,12 +84,11 @@ class AwsTarget(Target):
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
         proxy = DicomwebProxy(name, DicomwebProxyArgs(
-            upstream_url=spec.upstream_url, own_url=on_site is None, allowed_origins=spec.allowed_origins,
-            enable_stow=spec.enable_stow, token_check=spec.token_check, placement=self._placement(first=True),
-            instance_type=self.settings.proxy_instance_type, price_class=self.settings.price_class, scale=spec.scale,
-            web_acl_id=self._web_acl_id, archive_service=spec.archive_service))
+            spec=spec, own_url=on_site is None, placement=self._placement(first=True),
+            instance_type=self.settings.proxy_instance_type, price_class=self.settings.price_class,
+            web_acl_id=self._web_acl_id))
         if on_site is None:
-            return Proxy(name=name, url=proxy.dicomweb_url)
+            return Proxy(name=name, url=proxy.url)
         routes = self._routes[on_site.name]
         if any(r.path_pattern == proxy.route.path_pattern for r in routes):
             raise ValueError(f"site {on_site.name!r} already serves {proxy.route.path_pattern}")

@@ -20,10 +20,10 @@ import pulumi
 import pulumi_azure_native.compute as compute
 import pulumi_random as random
 
-from components.azure.database import PORT, KeycloakDatabase, KeycloakDatabaseArgs
+from components.azure.database import KeycloakDatabase, KeycloakDatabaseArgs
 from components.azure.front_door import FDID_HEADER, endpoint, vm_route
 from components.azure.origin_vm import OriginVm, OriginVmArgs
-from components.egress import url_destination
+from components.egress import Egress, Reach, egress_plan, url_destination
 from components.render.keycloak_host_init import (ENV_PATH, START_COMMANDS, DatabaseEndpoint,
                                                   render_keycloak_cloud_init, render_keycloak_env)
 from components.render.secret_files import WRITER_PATH, secret_document
@@ -79,19 +79,19 @@ class KeycloakHost(pulumi.ComponentResource):
         if args.existing_database_url:
             database = pulumi.Output.from_input(DatabaseEndpoint.from_url(args.existing_database_url))
             db_password = pulumi.Output.secret(args.existing_database_password)
-            to = url_destination(args.existing_database_url)
-            reach: tuple[pulumi.Input[str], int] = (to.cidr or "*", to.port)
+            to_database = Egress(Reach.DATABASE, url_destination(args.existing_database_url))
         else:
             managed = KeycloakDatabase(f"{name}-db", KeycloakDatabaseArgs(
                 resource_group_name=rg, location=args.location, subnet_id=args.database_subnet_id,
                 virtual_network_id=args.virtual_network_id, settings=args.database), opts=child)
-            database, db_password, reach = managed.endpoint, managed.password, (args.database_prefix, PORT)
+            database, db_password = managed.endpoint, managed.password
+            to_database = Egress(Reach.DATABASE)  # at `database_prefix`
         vm = OriginVm(name, OriginVmArgs(
             custom_data=pulumi.Output.all(args.realm_import, args.front_door_id, database).apply(
                 lambda a: render_keycloak_cloud_init(realm_import=a[0], origin_check=(FDID_HEADER, a[1]),
                                                      database=a[2], fetch_secrets=None)),
-            resource_group_name=rg, location=args.location, subnet_id=args.subnet_id, database=reach,
-            vm_size=args.vm_size),
+            resource_group_name=rg, location=args.location, subnet_id=args.subnet_id,
+            egress=egress_plan(to_database), database_prefix=args.database_prefix, vm_size=args.vm_size),
             opts=child)
         own = endpoint(name, self, resource_group_name=rg, profile_name=args.profile_name,
                        waf_policy_id=args.waf_policy_id)

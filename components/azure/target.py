@@ -90,14 +90,12 @@ class AzureTarget(Target):
         return Site(name=name, origin=files.origin, url=files.url)
 
     def dicomweb_proxy(self, name: str, spec: ProxySpec, *, on_site: Site | None = None) -> Proxy:
-        args = dict(upstream_url=spec.upstream_url, enable_stow=spec.enable_stow, token_check=spec.token_check,
-                    scale=spec.scale, archive_service=spec.archive_service,
-                    vm_size=self._settings.proxy_vm_size, front_door_id=self._profile.front_door_id,
+        args = dict(spec=spec, vm_size=self._settings.proxy_vm_size, front_door_id=self._profile.front_door_id,
                     subnet_id=self._subnet(name), virtual_network_id=self._virtual_network_id(), **self._placement())
         if on_site is None:
-            return Proxy(name, DicomwebProxy(name, DicomwebProxyArgs(allowed_origins=spec.allowed_origins, **args)).url)
+            return Proxy(name, DicomwebProxy(name, DicomwebProxyArgs(own_url=True, **args)).url)
         site = self._sites[on_site.name]
-        DicomwebProxy(name, DicomwebProxyArgs(endpoint_name=site.endpoint_name,
+        DicomwebProxy(name, DicomwebProxyArgs(site_endpoint_name=site.endpoint_name,
                                               custom_domain_ids=site.custom_domain_ids, **args))
         return Proxy(name, same_origin_url(on_site))
 

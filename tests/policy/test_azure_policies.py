@@ -26,7 +26,7 @@ from ohif_policies import POLICIES
 from ohif_policies._common import DOCS
 from pulumi_policy.proxy import unknown_checking_proxy
 
-import components.azure.dicomweb_proxy as azure_proxy_module
+import components.proxy_host as proxy_host_module
 import components.azure.keycloak_host as azure_keycloak_module
 import components.azure.target as azure_target_module
 from components.azure.origin_vm import OriginVm
@@ -104,8 +104,8 @@ def _password_login(props):
 
 
 def _proxy_conf_changed(monkeypatch, **changes):
-    render = azure_proxy_module.render_proxy_cloud_init
-    monkeypatch.setattr(azure_proxy_module, "render_proxy_cloud_init", lambda **kwargs: render(**{**kwargs, **changes}))
+    render = proxy_host_module.render_proxy_cloud_init
+    monkeypatch.setattr(proxy_host_module, "render_proxy_cloud_init", lambda **kwargs: render(**{**kwargs, **changes}))
 
 
 def _proxy_without_fdid_check(monkeypatch):
@@ -312,8 +312,7 @@ def test_azure_stacks_pass_every_rule_as_the_engine_hands_them_over(example, var
 
 
 def test_a_client_secret_in_custom_data_is_refused(monkeypatch):
-    import components.azure.dicomweb_proxy as azure_proxy_module
-    fork = Fork(patch=cloud_credential_in(azure_proxy_module, {
+    fork = Fork(patch=cloud_credential_in(proxy_host_module, {
         "/etc/ohif/service-principal.json": '{"client_id": "00000000-0000-4000-8000-000000000001", '
                                             '"client_secret": "Q~example-not-a-real-secret"}'}), **DICOM_SERVICE)
     assert [rule for rule, _ in run_fork(fork, monkeypatch)] == ["azure-vm-custom-data-secret"]

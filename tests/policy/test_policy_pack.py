@@ -24,7 +24,7 @@ from ohif_policies import POLICIES
 from ohif_policies._common import DOCS
 from pydicom.data import get_testdata_file
 
-import components.aws.dicomweb_proxy as dicomweb_proxy_module
+import components.proxy_host as proxy_host_module
 import components.aws.keycloak_host as aws_keycloak_module
 import components.aws.target as aws_target_module
 from components.aws.static_site import StaticSite
@@ -235,8 +235,8 @@ def _bucket_cors_wildcard(monkeypatch):
 
 
 def _proxy_allows_any_origin(monkeypatch):
-    render = dicomweb_proxy_module.render_proxy_cloud_init
-    monkeypatch.setattr(dicomweb_proxy_module, "render_proxy_cloud_init",
+    render = proxy_host_module.render_proxy_cloud_init
+    monkeypatch.setattr(proxy_host_module, "render_proxy_cloud_init",
                         lambda **kwargs: render(**{**kwargs, "allowed_origins": ["*"]}))
 
 
@@ -263,8 +263,8 @@ def _proxy_on_public_http(props):
 
 def _origin_secret_in_user_data(monkeypatch):
     """The proxy's origin secret written by cloud-init, as before Secrets Manager delivered it."""
-    render = dicomweb_proxy_module.render_proxy_cloud_init
-    monkeypatch.setattr(dicomweb_proxy_module, "render_proxy_cloud_init",
+    render = proxy_host_module.render_proxy_cloud_init
+    monkeypatch.setattr(proxy_host_module, "render_proxy_cloud_init",
                         lambda **kwargs: render(**{**kwargs, "origin_check": ("X-Origin-Verify", "s3cr3t-in-user-data"),
                                                    "fetch_secrets": None}))
 
@@ -494,11 +494,11 @@ FILE_HOST_FORKS = {
 
 # A cloud credential in a VM's cloud-init is a secret there like any other: the user-data rule reports it.
 CREDENTIAL_FORKS = {
-    "aws-credentials-file": Fork(patch=cloud_credential_in(dicomweb_proxy_module, {
+    "aws-credentials-file": Fork(patch=cloud_credential_in(proxy_host_module, {
         "/root/.aws/credentials": "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
                                   "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"}),
         stack="prod-healthimaging"),
-    "an-access-key-in-an-environment": Fork(patch=cloud_credential_in(dicomweb_proxy_module, {
+    "an-access-key-in-an-environment": Fork(patch=cloud_credential_in(proxy_host_module, {
         "/etc/default/ohif-proxy": "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n"}), stack="prod-healthimaging"),
 }
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.aws.origin_vm import egress_rules
-from components.egress import url_destination
+from components.egress import Egress, Reach, egress_plan, url_destination
 from components.render.cloud_init import nginx_conf_of
 from components.render.dicomweb_proxy.origin import ORIGIN_CHECK_PATH, SharedSecretCheck
 from components.render.viewer_build import fetch_build
@@ -301,7 +301,7 @@ def test_the_proxy_reaches_dns_packages_and_the_archive_only(prod, created):
 ])
 def test_archive_egress_by_address_or_name(url, archive_rule):
     rules = [(r.protocol, r.from_port, r.to_port, tuple((r.cidr_blocks or []) + (r.ipv6_cidr_blocks or [])))
-             for r in egress_rules([AMAZON_DNS], url_destination(url))]
+             for r in egress_rules(egress_plan(Egress(Reach.ARCHIVE, url_destination(url))), [AMAZON_DNS])]
     assert rules[4:] == ([archive_rule] if archive_rule else [])
 
 
