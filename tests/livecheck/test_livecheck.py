@@ -9,8 +9,9 @@ from typing import Iterator
 
 import pytest
 
-import sandbox as sandbox_module
+import sandbox.lifecycle as sandbox_lifecycle
 import sandbox.nginx as sandbox_nginx
+import sandbox.servers as sandbox_servers
 from components.render.edge import render_nginx_edge
 from components.render.headers import viewer_headers
 from sandbox import Sandbox
@@ -56,7 +57,7 @@ def forked(module, name: str, value) -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module", params=[
     # The viewer host forgets COOP and COEP.
-    (sandbox_module, "viewer_headers", lambda ancestors=(): {
+    (sandbox_servers, "viewer_headers", lambda ancestors=(): {
         k: v for k, v in viewer_headers(ancestors).items() if not k.startswith("Cross-Origin-")},
      "FAIL isolation-headers: COOP is None"),
     # The CDN stand-in stores the variants without their Content-Encoding.
@@ -64,7 +65,7 @@ def forked(module, name: str, value) -> Iterator[Sandbox]:
         "r.headersOut['Content-Encoding'] = encoding;", ""),
      "FAIL precompressed: Accept-Encoding: br got Content-Encoding None"),
     # The edge forgets the allow-list.
-    (sandbox_module, "render_nginx_edge", lambda networks, rate_limit: render_nginx_edge((), rate_limit),
+    (sandbox_lifecycle, "render_nginx_edge", lambda networks, rate_limit: render_nginx_edge((), rate_limit),
      "FAIL allow-list: {viewer} answered 200 from 127.0.0.2, not 403"),
 ], ids=["without-isolation", "without-content-encoding", "without-allow-list"])
 def broken(request) -> Iterator[tuple[Sandbox, str]]:
