@@ -327,12 +327,41 @@ class Rule:
 _AWS_SG_DESCRIPTION = (r"^[0-9A-Za-z_ .:/()#,@\[\]+=&;{}!$*-]*$", 255,
                        "a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$* (EC2 API: security group descriptions)")
 
+# Azure's "Naming rules and restrictions for Azure resources" (learn.microsoft.com, resource-name-rules), for
+# Microsoft.Network's loadBalancers and networkSecurityGroups/securityRules: 1 to 80 alphanumerics, underscores,
+# periods and hyphens; start with an alphanumeric, end with an alphanumeric or an underscore.
+_AZURE_NETWORK_NAME = (r"^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$", 80,
+                       "alphanumerics, _ . -, starting alphanumeric, ending alphanumeric or _ (Azure naming rules)", 1)
+
 RULES: tuple[Rule, ...] = (
     Rule("aws:ec2/securityGroup:SecurityGroup", ("description", "ingress[].description", "egress[].description"),
          *_AWS_SG_DESCRIPTION),
     Rule("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", ("description",), *_AWS_SG_DESCRIPTION),
     Rule("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", ("description",), *_AWS_SG_DESCRIPTION),
     Rule("aws:ec2/securityGroupRule:SecurityGroupRule", ("description",), *_AWS_SG_DESCRIPTION),
+    # The WAFv2 API's Rule: "Name ... Length Constraints: Minimum length of 1. Maximum length of 128. Pattern:
+    # ^[\w\-]+$".
+    Rule("aws:wafv2/webAcl:WebAcl", ("rules[].name",), r"^[A-Za-z0-9_-]+$", 128,
+         "A-Z, a-z, 0-9, _ and - (WAFv2 API: Rule.Name)", 1),
+    # pulumi-aws's WebAclVisibilityConfig.metric_name (the WAFv2 API's VisibilityConfig): "only alphanumeric
+    # characters (A-Z, a-z, 0-9) hyphen(-) and underscore (_), with length from one to 128 characters. It can't
+    # contain whitespace or metric names reserved for AWS WAF, for example `All` and `Default_Action`."
+    Rule("aws:wafv2/webAcl:WebAcl", ("visibilityConfig.metricName", "rules[].visibilityConfig.metricName"),
+         r"^(?!(All|Default_Action)$)[A-Za-z0-9_-]+$", 128,
+         "A-Z, a-z, 0-9, - and _, not All or Default_Action (WAFv2 API: VisibilityConfig.MetricName)", 1),
+    Rule("azure-native:network:LoadBalancer", ("loadBalancerName",), *_AZURE_NETWORK_NAME),
+    Rule("azure-native:network:NetworkSecurityGroup", ("securityRules[].name",), *_AZURE_NETWORK_NAME),
+    # pulumi-azure-native's SecurityRule.description: "A description for this rule. Restricted to 140 chars."
+    Rule("azure-native:network:NetworkSecurityGroup", ("securityRules[].description",), r"(?s)^.*$", 140,
+         "any character (the SDK: SecurityRule.description)"),
+    # Azure's naming rules, Microsoft.Network frontdoorWebApplicationFirewallPolicies: 1 to 128 alphanumerics,
+    # starting with a letter.
+    Rule("azure-native:frontdoor:Policy", ("policyName",), r"^[A-Za-z][A-Za-z0-9]*$", 128,
+         "alphanumerics, starting with a letter (Azure naming rules: Front Door WAF policies)", 1),
+    # Azure's naming rules, Microsoft.Storage storageAccounts/blobServices/containers: 3 to 63 lowercase letters,
+    # numbers and hyphens; start with a letter or a number; no two hyphens in a row.
+    Rule("azure-native:storage:BlobContainer", ("containerName",), r"^(?!.*--)[a-z0-9]([a-z0-9-]*[a-z0-9])?$", 63,
+         "a-z, 0-9 and -, not first, last or twice in a row (Azure naming rules: blob containers)", 3),
 )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 import pulumi_azure_native.cdn as cdn
+import pulumi_azure_native.network as network
+import pulumi_azure_native.storage as storage
 import pytest
 
 from program.offline import RecordingMocks
@@ -119,6 +121,38 @@ def test_an_apostrophe_in_a_security_group_rule_description():
 def test_a_security_group_description_of_256_characters():
     found = violations(lambda: [aws.ec2.SecurityGroup("sg", description="a" * 256)])
     assert [line.split(" = ")[0] for line in found] == ["aws:ec2/securityGroup:SecurityGroup 'sg': description"]
+
+
+def test_names_we_write_by_hand_follow_the_clouds_rules():
+    """A WAF rule's name with a space, its metric named as a reserved one, an NSG rule's name ending in a period and
+    its description over 140 characters, a blob container's name in capitals."""
+    def acl():
+        visibility = aws.wafv2.WebAclRuleVisibilityConfigArgs(cloudwatch_metrics_enabled=True, metric_name="All",
+                                                              sampled_requests_enabled=True)
+        return aws.wafv2.WebAcl("acl", scope="CLOUDFRONT", default_action={"allow": {}},
+                                visibility_config={"cloudwatch_metrics_enabled": True, "metric_name": "edge-acl",
+                                                   "sampled_requests_enabled": True},
+                                rules=[aws.wafv2.WebAclRuleArgs(name="realm keys", priority=1, action={"allow": {}},
+                                                                statement={"ip_set_reference_statement": {
+                                                                    "arn": "arn:aws:wafv2:ipset"}},
+                                                                visibility_config=visibility)])
+
+    def nsg():
+        return network.NetworkSecurityGroup("nsg", resource_group_name="ohif-prod", security_rules=[
+            network.SecurityRuleArgs(name="Archive.", priority=100, direction="Outbound", access="Allow",
+                                     protocol="Tcp", description="x" * 141)])
+
+    def container():
+        return storage.BlobContainer("site", account_name="viewerstore", resource_group_name="ohif-prod",
+                                     container_name="Site")
+
+    found = violations(lambda: [acl(), nsg(), container()])
+    assert sorted(line.split(" = ")[0] for line in found) == [
+        "aws:wafv2/webAcl:WebAcl 'acl': rules[0].name",
+        "aws:wafv2/webAcl:WebAcl 'acl': rules[0].visibilityConfig.metricName",
+        "azure-native:network:NetworkSecurityGroup 'nsg': securityRules[0].description",
+        "azure-native:network:NetworkSecurityGroup 'nsg': securityRules[0].name",
+        "azure-native:storage:BlobContainer 'site': containerName"]
 
 
 def test_what_no_pinned_sdk_describes_is_not_checked():
