@@ -7,8 +7,9 @@ allows (issue 30). So every resource the offline program registers is checked he
 
 Two sources, no hand-copied schema:
 - The pinned provider SDKs' own types. Each SDK registers its resource modules with the Pulumi runtime (the JSON that
-  its `__init__` hands to `_utilities.register`), which maps a type token to its module and class; the class's
-  `<Name>Args` input type has one property per input, whose getter carries the engine's name
+  its `__init__` hands to `_utilities.register`), which maps a type token to its module and class; the input type
+  that the class's constructor takes as `args` (`<Name>Args`, or `<Name>InitArgs` where a nested type has that name)
+  has one property per input, whose getter carries the engine's name
   (`@pulumi.getter(name=...)`) and a type hint: without `Optional` the input is required; `str`, `int`, `float`,
   `bool`, `Sequence[...]`, `Mapping[str, ...]`, a nested `*Args` input type from `_inputs.py`, or an enum of
   `_enums.py` (closed when alone, open in `Union[str, Enum]`). Azure's discriminated unions carry their constants in
@@ -43,7 +44,8 @@ from pulumi._types import is_input_type  # how the SDKs' @pulumi.input_type mark
 SDKS = {"aws": "pulumi_aws", "azure-native": "pulumi_azure_native", "random": "pulumi_random", "tls": "pulumi_tls",
         "keycloak": "pulumi_keycloak"}
 PROVIDER_PREFIX = "pulumi:providers:"
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # how Pulumi marks a special value (a secret) on the wire
+# How Pulumi marks a secret on the wire (program/offline.py unwraps the same; it imports this module, not the reverse).
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # a value not known until the cloud answers (preview)
 _CONSTANT = re.compile(r"Expected value is '([^']*)'\.")
@@ -72,8 +74,8 @@ class Property:
 def _resolve_hints(cls: type) -> dict[str, tuple[Any, str | None]]:
     """Each property's engine name, resolved return hint and doc, as pulumi's own _types module reads them."""
     globalns: dict[str, Any] = {}
-    for base in reversed(cls.__mro__):
-        globalns.update(vars(inspect.getmodule(base)) if inspect.getmodule(base) else {})
+    for module in filter(None, map(inspect.getmodule, reversed(cls.__mro__))):
+        globalns.update(vars(module))
     found = {}
     for base in reversed(cls.__mro__):
         for prop in vars(base).values():
@@ -108,24 +110,22 @@ def _flatten(hint: Any) -> list[Any]:
 @functools.cache
 def _members(hint: Any) -> tuple[Any, ...]:
     """What a value of `hint` may be on the wire: `Input[T]` is `T`, or a promise or an Output of it, which the
-    engine has resolved by the time the mocks see it; `Optional` adds None, which is never sent; the SDKs' TypedDict
-    twins of input types duplicate them."""
+    engine has resolved by the time the mocks see it (`Input` quotes "Output[T]": a ForwardRef); `Optional` adds None,
+    which is never sent; the SDKs' TypedDict twins of input types duplicate them."""
     out = []
     for member in _flatten(hint):
         origin = typing.get_origin(member) or member
-        if member is type(None) or origin in (abc.Awaitable, abc.Coroutine) or origin is pulumi.Output \
-                or (inspect.isclass(member) and typing.is_typeddict(member)):
-            continue
-        if isinstance(member, typing.ForwardRef):  # `Input` quotes its "Output[T]"
-            continue
-        out.append(member)
+        plumbing = member is type(None) or origin in (abc.Awaitable, abc.Coroutine, pulumi.Output) \
+            or isinstance(member, typing.ForwardRef) or (inspect.isclass(member) and typing.is_typeddict(member))
+        if not plumbing:
+            out.append(member)
     return tuple(out)
 
 
 @functools.cache
 def args_class(token: str) -> type | None:
-    """The SDK's `<Name>Args` for a type token, or None for what no pinned SDK describes (our components, dynamic
-    resources, the stack)."""
+    """The SDK's input type for a type token's resource (or provider), or None for what no pinned SDK describes (our
+    components, dynamic resources, the stack)."""
     if token.startswith(PROVIDER_PREFIX):
         package = SDKS.get(token[len(PROVIDER_PREFIX):])
         return importlib.import_module(package).ProviderArgs if package else None
