@@ -26,9 +26,9 @@ from ohif_policies import POLICIES
 from ohif_policies._common import DOCS
 from pulumi_policy.proxy import unknown_checking_proxy
 
-import components.proxy_host as proxy_host_module
 import components.azure.keycloak_host as azure_keycloak_module
 import components.azure.target as azure_target_module
+import components.proxy_host as proxy_host_module
 from components.azure.origin_vm import OriginVm
 from components.render.keycloak_host_init import ENV_PATH, render_keycloak_env
 from settings import load

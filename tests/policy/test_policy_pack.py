@@ -24,9 +24,9 @@ from ohif_policies import POLICIES
 from ohif_policies._common import DOCS
 from pydicom.data import get_testdata_file
 
-import components.proxy_host as proxy_host_module
 import components.aws.keycloak_host as aws_keycloak_module
 import components.aws.target as aws_target_module
+import components.proxy_host as proxy_host_module
 from components.aws.static_site import StaticSite
 from components.render.keycloak_host_init import DatabaseEndpoint
 from settings import load, read_stack_file
