@@ -5,22 +5,48 @@ callers pass the old `origin_check`). Removed once they import the package.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from components.render.archive_service import ArchiveCredentialFiles
 from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE, ArchiveAccess
 from components.render.dicomweb_proxy.conf import ProxyConf
-from components.render.dicomweb_proxy.interface import (CACHE_MAX_SIZE, CHANGING_CACHE_SECONDS, CHANGING_PATH,
-                                                        CORS_ALLOWED_HEADERS, DICOMWEB_PATH, DICOMWEB_STORE_PATH,
-                                                        ERRORS, FRONT_DOOR_ID_HEADER, HEALTH_PATH, INSTANCE_CACHE,
-                                                        INSTANCE_CACHE_CONTROL, INSTANCE_PATH, MAX_FRAMES, MAX_URI,
-                                                        ORIGIN_VERIFY_HEADER, READ_CLASSES, RETRY_AFTER_SECONDS,
-                                                        SEARCH_PATH)
-from components.render.dicomweb_proxy.origin import (ORIGIN_CHECK_CLOSED, ORIGIN_CHECK_PATH, FrontDoorCheck,
-                                                     NoOriginCheck, OriginCheck, SecretFileCheck, SharedSecretCheck)
+from components.render.dicomweb_proxy.interface import (
+    CACHE_MAX_SIZE,
+    CHANGING_CACHE_SECONDS,
+    CHANGING_PATH,
+    CORS_ALLOWED_HEADERS,
+    DICOMWEB_PATH,
+    DICOMWEB_STORE_PATH,
+    ERRORS,
+    FRONT_DOOR_ID_HEADER,
+    HEALTH_PATH,
+    INSTANCE_CACHE,
+    INSTANCE_CACHE_CONTROL,
+    INSTANCE_PATH,
+    MAX_FRAMES,
+    MAX_URI,
+    ORIGIN_VERIFY_HEADER,
+    READ_CLASSES,
+    RETRY_AFTER_SECONDS,
+    SEARCH_PATH,
+)
+from components.render.dicomweb_proxy.origin import (
+    ORIGIN_CHECK_CLOSED,
+    ORIGIN_CHECK_PATH,
+    FrontDoorCheck,
+    NoOriginCheck,
+    OriginCheck,
+    SecretFileCheck,
+    SharedSecretCheck,
+)
 from components.render.dicomweb_proxy.render import render_proxy_conf as render_conf
-from components.render.dicomweb_proxy.token_check import (JWKS_CACHE_SECONDS, TOKEN_CHECK_MODULE, Login, TokenCheck,
-                                                          TokenCheckFiles)
+from components.render.dicomweb_proxy.token_check import (
+    JWKS_CACHE_SECONDS,
+    TOKEN_CHECK_MODULE,
+    Login,
+    TokenCheck,
+    TokenCheckFiles,
+)
 from components.render.dicomweb_proxy.upstream import SYSTEM_CA_FILE
 from components.render.edge import NginxEdge
 from settings.services import ArchiveAuth

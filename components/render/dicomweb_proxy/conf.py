@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from components.render.dicomweb_proxy.archive import ArchiveAccess
 from components.render.dicomweb_proxy.origin import NoOriginCheck, OriginCheck
 from components.render.dicomweb_proxy.token_check import Login
 from components.render.dicomweb_proxy.upstream import SYSTEM_CA_FILE, Upstream
-from components.render.edge import NginxEdge
+
+
+class Edge(Protocol):
+    """What the proxy places of an edge in front of it (components/render/edge.py's NginxEdge); edge.py imports this
+    package's paths, so the proxy names the parts it takes rather than the module."""
+
+    @property
+    def http(self) -> str: ...
+
+    def server_directives(self) -> str: ...
+
+    def rate_limit_directives(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,7 @@ class ProxyConf:
     """A proxy mounted on the viewer's site also serves the Origin of the host the request was sent to (the site's,
     which the CDN forwards as Host): the site's config names the proxy, so the proxy's cannot name the site's
     generated host name without a cycle."""
-    edge: NginxEdge | None = None
+    edge: Edge | None = None
     """In the sandbox only, the stand-in for the CDN's firewall in front of a proxy at its own URL (the allow-list and
     the rate limit, components/render/edge.py); on a cloud VM the CDN's WAF does that, and the VM sees only the CDN's
     addresses."""

@@ -10,13 +10,22 @@ from __future__ import annotations
 import json
 
 from components.render.dicomweb_proxy import archive, token_check
-from components.render.dicomweb_proxy.conf import ProxyConf
-from components.render.dicomweb_proxy.interface import (CACHE_MAX_SIZE, CORS_ALLOWED_HEADERS, DICOMWEB_PATH,
-                                                        DICOMWEB_STORE_PATH, ERRORS, HEALTH_PATH, INSTANCE_UIDS,
-                                                        MAX_FRAMES, MAX_URI, READ_CLASSES, RETRY_AFTER_SECONDS,
-                                                        ReadClass)
+from components.render.dicomweb_proxy.conf import Edge, ProxyConf
+from components.render.dicomweb_proxy.interface import (
+    CACHE_MAX_SIZE,
+    CORS_ALLOWED_HEADERS,
+    DICOMWEB_PATH,
+    DICOMWEB_STORE_PATH,
+    ERRORS,
+    HEALTH_PATH,
+    INSTANCE_UIDS,
+    MAX_FRAMES,
+    MAX_URI,
+    READ_CLASSES,
+    RETRY_AFTER_SECONDS,
+    ReadClass,
+)
 from components.render.dicomweb_proxy.quoting import nginx_string
-from components.render.edge import NginxEdge
 
 
 def render_proxy_conf(conf: ProxyConf) -> str:
@@ -73,7 +82,7 @@ _HEADING = """\
 """
 
 
-def _edge_http(edge: NginxEdge | None) -> str:
+def _edge_http(edge: Edge | None) -> str:
     return (edge.http if edge else "") + "\n"
 
 
@@ -126,7 +135,7 @@ map $ohif_cors_origin $ohif_cors_headers {{
 """
 
 
-def _retry_after_map(edge: NginxEdge | None) -> str:
+def _retry_after_map(edge: Edge | None) -> str:
     """The archive down is a 503 to retry shortly; the edge's rate limit says how long its 429 lasts."""
     return f"""\
 map $status $ohif_retry_after {{

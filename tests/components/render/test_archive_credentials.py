@@ -4,10 +4,7 @@ njs nginx runs), against botocore's SigV4Auth for the same request, credentials 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-
-import pytest
 
 from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE
 from sandbox.sigv4 import authorization
@@ -72,7 +69,7 @@ def test_njs_signatures_equal_botocores():
                                               service="medical-imaging"))
     got = _njs_signatures(cases)
     assert len(got) == len(expected) == len(REQUESTS) * 4
-    for case, ours, botocore in zip(cases, got, expected):
+    for case, ours, botocore in zip(cases, got, expected, strict=True):
         assert ours == botocore, case["request"]
 
 

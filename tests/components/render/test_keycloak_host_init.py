@@ -13,22 +13,31 @@ from pathlib import Path
 import requests
 import yaml
 
-from components.render.keycloak_host_init import (CONTAINER_DATABASE_CA, ENV_PATH, KEYCLOAK_IMAGE, NGINX_CONF_PATH,
-                                                  RDS_CA_BUNDLE_URL, DatabaseEndpoint, render_keycloak_cloud_init,
-                                                  render_keycloak_env, render_keycloak_nginx_conf)
 from components.render.dicomweb_proxy.origin import ORIGIN_CHECK_CLOSED, ORIGIN_CHECK_PATH, SharedSecretCheck
-from components.render.secret_files import WRITER, WRITER_PATH, SecretFetch, secret_document
+from components.render.keycloak_host_init import (
+    CONTAINER_DATABASE_CA,
+    ENV_PATH,
+    KEYCLOAK_IMAGE,
+    NGINX_CONF_PATH,
+    RDS_CA_BUNDLE_URL,
+    DatabaseEndpoint,
+    render_keycloak_cloud_init,
+    render_keycloak_env,
+    render_keycloak_nginx_conf,
+)
 from components.render.realm import RealmModel, render_realm_import
+from components.render.secret_files import WRITER, WRITER_PATH, SecretFetch, secret_document
 from sandbox.keycloak import fetch_keycloak, java_home
-from sandbox.processes import Service, free_port, free_ports
 from sandbox.nginx import nginx_service
 from sandbox.postgres import BIN, SandboxPostgres
+from sandbox.processes import Service, free_port, free_ports
 from tests.conftest import SESSION_TLS, nginx_syntax_ok, require_servers, require_tool
 
 
 def test_keycloak_nginx_conf_passes_nginx_t(tmp_path):
     require_servers()
-    conf = render_keycloak_nginx_conf(("X-Origin-Verify", "abcDEF123")).replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
+    conf = render_keycloak_nginx_conf(("X-Origin-Verify", "abcDEF123"))
+    conf = conf.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
     nginx_syntax_ok(conf, tmp_path)
 
 
@@ -107,8 +116,9 @@ def test_keycloak_host_config_runs_for_real(tmp_path):
            **dict(line.split("=", 1) for line in env_file.read_text().splitlines())}
     keycloak = Service("keycloak", [str(home / "bin" / "kc.sh"), *flags], log=tmp_path / "keycloak.log",
                        ready_url=f"http://127.0.0.1:{kc_port}/realms/ohif", ports=[kc_port], env=env)
-    (tmp_path / "keycloak.conf").write_text(files[NGINX_CONF_PATH].replace("listen 80;", f"listen 127.0.0.1:{web_port};")
-                                            .replace("127.0.0.1:8080", f"127.0.0.1:{kc_port}"))
+    (tmp_path / "keycloak.conf").write_text(
+        files[NGINX_CONF_PATH].replace("listen 80;", f"listen 127.0.0.1:{web_port};")
+        .replace("127.0.0.1:8080", f"127.0.0.1:{kc_port}"))
     nginx = nginx_service(tmp_path, [tmp_path / "keycloak.conf"], ports=[web_port],
                           ready_url=f"http://127.0.0.1:{web_port}/")
     database = postgres.service()

@@ -7,14 +7,20 @@ import gzip
 import re
 
 import pydicom
-from pydicom.data import get_testdata_file
 import pytest
 import requests
+from pydicom.data import get_testdata_file
 
 from components.render.cloud_init import nginx_conf_of, render_cloud_init
 from components.render.dicomweb_proxy.conf import ProxyConf
-from components.render.dicomweb_proxy.interface import (ERRORS, HEALTH_PATH, INSTANCE_CACHE_CONTROL, MAX_FRAMES,
-                                                        MAX_URI, RETRY_AFTER_SECONDS)
+from components.render.dicomweb_proxy.interface import (
+    ERRORS,
+    HEALTH_PATH,
+    INSTANCE_CACHE_CONTROL,
+    MAX_FRAMES,
+    MAX_URI,
+    RETRY_AFTER_SECONDS,
+)
 from components.render.dicomweb_proxy.origin import SharedSecretCheck
 from components.render.dicomweb_proxy.render import render_proxy_conf
 from components.render.edge import RATE_RETRY_AFTER_SECONDS, render_nginx_edge
@@ -146,7 +152,8 @@ def test_head_answers_as_get_without_a_body(proxy, viewer_origin):
 
 
 def test_a_frame_list_is_capped_with_a_clear_400(proxy, viewer_origin):
-    accept = {"Origin": viewer_origin, "Accept": 'multipart/related; type="application/octet-stream"; transfer-syntax=*'}
+    accept = {"Origin": viewer_origin,
+              "Accept": 'multipart/related; type="application/octet-stream"; transfer-syntax=*'}
     at_cap = requests.get(f"{proxy}{INSTANCE_PATH}/frames/{','.join(['1'] * MAX_FRAMES)}", headers=accept)
     assert at_cap.status_code == 200
     over = requests.get(f"{proxy}{INSTANCE_PATH}/frames/{','.join(['1'] * (MAX_FRAMES + 1))}", headers=accept)

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from components.render.dicomweb_proxy.origin import (ORIGIN_CHECK_CLOSED, ORIGIN_CHECK_PATH, FrontDoorCheck,
-                                                     NoOriginCheck, SecretFileCheck, SharedSecretCheck)
+from components.render.dicomweb_proxy.origin import (
+    ORIGIN_CHECK_CLOSED,
+    ORIGIN_CHECK_PATH,
+    FrontDoorCheck,
+    NoOriginCheck,
+    SecretFileCheck,
+    SharedSecretCheck,
+)
 
 FRONT_DOOR_ID = "00000000-0000-4000-8000-00000000fd01"
 REFUSED = """{ return 403 '{"error": "forbidden"}'; }"""
