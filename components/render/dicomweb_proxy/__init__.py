@@ -8,6 +8,6 @@
     conf          ProxyConf, every choice in one object
     render        render_proxy_conf(ProxyConf): the sections, in order
 
-Import from the modules: this file imports nothing, so that edge.py may import `interface` while `conf` names the
-edge's parts.
+Import from the modules: this file imports nothing, so that whoever needs only `interface` (edge.py, the clouds)
+loads nothing else.
 """
