@@ -196,7 +196,7 @@ def check_value(value: Any, hint: Any, path: str, problems: Problems, *, json_st
         try:
             value = json.loads(value)
         except ValueError:
-            pass
+            pass  # not JSON: checked as the string it is, and refused by the type
     if len(members) == 1:
         _check_one(value, members[0], path, problems, json_strings)
         return
