@@ -1,8 +1,9 @@
-"""The cloud-neutral interface a recipe calls: five operations, realised by each target.
+"""The cloud-neutral interface a recipe calls: five operations, realised by each target, and `finish`, which
+`Target.run` calls after the recipe, whatever happens (a recipe never calls it).
 
     recipe ──> Target ──┬── AwsTarget    components/aws/target.py     pulumi up   (ohif:cloud: aws)
                         ├── AzureTarget  components/azure/target.py   pulumi up   (ohif:cloud: azure)
-                        └── Sandbox      sandbox/__init__.py          python -m sandbox up (ohif:cloud: local)
+                        └── Sandbox      sandbox/target.py            python -m sandbox up (ohif:cloud: local)
 
 A recipe passes plain values or Pulumi Inputs and gets back handles whose URLs are Outputs on every
 target, so `.apply` and `Output.concat` work the same in the cloud and on this machine. Cloud-only
@@ -16,7 +17,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence, TypeVar
 
 import pulumi
 
@@ -25,7 +26,7 @@ from components.render.dicomweb_proxy.token_check import TokenCheck
 from components.render.realm import RealmModel
 from components.render.viewer_build import (CACHE, ENCODINGS, SiteFile, cache_control, compressed, content_type,
                                             fetch_build, precompressed, prepare_site)
-from settings import ScaleSettings
+from settings import ScaleSettings, StackSettings
 from settings.services import ArchiveService
 
 
@@ -114,7 +115,22 @@ class IdentityProvider:
     """Keycloak's public base URL."""
 
 
+Result = TypeVar("Result")
+
+
 class Target(ABC):
+    def run(self, recipe: Callable[[Target, StackSettings], Result],
+            settings: StackSettings) -> tuple[Result, dict[str, pulumi.Output]]:
+        """Run `recipe` on this target, then `finish` what its operations began, whatever happens: the one way a
+        recipe runs, so no caller can forget `finish` (AWS's routes wait on it, and a program that never called it
+        would hang rather than fail). The recipe's result, and the target's own outputs."""
+        try:
+            result = recipe(self, settings)
+        except BaseException:
+            self.finish()
+            raise
+        return result, self.finish()
+
     @abstractmethod
     def static_site(self, name: str, spec: SiteSpec) -> Site:
         """Host the viewer build."""
@@ -141,7 +157,8 @@ class Target(ABC):
 
     @abstractmethod
     def finish(self) -> dict[str, pulumi.Output]:
-        """Complete what the operations began; the target's own outputs (bucket and CDN names)."""
+        """Complete what the operations began; the target's own outputs (bucket and CDN names). Called by `run`
+        alone."""
 
 
 CLOUD_SITES = CACHE / "site"

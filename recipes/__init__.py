@@ -20,13 +20,8 @@ RECIPES: dict[str, Callable[[Target, StackSettings], object]] = {
 
 def realise(target: Target, settings: StackSettings, recipe: Callable | None = None) -> dict[str, pulumi.Output]:
     """Run the stack's recipe (or `recipe`, a fork) on `target`; its outputs, then the target's own."""
-    try:
-        result = (recipe or RECIPES[settings.recipe])(target, settings)
-    except BaseException:
-        # Release what waits on the recipe's end (AWS's deferred routes), or the failure would hang the program.
-        target.finish()
-        raise
+    result, target_outputs = target.run(recipe or RECIPES[settings.recipe], settings)
     # A mode a stack does not use leaves its outputs None (the embedded recipe's script or iframe).
     outputs = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)
                if getattr(result, f.name) is not None}
-    return {**outputs, **target.finish()}
+    return {**outputs, **target_outputs}
