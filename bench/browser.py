@@ -17,12 +17,13 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, Error as PlaywrightError, Page, Playwright, Request
+from playwright.sync_api import BrowserContext, Page, Playwright, Request
+from playwright.sync_api import Error as PlaywrightError
 
 from sandbox.viewport import LIT_PIXELS_JS
 

@@ -140,11 +140,13 @@ def main() -> None:
 def _store(name: str) -> sync.Store:
     if name == "s3":
         import boto3
+
         from components.aws.object_sync import S3Store
         boto3.client("s3", region_name="eu-west-1").create_bucket(
             Bucket="viewer", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         return S3Store("viewer", "eu-west-1")
     from azure.storage.blob import BlobServiceClient
+
     from components.azure.blob_sync import CONNECTION_STRING, BlobStore
     BlobServiceClient.from_connection_string(os.environ[CONNECTION_STRING]).create_container("viewer")
     return BlobStore("unused", "viewer")

@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from components.render.viewer_build import APP_CONFIG
 from sandbox import Sandbox
@@ -107,7 +107,7 @@ def serve_variants(sb: Sandbox, work: Path, running: ExitStack) -> list[Variant]
         shutil.copytree(site_root, root, copy_function=os.link)
         origin = f"https://127.0.0.1:{port}"
         # The variant is the same deployment at another address: its app-config names its own origin.
-        _rewrite(root / APP_CONFIG, lambda text: _changed(text, sb.viewer_origin, origin, APP_CONFIG))
+        _rewrite(root / APP_CONFIG, lambda text, origin=origin: _changed(text, sb.viewer_origin, origin, APP_CONFIG))
         lever.flip_files(root)
         variant_conf = run_dir / "site.conf"
         moved = _changed(_changed(conf, f"root {site_root};", f"root {root};", "the viewer's nginx config"),

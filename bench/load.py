@@ -13,14 +13,14 @@ Every answer's status is counted (bench/load.lua); anything but 200 is reported,
 from __future__ import annotations
 
 import json
-import statistics
 import re
+import statistics
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 import requests

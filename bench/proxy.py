@@ -3,9 +3,9 @@ the same config without it): rendered by the same function as the cloud VM's, in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from components.render.dicomweb_proxy.conf import ProxyConf
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH

@@ -15,9 +15,9 @@ HTTP/1.1 as the recipe's nginx speaks it. What then differs is the recipe's choi
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from components.render.viewer_build import CONTENT_TYPES, fetch_build, prepare_site
 from sandbox.nginx import nginx_service

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import statistics
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 from bench.load import Target, run_wrk, workloads

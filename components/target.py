@@ -15,17 +15,27 @@ each target enforces at the edge of everything it serves.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
 
 import pulumi
 
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.token_check import TokenCheck
 from components.render.realm import RealmModel
-from components.render.viewer_build import (CACHE, ENCODINGS, SiteFile, cache_control, compressed, content_type,
-                                            fetch_build, precompressed, prepare_site)
+from components.render.viewer_build import (
+    CACHE,
+    ENCODINGS,
+    SiteFile,
+    cache_control,
+    compressed,
+    content_type,
+    fetch_build,
+    precompressed,
+    prepare_site,
+)
 from settings import ScaleSettings, StackSettings
 from settings.services import ArchiveService
 

@@ -24,8 +24,8 @@ import secrets
 import socket
 import ssl
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import brotli
@@ -58,7 +58,7 @@ class Stack:
 
     @classmethod
     def from_outputs(cls, outputs: dict, outside_address: str | None = None,
-                     outside_proxy: str | None = None) -> "Stack":
+                     outside_proxy: str | None = None) -> Stack:
         values = {k.removesuffix("_url"): v for k, v in outputs.items()}
         missing = [k for k in ("viewer", "dicomweb") if not values.get(k)]
         if missing:
@@ -182,7 +182,8 @@ def cors(stack: Stack) -> str:
     studies = stack.dicomweb + "/studies"
     allowed = get(studies, headers={"Origin": stack.viewer_origin})
     expect(allowed.headers.get("Access-Control-Allow-Origin") == stack.viewer_origin,
-           f"the viewer's origin gets Access-Control-Allow-Origin {allowed.headers.get('Access-Control-Allow-Origin')!r}")
+           "the viewer's origin gets Access-Control-Allow-Origin "
+           f"{allowed.headers.get('Access-Control-Allow-Origin')!r}")
     preflight = get(studies, "OPTIONS", headers={"Origin": stack.viewer_origin, "Access-Control-Request-Method": "GET",
                                                  "Access-Control-Request-Headers": "accept, authorization"})
     expect(200 <= preflight.status_code < 300, f"the viewer's preflight got {preflight.status_code}")

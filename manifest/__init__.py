@@ -37,9 +37,9 @@ import math
 import os
 import struct
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 from urllib.parse import quote, unquote
 
 import pydicom
@@ -100,7 +100,7 @@ class Manifest:
         """The deterministic serialization: same document, same text."""
         return json.dumps(self.document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
-    def rebased(self, base_url: str) -> "Manifest":
+    def rebased(self, base_url: str) -> Manifest:
         """The same manifest with its files served from `base_url`: a deployment knows where only once
         the files' host exists, and reading the folder again would cost as much as the first time."""
         if not base_url.endswith("/"):
@@ -111,7 +111,7 @@ class Manifest:
             for series in study["series"]]} for study in self.document["studies"]]
         return Manifest({**self.document, "studies": studies}, self.files, self.study_uids, base_url)
 
-    def for_study(self, study_uid: str) -> "Manifest":
+    def for_study(self, study_uid: str) -> Manifest:
         """The manifest of one study. OHIF opens every study of a manifest at once, whatever
         `StudyInstanceUIDs` says, so a link to one study needs a manifest of its own."""
         study = next(s for s in self.document["studies"] if s["StudyInstanceUID"] == study_uid)
@@ -322,8 +322,9 @@ def _natural(elem: DataElement):
 
 def _scalar(vr: str, value):
     if vr == "PN":
-        return {group: text for group, text in zip(("Alphabetic", "Ideographic", "Phonetic"), value.components)
-                if text}
+        # A name has one to three component groups, so the names outnumber them.
+        groups = zip(("Alphabetic", "Ideographic", "Phonetic"), value.components, strict=False)
+        return {group: text for group, text in groups if text}
     if vr in NUMBER_VRS:
         try:
             number = float(value)

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from program.provider_types import ProviderInputError
 from program.render import STACKS, cloud_stacks, render
 from settings import ConfigError
 
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         try:
             render(stack, out)
-        except ConfigError as error:  # one stack's refusal leaves the others' renders standing
+        except (ConfigError, ProviderInputError) as error:  # one stack's refusal leaves the others' standing
             print(f"{stack}: {error}", file=sys.stderr)
             failed = True
             continue

@@ -5,8 +5,9 @@ repeatable. The tests run the recipes this way, and `python3 -m program render` 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import pulumi
 
@@ -236,8 +237,8 @@ def run_program(config: dict[str, str], stack: str = "prod", program: Program | 
 
         def record(resolved):
             values, secret_flags = resolved
-            program.outputs.update(zip(names, values))
-            program.secret_outputs.update(n for n, secret in zip(names, secret_flags) if secret)
+            program.outputs.update(zip(names, values, strict=True))
+            program.secret_outputs.update(n for n, secret in zip(names, secret_flags, strict=True) if secret)
 
         # is_secret() is an awaitable, which Output.all accepts as an input.
         return pulumi.Output.all(pulumi.Output.all(*outputs.values()),

@@ -19,8 +19,14 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.render.embed import (SCRIPT_CONFIG, host_page_headers, iframe_snippet, render_script_config,
-                                     script_files, script_snippet)
+from components.render.embed import (
+    SCRIPT_CONFIG,
+    host_page_headers,
+    iframe_snippet,
+    render_script_config,
+    script_files,
+    script_snippet,
+)
 from components.target import FilesSpec, SiteSpec, Target
 from recipes import standalone
 from settings import StackSettings

@@ -32,8 +32,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.sigv4 import AMZ_DATE, authorization
-from settings.services import DICOM_SERVICE, DICOM_SERVICE_API, DICOM_SERVICE_AUDIENCE, HEALTHIMAGING, \
-    HEALTHIMAGING_SIGNING_NAME
+from settings.services import (
+    DICOM_SERVICE,
+    DICOM_SERVICE_API,
+    DICOM_SERVICE_AUDIENCE,
+    HEALTHIMAGING,
+    HEALTHIMAGING_SIGNING_NAME,
+)
 
 ROLE = "ohif-dicomweb-proxy"
 MAX_CLOCK_SKEW = 300  # SigV4: a request dated more than five minutes off is refused
@@ -49,7 +54,7 @@ class Issued:
 
     @property
     def expiration(self) -> str:
-        return datetime.datetime.fromtimestamp(self.expires, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.datetime.fromtimestamp(self.expires, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Credentials:
@@ -184,7 +189,7 @@ def service_handler(kind: str, credentials: Credentials, archive: str, root: str
             amz_date = self.headers.get("X-Amz-Date", "")
             try:
                 skew = abs(time.time() - datetime.datetime.strptime(amz_date, AMZ_DATE).replace(
-                    tzinfo=datetime.timezone.utc).timestamp())
+                    tzinfo=datetime.UTC).timestamp())
             except ValueError:
                 skew = None
             if skew is None or skew > MAX_CLOCK_SKEW:

@@ -25,7 +25,7 @@ from components.render.keycloak_host_init import KEYCLOAK_VERSION
 from components.render.realm import RealmModel, render_realm_import
 from components.render.viewer_build import CACHE
 from sandbox.postgres import KeycloakDatabase
-from sandbox.processes import ServiceError, Service
+from sandbox.processes import Service, ServiceError
 
 ARTIFACT = f"org.keycloak:keycloak-quarkus-dist:{KEYCLOAK_VERSION}:zip"
 # Keycloak 26 needs Java 21+; Debian 12's default JDK is 17.

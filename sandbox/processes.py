@@ -18,8 +18,8 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 from urllib.parse import urlsplit
 
 
@@ -76,7 +76,7 @@ class Service:
         self._tls = ssl.create_default_context(cafile=ca_file) if ca_file else None
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60.0, on_spawn: Callable[[int], None] = lambda _: None) -> "Service":
+    def start(self, timeout: float = 60.0, on_spawn: Callable[[int], None] = lambda _: None) -> Service:
         """Start the process and wait until it is ready; `on_spawn` gets its process group first."""
         for port in self.ports:
             check_port_free(self.name, port, self.port_hint)

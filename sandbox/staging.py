@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
 
 from components.render.viewer_build import SiteFile, object_key, stored_files
 

@@ -32,8 +32,9 @@ what a request header condition does when the request lacks the header; here no 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 ROUTE_DEFAULT = object()
 """Edge caching as the route configures it: no rule overrode it."""

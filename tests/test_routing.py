@@ -98,7 +98,7 @@ def test_cloudfront_function_and_bucket(base):
     paths = [path for path, _, _ in cases(base)]
     # CloudFront hands the function the path without the query string (event.request.querystring holds it).
     served = run_viewer_request(node, code, [(p.split("?")[0], None) for p in paths])
-    for (path, outcome, expected), uri in zip(cases(base), served):
+    for (path, outcome, expected), uri in zip(cases(base), served, strict=True):
         key = uri.lstrip("/")
         assert key == expected, path
         assert (key in keys) == (outcome != MISSING), f"{path}: S3 has {key}: {key in keys}"
@@ -112,7 +112,7 @@ def test_cloudfront_function_picks_the_stored_variant(base):
     objects = {o.inputs["key"]: o.inputs for o in program.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
     table = encoded_cases(base)
     served = run_viewer_request(node, code, [(path.split("?")[0], accept) for path, accept, _, _ in table])
-    for (path, accept, expected, encoding), uri in zip(table, served):
+    for (path, accept, expected, encoding), uri in zip(table, served, strict=True):
         key = uri.lstrip("/")
         assert key == expected, (path, accept)
         assert objects[key].get("contentEncoding") == encoding, (path, accept)

@@ -10,8 +10,8 @@ and our file hosts send `Cross-Origin-Resource-Policy: cross-origin`.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from components.render.viewer_build import COMPRESSIBLE_TYPES, CONTENT_TYPES, ENCODINGS, ENTRY_FILES
 
@@ -67,7 +67,8 @@ def cors_preflight_function(allowed_origins: Sequence[str]) -> str:
     """The viewer-request function of files that `allowed_origins` may read: preflights answered, other requests sent
     to a precompressed variant."""
     return _precompressed_code() + _set(
-        _CORS_PREFLIGHT.read_text(), {"ALLOWED_ORIGINS": [], "ALLOWED_METHODS": "GET, HEAD", "ALLOWED_HEADERS": "Accept"},
+        _CORS_PREFLIGHT.read_text(),
+        {"ALLOWED_ORIGINS": [], "ALLOWED_METHODS": "GET, HEAD", "ALLOWED_HEADERS": "Accept"},
         {"ALLOWED_ORIGINS": list(allowed_origins), "ALLOWED_METHODS": ", ".join(FILE_CORS_METHODS),
          "ALLOWED_HEADERS": ", ".join(FILE_CORS_HEADERS)})
 

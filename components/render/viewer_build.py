@@ -16,10 +16,10 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import brotli
 
@@ -57,8 +57,8 @@ COMPRESSIBLE_TYPES = ("text/html", "text/javascript", "text/css", "text/plain", 
 # stored under. A prefix, not a suffix: a variant keeps its file name (so its Content-Type and cache class), and a
 # Front Door URL rewrite can add a prefix without server variables (components/azure/site_rules.py).
 ENCODINGS = {"br": ".br/", "gzip": ".gz/"}
-# Brotli at its best quality with a 16 MB window (the bundle is 17 MB): 2.37 MB for the bundle, against 3.33 MB with gzip
-# -9 and the 17.4 MB CloudFront sends raw. It costs about 40 s a bundle, once: variants are cached by content.
+# Brotli at its best quality with a 16 MB window (the bundle is 17 MB): 2.37 MB for the bundle, against 3.33 MB with
+# gzip -9 and the 17.4 MB CloudFront sends raw. It costs about 40 s a bundle, once: variants are cached by content.
 BROTLI = {"quality": 11, "lgwin": 24}
 GZIP_LEVEL = 9
 

@@ -16,7 +16,7 @@ the viewer posts to its parent):
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 CSP_HEADER = "content-security-policy"
 SCHEME_ONLY = re.compile(r"^[a-z][a-z0-9+.-]*:$", re.I)

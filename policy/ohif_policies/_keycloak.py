@@ -4,7 +4,8 @@ or the realm import a provisioned Keycloak VM writes at first start (in its user
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ._azure import VM, custom_data
 from ._cloud_init import written_files

@@ -3,7 +3,8 @@ endpoint, what its rules do, and whether the stack logs users in (then login, no
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ._cloudfront import DISTRIBUTION
 from ._common import get, resources_of

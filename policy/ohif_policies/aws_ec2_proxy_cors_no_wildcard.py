@@ -9,8 +9,8 @@ from __future__ import annotations
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
 from ._cloud_init import allowed_origins
-from ._ec2 import kind, user_data
 from ._common import DOCS, PRODUCTION_SCHEMA, is_production
+from ._ec2 import kind, user_data
 
 
 def validate(args, report_violation):

@@ -20,7 +20,8 @@ def _public_statements(policy: str) -> list[dict]:
 
 
 def validate(args, report_violation):
-    blocks = {get(r.props, "bucket"): r for r in resources_of(args, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")}
+    blocks = {get(r.props, "bucket"): r
+              for r in resources_of(args, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")}
     for bucket in resources_of(args, "aws:s3/bucket:Bucket"):
         block = blocks.get(bucket.props.get("bucket"))
         if block is None:

@@ -3,8 +3,8 @@
 Over Private Link only our profile's private endpoint reaches the VM; behind a public origin the NSG could
 admit no more than the AzureFrontDoor.Backend service tag, whose addresses every Front Door tenant shares.
 Either way the X-Azure-FDID header, which Front Door sets to the profile's id, is the check nginx makes
-(learn.microsoft.com/azure/frontdoor/origin-security): defence in depth, kept whatever the network. Every `server` block of every nginx
-configuration a VM's custom data installs must therefore start by refusing other values:
+(learn.microsoft.com/azure/frontdoor/origin-security): defence in depth, kept whatever the network. Every `server`
+block of every nginx configuration a VM's custom data installs must therefore start by refusing other values:
 `if ($http_x_azure_fdid != "<front_door_id>") { return 403; }`, with or without a body after the 403
 (components/render/dicomweb_proxy/origin.py and
 components/render/keycloak_host_init.py render it from the profile's front_door_id). One server is exempt: the
@@ -24,7 +24,8 @@ from ._common import DOCS
 
 SERVER = re.compile(r"(?m)^\s*server\s*\{")
 HEALTH_SERVER = re.compile(r"^\s*listen 8090;.*location = /healthz \{", re.S)
-FDID_CHECK = re.compile(r'if \(\$http_x_azure_fdid != "[^"$\s]+"\) \{ return 403(?: \'[^\'\n]*\'| "[^"\n]*"| [^;\s]+)?; \}')
+FDID_CHECK = re.compile(r'if \(\$http_x_azure_fdid != "[^"$\s]+"\) \{ '
+                        r'return 403(?: \'[^\'\n]*\'| "[^"\n]*"| [^;\s]+)?; \}')
 
 
 def validate(args, report_violation):

@@ -24,7 +24,8 @@ def validate(args, report_violation):
     if not is_highly_available(args):
         return
     if args.resource_type == VMSS and (get(args.props, "sku", "capacity") or 0) < FEWEST:
-        report_violation(f"VirtualMachineScaleSet {args.name} starts with {get(args.props, 'sku', 'capacity', default=0):g} "
+        capacity = get(args.props, 'sku', 'capacity', default=0)
+        report_violation(f"VirtualMachineScaleSet {args.name} starts with {capacity:g} "
                          f"VM(s) in a highly available stack. {FIX}")
     elif args.resource_type == AUTOSCALE:
         for profile in args.props.get("profiles") or []:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -16,7 +16,6 @@ from components.render.edge import render_nginx_edge
 from components.render.headers import viewer_headers
 from sandbox import Sandbox
 from tests.conftest import REPO, local_sandbox, require_servers
-
 
 OUTSIDE = ("--outside-address", "127.0.0.2")
 """Outside the local stacks' allow-list (127.0.0.1/32): every 127.0.0.0/8 address is this machine's."""
@@ -101,7 +100,7 @@ def self_signed(tmp_path) -> tuple[str, str]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=1))

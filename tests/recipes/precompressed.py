@@ -4,8 +4,8 @@ variants under each encoding's prefix, with the file's Content-Type, each decodi
 from __future__ import annotations
 
 import gzip
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import brotli
 

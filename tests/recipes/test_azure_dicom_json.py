@@ -72,7 +72,8 @@ def rules_of(program: Program, rule_set: str) -> list[dict]:
 def study_blobs(program: Program) -> dict[str, dict]:
     """Every blob under studies/: the synced set's (one resource for all the files, block blobs as azure-storage-blob
     uploads them) and the published manifests' (one resource each), by name."""
-    blobs = {b.inputs["blobName"]: b.inputs for b in program.of_type(BLOB) if b.inputs["blobName"].startswith("studies/")}
+    blobs = {b.inputs["blobName"]: b.inputs for b in program.of_type(BLOB)
+             if b.inputs["blobName"].startswith("studies/")}
     for synced in program.of_type(SYNCED):
         account = urlsplit(synced.inputs["account_url"]).hostname.split(".")[0]
         blobs.update({i["key"]: {"accountName": account, "containerName": synced.inputs["container"], "type": "Block",

@@ -15,8 +15,15 @@ from components.render.headers import FILE_CORS_HEADERS, FILE_HEADERS, viewer_he
 from components.render.viewer_build import NO_CACHE, SHORT, content_type
 from tests.frontdoor_rules import evaluate
 from tests.pulumi_mocks import Program, run_program, synced_objects
-from tests.recipes.test_azure_standalone import (BLOB, NIC, ROUTE, RULE, custom_data, no_public_address,
-                                                 private_link_only)
+from tests.recipes.test_azure_standalone import (
+    BLOB,
+    NIC,
+    ROUTE,
+    RULE,
+    custom_data,
+    no_public_address,
+    private_link_only,
+)
 
 HOST = "https://portal.example-hospital.org"
 ELSEWHERE = "https://evil.example.org"
@@ -90,7 +97,8 @@ def test_viewer_may_be_framed_by_the_host_only(both):
 
 def test_script_file_and_its_config_are_blobs_of_the_script_account(both):
     script = synced_objects(both, "script")[SCRIPT]
-    assert (script["account_url"], script["container"]) == ("https://scriptstore1a2b3c4d.blob.core.windows.net/", "site")
+    assert (script["account_url"], script["container"]) == \
+        ("https://scriptstore1a2b3c4d.blob.core.windows.net/", "site")
     assert script["contentType"] == content_type(SCRIPT) == "text/javascript; charset=utf-8"
     config = both.one(BLOB, f"script-{SCRIPT_CONFIG}").inputs
     assert (config["accountName"], config["blobName"]) == ("scriptstore1a2b3c4d", SCRIPT_CONFIG)

@@ -14,8 +14,19 @@ from components.render.cloud_init import nginx_conf_of
 from components.render.keycloak_host_init import ENV_PATH, NGINX_CONF_PATH, START_COMMANDS
 from components.render.secret_files import WRITER_PATH
 from tests.pulumi_mocks import Program, run_program
-from tests.recipes.test_azure_standalone import (FRONT_DOOR_ID, NIC, PLATFORM_AND_WEB, ROUTE, SECRET, VM, azure_config,
-                                                 custom_data, no_public_address, outbound, private_link_only)
+from tests.recipes.test_azure_standalone import (
+    FRONT_DOOR_ID,
+    NIC,
+    PLATFORM_AND_WEB,
+    ROUTE,
+    SECRET,
+    VM,
+    azure_config,
+    custom_data,
+    no_public_address,
+    outbound,
+    private_link_only,
+)
 
 VIEWER_ORIGIN = "https://viewer-endpoint-abc123.z01.azurefd.net"
 KEYCLOAK = "https://keycloak-endpoint-abc123.z01.azurefd.net"

@@ -177,7 +177,8 @@ def test_azure_the_viewer_gets_the_services_settings(azure_existing):
 
 @pytest.mark.parametrize("example,archive", [
     ("prod", {"healthimaging": {"datastore_id": DATASTORE, "region": "eu-west-1"}}),
-    ("prod-embedded", {"healthimaging": {"datastore_id": DATASTORE, "region": "eu-west-1"}, "topology": "cross-origin"}),
+    ("prod-embedded",
+     {"healthimaging": {"datastore_id": DATASTORE, "region": "eu-west-1"}, "topology": "cross-origin"}),
     ("prod-azure", {"dicom_service": {"id": DICOM_SERVICE_ID}}),
 ])
 def test_every_recipe_that_takes_an_archive_takes_a_service(example, archive):

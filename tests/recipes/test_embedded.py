@@ -130,5 +130,6 @@ def test_iframe_mode_alone_hosts_no_script(iframe_only):
     assert not [d for d in iframe_only.of_type(DISTRIBUTION) if d.name == "script-cdn"]
     assert "script_snippet" not in iframe_only.outputs and "iframe_snippet" in iframe_only.outputs
     conf = nginx_conf_of(iframe_only.one("aws:ec2/instance:Instance").inputs["userData"])
-    assert re.findall(r'^    "(https?://[^"]+)" \$http_origin;$', conf, re.M) == ["https://viewer-cdn.cloudfront.net"], \
+    origins = re.findall(r'^    "(https?://[^"]+)" \$http_origin;$', conf, re.M)
+    assert origins == ["https://viewer-cdn.cloudfront.net"], \
         "the viewer calls the proxy from its own origin; the host page never does"

@@ -132,7 +132,8 @@ def test_no_password_or_origin_secret_in_any_user_or_custom_data(program, reques
 
 
 def test_each_aws_role_reads_its_own_secret_only(aws):
-    secrets = {s.name.removesuffix("-secrets"): s.outputs["arn"] for s in aws.of_type("aws:secretsmanager/secret:Secret")}
+    secrets = {s.name.removesuffix("-secrets"): s.outputs["arn"]
+               for s in aws.of_type("aws:secretsmanager/secret:Secret")}
     assert sorted(secrets) == ["keycloak", "proxy"]
     for vm_name, arn in secrets.items():
         role = aws.one("aws:iam/role:Role", f"{vm_name}-role")

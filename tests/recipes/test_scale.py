@@ -46,7 +46,8 @@ def test_the_proxy_is_an_auto_scaling_group_between_the_stacks_counts(scaled):
 def test_a_new_template_rolls_out_without_an_outage(scaled):
     refresh = scaled.one(GROUP).inputs["instanceRefresh"]
     assert refresh["strategy"] == "Rolling"
-    assert (refresh["preferences"]["minHealthyPercentage"], refresh["preferences"]["maxHealthyPercentage"]) == (100, 200)
+    preferences = refresh["preferences"]
+    assert (preferences["minHealthyPercentage"], preferences["maxHealthyPercentage"]) == (100, 200)
 
 
 def test_the_balancer_checks_each_vms_health_port(scaled):
@@ -72,7 +73,8 @@ def test_each_vm_is_the_single_vms_hardened_self(scaled):
     [volume] = template["blockDeviceMappings"]
     assert volume["ebs"]["encrypted"] == "true" and volume["ebs"]["volumeType"] == "gp3"
     assert "networkInterfaces" not in template, "no public address: the subnet's default, which has none"
-    assert template["iamInstanceProfile"] == {"name": scaled.one("aws:iam/instanceProfile:InstanceProfile").outputs["name"]}
+    profile = scaled.one("aws:iam/instanceProfile:InstanceProfile")
+    assert template["iamInstanceProfile"] == {"name": profile.outputs["name"]}
     cloud_init = base64.b64decode(template["userData"]).decode()
     assert ORIGIN_SECRET not in cloud_init
     conf = next(f["content"] for f in yaml.safe_load(cloud_init)["write_files"] if f["path"] == NGINX_CONF_PATH)

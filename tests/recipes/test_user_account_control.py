@@ -57,7 +57,8 @@ def test_keycloak_vm_is_hardened(provisioned):
     assert [(r["fromPort"], r["toPort"], r["prefixListIds"]) for r in balancer["ingress"]] == \
         [(80, 80, ["pl-3b927c52"])]
     assert all(not r.get("cidrBlocks") for r in balancer["ingress"]), "only CloudFront reaches the balancer"
-    assert [(r["protocol"], r["fromPort"], r["cidrBlocks"]) for r in balancer["egress"]] == [("tcp", 80, ["10.251.0.0/24"])]
+    assert [(r["protocol"], r["fromPort"], r["cidrBlocks"]) for r in balancer["egress"]] == \
+        [("tcp", 80, ["10.251.0.0/24"])]
     group = provisioned.one("aws:ec2/securityGroup:SecurityGroup", "keycloak-sg").inputs
     assert [(r["fromPort"], r["toPort"], r["securityGroups"]) for r in group["ingress"]] == \
         [(80, 80, ["keycloak-lb-sg-id"])]

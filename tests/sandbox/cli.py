@@ -10,8 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sandbox.processes import SandboxError, check_port_free, free_port
 from sandbox.registry import REGISTRY

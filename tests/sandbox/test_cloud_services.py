@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -21,8 +21,8 @@ from sandbox import AUDIT_LOG, Sandbox, worker_dir
 from sandbox.cloud_standins import service_root
 from sandbox.nginx import nginx_service
 from sandbox.processes import free_port, free_ports
-from sandbox.servers import standin_url
 from sandbox.sample_data import PHANTOM_PATIENT
+from sandbox.servers import standin_url
 from sandbox.viewport import LIT_PIXELS_JS
 from tests.conftest import local_sandbox, require_servers, require_tool
 from tests.sandbox.test_user_account_control import FORGERIES, add_realm_key, forgeries, get_studies, log_in

@@ -13,8 +13,8 @@ from dataclasses import replace
 import pytest
 import requests
 
-from components.render.edge import REFUSED
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
+from components.render.edge import REFUSED
 from sandbox import Sandbox
 from sandbox.viewport import VIEWPORT_JS
 from settings import AccessSettings

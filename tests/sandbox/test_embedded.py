@@ -3,7 +3,7 @@ headless Chromium shows the viewer framed by it, refused to other origins, and a
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -11,8 +11,8 @@ import requests
 from sandbox import Sandbox
 from sandbox.processes import free_port
 from sandbox.sample_data import PHANTOM_PATIENT
-from tests.conftest import local_sandbox, require_servers
 from sandbox.viewport import LIT_PIXELS_JS
+from tests.conftest import local_sandbox, require_servers
 
 SAMPLE_PATIENTS = ("CompressedSamples^CT1", "CompressedSamples^MR1", "Lestrade^G", PHANTOM_PATIENT)
 

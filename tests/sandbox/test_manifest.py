@@ -4,18 +4,18 @@ and headless Chromium opens each study's link and draws every display set, the m
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from sandbox import Sandbox
 from components.render.edge import REFUSED
+from sandbox import Sandbox
+from sandbox.viewport import VIEWPORT_JS
 from tests.conftest import local_sandbox, require_servers
 from tests.sandbox.edge import INSIDE, OUTSIDE, fetch_from
-from sandbox.viewport import VIEWPORT_JS
 
 THUMBNAIL = "[data-cy='study-browser-thumbnail']"
 

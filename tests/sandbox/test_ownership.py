@@ -19,8 +19,16 @@ from sandbox.processes import free_port, listens
 from sandbox.reaper import processes_naming
 from sandbox.registry import REGISTRY
 from tests.conftest import local_sandbox, require_servers
-from tests.sandbox.cli import (LOCAL_ARCHIVE_PORT, claim_of, claimed, end, free_port_pair, nothing_listens,
-                               read_json_line, sandbox_cli)
+from tests.sandbox.cli import (
+    LOCAL_ARCHIVE_PORT,
+    claim_of,
+    claimed,
+    end,
+    free_port_pair,
+    nothing_listens,
+    read_json_line,
+    sandbox_cli,
+)
 
 
 def left_behind(claim: dict, wait: float = 15) -> list[str]:

@@ -8,22 +8,22 @@ import base64
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import pytest
 import requests
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from components.render.edge import REFUSED
 from components.render.dicomweb_proxy.token_check import TokenCheck
+from components.render.edge import REFUSED
 from components.render.realm import realm_model, render_realm_import
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT
+from sandbox.viewport import LIT_PIXELS_JS
 from tests.conftest import local_sandbox, require_servers, require_tool
 from tests.sandbox.edge import INSIDE, OUTSIDE, fetch_from
-from sandbox.viewport import LIT_PIXELS_JS
 
 
 @pytest.fixture(scope="module")
@@ -289,9 +289,8 @@ def stow_body(study_uid: str) -> tuple[bytes, str]:
     import io
 
     import pydicom
-    from pydicom.uid import generate_uid
-
     from pydicom.data import get_testdata_file
+    from pydicom.uid import generate_uid
 
     from sandbox.sample_data import PYDICOM_SAMPLES
 
