@@ -18,7 +18,8 @@ import pulumi
 
 from components.egress import Egress, Reach, egress_plan, url_destination
 from components.render.cloud_init import VM_HEALTH_PORT, render_proxy_cloud_init
-from components.render.proxy_nginx import HEALTH_PATH, ORIGIN_CHECK_PATH, render_origin_check
+from components.render.dicomweb_proxy.interface import HEALTH_PATH
+from components.render.dicomweb_proxy.origin import FrontDoorCheck, SecretFileCheck, SharedSecretCheck
 from components.render.secret_files import SecretFetch
 from components.target import ProxySpec
 from settings import ScaleSettings
@@ -26,14 +27,17 @@ from settings import ScaleSettings
 
 @dataclass(frozen=True)
 class OriginHeader:
-    """The header our CDN adds to every request it forwards: the VM's nginx answers 403 where `name` does not carry
-    `value` (components/render/dicomweb_proxy/origin.py)."""
+    """The header our CDN adds to every request it forwards, before its value is known: the VM's nginx answers 403
+    where it does not carry `value`. Once `value` resolves, `kind` is the check (components/render/dicomweb_proxy/
+    origin.py); an OriginCheck itself takes a plain value, which a deployment's Output is not until it resolves."""
 
-    name: str
+    kind: type[SharedSecretCheck] | type[FrontDoorCheck]
+    """CloudFront's X-Origin-Verify, or Front Door's X-Azure-FDID."""
     value: pulumi.Input[str]
     secret: bool = False
     """A generated secret (CloudFront's X-Origin-Verify) stays out of the cloud-init: the VM writes it at boot from
-    its secret files. A value that is no secret (Front Door's profile id) is written into nginx's config."""
+    its secret files (a SecretFileCheck). A value that is no secret (Front Door's profile id) is written into nginx's
+    config."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class ProxyHost:
         if not header.secret:
             return pulumi.Output.from_input({})
         return pulumi.Output.secret(header.value).apply(
-            lambda value: {ORIGIN_CHECK_PATH: render_origin_check(header.name, value)})
+            lambda value: {SecretFileCheck().path: header.kind(value).directives()})
 
     def cloud_init(self, fetch_secrets: pulumi.Input[SecretFetch] | None = None) -> pulumi.Output[str]:
         """The VM's cloud-init; `fetch_secrets` writes `secret_files()` at boot, before nginx starts."""
@@ -94,5 +98,5 @@ class ProxyHost:
         return pulumi.Output.all(spec.allowed_origins, spec.token_check, public_value, fetch_secrets).apply(
             lambda a: render_proxy_cloud_init(
                 upstream_url=spec.upstream_url, allowed_origins=a[0], enable_stow=spec.enable_stow,
-                origin_check=ORIGIN_CHECK_PATH if header.secret else (header.name, a[2]), resolver=self.resolver,
+                origin_check=SecretFileCheck() if header.secret else header.kind(a[2]), resolver=self.resolver,
                 token_check=a[1], serve_own_host=not self.own_url, fetch_secrets=a[3], archive_auth=auth))

@@ -14,12 +14,12 @@ this machine (`python -m sandbox up`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import pulumi
 
-from components.render.proxy_nginx import TokenCheck
+from components.render.dicomweb_proxy.token_check import TokenCheck
 from components.render.viewer_build import APP_CONFIG, render_app_config
 from components.target import ProxySpec, Site, SiteSpec, Target, same_origin_url
 from settings import StackSettings

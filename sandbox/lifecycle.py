@@ -16,13 +16,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.edge import render_nginx_edge
-from components.render.proxy_nginx import DICOMWEB_PATH
 from sandbox import reaper, registry, sample_data
 from sandbox.keycloak import SandboxKeycloak
 from sandbox.nginx import NJS_MODULE, nginx_binary
@@ -82,7 +83,7 @@ class Sandbox(LocalTarget):
         self._reaper: subprocess.Popen | None = None
         self._claim: Path | None = None
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         try:
             self.up()
         except BaseException:

@@ -27,11 +27,11 @@ from typing import NamedTuple
 
 import requests
 
-from components.render.proxy_nginx import RETRY_AFTER_SECONDS
+from components.render.dicomweb_proxy.interface import RETRY_AFTER_SECONDS
 from sandbox import Sandbox
+from sandbox.__main__ import STACKS
 from sandbox.processes import free_ports
 from settings import load, read_stack_file
-from sandbox.__main__ import STACKS
 
 THREADS = 16
 BROKEN = 0  # the status recorded for a transfer the server broke off

@@ -8,11 +8,11 @@ file's Content-Type and Cache-Control from components/render/viewer_build.py.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.edge import NginxEdge
-from components.render.proxy_nginx import DICOMWEB_PATH
 from components.render.headers import FILE_HEADERS, cors_preflight_function, spa_fallback_function
 from components.render.viewer_build import COMPRESSIBLE_TYPES, CONTENT_TYPES, SiteFile
 from sandbox.processes import Service, require_binary

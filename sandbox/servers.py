@@ -9,23 +9,34 @@ import os
 import secrets
 import sys
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from components.render.archive_service import ArchiveCredentialFiles
+from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE, ArchiveAccess
+from components.render.dicomweb_proxy.conf import ProxyConf
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
+from components.render.dicomweb_proxy.render import render_proxy_conf
+from components.render.dicomweb_proxy.token_check import TOKEN_CHECK_MODULE, Login, TokenCheckFiles
 from components.render.edge import NginxEdge
 from components.render.headers import viewer_headers
-from components.render.proxy_nginx import (ARCHIVE_CREDENTIALS_MODULE, DICOMWEB_PATH, TOKEN_CHECK_MODULE,
-                                           TokenCheckFiles, render_proxy_conf)
 from components.render.realm import RealmModel
 from components.target import site_files
 from sandbox import sample_data
 from sandbox.cloud_standins import service_root
 from sandbox.host_page import render_host_conf, write_host_pages
 from sandbox.keycloak import KEYCLOAK_VERSION, SandboxKeycloak
-from sandbox.nginx import (cdn_listen, nginx_service, render_files_conf, render_keycloak_edge_conf, render_viewer_conf,
-                           write_preflight_module, write_spa_module)
+from sandbox.nginx import (
+    cdn_listen,
+    nginx_service,
+    render_files_conf,
+    render_keycloak_edge_conf,
+    render_viewer_conf,
+    write_preflight_module,
+    write_spa_module,
+)
 from sandbox.postgres import SandboxPostgres
 from sandbox.processes import SandboxError, Service, free_port, require_binary
 from sandbox.staging import server_dir, store, worker_dir, write_published
@@ -164,13 +175,14 @@ class Servers:
                 module_path=str(ARCHIVE_CREDENTIALS_MODULE),
                 metadata_url=f"http://127.0.0.1:{proxy.standin.metadata_port}",
                 credentials_file=str(worker_dir(run_dir / "archive-credential") / "credential.json"))
-        (run_dir / "proxy.conf").write_text(render_proxy_conf(
+        archive_auth = spec.archive_service.auth if spec.archive_service else None
+        (run_dir / "proxy.conf").write_text(render_proxy_conf(ProxyConf(
             listen=listen, upstream_url=upstream_url,
-            allowed_origins=spec.allowed_origins, cache_dir=str(run_dir / "dicomweb-cache"),
-            enable_stow=spec.enable_stow, auth=spec.token_check, auth_files=files,
+            allowed_origins=tuple(spec.allowed_origins), cache_dir=str(run_dir / "dicomweb-cache"),
+            enable_stow=spec.enable_stow, login=Login(spec.token_check, files) if spec.token_check else None,
             serve_own_host=proxy.on_site, edge=None if proxy.on_site else edge,
-            archive_auth=spec.archive_service.auth if spec.archive_service else None, archive_files=archive_files,
-            upstream_ca_file=str(self.tls.ca_file)))
+            archive=ArchiveAccess(archive_auth, archive_files) if archive_auth else None,
+            upstream_ca_file=str(self.tls.ca_file))))
         self.progress(f"starting the DICOMweb proxy {proxy.name!r} (nginx) on {port}")
         service = nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[port],
                                 ready_url=f"{scheme}://127.0.0.1:{port}/",

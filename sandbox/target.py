@@ -6,15 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from collections.abc import Callable
 from dataclasses import astuple, dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import pulumi
 
-from components.render.proxy_nginx import DICOMWEB_PATH
-from components.target import (FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site, SiteSpec,
-                               Target, same_origin_url)
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
+from components.target import (
+    FilesSpec,
+    IdentityProvider,
+    IdentityProviderSpec,
+    Proxy,
+    ProxySpec,
+    Site,
+    SiteSpec,
+    Target,
+    same_origin_url,
+)
 from sandbox.processes import SandboxError, free_port, free_ports
 from settings import StackSettings
 

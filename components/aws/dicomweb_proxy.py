@@ -13,11 +13,23 @@ from dataclasses import dataclass
 import pulumi
 
 from components.aws.healthimaging import DatastoreAccess, DatastoreAccessArgs
-from components.aws.origin_vm import (ALL_METHODS, ALL_VIEWER, ALL_VIEWER_EXCEPT_HOST, AMAZON_DNS, READS, OriginRoute,
-                                      OriginVm, OriginVmArgs, Placement, origin_secret, own_distribution)
+from components.aws.origin_vm import (
+    ALL_METHODS,
+    ALL_VIEWER,
+    ALL_VIEWER_EXCEPT_HOST,
+    AMAZON_DNS,
+    READS,
+    OriginRoute,
+    OriginVm,
+    OriginVmArgs,
+    Placement,
+    origin_secret,
+    own_distribution,
+)
 from components.aws.vm_secrets import VmSecrets, VmSecretsArgs
 from components.proxy_host import OriginHeader, ProxyHost
-from components.render.proxy_nginx import DICOMWEB_PATH, ORIGIN_VERIFY_HEADER
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
+from components.render.dicomweb_proxy.origin import SharedSecretCheck
 from components.target import ProxySpec
 from settings.services import HEALTHIMAGING
 
@@ -51,7 +63,7 @@ class DicomwebProxy(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         secret = origin_secret(f"{name}-origin-secret", child)
         host = ProxyHost(name, args.spec, own_url=args.own_url, resolver=AMAZON_DNS, reads=HEALTHIMAGING,
-                         origin_header=OriginHeader(ORIGIN_VERIFY_HEADER, secret, secret=True))
+                         origin_header=OriginHeader(SharedSecretCheck, secret, secret=True))
         # The origin check's value is a secret: the VM fetches it at boot (components/aws/vm_secrets.py).
         secrets = VmSecrets(name, VmSecretsArgs(purpose=PURPOSE, files=host.secret_files()), opts=child)
         vm = OriginVm(name, OriginVmArgs(purpose=PURPOSE, user_data=host.cloud_init(secrets.fetch),

@@ -18,13 +18,26 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws.database import PORT, KeycloakDatabase, KeycloakDatabaseArgs
-from components.aws.origin_vm import (ALL_METHODS, ALL_VIEWER, OriginRoute, OriginVm, OriginVmArgs, Placement,
-                                      origin_secret, own_distribution)
+from components.aws.origin_vm import (
+    ALL_METHODS,
+    ALL_VIEWER,
+    OriginRoute,
+    OriginVm,
+    OriginVmArgs,
+    Placement,
+    origin_secret,
+    own_distribution,
+)
 from components.aws.vm_secrets import VmSecrets, VmSecretsArgs
 from components.egress import Egress, Reach, egress_plan, url_destination
-from components.render.keycloak_host_init import (ENV_PATH, RDS_CA_BUNDLE_URL, DatabaseEndpoint,
-                                                  render_keycloak_cloud_init, render_keycloak_env)
-from components.render.proxy_nginx import ORIGIN_CHECK_PATH, ORIGIN_VERIFY_HEADER, render_origin_check
+from components.render.dicomweb_proxy.origin import SecretFileCheck, SharedSecretCheck
+from components.render.keycloak_host_init import (
+    ENV_PATH,
+    RDS_CA_BUNDLE_URL,
+    DatabaseEndpoint,
+    render_keycloak_cloud_init,
+    render_keycloak_env,
+)
 from settings import AwsDatabaseSettings
 
 
@@ -71,12 +84,13 @@ class KeycloakHost(pulumi.ComponentResource):
                 vpc_id=args.placement.vpc_id, subnet_ids=args.database_subnet_ids, settings=args.database), opts=child)
             endpoint, db_password = database.endpoint, database.password
             to_database = Egress(Reach.DATABASE)  # by its security group
+        origin_check = SecretFileCheck()  # its value, a secret, is written at boot
         secrets = VmSecrets(name, VmSecretsArgs(purpose="ohif-keycloak", files=pulumi.Output.all(
             admin_password, db_password, secret).apply(lambda a: {
                 ENV_PATH: render_keycloak_env(admin_password=a[0], db_password=a[1]),
-                ORIGIN_CHECK_PATH: render_origin_check(ORIGIN_VERIFY_HEADER, a[2])})), opts=child)
+                origin_check.path: SharedSecretCheck(a[2]).directives()})), opts=child)
         user_data = pulumi.Output.all(args.realm_import, endpoint, secrets.fetch).apply(
-            lambda a: render_keycloak_cloud_init(realm_import=a[0], origin_check=ORIGIN_CHECK_PATH, database=a[1],
+            lambda a: render_keycloak_cloud_init(realm_import=a[0], origin_check=origin_check, database=a[1],
                                                  fetch_secrets=a[2]))
         # No archive: Keycloak's VM reaches DNS, HTTP(S) (packages, its container image, Secrets Manager) and its
         # database. Balanced: Keycloak's URL must not wait for its VM, whose realm waits for the viewer's URL

@@ -34,7 +34,7 @@ import pulumi_random as random
 from components.aws.database import PORT as DATABASE_PORT
 from components.aws.network import ANYWHERE, vpc_resolver
 from components.egress import Destination, Egress, Reach, egress_plan
-from components.render.proxy_nginx import ORIGIN_VERIFY_HEADER
+from components.render.dicomweb_proxy.interface import ORIGIN_VERIFY_HEADER
 from settings import ScaleSettings
 
 DEBIAN_ACCOUNT = "136693071363"  # Debian's official AMI publisher (wiki.debian.org/Cloud/AmazonEC2Image)
@@ -151,7 +151,7 @@ class OriginVmArgs:
     scale: ScaleSettings | None = None
     """Run an Auto Scaling group of this size behind the balancer instead of one VM (implies `balanced`)."""
     health_check: tuple[int, str] | None = None
-    """With `scale`: the port and path the balancer checks (proxy_nginx.HEALTH_PATH); an instance that fails it is
+    """With `scale`: the port and path the balancer checks (interface.HEALTH_PATH); an instance that fails it is
     taken out of the balancer and replaced."""
 
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import pulumi
 
 from components.azure.dicom_service import DicomServiceAccess, DicomServiceAccessArgs
-from components.azure.front_door import FDID_HEADER, endpoint, vm_route
+from components.azure.front_door import endpoint, vm_route
 from components.azure.origin_vm import AZURE_PLATFORM, OriginVm, OriginVmArgs
 from components.proxy_host import OriginHeader, ProxyHost
-from components.render.proxy_nginx import DICOMWEB_PATH
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
+from components.render.dicomweb_proxy.origin import FrontDoorCheck
 from components.target import ProxySpec
 from settings.services import DICOM_SERVICE
 
@@ -60,7 +61,7 @@ class DicomwebProxy(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         # Front Door forwards the viewer's Host (vm_route sets no origin host header), and its profile id is no secret.
         host = ProxyHost(name, args.spec, own_url=args.own_url, resolver=AZURE_PLATFORM, reads=DICOM_SERVICE,
-                         origin_header=OriginHeader(FDID_HEADER, args.front_door_id))
+                         origin_header=OriginHeader(FrontDoorCheck, args.front_door_id))
         service = args.spec.archive_service
         vm = OriginVm(name, OriginVmArgs(
             custom_data=host.cloud_init(), resource_group_name=args.resource_group_name, location=args.location,

@@ -4,7 +4,7 @@ approval of that link), and a route to a private blob container with its rule se
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_azure_native.authorization as authorization
@@ -16,10 +16,10 @@ import pulumi_random as random
 from components.azure.site_rules import COMPRESSIBLE, QUERY_STRING_CACHING, SiteRule
 
 LOCATION = "global"  # Front Door profiles and endpoints live in no region
-FDID_HEADER = "X-Azure-FDID"
-"""Front Door sends its profile's id in this header; the VMs' nginx refuses any other value: a defence in depth
-behind Private Link, and the one thing that told our Front Door from other tenants' where origins were public
-(learn.microsoft.com/azure/frontdoor/origin-security)."""
+# Front Door sends its profile's id in X-Azure-FDID (components/render/dicomweb_proxy/interface.py:
+# FRONT_DOOR_ID_HEADER); the VMs' nginx refuses any other value (its FrontDoorCheck): a defence in depth behind
+# Private Link, and the one thing that told our Front Door from other tenants' where origins were public
+# (learn.microsoft.com/azure/frontdoor/origin-security).
 # One origin per group: load balancing has nothing to choose between; these are the portal's defaults.
 LOAD_BALANCING = cdn.LoadBalancingSettingsParametersArgs(sample_size=4, successful_samples_required=3,
                                                          additional_latency_in_milliseconds=50)

@@ -21,11 +21,17 @@ import pulumi_azure_native.compute as compute
 import pulumi_random as random
 
 from components.azure.database import KeycloakDatabase, KeycloakDatabaseArgs
-from components.azure.front_door import FDID_HEADER, endpoint, vm_route
+from components.azure.front_door import endpoint, vm_route
 from components.azure.origin_vm import OriginVm, OriginVmArgs
 from components.egress import Egress, Reach, egress_plan, url_destination
-from components.render.keycloak_host_init import (ENV_PATH, START_COMMANDS, DatabaseEndpoint,
-                                                  render_keycloak_cloud_init, render_keycloak_env)
+from components.render.dicomweb_proxy.origin import FrontDoorCheck
+from components.render.keycloak_host_init import (
+    ENV_PATH,
+    START_COMMANDS,
+    DatabaseEndpoint,
+    render_keycloak_cloud_init,
+    render_keycloak_env,
+)
 from components.render.secret_files import WRITER_PATH, secret_document
 from settings import AzureDatabaseSettings
 
@@ -88,7 +94,7 @@ class KeycloakHost(pulumi.ComponentResource):
             to_database = Egress(Reach.DATABASE)  # at `database_prefix`
         vm = OriginVm(name, OriginVmArgs(
             custom_data=pulumi.Output.all(args.realm_import, args.front_door_id, database).apply(
-                lambda a: render_keycloak_cloud_init(realm_import=a[0], origin_check=(FDID_HEADER, a[1]),
+                lambda a: render_keycloak_cloud_init(realm_import=a[0], origin_check=FrontDoorCheck(a[1]),
                                                      database=a[2], fetch_secrets=None)),
             resource_group_name=rg, location=args.location, subnet_id=args.subnet_id,
             egress=egress_plan(to_database), database_prefix=args.database_prefix, vm_size=args.vm_size),

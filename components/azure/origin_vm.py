@@ -68,7 +68,7 @@ class OriginVmArgs:
     scale: ScaleSettings | None = None
     """Run a scale set (Flexible orchestration) of this size behind the load balancer instead of one VM."""
     health_check: tuple[int, str] | None = None
-    """The port and path the load balancer's probe checks (proxy_nginx.HEALTH_PATH); with `scale`, also the
+    """The port and path the load balancer's probe checks (dicomweb_proxy.interface.HEALTH_PATH); with `scale`, also the
     Application Health extension, which rolling upgrades and automatic repairs go by."""
     identity: bool = False
     """A system-assigned managed identity for the VM (each VM of a scale set), to be granted one role."""

@@ -8,8 +8,8 @@
 // nginx-s3-gateway signs S3 only (its canonical query is S3's) and is not packaged. tests/components/render/
 // test_archive_credentials.py checks every signature against botocore's SigV4Auth.
 //
-// Settings come from nginx variables the renderer sets (components/render/proxy_nginx.py): $ohif_archive_auth
-// (sigv4 or bearer), $ohif_archive_metadata (the instance metadata endpoint), $ohif_archive_region,
+// Settings come from nginx variables the renderer sets (components/render/dicomweb_proxy/archive.py):
+// $ohif_archive_auth (sigv4 or bearer), $ohif_archive_metadata (the instance metadata endpoint), $ohif_archive_region,
 // $ohif_archive_service, $ohif_archive_resource (the token's audience), $ohif_archive_credentials_file,
 // $ohif_archive_host (the Host header the proxy sends), $ohif_archive_root (the archive's DICOMweb path, to which
 // $dicomweb_path is relative), $ohif_archive_token_check ("on" with login).

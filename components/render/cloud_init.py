@@ -6,15 +6,17 @@ what the sandbox and the integration tests run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import PurePosixPath
-from typing import Sequence
 
 import yaml
 
 from components.render.archive_service import INSTANCE_METADATA_URL, ArchiveCredentialFiles
-from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE
-from components.render.dicomweb_proxy.token_check import TOKEN_CHECK_MODULE, TokenCheck, TokenCheckFiles
-from components.render.proxy_nginx import origin_check_file, render_proxy_conf
+from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE, ArchiveAccess
+from components.render.dicomweb_proxy.conf import ProxyConf
+from components.render.dicomweb_proxy.origin import OriginCheck
+from components.render.dicomweb_proxy.render import render_proxy_conf
+from components.render.dicomweb_proxy.token_check import TOKEN_CHECK_MODULE, Login, TokenCheck, TokenCheckFiles
 from components.render.secret_files import SecretFetch, writer_file
 from settings.services import ArchiveAuth
 
@@ -48,7 +50,7 @@ def render_cloud_init(nginx_conf: str, extra_files: dict[str, str] | None = None
     return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False, width=1000)
 
 
-# Where a proxy VM answers its balancer's health check (proxy_nginx.HEALTH_PATH).
+# Where a proxy VM answers its balancer's health check (dicomweb_proxy.interface.HEALTH_PATH).
 VM_HEALTH_PORT = 8090
 # Where a proxy VM keeps its cache of DICOMweb reads (on its encrypted disk).
 VM_CACHE_DIR = "/var/cache/nginx/ohif-dicomweb"
@@ -66,21 +68,23 @@ VM_ARCHIVE_FILES = ArchiveCredentialFiles(module_path="/etc/nginx/njs/ohif_archi
 
 
 def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str], enable_stow: bool,
-                            origin_check: tuple[str, str] | str, resolver: str, token_check: TokenCheck | None,
+                            origin_check: OriginCheck, resolver: str, token_check: TokenCheck | None,
                             serve_own_host: bool, fetch_secrets: SecretFetch | None = None,
                             archive_auth: ArchiveAuth | None = None) -> str:
     """A DICOMweb proxy VM's cloud-init, on either cloud: the rendered nginx config, the token check's module when
     login is on, and the archive credential's (`archive_auth`) for a cloud DICOM service. A secret origin check (a
-    path: proxy_nginx.origin_check_directive) is written by `fetch_secrets` before nginx starts."""
+    SecretFileCheck: components/render/dicomweb_proxy/origin.py) is written by `fetch_secrets` before nginx starts."""
     files = VM_TOKEN_CHECK_FILES if token_check else None
     archive_files = VM_ARCHIVE_FILES if archive_auth else None
-    conf = render_proxy_conf(listen="80", upstream_url=upstream_url, allowed_origins=allowed_origins,
-                             cache_dir=VM_CACHE_DIR, enable_stow=enable_stow, origin_check=origin_check,
-                             resolver=resolver, auth=token_check, auth_files=files, serve_own_host=serve_own_host,
-                             health_listen=str(VM_HEALTH_PORT), archive_auth=archive_auth, archive_files=archive_files)
+    conf = render_proxy_conf(ProxyConf(
+        listen="80", upstream_url=upstream_url, allowed_origins=tuple(allowed_origins), cache_dir=VM_CACHE_DIR,
+        enable_stow=enable_stow, origin_check=origin_check, resolver=resolver,
+        login=Login(token_check, files) if token_check else None, serve_own_host=serve_own_host,
+        health_listen=str(VM_HEALTH_PORT),
+        archive=ArchiveAccess(archive_auth, archive_files) if archive_auth else None))
     modules = {**({files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else {}),
                **({archive_files.module_path: ARCHIVE_CREDENTIALS_MODULE.read_text()} if archive_files else {})}
-    return render_cloud_init(conf, extra_files=modules, secret_files=origin_check_file(origin_check),
+    return render_cloud_init(conf, extra_files=modules, secret_files=origin_check.boot_files(),
                              fetch_secrets=fetch_secrets,
                              worker_dirs=[str(PurePosixPath(archive_files.credentials_file).parent)] if archive_files
                              else ())

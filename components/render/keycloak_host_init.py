@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from components.render.dicomweb_proxy.origin import OriginCheck
 from components.render.dicomweb_proxy.upstream import SYSTEM_CA_FILE
-from components.render.proxy_nginx import origin_check_directive, origin_check_file
 from components.render.secret_files import SecretFetch, writer_file
 
 KEYCLOAK_VERSION = "26.7.3"
@@ -45,7 +45,7 @@ class DatabaseEndpoint:
     """A CA bundle the VM fetches and trusts besides the system's (RDS_CA_BUNDLE_URL on AWS)."""
 
     @classmethod
-    def from_url(cls, url: str, ca_url: str | None = None) -> "DatabaseEndpoint":
+    def from_url(cls, url: str, ca_url: str | None = None) -> DatabaseEndpoint:
         """A database the stack names, postgresql://<user>@<host>[:port]/<database> (settings checked its form)."""
         at = urlsplit(url)
         return cls(host=at.hostname, port=at.port or cls.port, name=at.path.lstrip("/"), username=at.username,
@@ -110,10 +110,10 @@ START_COMMANDS = [
 ]
 
 
-def render_keycloak_nginx_conf(origin_check: tuple[str, str] | str) -> str:
-    """nginx in front of Keycloak; `origin_check` is what only our CDN sends: (header, value), or the path of the
-    file that holds the check (components/render/proxy_nginx.py: origin_check_directive)."""
-    return _NGINX.format(origin_check=origin_check_directive(origin_check))
+def render_keycloak_nginx_conf(origin_check: OriginCheck) -> str:
+    """nginx in front of Keycloak; `origin_check` is what only our CDN sends (components/render/dicomweb_proxy/
+    origin.py): its value in the config, or a SecretFileCheck, the file that holds it."""
+    return _NGINX.format(origin_check=origin_check.directives())
 
 
 def render_keycloak_env(*, admin_password: str, db_password: str) -> str:
@@ -122,14 +122,15 @@ def render_keycloak_env(*, admin_password: str, db_password: str) -> str:
             f"KC_DB_PASSWORD={db_password}\n")
 
 
-def render_keycloak_cloud_init(*, realm_import: dict, origin_check: tuple[str, str] | str,
+def render_keycloak_cloud_init(*, realm_import: dict, origin_check: OriginCheck,
                                database: DatabaseEndpoint, fetch_secrets: SecretFetch | None) -> str:
     """The VM's cloud-init, with no secret in it. The CDN sets the public host name, from which Keycloak derives its
     URLs (hostname-strict off is safe here: only the CDN, with the origin check, reaches nginx).
 
     `fetch_secrets` writes the secret files from the cloud's secret store: ENV_PATH (render_keycloak_env) and, where
-    the origin check is secret, its file (proxy_nginx.ORIGIN_CHECK_PATH); cloud-init runs it, then START_COMMANDS.
-    With None, whatever delivers the secrets later writes them and runs START_COMMANDS."""
+    the origin check is secret, its file (a SecretFileCheck's path, dicomweb_proxy.origin.ORIGIN_CHECK_PATH);
+    cloud-init runs it, then START_COMMANDS. With None, whatever delivers the secrets later writes them and runs
+    START_COMMANDS."""
     fetch_ca = f"cat {SYSTEM_CA_FILE} > {DATABASE_CA_PATH}.partial" + (
         f" && curl -fsSL --retry 10 {database.ca_url} >> {DATABASE_CA_PATH}.partial" if database.ca_url else "") + \
         f" && mv {DATABASE_CA_PATH}.partial {DATABASE_CA_PATH}"
@@ -139,7 +140,7 @@ def render_keycloak_cloud_init(*, realm_import: dict, origin_check: tuple[str, s
         "package_upgrade": True,
         "packages": ["nginx", "podman", "unattended-upgrades", *(["curl"] if database.ca_url else []),
                      *(fetch_secrets.packages if fetch_secrets else ())],
-        "write_files": [writer_file(), *origin_check_file(origin_check),
+        "write_files": [writer_file(), *origin_check.boot_files(),
             {"path": f"/etc/keycloak/import/{realm_import['realm']}.json", "permissions": "0644",
              "content": json.dumps(realm_import, indent=2)},
             {"path": "/etc/systemd/system/keycloak.service", "permissions": "0644",

@@ -2,15 +2,17 @@
 //
 // Written by hand because Debian 12's njs (0.7.9) has WebCrypto but no JWT library, and cannot import
 // JWK keys: we rebuild each JWKS key as SPKI DER. Settings come from nginx variables the renderer sets
-// (components/render/proxy_nginx.py): $ohif_jwt_issuer, $ohif_jwt_client, $ohif_jwt_role, $ohif_jwt_skew.
+// (components/render/dicomweb_proxy/token_check.py): $ohif_jwt_issuer, $ohif_jwt_client, $ohif_jwt_role,
+// $ohif_jwt_skew.
 //
 // Accepted: RS256 only (so `none` and HS256 signed with the public key are refused), a current realm key
 // by `kid`, exp/nbf within the skew, the realm's issuer, the viewer client as audience or `azp`, and the
 // required realm role. A `kid` missing from the cached key set triggers one fresh fetch: that is how a
 // rotated realm key reaches the proxy without a restart.
 //
-// A verdict is cached by the proxy (proxy_nginx.py: /_ohif_auth), keyed by the token's digest and the role asked
-// for, and never longer than the token stays valid: an RSA verification per frame would cost more than the frame.
+// A verdict is cached by the proxy (dicomweb_proxy/token_check.py: /_ohif_auth), keyed by the token's digest and
+// the role asked for, and never longer than the token stays valid: an RSA verification per frame would cost more
+// than the frame.
 var VERDICT_SECONDS = 60;
 
 function b64urlJson(part) {

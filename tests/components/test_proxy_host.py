@@ -12,6 +12,7 @@ import yaml
 from components.egress import Reach
 from components.proxy_host import OriginHeader, ProxyHost
 from components.render.cloud_init import nginx_conf_of
+from components.render.dicomweb_proxy.origin import FrontDoorCheck, SharedSecretCheck
 from components.render.secret_files import SecretFetch
 from components.target import ProxySpec
 from settings import ScaleSettings
@@ -45,8 +46,8 @@ def resolve(make):
 
 
 def host(upstream_url: str = ARCHIVE, *, own_url: bool = True, secret: bool = False, **spec) -> ProxyHost:
-    header = OriginHeader("X-Origin-Verify", SECRET, secret=True) if secret else \
-        OriginHeader("X-Azure-FDID", "front-door-id-0001")
+    header = OriginHeader(SharedSecretCheck, SECRET, secret=True) if secret else \
+        OriginHeader(FrontDoorCheck, "front-door-id-0001")
     return ProxyHost("proxy", ProxySpec(upstream_url=upstream_url, **spec), own_url=own_url, origin_header=header,
                      resolver="192.0.2.53", reads=HEALTHIMAGING)
 

@@ -30,11 +30,22 @@ import components.azure.keycloak_host as azure_keycloak_module
 import components.azure.target as azure_target_module
 import components.proxy_host as proxy_host_module
 from components.azure.origin_vm import OriginVm
+from components.render.dicomweb_proxy.origin import NoOriginCheck
 from components.render.keycloak_host_init import ENV_PATH, render_keycloak_env
 from settings import load
 from tests.policy.harness import evaluate
-from tests.policy.test_policy_pack import (EXAMPLES, FORKS, Fork, cloud_credential_in, fired, set_attr, set_item,
-                                           stack_config, transform, variants)
+from tests.policy.test_policy_pack import (
+    EXAMPLES,
+    FORKS,
+    Fork,
+    cloud_credential_in,
+    fired,
+    set_attr,
+    set_item,
+    stack_config,
+    transform,
+    variants,
+)
 from tests.pulumi_mocks import Program, Resource, run_program
 
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
@@ -109,7 +120,7 @@ def _proxy_conf_changed(monkeypatch, **changes):
 
 
 def _proxy_without_fdid_check(monkeypatch):
-    _proxy_conf_changed(monkeypatch, origin_check=None)
+    _proxy_conf_changed(monkeypatch, origin_check=NoOriginCheck())
 
 
 def _proxy_allows_any_origin(monkeypatch):
@@ -208,7 +219,8 @@ AZURE_FORKS = {
         [transform(NSG, _open_ssh)], **AZURE),
     "azure-frontdoor-no-public-http-origin": Fork(
         "Route proxy-route forwards plain HTTP (HttpOnly) to AFDOrigin proxy-origin at 203.0.113.18, a public address. "
-        f"Reach a VM over Private Link (sharedPrivateLinkResource, Front Door Premium), or forward HttpsOnly. See {DOCS}",
+        "Reach a VM over Private Link (sharedPrivateLinkResource, Front Door Premium), or forward HttpsOnly. "
+        f"See {DOCS}",
         [transform("azure-native:cdn:AFDOrigin", _origin_on_public_http, name="proxy-origin")], **AZURE),
     "azure-vm-encryption-at-host": Fork(
         f"VirtualMachine proxy-vm does not encrypt at host. Set securityProfile.encryptionAtHost true. See {DOCS}",
@@ -533,8 +545,10 @@ def test_custom_data_secrets(content, ok):
 
 
 def _header_rule(name: str, value: str | None, action: str = "Overwrite") -> dict:
-    return {"ruleSetName": "s", "order": 1, "conditions": [], "actions": [{"name": "ModifyResponseHeader", "parameters": {
-        "typeName": "DeliveryRuleHeaderActionParameters", "headerAction": action, "headerName": name, "value": value}}]}
+    return {"ruleSetName": "s", "order": 1, "conditions": [], "actions": [{
+        "name": "ModifyResponseHeader", "parameters": {
+            "typeName": "DeliveryRuleHeaderActionParameters", "headerAction": action, "headerName": name,
+            "value": value}}]}
 
 
 @pytest.mark.parametrize("csp,bad", [
@@ -579,7 +593,8 @@ def test_blob_service_cors(origins, ok):
 def _route_to(origin: dict, **route: object) -> Program:
     resources = [("azure-native:cdn:Route", "route", {"originGroup": {"id": "group-id"}, **route}),
                  ("azure-native:cdn:AFDOriginGroup", "group", {"name": "group"}),
-                 ("azure-native:cdn:AFDOrigin", "origin", {"originGroupName": "group", "hostName": "10.0.0.4", **origin})]
+                 ("azure-native:cdn:AFDOrigin", "origin",
+                  {"originGroupName": "group", "hostName": "10.0.0.4", **origin})]
     return Program(resources=[Resource(t, n, p, set(), outputs={**p, "id": f"{n}-id"}) for t, n, p in resources])
 
 

@@ -12,9 +12,9 @@ import functools
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pulumi
 import pulumi_aws as aws
@@ -28,6 +28,7 @@ import components.aws.keycloak_host as aws_keycloak_module
 import components.aws.target as aws_target_module
 import components.proxy_host as proxy_host_module
 from components.aws.static_site import StaticSite
+from components.render.dicomweb_proxy.origin import SharedSecretCheck
 from components.render.keycloak_host_init import DatabaseEndpoint
 from settings import load, read_stack_file
 from tests.conftest import STACKS
@@ -265,7 +266,7 @@ def _origin_secret_in_user_data(monkeypatch):
     """The proxy's origin secret written by cloud-init, as before Secrets Manager delivered it."""
     render = proxy_host_module.render_proxy_cloud_init
     monkeypatch.setattr(proxy_host_module, "render_proxy_cloud_init",
-                        lambda **kwargs: render(**{**kwargs, "origin_check": ("X-Origin-Verify", "s3cr3t-in-user-data"),
+                        lambda **kwargs: render(**{**kwargs, "origin_check": SharedSecretCheck("s3cr3t-in-user-data"),
                                                    "fetch_secrets": None}))
 
 

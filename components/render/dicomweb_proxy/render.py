@@ -76,7 +76,7 @@ def _dicomweb_server(conf: ProxyConf) -> str:
 # The CORS allow-list's comment stays above the edge's block, where it has always been: the output is unchanged.
 _HEADING = """\
 # The OHIF DICOMweb proxy: the DICOMweb reads of one archive, and none of its other endpoints.
-# Rendered by components/render/proxy_nginx.py from the stack config; edits here are overwritten.
+# Rendered by components/render/dicomweb_proxy/ from the stack config; edits here are overwritten.
 
 # CORS allow-list: a listed Origin is echoed back; any other gets no CORS headers at all.
 """

@@ -13,7 +13,13 @@ from pathlib import Path
 import requests
 import yaml
 
-from components.render.dicomweb_proxy.origin import ORIGIN_CHECK_CLOSED, ORIGIN_CHECK_PATH, SharedSecretCheck
+from components.render.dicomweb_proxy.origin import (
+    ORIGIN_CHECK_CLOSED,
+    ORIGIN_CHECK_PATH,
+    OriginCheck,
+    SecretFileCheck,
+    SharedSecretCheck,
+)
 from components.render.keycloak_host_init import (
     CONTAINER_DATABASE_CA,
     ENV_PATH,
@@ -36,7 +42,7 @@ from tests.conftest import SESSION_TLS, nginx_syntax_ok, require_servers, requir
 
 def test_keycloak_nginx_conf_passes_nginx_t(tmp_path):
     require_servers()
-    conf = render_keycloak_nginx_conf(("X-Origin-Verify", "abcDEF123"))
+    conf = render_keycloak_nginx_conf(SharedSecretCheck("abcDEF123"))
     conf = conf.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
     nginx_syntax_ok(conf, tmp_path)
 
@@ -45,7 +51,10 @@ REALM = render_realm_import(RealmModel(name="ohif", viewer_origin="https://viewe
 FETCH = SecretFetch(command="fetch-the-secrets", packages=("awscli",))
 
 
-def render(database: DatabaseEndpoint, origin_check: str = ORIGIN_CHECK_PATH) -> dict:
+SECRET_FILE_CHECK = SecretFileCheck()
+
+
+def render(database: DatabaseEndpoint, origin_check: OriginCheck = SECRET_FILE_CHECK) -> dict:
     return yaml.safe_load(render_keycloak_cloud_init(realm_import=REALM, origin_check=origin_check, database=database,
                                                      fetch_secrets=FETCH))
 
@@ -89,7 +98,7 @@ def test_keycloak_host_config_runs_for_real(tmp_path):
     postgres = SandboxPostgres(postgres_dir, free_port(), SESSION_TLS)
     check_file = tmp_path / "origin-check.conf"
     doc = render(DatabaseEndpoint(host="127.0.0.1", port=postgres.port, username=postgres.database.username),
-                 origin_check=str(check_file))
+                 origin_check=SecretFileCheck(str(check_file)))
     files = {f["path"]: f["content"] for f in doc["write_files"]}
     # The secret files, as the secret store hands them to the VM, written by the VM's own writer.
     env_file = tmp_path / "keycloak.env"
