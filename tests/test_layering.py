@@ -24,7 +24,7 @@ FORKS = {
     "renderers-neutral": ("components/render/headers.py", "import pulumi_aws"),
     "settings-import-no-components": ("settings/__init__.py", "import components.target"),
     "clouds-independent": ("components/aws/target.py", "import components.azure.network"),
-    "no-sibling-cycles": ("components/render/realm.py", "import components.render.cloud_init"),
+    "no-sibling-cycles": ("components/render/dicomweb_proxy/token_check.py", "import components.render.realm"),
 }
 
 
