@@ -12,8 +12,8 @@ Its security group admits the Keycloak VM's group alone, on 5432; the recipe add
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws

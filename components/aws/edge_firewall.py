@@ -13,26 +13,34 @@ config, which would read a header (X-Forwarded-For) the client writes itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws
+
 # The rate-based rule's scope-down statement has classes of its own, with long names.
 from pulumi_aws.wafv2 import WebAclRuleStatementRateBasedStatementScopeDownStatementArgs as ScopeDown
-from pulumi_aws.wafv2 import WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementArgs as \
-    ScopeDownByteMatch
-from pulumi_aws.wafv2 import \
-    WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementFieldToMatchArgs as ScopeDownField
-from pulumi_aws.wafv2 import \
-    WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementFieldToMatchUriPathArgs as \
-    ScopeDownUriPath
-from pulumi_aws.wafv2 import \
-    WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementTextTransformationArgs as \
-    ScopeDownTransformation
+from pulumi_aws.wafv2 import (
+    WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementArgs as ScopeDownByteMatch,
+)
+from pulumi_aws.wafv2 import (
+    WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementFieldToMatchArgs as ScopeDownField,
+)
+from pulumi_aws.wafv2 import (
+    WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementFieldToMatchUriPathArgs as ScopeDownUriPath,  # noqa: E501 (the SDK's name)
+)
+from pulumi_aws.wafv2 import (
+    WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementTextTransformationArgs as ScopeDownTransformation,  # noqa: E501 (the SDK's name)
+)
 
-from components.render.edge import (KEY_SET_PREFIX, KEY_SET_SUFFIX, RATE_LIMITED_PATH, RATE_RETRY_AFTER_SECONDS,
-                                    RATE_WINDOW_SECONDS)
+from components.render.edge import (
+    KEY_SET_PREFIX,
+    KEY_SET_SUFFIX,
+    RATE_LIMITED_PATH,
+    RATE_RETRY_AFTER_SECONDS,
+    RATE_WINDOW_SECONDS,
+)
 
 W = aws.wafv2
 _SCOPE = "CLOUDFRONT"

@@ -5,7 +5,8 @@ It uses the credentials pulumi-aws uses (the environment, the profile, an assume
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic

@@ -10,15 +10,20 @@ the site's bucket instead (AwsTarget.static_files).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from components.aws.object_sync import PublishedObjects
-from components.aws.static_site import (CACHING_OPTIMIZED, origin_access_control, private_bucket,
-                                        readable_only_by, response_headers_policy)
+from components.aws.static_site import (
+    CACHING_OPTIMIZED,
+    origin_access_control,
+    private_bucket,
+    readable_only_by,
+    response_headers_policy,
+)
 from components.render.headers import FILE_HEADERS, cors_preflight_function
 from components.render.viewer_build import SiteFile
 from components.sync import items_of

@@ -9,15 +9,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from components.aws.origin_vm import SECRET_ORIGINS, OriginRoute
-from components.render.headers import (FILE_CORS_HEADERS, FILE_CORS_METHODS, FRAME_ANCESTORS, HSTS_MAX_AGE,
-                                       spa_fallback_function, viewer_headers)
+from components.render.headers import (
+    FILE_CORS_HEADERS,
+    FILE_CORS_METHODS,
+    FRAME_ANCESTORS,
+    HSTS_MAX_AGE,
+    spa_fallback_function,
+    viewer_headers,
+)
 from components.render.viewer_build import SiteFile, object_key
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
@@ -203,7 +209,8 @@ def bucket_policy(bucket_arn: str, distribution_arn: str) -> dict:
              "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
              "Resource": f"{bucket_arn}/*", "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}}},
             # Without ListBucket, S3 answers a missing key with 403; with it, a missing file is a real 404
-            # (docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html).
+            # (docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/
+            # private-content-restricting-access-to-s3.html).
             {"Sid": "CloudFrontSeesMissingKeys", "Effect": "Allow",
              "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:ListBucket",
              "Resource": bucket_arn, "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}}},

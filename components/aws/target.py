@@ -15,7 +15,7 @@ distribution: the stack's allowed networks and its rate limit.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pulumi
 import pulumi_aws as aws
@@ -24,23 +24,36 @@ from components.aws.dicomweb_proxy import DicomwebProxy, DicomwebProxyArgs
 from components.aws.edge_firewall import EdgeFirewall, EdgeFirewallArgs
 from components.aws.keycloak_host import KeycloakHost, KeycloakHostArgs
 from components.aws.network import Network, NetworkArgs
+from components.aws.object_sync import PublishedObjects
 from components.aws.origin_vm import OriginRoute, Placement
 from components.aws.static_files import StaticFiles, StaticFilesArgs
-from components.aws.object_sync import PublishedObjects
 from components.aws.static_site import StaticSite, StaticSiteArgs, stored_object
 from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
-from components.sync import items_of
 from components.render.viewer_build import cache_control, content_type, object_key
-from components.target import (CLOUD_SITES, FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec,
-                               Site, SiteSpec, Target, published_variants, same_origin_url, site_files)
+from components.sync import items_of
+from components.target import (
+    CLOUD_SITES,
+    FilesSpec,
+    IdentityProvider,
+    IdentityProviderSpec,
+    Proxy,
+    ProxySpec,
+    Site,
+    SiteSpec,
+    Target,
+    published_variants,
+    same_origin_url,
+    site_files,
+)
 from settings import AccessSettings, AwsSettings
 
 
 class AwsTarget(Target):
     def __init__(self, settings: AwsSettings, access: AccessSettings,
                  database_password: pulumi.Input[str] | None = None) -> None:
-        """`database_password`: the stack's secret for an existing Keycloak database (settings.DATABASE_PASSWORD_KEY)."""
+        """`database_password`: the stack's secret for an existing Keycloak database
+        (settings.DATABASE_PASSWORD_KEY)."""
         self.settings = settings
         self._database_password = database_password
         us_east_1 = aws.Provider("us-east-1", region="us-east-1")

@@ -38,7 +38,8 @@ class VmSecrets(pulumi.ComponentResource):
     def __init__(self, name: str, args: VmSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:aws:VmSecrets", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        secret = aws.secretsmanager.Secret(f"{name}-secrets", description=f"{args.purpose}: files the VM writes at boot",
+        secret = aws.secretsmanager.Secret(f"{name}-secrets",
+                                           description=f"{args.purpose}: files the VM writes at boot",
                                            tags={"Name": f"{name}-{args.purpose}"}, opts=child)
         aws.secretsmanager.SecretVersion(
             f"{name}-secrets-version", secret_id=secret.id,

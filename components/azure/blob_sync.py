@@ -9,8 +9,9 @@ account. AZURE_STORAGE_CONNECTION_STRING, where set, takes its place (the tests 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Sequence
+from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic

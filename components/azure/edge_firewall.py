@@ -16,8 +16,8 @@ web-application-firewall/afds/waf-front-door-configure-ip-restriction).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pulumi
 import pulumi_azure_native.frontdoor as frontdoor

@@ -16,15 +16,22 @@ expressions support none).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_azure_native.cdn as cdn
 
 from components.render.headers import FILE_HEADERS, viewer_headers
-from components.render.viewer_build import (COMPRESSIBLE_TYPES, CONTENT_TYPES, ENCODINGS, ENTRY_FILES, IMMUTABLE,
-                                            NO_CACHE, SHORT)
+from components.render.viewer_build import (
+    COMPRESSIBLE_TYPES,
+    CONTENT_TYPES,
+    ENCODINGS,
+    ENTRY_FILES,
+    IMMUTABLE,
+    NO_CACHE,
+    SHORT,
+)
 
 # Front Door limits (azure-docs includes/front-door-limits.md).
 MAX_CONDITIONS, MAX_ACTIONS, MAX_RULES, MAX_HEADER_VALUE = 10, 5, 100, 640
@@ -194,7 +201,8 @@ def _rewrite(destination: str, preserve: bool = False) -> cdn.UrlRewriteActionAr
         preserve_unmatched_path=preserve))
 
 
-def _edge_cache(cache_control: str | None, compress: bool = True) -> cdn.DeliveryRuleRouteConfigurationOverrideActionArgs:
+def _edge_cache(cache_control: str | None,
+                compress: bool = True) -> cdn.DeliveryRuleRouteConfigurationOverrideActionArgs:
     """How long Front Door's edge keeps the file: as long as browsers may (max-age), or not at all (None).
 
     Blobs carry no Cache-Control, and without one Front Door caches for one to three days

@@ -18,8 +18,8 @@ the site's container instead (AzureTarget.static_files).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pulumi
 import pulumi_azure_native.storage as storage

@@ -12,8 +12,8 @@ storage is HTTPS (azure-frontdoor-no-public-http-origin).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 from urllib.parse import urlsplit
 
 import pulumi

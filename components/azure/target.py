@@ -34,15 +34,28 @@ from components.keycloak_realm import existing_keycloak_realm
 from components.render.realm import render_realm_import
 from components.render.viewer_build import content_type, object_key
 from components.sync import items_of
-from components.target import (CLOUD_SITES, FilesSpec, IdentityProvider, IdentityProviderSpec, Proxy, ProxySpec, Site,
-                               SiteSpec, Target, published_variants, same_origin_url, site_files)
+from components.target import (
+    CLOUD_SITES,
+    FilesSpec,
+    IdentityProvider,
+    IdentityProviderSpec,
+    Proxy,
+    ProxySpec,
+    Site,
+    SiteSpec,
+    Target,
+    published_variants,
+    same_origin_url,
+    site_files,
+)
 from settings import AccessSettings, AzureSettings
 
 
 class AzureTarget(Target):
     def __init__(self, settings: AzureSettings, access: AccessSettings,
                  database_password: pulumi.Input[str] | None = None) -> None:
-        """`database_password`: the stack's secret for an existing Keycloak database (settings.DATABASE_PASSWORD_KEY)."""
+        """`database_password`: the stack's secret for an existing Keycloak database
+        (settings.DATABASE_PASSWORD_KEY)."""
         self._settings = settings
         self._database_password = database_password
         group = resources.ResourceGroup("resource-group", location=settings.location,

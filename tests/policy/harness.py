@@ -11,8 +11,15 @@ import inspect
 from dataclasses import dataclass
 
 from ohif_policies import POLICIES
-from pulumi_policy import (EnforcementLevel, PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions,
-                           ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs)
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+)
 
 from tests.pulumi_mocks import Program, Resource
 

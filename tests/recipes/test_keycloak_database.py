@@ -16,7 +16,7 @@ from components.render.keycloak_host_init import CONTAINER_DATABASE_CA, ENV_PATH
 from settings import read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program
-from tests.recipes.test_standalone import ORIGIN_SECRET
+from tests.recipes.test_aws_standalone import ORIGIN_SECRET
 
 RDS = "aws:rds/instance:Instance"
 SERVER = "azure-native:dbforpostgresql:Server"

@@ -15,7 +15,7 @@ from components.render.dicomweb_proxy.interface import HEALTH_PATH
 from settings import read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program
-from tests.recipes.test_standalone import ORIGIN_SECRET
+from tests.recipes.test_aws_standalone import ORIGIN_SECRET
 
 GROUP = "aws:autoscaling/group:Group"
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"

@@ -13,7 +13,7 @@ from settings import read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program, synced_objects
 from tests.recipes.precompressed import assert_variants
-from tests.recipes.test_standalone import no_public_address, vpc_origins_only
+from tests.recipes.test_aws_standalone import no_public_address, vpc_origins_only
 
 HOST = "https://portal.example-hospital.org"
 POLICY = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy"

@@ -15,7 +15,7 @@ from components.render.realm import RealmModel, render_realm_import
 from settings import read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program
-from tests.recipes.test_standalone import AMAZON_DNS, egress, no_public_address, vpc_origins_only
+from tests.recipes.test_aws_standalone import AMAZON_DNS, egress, no_public_address, vpc_origins_only
 
 VIEWER_ORIGIN = "https://viewer-cdn.cloudfront.net"
 KEYCLOAK = "https://keycloak-cdn.cloudfront.net"

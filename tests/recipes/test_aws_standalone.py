@@ -210,8 +210,8 @@ def vpc_origin_targets(program: Program) -> dict[str, tuple[str, str]]:
     groups = {g.outputs["arn"]: g for g in program.of_type("aws:lb/targetGroup:TargetGroup")}
     for balancer in program.of_type("aws:lb/loadBalancer:LoadBalancer"):
         assert balancer.inputs["internal"] is True and balancer.inputs["loadBalancerType"] == "network", balancer.name
-        [listener] = [l for l in program.of_type("aws:lb/listener:Listener")
-                      if l.inputs["loadBalancerArn"] == balancer.outputs["arn"]]
+        [listener] = [li for li in program.of_type("aws:lb/listener:Listener")
+                      if li.inputs["loadBalancerArn"] == balancer.outputs["arn"]]
         group = groups[listener.inputs["defaultActions"][0]["targetGroupArn"]]
         [attachment] = [a for a in program.of_type("aws:lb/targetGroupAttachment:TargetGroupAttachment")
                         if a.inputs["targetGroupArn"] == group.outputs["arn"]]
@@ -342,7 +342,8 @@ def test_stack_outputs(prod):
         assert out["dicomweb_url"] == "https://proxy-cdn.cloudfront.net/dicom-web"
         proxy_cdn = prod.one(DISTRIBUTION, "proxy-cdn").inputs
         assert proxy_cdn["defaultCacheBehavior"]["viewerProtocolPolicy"] == "https-only"
-    cdn = next(d for d in prod.of_type(DISTRIBUTION) if any(o["originId"] == "dicomweb-proxy" for o in d.inputs["origins"]))
+    cdn = next(d for d in prod.of_type(DISTRIBUTION)
+               if any(o["originId"] == "dicomweb-proxy" for o in d.inputs["origins"]))
     origin = next(o for o in cdn.inputs["origins"] if o["originId"] == "dicomweb-proxy")
     assert origin["customHeaders"] == [{"name": "X-Origin-Verify", "value": "s3cr3tOriginVerifyValue0123456789abcdef"}]
     assert "origins" in cdn.secret_inputs, "the origin secret must stay a Pulumi secret in the CDN's config"
