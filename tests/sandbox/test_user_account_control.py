@@ -179,11 +179,11 @@ def claims(uac, realm, **changes) -> dict:
     return {k: v for k, v in base.items() if v is not None}
 
 
-def get_studies(uac, token: str | None) -> requests.Response:
+def get_studies(uac, token: str | None, query: str = "") -> requests.Response:
     headers = {"Origin": uac.viewer_origin}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    return requests.get(f"{uac.urls.dicomweb}/studies", headers=headers)
+    return requests.get(f"{uac.urls.dicomweb}/studies{query}", headers=headers)
 
 
 def forgeries(uac, realm, key: RealmKey) -> dict[str, str | None]:
