@@ -12,8 +12,20 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_keycloak as keycloak
 
-from components.render.realm import RealmModel
+from components.render.realm import RealmModel, studies_mapper, user_profile
 from components.target import IdentityProvider, IdentityProviderSpec
+
+
+def _profile_attribute(a: dict) -> keycloak.RealmUserProfileAttributeArgs:
+    """One attribute of the realm's user profile (components/render/realm.py) as the provider takes it."""
+    return keycloak.RealmUserProfileAttributeArgs(
+        name=a["name"], display_name=a["displayName"], multi_valued=a.get("multivalued", False),
+        required_for_roles=a.get("required", {}).get("roles", []),
+        permissions=keycloak.RealmUserProfileAttributePermissionsArgs(views=a["permissions"]["view"],
+                                                                      edits=a["permissions"]["edit"]),
+        validators=[keycloak.RealmUserProfileAttributeValidatorArgs(name=name, config={k: str(v) for k, v in
+                                                                                      config.items()})
+                    for name, config in a["validations"].items()])
 
 
 def _duration(seconds: int) -> str:
@@ -58,6 +70,21 @@ class KeycloakRealm(pulumi.ComponentResource):
             valid_post_logout_redirect_uris=model.post_logout_redirect_uris,
             web_origins=model.viewer_origin.apply(lambda o: [o]),
             opts=child)
+        # Who reads which study: a reader's studies, set by an admin, reach the access token as the proxy's scope.
+        profile = model.apply(user_profile)
+        keycloak.RealmUserProfile(
+            f"{name}-user-profile", realm_id=realm.id,
+            attributes=profile.apply(lambda p: [_profile_attribute(a) for a in p["attributes"]]),
+            groups=profile.apply(lambda p: [keycloak.RealmUserProfileGroupArgs(
+                name=g["name"], display_header=g["displayHeader"], display_description=g["displayDescription"])
+                for g in p["groups"]]),
+            opts=child)
+        mapper = model.apply(studies_mapper)
+        keycloak.openid.UserAttributeProtocolMapper(
+            f"{name}-studies-mapper", realm_id=realm.id, client_id=client.id, name=mapper["name"],
+            user_attribute=mapper["config"]["user.attribute"], claim_name=mapper["config"]["claim.name"],
+            multivalued=True, add_to_access_token=True, add_to_id_token=False, add_to_userinfo=False,
+            add_to_token_introspection=True, opts=child)
         self.realm_name = realm.realm
         self.client_id = client.client_id
         self.register_outputs({"realm_name": self.realm_name, "client_id": self.client_id})

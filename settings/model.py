@@ -137,6 +137,10 @@ class ArchiveSettings:
         return self.proxied_url is not None
 
 
+UNSCOPED_READERS = ("archive", "refused")
+"""What a reader whose token lists no studies may read: the whole archive, or nothing."""
+
+
 @dataclass(frozen=True)
 class AuthSettings:
     realm: str | None = None
@@ -151,6 +155,9 @@ class AuthSettings:
     """PKCE S256 on the viewer client; production stacks cannot turn it off."""
     access_token_minutes: int = 5
     """How long a stolen access token stays usable."""
+    unscoped_readers: str = "archive"
+    """What a reader whose account lists no studies reads: the whole archive, or nothing ("refused"). A production
+    stack states it."""
     keycloak_database_url: str | None = None
     """An existing PostgreSQL for the provisioned Keycloak, postgresql://<user>@<host>[:port]/<database> (its password
     in the secret ohif:keycloak_database_password); None creates the cloud's managed PostgreSQL."""

@@ -35,6 +35,7 @@ from settings.model import (
     SCALE_LIMITS,
     SERVICE_CLOUDS,
     TOPOLOGIES,
+    UNSCOPED_READERS,
     AccessSettings,
     ArchiveSettings,
     AuthSettings,
@@ -238,6 +239,11 @@ def read_auth(errors: Errors, raw: Any, recipe: Any, production: bool) -> AuthSe
             errors.add("auth.require_pkce", False, "allowed: true only in a production stack (a public client "
                                                      "without PKCE leaks codes to any app on the device)")
     whole_number(errors, "auth.access_token_minutes", a.get("access_token_minutes", 5), 1, 60)
+    if a.get("unscoped_readers", "archive") not in UNSCOPED_READERS:
+        errors.add("auth.unscoped_readers", a["unscoped_readers"], f"allowed: {' or '.join(UNSCOPED_READERS)}")
+    elif production and "unscoped_readers" not in a:
+        errors.add("auth.unscoped_readers", None, "required in a production stack: archive (a reader whose account "
+                   "lists no studies reads every study) or refused (such a reader reads none)")
     return AuthSettings(**a)
 
 

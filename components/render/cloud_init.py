@@ -16,6 +16,7 @@ from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE,
 from components.render.dicomweb_proxy.conf import ProxyConf
 from components.render.dicomweb_proxy.origin import OriginCheck
 from components.render.dicomweb_proxy.render import render_proxy_conf
+from components.render.dicomweb_proxy.study_scope import STUDY_SCOPE_MODULE
 from components.render.dicomweb_proxy.token_check import TOKEN_CHECK_MODULE, Login, TokenCheck, TokenCheckFiles
 from components.render.secret_files import SecretFetch, writer_file
 from settings.services import ArchiveAuth
@@ -61,6 +62,8 @@ VM_TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_ch
                                        check_listen="127.0.0.1:8081",
                                        # The VM's journal (journald reads /dev/log): `journalctl -t ohif_audit`.
                                        audit_log="syslog:server=unix:/dev/log,tag=ohif_audit,nohostname")
+# Where a proxy VM keeps the check of what each request asks for.
+VM_STUDY_SCOPE_MODULE = "/etc/nginx/njs/ohif_study_scope.js"
 # Where a proxy VM keeps what proves it to a cloud DICOM service (its credential fetched from instance metadata).
 VM_ARCHIVE_FILES = ArchiveCredentialFiles(module_path="/etc/nginx/njs/ohif_archive_credentials.js",
                                           credentials_file="/var/lib/ohif-archive/credential.json",
@@ -81,8 +84,10 @@ def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str]
         enable_stow=enable_stow, origin_check=origin_check, resolver=resolver,
         login=Login(token_check, files) if token_check else None, serve_own_host=serve_own_host,
         health_listen=str(VM_HEALTH_PORT),
-        archive=ArchiveAccess(archive_auth, archive_files) if archive_auth else None))
-    modules = {**({files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else {}),
+        archive=ArchiveAccess(archive_auth, archive_files) if archive_auth else None,
+        scope_module_path=VM_STUDY_SCOPE_MODULE))
+    modules = {VM_STUDY_SCOPE_MODULE: STUDY_SCOPE_MODULE.read_text(),
+               **({files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else {}),
                **({archive_files.module_path: ARCHIVE_CREDENTIALS_MODULE.read_text()} if archive_files else {})}
     return render_cloud_init(conf, extra_files=modules, secret_files=origin_check.boot_files(),
                              fetch_secrets=fetch_secrets,

@@ -7,9 +7,14 @@ checks cannot drift apart.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+from components.render.dicomweb_proxy.study_scope import SCOPE_CLAIM
 from components.render.dicomweb_proxy.token_check import TokenCheck
+
+STUDY_UID_PATTERN = "^[0-9]+(\\.[0-9]+)*$"
+"""What each value of a reader's studies attribute must look like: a StudyInstanceUID."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,11 @@ class RealmModel:
     ssl_required: str = "external"
     """Keycloak's sslRequired: `external` lets loopback and private addresses use plain HTTP, nothing else."""
     brute_force_failures: int = 5
+    unscoped_readers: str = "archive"
+    """What a reader whose account lists no studies may read (settings.model.UNSCOPED_READERS)."""
+    studies_attribute: str = SCOPE_CLAIM
+    """The user attribute, set by an admin only, that lists the studies a reader may read; the access token carries
+    it as the claim the proxy limits the reader to."""
 
     @property
     def viewer_url(self) -> str:
@@ -53,6 +63,42 @@ class RealmModel:
     @property
     def pkce_method(self) -> str:
         return "S256" if self.require_pkce else ""
+
+
+# Keycloak's default user profile (keycloak-services: keycloak-default-user-profile.json), which a realm's own
+# profile replaces whole, so it is restated here.
+_PERSON = {"view": ["admin", "user"], "edit": ["admin", "user"]}
+_DEFAULT_ATTRIBUTES = [
+    {"name": "username", "displayName": "${username}", "permissions": _PERSON,
+     "validations": {"length": {"min": 3, "max": 255}, "username-prohibited-characters": {},
+                     "up-username-not-idn-homograph": {}}},
+    {"name": "email", "displayName": "${email}", "required": {"roles": ["user"]}, "permissions": _PERSON,
+     "validations": {"email": {}, "length": {"max": 255}}},
+    {"name": "firstName", "displayName": "${firstName}", "required": {"roles": ["user"]}, "permissions": _PERSON,
+     "validations": {"length": {"max": 255}, "person-name-prohibited-characters": {}}},
+    {"name": "lastName", "displayName": "${lastName}", "required": {"roles": ["user"]}, "permissions": _PERSON,
+     "validations": {"length": {"max": 255}, "person-name-prohibited-characters": {}}},
+]
+
+
+def user_profile(model: RealmModel) -> dict:
+    """The realm's user profile: Keycloak's default, plus the studies a reader is limited to, which only an admin
+    sees and sets (a user who could edit it would widen their own access)."""
+    studies = {"name": model.studies_attribute, "displayName": "DICOM studies (StudyInstanceUIDs)",
+               "multivalued": True, "permissions": {"view": ["admin"], "edit": ["admin"]},
+               "validations": {"pattern": {"pattern": STUDY_UID_PATTERN, "error-message": "a StudyInstanceUID"},
+                               "length": {"max": 64}}}
+    return {"attributes": [*_DEFAULT_ATTRIBUTES, studies],
+            "groups": [{"name": "user-metadata", "displayHeader": "User metadata",
+                        "displayDescription": "Attributes, which refer to user metadata"}]}
+
+
+def studies_mapper(model: RealmModel) -> dict:
+    """The viewer client's protocol mapper that puts a reader's studies in the access token."""
+    return {"name": "dicom studies", "protocol": "openid-connect", "protocolMapper": "oidc-usermodel-attribute-mapper",
+            "config": {"user.attribute": model.studies_attribute, "claim.name": SCOPE_CLAIM, "multivalued": "true",
+                       "jsonType.label": "String", "access.token.claim": "true", "id.token.claim": "false",
+                       "userinfo.token.claim": "false", "introspection.token.claim": "true"}}
 
 
 def render_realm_import(model: RealmModel) -> dict:
@@ -86,7 +132,11 @@ def render_realm_import(model: RealmModel) -> dict:
                 "pkce.code.challenge.method": model.pkce_method,
                 "post.logout.redirect.uris": "##".join(model.post_logout_redirect_uris),
             },
+            "protocolMappers": [studies_mapper(model)],
         }],
+        "components": {"org.keycloak.userprofile.UserProfileProvider": [{
+            "providerId": "declarative-user-profile",
+            "config": {"kc.user.profile.config": [json.dumps(user_profile(model))]}}]},
     }
 
 
@@ -109,7 +159,7 @@ def realm_model(auth, viewer, viewer_origin: str) -> RealmModel:
     """The realm a stack's `ohif:auth` and `ohif:viewer` settings describe, for a viewer at `viewer_origin`."""
     return RealmModel(name=auth.realm, viewer_origin=viewer_origin, base_path=viewer.base_path,
                       client_id=auth.client_id, reader_role=auth.required_role, require_pkce=auth.require_pkce,
-                      access_token_minutes=auth.access_token_minutes)
+                      access_token_minutes=auth.access_token_minutes, unscoped_readers=auth.unscoped_readers)
 
 
 def issuer(keycloak_url: str, model: RealmModel) -> str:
@@ -120,4 +170,5 @@ def token_check(model: RealmModel, keycloak_url: str) -> TokenCheck:
     """What the DICOMweb proxy checks tokens against: this realm at `keycloak_url`."""
     realm_url = issuer(keycloak_url, model)
     return TokenCheck(issuer=realm_url, jwks_url=f"{realm_url}/protocol/openid-connect/certs",
-                      client_id=model.client_id, required_role=model.reader_role, upload_role=model.uploader_role)
+                      client_id=model.client_id, required_role=model.reader_role, upload_role=model.uploader_role,
+                      unscoped_readers=model.unscoped_readers)

@@ -189,12 +189,20 @@ def _from_import(realm: dict) -> dict:
             "implicit": client["implicitFlowEnabled"], "password_grant": client["directAccessGrantsEnabled"],
             "pkce": client["attributes"]["pkce.code.challenge.method"], "redirects": sorted(client["redirectUris"]),
             "origins": client["webOrigins"],
-            "logout": client["attributes"]["post.logout.redirect.uris"].split("##")}
+            "logout": client["attributes"]["post.logout.redirect.uris"].split("##"),
+            "studies": [(m["config"]["user.attribute"], m["config"]["claim.name"], m["config"]["multivalued"],
+                         m["config"]["access.token.claim"]) for m in client["protocolMappers"]],
+            "profile": [(a["name"], a.get("multivalued", False), a["permissions"]["edit"], sorted(a["validations"]))
+                        for a in json.loads(realm["components"]["org.keycloak.userprofile.UserProfileProvider"][0]
+                                            ["config"]["kc.user.profile.config"][0])["attributes"]]}
 
 
 def _seconds(duration: str) -> int:
     h, m, s = (int(x) for x in re.fullmatch(r"(\d+)h(\d+)m(\d+)s", duration).groups())
     return h * 3600 + m * 60 + s
+
+
+MAPPER_TYPE = "keycloak:openid/userAttributeProtocolMapper:UserAttributeProtocolMapper"
 
 
 def _from_resources(program: Program) -> dict:
@@ -208,7 +216,13 @@ def _from_resources(program: Program) -> dict:
             "code": client["standardFlowEnabled"], "implicit": client["implicitFlowEnabled"],
             "password_grant": client["directAccessGrantsEnabled"], "pkce": client["pkceCodeChallengeMethod"],
             "redirects": sorted(client["validRedirectUris"]), "origins": client["webOrigins"],
-            "logout": client["validPostLogoutRedirectUris"]}
+            "logout": client["validPostLogoutRedirectUris"],
+            "studies": [(m.inputs["userAttribute"], m.inputs["claimName"], str(m.inputs["multivalued"]).lower(),
+                         str(m.inputs["addToAccessToken"]).lower())
+                        for m in program.of_type(MAPPER_TYPE)],
+            "profile": [(a["name"], a["multiValued"], a["permissions"]["edits"],
+                         sorted(v["name"] for v in a["validators"]))
+                        for a in program.one("keycloak:index/realmUserProfile:RealmUserProfile").inputs["attributes"]]}
 
 
 def test_both_renderings_carry_the_same_settings(existing):

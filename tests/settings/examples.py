@@ -36,9 +36,9 @@ def azure_section(**changes: object) -> dict:
 
 
 def uac(**auth: object) -> dict[str, str]:
-    """The prod-uac example with ohif:auth replaced."""
+    """The prod-uac example with ohif:auth replaced (a production stack states what unscoped readers read)."""
     config = read_stack_file(STACKS / "Pulumi.prod-uac.yaml")
-    config["ohif:auth"] = json.dumps(auth)
+    config["ohif:auth"] = json.dumps({"unscoped_readers": "archive", **auth})
     return config
 
 

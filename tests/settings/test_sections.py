@@ -75,6 +75,13 @@ CASES = {
     "client without PKCE in production": (uac(realm="ohif", require_pkce=False),
                                           "ohif:auth.require_pkce = false: allowed: true only in a production stack "
                                           "(a public client without PKCE leaks codes to any app on the device)"),
+    "a production stack that does not say what unscoped readers read": (
+        {**uac(), "ohif:auth": '{"realm": "ohif"}'},
+        "ohif:auth.unscoped_readers = (missing): required in a production stack: archive (a reader whose account "
+        "lists no studies reads every study) or refused (such a reader reads none)"),
+    "unscoped readers neither archive nor refused": (uac(realm="ohif", unscoped_readers="some"),
+                                                     'ohif:auth.unscoped_readers = "some": allowed: archive or '
+                                                     "refused"),
     "auth on the standalone recipe": (prod(auth={"realm": "ohif"}),
                                       'ohif:auth = {"realm": "ohif"}: allowed only with recipe user-account-control'),
     "allowed origins with the same-origin topology": (

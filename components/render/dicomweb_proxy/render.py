@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from components.render.dicomweb_proxy import archive, token_check
+from components.render.dicomweb_proxy import archive, study_scope, token_check
 from components.render.dicomweb_proxy.conf import Edge, ProxyConf
 from components.render.dicomweb_proxy.interface import (
     CACHE_MAX_SIZE,
@@ -43,6 +43,7 @@ def render_proxy_conf(conf: ProxyConf) -> str:
         _cache_zone(conf.cache_dir),
         upstream.http_block(),
         login.http_block() if login else "",
+        study_scope.http_block(conf.scope_module_path, login.realm.unscoped_readers if login else None),
         conf.archive.http_block(upstream.host_header, upstream.root) if conf.archive else "",
         _dicomweb_server(conf),
         login.check_server(conf.origin_check, conf.resolver) if login else "",
@@ -260,7 +261,7 @@ def _store_location(conf: ProxyConf) -> str:
     location ~ "^{DICOMWEB_PATH}/(?<dicomweb_path>{DICOMWEB_STORE_PATH})$" {{
         if ($request_method = OPTIONS) {{ return 204; }}
         if ($request_method !~ ^(GET|HEAD|POST)$) {{ return 405; }}
-{_access_check(conf)}        client_max_body_size 2g;
+{study_scope.request_checks(conf.login is not None)}{_access_check(conf)}        client_max_body_size 2g;
         proxy_request_buffering off;
         {conf.upstream.pass_directive()}
     }}
@@ -291,7 +292,8 @@ def _read_location(conf: ProxyConf, read_class: ReadClass) -> str:
         # QIDO paging: a negative or absurd limit or offset makes Orthanc fail with a 500.
         if ($arg_limit !~ "^[0-9]{{0,6}}$") {{ return 400 '{{"error": "limit: a whole number up to 999999"}}'; }}
         if ($arg_offset !~ "^[0-9]{{0,9}}$") {{ return 400 '{{"error": "offset: a whole number"}}'; }}
-{_access_check(conf)}{cache}        proxy_method $ohif_upstream_method;
+{study_scope.request_checks(conf.login is not None)}{_access_check(conf)}\
+{cache}        proxy_method $ohif_upstream_method;
         {conf.upstream.pass_directive()}
     }}
 """

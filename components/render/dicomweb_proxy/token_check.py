@@ -34,6 +34,8 @@ class TokenCheck:
     """The realm role a user needs to read studies."""
     upload_role: str
     """The realm role a user needs to store studies (STOW-RS, where enabled)."""
+    unscoped_readers: str = "archive"
+    """What a token without a study scope may read (settings.model.UNSCOPED_READERS)."""
     skew_seconds: int = 30
 
 
