@@ -25,7 +25,15 @@ from sandbox.sample_data import PHANTOM_PATIENT
 from sandbox.servers import standin_url
 from sandbox.viewport import LIT_PIXELS_JS
 from tests.conftest import local_sandbox, require_servers, require_tool
-from tests.sandbox.test_user_account_control import FORGERIES, add_realm_key, forgeries, get_studies, log_in
+from tests.sandbox.edge import INSIDE, fetch_from
+from tests.sandbox.test_user_account_control import (
+    BAD_QUERIES,
+    FORGERIES,
+    add_realm_key,
+    forgeries,
+    get_studies,
+    log_in,
+)
 
 LIFETIME = 20
 """Seconds each stand-in credential lasts: the first expires within the test."""
@@ -119,6 +127,15 @@ def test_healthimaging_the_proxy_refuses_a_bad_request_before_the_service(health
     assert [a.status_code for a in answers] == [400, 404, 405]
     assert all(a.headers["Content-Type"].startswith("application/json") for a in answers)
     assert len(seen(healthimaging)) == before
+
+
+def test_healthimaging_a_query_that_does_not_decode_gets_400_and_never_reaches_the_service(healthimaging):
+    """Such a query would have been forwarded unsigned (the signer could not decode it) and refused as unsigned."""
+    answers = [fetch_from(INSIDE, f"{healthimaging.urls.dicomweb}/studies?PatientName={bad}",
+                          headers={"Origin": healthimaging.viewer_origin}) for bad in BAD_QUERIES]
+    # This proxy shares the viewer's origin: its answers need no CORS.
+    assert [(a.status, a.headers["Content-Type"]) for a in answers] == [(400, "application/json")] * len(BAD_QUERIES)
+    assert not [e for e in seen(healthimaging) if "PatientName" in e["query"]]
 
 
 @pytest.mark.parametrize("metadata", ["the stand-in", "nowhere"])
@@ -220,6 +237,14 @@ def test_with_login_forged_tokens_get_401_and_never_reach_the_service(with_login
                 for i, name in enumerate(FORGERIES)}
     assert set(statuses.values()) == {401}, statuses
     assert not [e for e in seen(with_login) if "forged-" in e["query"]]
+
+
+def test_with_login_a_query_that_does_not_decode_gets_400_and_never_reaches_the_service(with_login, logged_in):
+    answers = [fetch_from(INSIDE, f"{with_login.urls.dicomweb}/studies?PatientName={bad}",
+                          headers={"Origin": with_login.viewer_origin, "Authorization": f"Bearer {logged_in}"})
+               for bad in BAD_QUERIES]
+    assert [a.status for a in answers] == [400] * len(BAD_QUERIES)
+    assert not [e for e in seen(with_login) if "PatientName" in e["query"]]
 
 
 def test_with_login_requests_succeed_after_the_credential_rotates(with_login, logged_in):

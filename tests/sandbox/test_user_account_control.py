@@ -369,3 +369,99 @@ def test_accounts_outlive_their_keycloak(uac, browser, artifacts):
             uac.replace_keycloak()
             assert uac.keycloak.run_dir != first_home
 
+
+
+# Who may read which study: a token whose dicom_studies claim lists study A reads A and nothing else.
+
+def dicomweb(uac, token: str, path: str, accept: str = "application/dicom+json") -> requests.Response:
+    return requests.get(f"{uac.urls.dicomweb}/{path}", headers={
+        "Origin": uac.viewer_origin, "Accept": accept, "Authorization": f"Bearer {token}"})
+
+
+@dataclass
+class TwoStudies:
+    a: str
+    """The phantom's study."""
+    b: str
+    """Another study."""
+    b_frame: str
+    """A frame of one of B's instances, as a path below the DICOMweb root."""
+
+
+@pytest.fixture(scope="module")
+def two_studies(uac, realm, trusted_key) -> TwoStudies:
+    whole = jwt({"alg": "RS256", "typ": "JWT", "kid": trusted_key.kid}, claims(uac, realm), rs256(trusted_key.private))
+    found = {s["00100010"]["Value"][0]["Alphabetic"]: s["0020000D"]["Value"][0]
+             for s in dicomweb(uac, whole, "studies").json() if s.get("00100010", {}).get("Value")}
+    a = found.pop(PHANTOM_PATIENT)
+    b = sorted(found.values())[0]
+    [instance] = dicomweb(uac, whole, f"studies/{b}/instances?limit=1").json()
+    frame = "studies/{}/series/{}/instances/{}/frames/1".format(
+        *(instance[tag]["Value"][0] for tag in ("0020000D", "0020000E", "00080018")))
+    # A full reader reads B's frame first: the proxy's cache now holds it.
+    assert dicomweb(uac, whole, frame, FRAME_ACCEPT).status_code == 200
+    return TwoStudies(a, b, frame)
+
+
+def scoped(uac, realm, key: RealmKey, *studies: str) -> str:
+    return jwt({"alg": "RS256", "typ": "JWT", "kid": key.kid}, claims(uac, realm, dicom_studies=list(studies)),
+               rs256(key.private))
+
+
+def test_a_scoped_token_reads_its_study(uac, realm, trusted_key, two_studies):
+    token = scoped(uac, realm, trusted_key, two_studies.a)
+    assert dicomweb(uac, token, f"studies/{two_studies.a}/metadata").status_code == 200
+    listed = dicomweb(uac, token, "studies?limit=101&offset=0&fuzzymatching=true")  # the viewer's study list
+    assert listed.status_code == 200
+    assert [s["0020000D"]["Value"][0] for s in listed.json()] == [two_studies.a]
+    named = dicomweb(uac, token, f"studies?StudyInstanceUID={two_studies.a}")
+    assert [s["0020000D"]["Value"][0] for s in named.json()] == [two_studies.a]
+    assert dicomweb(uac, token, f"studies/{two_studies.a}/series").status_code == 200
+
+
+OUTSIDE_THE_SCOPE = {
+    "B's metadata": lambda s: (f"studies/{s.b}/metadata", "application/dicom+json"),
+    "B's frame, in the proxy's cache": lambda s: (s.b_frame, FRAME_ACCEPT),
+    "a search naming B": lambda s: (f"studies?StudyInstanceUID={s.b}", "application/dicom+json"),
+    "a search naming A and B": lambda s: (f"studies?StudyInstanceUID={s.a},{s.b}", "application/dicom+json"),
+    "a search naming B by its tag": lambda s: (f"studies?0020000D={s.b}", "application/dicom+json"),
+    "a search of B's series": lambda s: (f"studies/{s.b}/series", "application/dicom+json"),
+    "A's series search naming B": lambda s: (f"studies/{s.a}/series?StudyInstanceUID={s.b}",
+                                             "application/dicom+json"),
+    "every study's series": lambda s: ("series", "application/dicom+json"),
+    "every study's instances": lambda s: ("instances", "application/dicom+json"),
+}
+
+
+@pytest.mark.parametrize("request_", OUTSIDE_THE_SCOPE)
+def test_a_scoped_token_gets_403_outside_its_studies(uac, realm, trusted_key, two_studies, request_):
+    path, accept = OUTSIDE_THE_SCOPE[request_](two_studies)
+    r = dicomweb(uac, scoped(uac, realm, trusted_key, two_studies.a), path, accept)
+    assert (r.status_code, r.headers.get("Access-Control-Allow-Origin")) == (403, uac.viewer_origin), request_
+    assert r.json() == {"error": "outside the studies this token may read"}
+
+
+def test_a_token_with_an_empty_scope_reads_nothing(uac, realm, trusted_key, two_studies):
+    token = scoped(uac, realm, trusted_key)
+    assert dicomweb(uac, token, "studies").status_code == 403
+    assert dicomweb(uac, token, f"studies/{two_studies.a}/metadata").status_code == 403
+
+
+def test_a_forged_scope_is_still_refused_by_the_token_check(uac, realm, two_studies):
+    """The scope is read before the signature is checked: a token that claims B but is not the realm's gets 401."""
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jwt({"alg": "RS256", "typ": "JWT", "kid": "not-a-realm-key"},
+                claims(uac, realm, dicom_studies=[two_studies.b]), rs256(other))
+    assert dicomweb(uac, token, f"studies/{two_studies.b}/metadata").status_code == 401
+
+
+BAD_QUERIES = ["%E0%A4%A", "%ZZ", "%", "%C3%28"]
+
+
+@pytest.mark.parametrize("bad", BAD_QUERIES)
+def test_a_query_that_does_not_decode_gets_400_from_the_proxy(uac, login, bad):
+    # Sent as written: requests would repair the encoding first.
+    r = fetch_from(INSIDE, f"{uac.urls.dicomweb}/studies?PatientName={bad}", headers={
+        "Origin": uac.viewer_origin, "Authorization": f"Bearer {login.token}"})
+    assert (r.status, r.headers.get("Access-Control-Allow-Origin")) == (400, uac.viewer_origin)
+    assert json.loads(r.body) == {"error": "query: not valid percent-encoded UTF-8"}

@@ -28,7 +28,8 @@ from sandbox.nginx import nginx_service
 from sandbox.processes import free_port, free_ports
 from sandbox.sample_data import PYDICOM_SAMPLES
 from tests.conftest import require_servers
-from tests.sandbox.edge import fetch_from
+from tests.sandbox.edge import INSIDE, fetch_from
+from tests.sandbox.test_user_account_control import BAD_QUERIES
 
 ELSEWHERE = "https://evil.example.com"
 CT = pydicom.dcmread(get_testdata_file(PYDICOM_SAMPLES[0]), stop_before_pixels=True)
@@ -166,6 +167,13 @@ def test_a_frame_list_is_capped_with_a_clear_400(proxy, viewer_origin):
 def test_bad_paging_is_a_400_not_the_archives_500(proxy, viewer_origin, query):
     assert_our_json_error(requests.get(f"{proxy}/studies?{query}", headers={"Origin": viewer_origin}), 400,
                           viewer_origin)
+
+
+@pytest.mark.parametrize("bad", BAD_QUERIES)
+def test_a_query_that_does_not_decode_gets_400_from_the_proxy(proxy, viewer_origin, bad):
+    r = fetch_from(INSIDE, f"{proxy}/studies?PatientName={bad}", headers={"Origin": viewer_origin})
+    assert (r.status, r.headers["Access-Control-Allow-Origin"]) == (400, viewer_origin)
+    assert r.headers["Content-Type"] == "application/json"
 
 
 def test_the_archives_error_bodies_do_not_pass_through(proxy, viewer_origin):
