@@ -17,6 +17,7 @@ from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE,
 from components.render.dicomweb_proxy.conf import ProxyConf
 from components.render.dicomweb_proxy.interface import HEALTH_PATH
 from components.render.dicomweb_proxy.render import render_proxy_conf
+from components.render.dicomweb_proxy.study_scope import BAD_QUERY
 from sandbox import AUDIT_LOG, Sandbox, worker_dir
 from sandbox.cloud_standins import service_root
 from sandbox.nginx import nginx_service
@@ -134,7 +135,7 @@ def test_healthimaging_a_query_that_does_not_decode_gets_400_and_never_reaches_t
     answers = [fetch_from(INSIDE, f"{healthimaging.urls.dicomweb}/studies?PatientName={bad}",
                           headers={"Origin": healthimaging.viewer_origin}) for bad in BAD_QUERIES]
     # This proxy shares the viewer's origin: its answers need no CORS.
-    assert [(a.status, a.headers["Content-Type"]) for a in answers] == [(400, "application/json")] * len(BAD_QUERIES)
+    assert [(a.status, json.loads(a.body)) for a in answers] == [(400, {"error": BAD_QUERY})] * len(BAD_QUERIES)
     assert not [e for e in seen(healthimaging) if "PatientName" in e["query"]]
 
 
