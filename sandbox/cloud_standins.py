@@ -215,6 +215,8 @@ def service_handler(kind: str, credentials: Credentials, archive: str, root: str
                 status, body, content_type = error.code, error.read(), error.headers.get("Content-Type", "")
             if status == 200 and body.strip() == b"[]":
                 status, body, content_type = 204, b"", None
+            # Orthanc names itself in its answers (Retrieve URL, BulkDataURI); the service names its own root.
+            body = body.replace(archive.encode(), f"https://{self.headers.get('Host', '')}{root}".encode())
             _send(self, status, body, content_type)
             return status
 

@@ -16,7 +16,6 @@ from components.aws.healthimaging import DatastoreAccess, DatastoreAccessArgs
 from components.aws.origin_vm import (
     ALL_METHODS,
     ALL_VIEWER,
-    ALL_VIEWER_EXCEPT_HOST,
     AMAZON_DNS,
     READS,
     OriginRoute,
@@ -81,8 +80,9 @@ class DicomwebProxy(pulumi.ComponentResource):
                                  vpc_origin_id=vm.vpc_origin_id, secret=secret,
                                  methods=ALL_METHODS if args.spec.enable_stow else READS,
                                  path_pattern=f"{DICOMWEB_PATH}/*",
-                                 # Mounted, the viewer's Host tells the proxy which Origin is its own.
-                                 origin_request_policy=ALL_VIEWER_EXCEPT_HOST if args.own_url else ALL_VIEWER)
+                                 # The viewer's Host: the proxy names its public root with it in its answers
+                                 # and, mounted, knows which Origin is its own.
+                                 origin_request_policy=ALL_VIEWER)
         self.url = None
         if args.own_url:
             distribution = own_distribution(f"{name}-cdn", self.route, "OHIF DICOMweb proxy", args.price_class,

@@ -8,6 +8,7 @@ import base64
 import json
 import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -26,6 +27,7 @@ from sandbox.sample_data import PHANTOM_PATIENT
 from sandbox.servers import standin_url
 from sandbox.viewport import LIT_PIXELS_JS
 from tests.conftest import local_sandbox, require_servers, require_tool
+from tests.sandbox.archive_named import assert_only_the_proxy_is_named
 from tests.sandbox.edge import INSIDE, fetch_from
 from tests.sandbox.test_user_account_control import (
     BAD_QUERIES,
@@ -139,6 +141,12 @@ def test_healthimaging_a_query_that_does_not_decode_gets_400_and_never_reaches_t
     assert not [e for e in seen(healthimaging) if "PatientName" in e["query"]]
 
 
+def test_healthimaging_no_answer_names_the_service(healthimaging):
+    """The stand-in names its own root, as the service does; the proxy puts its public root in its place."""
+    service = urlsplit(standin_url(healthimaging.plan.proxies[0])).netloc
+    assert_only_the_proxy_is_named(healthimaging.urls.dicomweb, service, {"Origin": healthimaging.viewer_origin})
+
+
 @pytest.mark.parametrize("metadata", ["the stand-in", "nowhere"])
 def test_the_vms_health_check_signs_its_search_too(healthimaging, metadata):
     """A cloud VM's balancer asks /healthz on the health port: 200 only while the service answers the proxy's own
@@ -246,6 +254,12 @@ def test_with_login_a_query_that_does_not_decode_gets_400_and_never_reaches_the_
                for bad in BAD_QUERIES]
     assert [a.status for a in answers] == [400] * len(BAD_QUERIES)
     assert not [e for e in seen(with_login) if "PatientName" in e["query"]]
+
+
+def test_with_login_no_answer_names_the_service(with_login, logged_in):
+    service = urlsplit(standin_url(with_login.plan.proxies[0])).netloc
+    assert_only_the_proxy_is_named(with_login.urls.dicomweb, service, {"Origin": with_login.viewer_origin,
+                                                                       "Authorization": f"Bearer {logged_in}"})
 
 
 def test_with_login_requests_succeed_after_the_credential_rotates(with_login, logged_in):

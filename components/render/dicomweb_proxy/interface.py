@@ -61,12 +61,14 @@ class ReadClass(NamedTuple):
     """How long the proxy keeps a 200 (an nginx time), or None: never."""
     cache_control: str
     """What 200 responses tell browsers."""
+    names_archive: bool
+    """Its JSON answers carry URLs the archive built from its own root, which the proxy replaces with its own."""
 
 
 READ_CLASSES = (
-    ReadClass("search", SEARCH_PATH, None, "no-store"),
-    ReadClass("changing", CHANGING_PATH, f"{CHANGING_CACHE_SECONDS}s", "no-store"),
-    ReadClass("instance", INSTANCE_PATH, INSTANCE_CACHE, INSTANCE_CACHE_CONTROL),
+    ReadClass("search", SEARCH_PATH, None, "no-store", names_archive=True),
+    ReadClass("changing", CHANGING_PATH, f"{CHANGING_CACHE_SECONDS}s", "no-store", names_archive=True),
+    ReadClass("instance", INSTANCE_PATH, INSTANCE_CACHE, INSTANCE_CACHE_CONTROL, names_archive=False),
 )
 # The proxy's own error bodies: short JSON, never the archive's (Orthanc's carry its internals). 502 and 504
 # (the archive down or silent) become 503 with Retry-After: the archive, not the request, is at fault.

@@ -146,18 +146,23 @@ map $status $ohif_retry_after {{
 """
 
 
-_UPSTREAM_REQUEST_MAPS = """\
+_UPSTREAM_REQUEST_MAPS = f"""\
 # Orthanc answers HEAD with 404: the archive is asked with GET, and nginx sends the client the headers alone.
-map $request_method $ohif_upstream_method {
+map $request_method $ohif_upstream_method {{
     HEAD GET;
     default $request_method;
-}
-# The archive compresses when the client takes gzip (Orthanc does, frames included): compressed once, then cached
-# apart from the uncompressed answer.
-map $http_accept_encoding $ohif_upstream_encoding {
-    "~*gzip" "gzip";
+}}
+# The archive compresses an instance's data when the client takes gzip (Orthanc does, frames included): compressed
+# once, then cached apart from the uncompressed answer. JSON that names the archive is asked for uncompressed, since
+# the proxy rewrites it (_archive_renamed) and then compresses it itself.
+map "$ohif_class:$http_accept_encoding" $ohif_upstream_encoding {{
+{"".join(f'    "~*^{c.name}:.*gzip" "gzip";{chr(10)}' for c in READ_CLASSES if not c.names_archive)}\
     default "";
-}
+}}
+# Where a client reached this proxy: the CDN forwards the viewer's Host.
+map $http_host $ohif_public_root {{
+    default "https://$http_host{DICOMWEB_PATH}/";
+}}
 """
 _CACHE_CONTROL_MAP = f"""\
 # Only a successful read is ever stored: an error (a 401 above all) is never.
@@ -293,9 +298,20 @@ def _read_location(conf: ProxyConf, read_class: ReadClass) -> str:
         if ($arg_limit !~ "^[0-9]{{0,6}}$") {{ return 400 '{{"error": "limit: a whole number up to 999999"}}'; }}
         if ($arg_offset !~ "^[0-9]{{0,9}}$") {{ return 400 '{{"error": "offset: a whole number"}}'; }}
 {study_scope.request_checks(conf.login is not None)}{_access_check(conf)}\
-{cache}        proxy_method $ohif_upstream_method;
+{cache}{_archive_renamed(conf) if read_class.names_archive else ""}        proxy_method $ohif_upstream_method;
         {conf.upstream.pass_directive()}
     }}
+"""
+
+
+def _archive_renamed(conf: ProxyConf) -> str:
+    """The archive names itself in its JSON answers (Retrieve URL, BulkDataURI); the proxy puts its own public root in
+    its place, so no answer hands out the archive's private address ($ohif_upstream_encoding asks for them
+    uncompressed: nginx rewrites plain text only)."""
+    return f"""\
+        sub_filter_types application/dicom+json application/json;
+        sub_filter_once off;
+        sub_filter "{nginx_string(conf.upstream.named_root)}" "$ohif_public_root";
 """
 
 

@@ -54,6 +54,12 @@ class Upstream:
     def root(self) -> str:
         return self._split.path.rstrip("/") + "/"
 
+    @property
+    def named_root(self) -> str:
+        """The DICOMweb root as the archive names it in its answers: Orthanc, and the cloud services, build it from
+        the Host the proxy sends."""
+        return f"{self._split.scheme}://{self.host_header}{self.root}"
+
     def pass_directive(self) -> str:
         """Forwards $dicomweb_path, the DICOMweb path below DICOMWEB_PATH a location captured, and the query."""
         target = "ohif_archive" if self.by_address else "$ohif_archive"
