@@ -117,12 +117,14 @@ class SandboxKeycloak:
             text = reply.read()
             return json.loads(text) if text else None
 
-    def create_user(self, username: str = TEST_USER) -> KeycloakLogin:
-        """A user with a generated password and the realm's reader role."""
+    def create_user(self, username: str = TEST_USER, studies: tuple[str, ...] = ()) -> KeycloakLogin:
+        """A user with a generated password and the realm's reader role; with `studies`, limited to them (the user
+        attribute an admin sets, which the realm's mapper puts in the token)."""
         password = secrets.token_urlsafe(12)
         self.admin("POST", "/users", {
             "username": username, "enabled": True, "email": f"{username}@sandbox.invalid", "emailVerified": True,
             "firstName": "Sandbox", "lastName": "Reader",
+            **({"attributes": {self.realm.studies_attribute: list(studies)}} if studies else {}),
             "credentials": [{"type": "password", "value": password, "temporary": False}]})
         user_id = self.admin("GET", f"/users?exact=true&username={username}")[0]["id"]
         reader = self.admin("GET", f"/roles/{self.realm.reader_role}")

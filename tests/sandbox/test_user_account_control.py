@@ -11,16 +11,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import pydicom
 import pytest
 import requests
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from pydicom.data import get_testdata_file
 
 from components.render.dicomweb_proxy.token_check import TokenCheck
 from components.render.edge import REFUSED
 from components.render.realm import realm_model, render_realm_import
 from sandbox import Sandbox
-from sandbox.sample_data import PHANTOM_PATIENT
+from sandbox.sample_data import PHANTOM_PATIENT, PYDICOM_SAMPLES
 from sandbox.viewport import LIT_PIXELS_JS
 from tests.conftest import local_sandbox, require_servers, require_tool
 from tests.sandbox.edge import INSIDE, OUTSIDE, fetch_from
@@ -55,6 +57,9 @@ def test_client_and_realm_read_back_equal_the_model(uac, realm):
         if key == "attributes":
             for attr, attr_value in value.items():
                 assert client["attributes"].get(attr) == attr_value, attr
+        elif key == "protocolMappers":
+            assert [{k: m[k] for k in ("name", "protocolMapper", "config")} for m in client[key]] == \
+                [{k: m[k] for k in ("name", "protocolMapper", "config")} for m in value]
         elif isinstance(value, list):
             assert sorted(client[key]) == sorted(value), key
         else:
@@ -65,6 +70,9 @@ def test_client_and_realm_read_back_equal_the_model(uac, realm):
         assert settings[key] == wanted[key], key
     roles = {r["name"] for r in uac.keycloak.admin("GET", "/roles")}
     assert set(realm.roles) <= roles
+    profile = {a["name"]: a for a in uac.keycloak.admin("GET", "/users/profile")["attributes"]}
+    studies = profile[realm.studies_attribute]
+    assert (studies["multivalued"], studies["permissions"]) == (True, {"view": ["admin"], "edit": ["admin"]})
 
 
 @dataclass
@@ -465,3 +473,30 @@ def test_a_query_that_does_not_decode_gets_400_from_the_proxy(uac, login, bad):
         "Origin": uac.viewer_origin, "Authorization": f"Bearer {login.token}"})
     assert (r.status, r.headers.get("Access-Control-Allow-Origin")) == (400, uac.viewer_origin)
     assert json.loads(r.body) == {"error": "query: not valid percent-encoded UTF-8"}
+
+
+def test_a_reader_limited_to_one_study_sees_only_it(uac, realm, browser, artifacts, two_studies):
+    """A real login: the admin lists study A on the user's account; the realm puts it in the token, the viewer's study
+    list shows A alone, and the proxy refuses B."""
+    person = uac.keycloak.create_user("scoped-reader", studies=(two_studies.a,))
+    user = uac.keycloak.admin("GET", "/users?exact=true&username=scoped-reader")[0]
+    assert user["attributes"][realm.studies_attribute] == [two_studies.a], "the realm's profile keeps the attribute"
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    tokens: list[str] = []
+    page.on("request", lambda r: r.url.startswith(uac.urls.dicomweb) and r.method != "OPTIONS"
+            and tokens.append(r.headers.get("authorization", "").removeprefix("Bearer ")))
+    log_in(page, uac, person.username, person.password)
+    page.wait_for_timeout(1000)  # the list is drawn whole
+    page.screenshot(path=str(artifacts / "uac-scoped-reader-study-list.png"))
+    others = [str(pydicom.dcmread(get_testdata_file(name), stop_before_pixels=True).PatientName).replace("^", ", ")
+              for name in PYDICOM_SAMPLES]
+    shown = [name for name in others if page.get_by_text(name, exact=True).count()]
+    context.close()
+    assert shown == [], "the study list shows studies outside the reader's"
+    token = tokens[-1]
+    assert json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))["dicom_studies"] == [two_studies.a]
+    for request_ in OUTSIDE_THE_SCOPE:
+        path, accept = OUTSIDE_THE_SCOPE[request_](two_studies)
+        assert dicomweb(uac, token, path, accept).status_code == 403, request_
+    assert dicomweb(uac, token, f"studies/{two_studies.a}/metadata").status_code == 200
