@@ -9,8 +9,9 @@ import re
 import pytest
 import yaml
 
-from components.render.cloud_init import nginx_conf_of
+from components.render.cloud_init import VM_STUDY_SCOPE_MODULE, nginx_conf_of
 from components.render.dicomweb_proxy.interface import READ_CLASSES
+from components.render.dicomweb_proxy.study_scope import STUDY_SCOPE_MODULE
 from components.render.realm import RealmModel, render_realm_import
 from settings import read_stack_file
 from tests.conftest import STACKS
@@ -229,3 +230,14 @@ def test_both_renderings_carry_the_same_settings(existing):
     """The import JSON (new Keycloak) and the pulumi-keycloak resources (existing one) from one model."""
     expected = _from_import(render_realm_import(RealmModel(name="ohif", viewer_origin=VIEWER_ORIGIN)))
     assert _from_resources(existing) == expected
+
+
+@pytest.mark.parametrize("unscoped_readers", ["archive", "refused"])
+def test_every_proxy_holds_readers_to_their_studies(provisioned, unscoped_readers):
+    program = provisioned if unscoped_readers == "archive" else run_program(uac_config(unscoped_readers="refused"))
+    files = {f["path"]: f["content"] for f in cloud_init(program, "proxy")["write_files"]}
+    conf = nginx_conf_of(vm(program, "proxy").inputs["userData"])
+    assert files[VM_STUDY_SCOPE_MODULE] == STUDY_SCOPE_MODULE.read_text()
+    assert f"js_import ohif_scope from {VM_STUDY_SCOPE_MODULE};" in conf
+    assert f'map $host $ohif_unscoped_readers {{ default "{unscoped_readers}"; }}' in conf
+    assert conf.count("if ($ohif_scope_refused)") == conf.count("if ($ohif_query_refused)") == len(READ_CLASSES)

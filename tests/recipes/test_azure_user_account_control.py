@@ -10,7 +10,9 @@ import re
 import pytest
 import yaml
 
-from components.render.cloud_init import nginx_conf_of
+from components.render.cloud_init import VM_STUDY_SCOPE_MODULE, nginx_conf_of
+from components.render.dicomweb_proxy.interface import READ_CLASSES
+from components.render.dicomweb_proxy.study_scope import STUDY_SCOPE_MODULE
 from components.render.keycloak_host_init import ENV_PATH, NGINX_CONF_PATH, START_COMMANDS
 from components.render.secret_files import WRITER_PATH
 from tests.pulumi_mocks import Program, run_program
@@ -139,3 +141,16 @@ def test_existing_keycloak_gets_the_realm_as_pulumi_keycloak_resources(existing)
     assert existing.outputs["keycloak_url"] == EXISTING
     conf = nginx_conf_of(custom_data(existing, "proxy"))
     assert f'set $ohif_jwt_issuer "{EXISTING}/realms/ohif";' in conf
+
+
+@pytest.mark.parametrize("unscoped_readers", ["archive", "refused"])
+def test_every_proxy_holds_readers_to_their_studies(provisioned, unscoped_readers):
+    program = provisioned if unscoped_readers == "archive" else run_program(
+        azure_config("prod-azure-uac", auth={"unscoped_readers": "refused"}), stack="prod-azure-uac-refused")
+    data = custom_data(program, "proxy")
+    files = {f["path"]: f["content"] for f in yaml.safe_load(data)["write_files"]}
+    conf = nginx_conf_of(data)
+    assert files[VM_STUDY_SCOPE_MODULE] == STUDY_SCOPE_MODULE.read_text()
+    assert f"js_import ohif_scope from {VM_STUDY_SCOPE_MODULE};" in conf
+    assert f'map $host $ohif_unscoped_readers {{ default "{unscoped_readers}"; }}' in conf
+    assert conf.count("if ($ohif_scope_refused)") == conf.count("if ($ohif_query_refused)") == len(READ_CLASSES)
