@@ -333,7 +333,14 @@ _AWS_SG_DESCRIPTION = (r"^[0-9A-Za-z_ .:/()#,@\[\]+=&;{}!$*-]*$", 255,
 _AZURE_NETWORK_NAME = (r"^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$", 80,
                        "alphanumerics, _ . -, starting alphanumeric, ending alphanumeric or _ (Azure naming rules)", 1)
 
+# EC2's user data: "limited to 16 KB, in raw form, before it is base64-encoded"
+# (docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html); 16 KB in base64 is 21848 characters.
+_EC2_USER_DATA_BASE64 = (r"^[A-Za-z0-9+/]*={0,2}$", 21848, "base64 of up to 16 KB (EC2: user data)")
+
 RULES: tuple[Rule, ...] = (
+    Rule("aws:ec2/instance:Instance", ("userData",), r"(?s)^.*$", 16384, "up to 16 KB of text (EC2: user data)"),
+    Rule("aws:ec2/instance:Instance", ("userDataBase64",), *_EC2_USER_DATA_BASE64),
+    Rule("aws:ec2/launchTemplate:LaunchTemplate", ("userData",), *_EC2_USER_DATA_BASE64),
     Rule("aws:ec2/securityGroup:SecurityGroup", ("description", "ingress[].description", "egress[].description"),
          *_AWS_SG_DESCRIPTION),
     Rule("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", ("description",), *_AWS_SG_DESCRIPTION),

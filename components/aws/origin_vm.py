@@ -24,6 +24,7 @@ distribution can name the VM without taking the component.
 from __future__ import annotations
 
 import base64
+import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -53,6 +54,18 @@ READS = ["GET", "HEAD", "OPTIONS"]
 # IMDSv2 only, one hop: a request forged through nginx cannot reach instance credentials.
 INSTANCE_METADATA = dict(http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1)
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def packed_user_data(cloud_init: str) -> str:
+    """EC2 takes at most 16 KB of user data (docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html), which a
+    proxy's cloud-init with its njs modules outgrows; cloud-init reads gzip, so the VM gets it compressed (base64, as
+    EC2 takes bytes). No timestamp: the same cloud-init packs to the same bytes and replaces no VM."""
+    return base64.b64encode(gzip.compress(cloud_init.encode(), mtime=0)).decode()
+
+
+def unpacked_user_data(encoded: str) -> str:
+    """The cloud-init `packed_user_data` packed."""
+    return gzip.decompress(base64.b64decode(encoded)).decode()
 
 
 def origin_secret(name: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
@@ -220,7 +233,8 @@ class OriginVm(pulumi.ComponentResource):
             f"{name}-vm", ami=image_id, instance_type=args.instance_type,
             subnet_id=place.subnet_id, associate_public_ip_address=False,
             vpc_security_group_ids=[group.id], iam_instance_profile=args.instance_profile,
-            user_data=args.user_data, user_data_replace_on_change=True,
+            user_data_base64=pulumi.Output.from_input(args.user_data).apply(packed_user_data),
+            user_data_replace_on_change=True,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(**INSTANCE_METADATA),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
                 volume_type="gp3", volume_size=args.volume_size, encrypted=True),
@@ -280,7 +294,7 @@ class OriginVm(pulumi.ComponentResource):
             vpc_security_group_ids=[group.id],
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(name=args.instance_profile)
             if args.instance_profile else None,
-            user_data=pulumi.Output.from_input(args.user_data).apply(lambda u: base64.b64encode(u.encode()).decode()),
+            user_data=pulumi.Output.from_input(args.user_data).apply(packed_user_data),
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(**INSTANCE_METADATA),
             block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                 device_name=DEBIAN_ROOT_DEVICE, ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(

@@ -9,6 +9,7 @@ from typing import Any
 
 from ._azure import VM, custom_data
 from ._cloud_init import written_files
+from ._ec2 import INSTANCE, user_data
 
 REALM = "keycloak:index/realm:Realm"
 CLIENT = "keycloak:openid/client:Client"
@@ -17,8 +18,8 @@ IMPORT_DIR = "/etc/keycloak/import/"
 
 def realm_imports(args: Any) -> Iterator[dict]:
     """Realm representations in a VM's cloud-init: an EC2 Instance's user data, or an Azure VM's custom data."""
-    if args.resource_type == "aws:ec2/instance:Instance":
-        cloud_init = args.props.get("userData") or ""
+    if args.resource_type == INSTANCE:
+        cloud_init = user_data(args)
     elif args.resource_type == VM:
         cloud_init = custom_data(args.props)
     else:

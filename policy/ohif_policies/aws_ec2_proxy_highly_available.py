@@ -12,7 +12,7 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
 from ._cloud_init import nginx_confs
 from ._common import DOCS, HA_SCHEMA, is_highly_available
-from ._ec2 import GROUP, INSTANCE
+from ._ec2 import GROUP, INSTANCE, user_data
 
 PROXY_CONF = "/etc/nginx/conf.d/ohif-dicomweb-proxy.conf"
 FEWEST = 2
@@ -25,7 +25,7 @@ def validate(args, report_violation):
     if args.resource_type == GROUP and fewest < FEWEST:
         report_violation(f"Auto Scaling group {args.name} may run {fewest:g} instance(s) in a highly available "
                          f"stack. Set ohif:archive.scale.min_instances to {FEWEST} or more. See {DOCS}")
-    elif args.resource_type == INSTANCE and PROXY_CONF in dict(nginx_confs(args.props.get("userData"))):
+    elif args.resource_type == INSTANCE and PROXY_CONF in dict(nginx_confs(user_data(args))):
         report_violation(f"Instance {args.name} is the only DICOMweb proxy in a highly available stack. Set "
                          f"ohif:archive.scale.min_instances and max_instances to {FEWEST} or more. See {DOCS}")
 

@@ -16,14 +16,15 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 from ._azure import VM, custom_data
 from ._cloud_init import packages, written_files
 from ._common import DOCS, PRODUCTION_SCHEMA, is_production
+from ._ec2 import INSTANCE, user_data
 
 UNIT = "/etc/systemd/system/keycloak.service"
 LOOPBACK = re.compile(r"^jdbc:postgresql://(localhost|127\.[0-9.]+|\[::1\])[:/]")
 
 
 def _cloud_init(args) -> str | None:
-    if args.resource_type == "aws:ec2/instance:Instance":
-        return args.props.get("userData")
+    if args.resource_type == INSTANCE:
+        return user_data(args)
     return custom_data(args.props) if args.resource_type == VM else None
 
 

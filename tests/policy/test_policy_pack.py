@@ -300,7 +300,8 @@ def cloud_credential_in(module, files: dict[str, str]):
     return patch
 
 
-EXISTING_KEYCLOAK = {"ohif:auth": json.dumps({"realm": "ohif", "keycloak_url": "https://sso.example-hospital.org"}),
+EXISTING_KEYCLOAK = {"ohif:auth": json.dumps({"realm": "ohif", "unscoped_readers": "archive",
+                                              "keycloak_url": "https://sso.example-hospital.org"}),
                      "keycloak:username": "admin", "keycloak:password": "hunter2-test"}
 
 

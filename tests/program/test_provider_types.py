@@ -3,6 +3,8 @@ its resource, its property and what is allowed; valid inputs, open enums, secret
 
 from __future__ import annotations
 
+import base64
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_azure_native.cdn as cdn
@@ -10,6 +12,7 @@ import pulumi_azure_native.network as network
 import pulumi_azure_native.storage as storage
 import pytest
 
+from components.aws.origin_vm import unpacked_user_data
 from program.offline import RecordingMocks
 from program.provider_types import ProviderInputError, args_class, check
 from settings import read_stack_file
@@ -121,6 +124,19 @@ def test_an_apostrophe_in_a_security_group_rule_description():
 def test_a_security_group_description_of_256_characters():
     found = violations(lambda: [aws.ec2.SecurityGroup("sg", description="a" * 256)])
     assert [line.split(" = ")[0] for line in found] == ["aws:ec2/securityGroup:SecurityGroup 'sg': description"]
+
+
+def test_user_data_over_16_kb_is_refused_and_every_aws_stack_packs_within_it():
+    """EC2 refuses more than 16 KB of user data: a proxy's cloud-init with its modules is more, packed it is less."""
+    found = violations(lambda: [aws.ec2.Instance("vm", instance_type="t3.small", ami="ami-0123",
+                                                 user_data="x" * 16385)])
+    assert [line.split(" = ")[0] for line in found] == ["aws:ec2/instance:Instance 'vm': userData"]
+    for stack in ("prod-uac", "prod-healthimaging"):
+        program = run_program(read_stack_file(STACKS / f"Pulumi.{stack}.yaml"), stack=stack)
+        [template] = program.of_type("aws:ec2/launchTemplate:LaunchTemplate") or [None]
+        packed = (template.inputs["userData"] if template else
+                  program.one("aws:ec2/instance:Instance", "proxy-vm").inputs["userDataBase64"])
+        assert len(unpacked_user_data(packed)) > 16384 >= len(base64.b64decode(packed)), stack
 
 
 def test_names_we_write_by_hand_follow_the_clouds_rules():

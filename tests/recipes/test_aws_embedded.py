@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from components.aws.origin_vm import unpacked_user_data
 from components.render.cloud_init import nginx_conf_of
 from components.render.embed import SCRIPT, SCRIPT_LOCK_FILE
 from settings import read_stack_file
@@ -101,7 +102,7 @@ def test_the_script_has_precompressed_variants(both):
 
 
 def test_the_proxy_allows_the_viewer_and_the_hosts(both):
-    conf = nginx_conf_of(both.one("aws:ec2/instance:Instance").inputs["userData"])
+    conf = nginx_conf_of(unpacked_user_data(both.one("aws:ec2/instance:Instance").inputs["userDataBase64"]))
     origins = re.findall(r'^    "(https?://[^"]+)" \$http_origin;$', conf, re.M)
     assert sorted(origins) == sorted(["https://viewer-cdn.cloudfront.net", HOST])
 
@@ -129,7 +130,7 @@ def test_outputs_are_the_snippets_to_paste(both):
 def test_iframe_mode_alone_hosts_no_script(iframe_only):
     assert not [d for d in iframe_only.of_type(DISTRIBUTION) if d.name == "script-cdn"]
     assert "script_snippet" not in iframe_only.outputs and "iframe_snippet" in iframe_only.outputs
-    conf = nginx_conf_of(iframe_only.one("aws:ec2/instance:Instance").inputs["userData"])
+    conf = nginx_conf_of(unpacked_user_data(iframe_only.one("aws:ec2/instance:Instance").inputs["userDataBase64"]))
     origins = re.findall(r'^    "(https?://[^"]+)" \$http_origin;$', conf, re.M)
     assert origins == ["https://viewer-cdn.cloudfront.net"], \
         "the viewer calls the proxy from its own origin; the host page never does"

@@ -10,7 +10,7 @@ import re
 import pytest
 import yaml
 
-from components.aws.origin_vm import egress_rules
+from components.aws.origin_vm import egress_rules, unpacked_user_data
 from components.egress import Egress, Reach, egress_plan, url_destination
 from components.render.cloud_init import nginx_conf_of
 from components.render.dicomweb_proxy.origin import ORIGIN_CHECK_PATH, SharedSecretCheck
@@ -163,7 +163,7 @@ def test_the_origin_secret_comes_from_secrets_manager_which_the_vm_alone_reads(p
     """User data is readable by anything on the VM and by whoever may describe it: the secret is not there. The VM's
     role may read its own Secrets Manager secret and nothing else, and the VM writes it before nginx starts."""
     vm = prod.one("aws:ec2/instance:Instance")
-    assert ORIGIN_SECRET not in vm.inputs["userData"]
+    assert ORIGIN_SECRET not in unpacked_user_data(vm.inputs["userDataBase64"])
     secret = prod.one("aws:secretsmanager/secret:Secret", "proxy-secrets")
     version = prod.one("aws:secretsmanager/secretVersion:SecretVersion", "proxy-secrets-version")
     assert version.inputs["secretId"] == secret.outputs["id"] and "secretString" in version.secret_inputs
@@ -179,7 +179,7 @@ def test_the_origin_secret_comes_from_secrets_manager_which_the_vm_alone_reads(p
     profile = prod.one("aws:iam/instanceProfile:InstanceProfile", "proxy-profile")
     assert profile.inputs["role"] == role.outputs["name"]
     assert vm.inputs["iamInstanceProfile"] == profile.outputs["name"]
-    config = yaml.safe_load(vm.inputs["userData"])
+    config = yaml.safe_load(unpacked_user_data(vm.inputs["userDataBase64"]))
     fetch = next(i for i, c in enumerate(config["runcmd"]) if "secretsmanager get-secret-value" in c[-1])
     start = next(i for i, c in enumerate(config["runcmd"]) if "systemctl enable --now nginx" in c[-1])
     assert fetch < start and secret.outputs["arn"] in config["runcmd"][fetch][-1]
@@ -315,7 +315,7 @@ def test_nothing_open_to_the_internet(prod):
 
 
 def test_cloud_init_renders_the_proxy_with_the_origin_check_from_its_secret_file(prod):
-    user_data = prod.one("aws:ec2/instance:Instance").inputs["userData"]
+    user_data = unpacked_user_data(prod.one("aws:ec2/instance:Instance").inputs["userDataBase64"])
     conf = nginx_conf_of(user_data)
     assert f"    include {ORIGIN_CHECK_PATH};\n" in conf
     assert "server 10.0.1.20:8042;" in conf

@@ -9,6 +9,7 @@ import re
 import pytest
 import yaml
 
+from components.aws.origin_vm import unpacked_user_data
 from components.render.cloud_init import VM_STUDY_SCOPE_MODULE, nginx_conf_of
 from components.render.dicomweb_proxy.interface import READ_CLASSES
 from components.render.dicomweb_proxy.study_scope import STUDY_SCOPE_MODULE
@@ -45,7 +46,7 @@ def vm(program: Program, name: str):
 
 
 def cloud_init(program: Program, name: str) -> dict:
-    return yaml.safe_load(vm(program, name).inputs["userData"])
+    return yaml.safe_load(unpacked_user_data(vm(program, name).inputs["userDataBase64"]))
 
 
 def test_keycloak_vm_is_hardened(provisioned):
@@ -161,7 +162,7 @@ def test_viewer_config_logs_in_with_code_flow(provisioned):
 
 def test_proxy_checks_tokens_of_the_realm(provisioned):
     files = {f["path"]: f["content"] for f in cloud_init(provisioned, "proxy")["write_files"]}
-    conf = nginx_conf_of(vm(provisioned, "proxy").inputs["userData"])
+    conf = nginx_conf_of(unpacked_user_data(vm(provisioned, "proxy").inputs["userDataBase64"]))
     assert "js_import ohif_jwt from /etc/nginx/njs/ohif_token_check.js;" in conf
     assert files["/etc/nginx/njs/ohif_token_check.js"].startswith("// The DICOMweb proxy's token check")
     assert f'set $ohif_jwt_issuer "{KEYCLOAK}/realms/ohif";' in conf
@@ -236,7 +237,7 @@ def test_both_renderings_carry_the_same_settings(existing):
 def test_every_proxy_holds_readers_to_their_studies(provisioned, unscoped_readers):
     program = provisioned if unscoped_readers == "archive" else run_program(uac_config(unscoped_readers="refused"))
     files = {f["path"]: f["content"] for f in cloud_init(program, "proxy")["write_files"]}
-    conf = nginx_conf_of(vm(program, "proxy").inputs["userData"])
+    conf = nginx_conf_of(unpacked_user_data(vm(program, "proxy").inputs["userDataBase64"]))
     assert files[VM_STUDY_SCOPE_MODULE] == STUDY_SCOPE_MODULE.read_text()
     assert f"js_import ohif_scope from {VM_STUDY_SCOPE_MODULE};" in conf
     assert f'map $host $ohif_unscoped_readers {{ default "{unscoped_readers}"; }}' in conf

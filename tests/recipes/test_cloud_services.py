@@ -12,6 +12,7 @@ import yaml
 from ohif_policies._cloud_init import CLOUD_CREDENTIAL
 
 from components.aws.healthimaging import READ_ACTIONS
+from components.aws.origin_vm import unpacked_user_data
 from components.azure.dicom_service import DICOM_DATA_OWNER, DICOM_DATA_READER, PRIVATE_ZONE
 from components.render.archive_service import DATA_SOURCES
 from components.render.cloud_init import NGINX_CONF_PATH, VM_ARCHIVE_FILES, nginx_conf_of
@@ -72,7 +73,7 @@ def test_healthimaging_the_proxy_reaches_it_through_an_interface_endpoint(health
 
 
 def test_healthimaging_the_vm_signs_with_its_role_and_fetches_no_secret_key(healthimaging):
-    user_data = healthimaging.one("aws:ec2/instance:Instance", "proxy-vm").inputs["userData"]
+    user_data = unpacked_user_data(healthimaging.one("aws:ec2/instance:Instance", "proxy-vm").inputs["userDataBase64"])
     config = yaml.safe_load(user_data)
     files = {f["path"]: f["content"] for f in config["write_files"]}
     assert files[VM_ARCHIVE_FILES.module_path] == ARCHIVE_CREDENTIALS_MODULE.read_text()

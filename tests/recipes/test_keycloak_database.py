@@ -12,6 +12,7 @@ import pulumi_azure_native.compute as compute
 import pytest
 import yaml
 
+from components.aws.origin_vm import unpacked_user_data
 from components.render.keycloak_host_init import CONTAINER_DATABASE_CA, ENV_PATH, RDS_CA_BUNDLE_URL
 from settings import read_stack_file
 from tests.conftest import STACKS
@@ -116,7 +117,7 @@ def test_flexible_server_settings_come_from_the_stack():
 
 
 def _cloud_inits(program: Program) -> dict[str, str]:
-    inits = {r.name: r.inputs["userData"] for r in program.of_type(INSTANCE)}
+    inits = {r.name: unpacked_user_data(r.inputs["userDataBase64"]) for r in program.of_type(INSTANCE)}
     inits.update({r.name: base64.b64decode(r.inputs["osProfile"]["customData"]).decode() for r in program.of_type(VM)})
     return inits
 

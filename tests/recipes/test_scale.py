@@ -10,6 +10,7 @@ import json
 import pytest
 import yaml
 
+from components.aws.origin_vm import unpacked_user_data
 from components.render.cloud_init import NGINX_CONF_PATH, VM_HEALTH_PORT
 from components.render.dicomweb_proxy.interface import HEALTH_PATH
 from settings import read_stack_file
@@ -75,7 +76,7 @@ def test_each_vm_is_the_single_vms_hardened_self(scaled):
     assert "networkInterfaces" not in template, "no public address: the subnet's default, which has none"
     profile = scaled.one("aws:iam/instanceProfile:InstanceProfile")
     assert template["iamInstanceProfile"] == {"name": profile.outputs["name"]}
-    cloud_init = base64.b64decode(template["userData"]).decode()
+    cloud_init = unpacked_user_data(template["userData"])
     assert ORIGIN_SECRET not in cloud_init
     conf = next(f["content"] for f in yaml.safe_load(cloud_init)["write_files"] if f["path"] == NGINX_CONF_PATH)
     assert f"listen {VM_HEALTH_PORT};" in conf and f"location = {HEALTH_PATH}" in conf
