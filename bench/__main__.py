@@ -90,7 +90,9 @@ def measure(work: Path, levers: bool = False) -> dict:
 
         targets = [Target("orthanc", orthanc_root, {}),
                    Target("proxy", proxy_root, forwarded),
-                   Target("proxy_token", token_root, {**origin, "Authorization": f"Bearer {realm.token()}"})]
+                   Target("proxy_token", token_root, {**origin, "Authorization": f"Bearer {realm.token()}"}),
+                   Target("proxy_scoped", token_root,
+                          {**origin, "Authorization": f"Bearer {realm.token(studies=(phantom.study,))}"})]
         load, notes = run_load(targets, workloads(phantom.study, phantom.series, phantom.instances),
                                _dir(work, "wrk"), progress)
     return {"browser": browser, "load": load, "notes": notes}

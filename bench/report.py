@@ -8,7 +8,10 @@ import operator
 from dataclasses import asdict, dataclass
 
 GOALS = {"≤": operator.le, "≥": operator.ge}
-PROXIES = (("proxy_token", "with token check"), ("proxy", "without token check"))
+PROXIES = (("proxy_token", "with token check"), ("proxy_scoped", "with a token limited to the study"),
+           ("proxy", "without token check"))
+CHECKED = ("proxy_token", "proxy_scoped")
+"""The proxies with a goal: the token check, and the scope check after it, must cost little against Orthanc."""
 LOADS = (("qido", "QIDO search", 0.9), ("metadata", "series metadata, cache miss", 0.9),
          ("frames", "frames, cache miss", 0.9), ("frame_repeat", "one frame repeated, cache hit", 3.0))
 
@@ -58,9 +61,10 @@ def rows(browser: dict, load: dict) -> list[Row]:
         for workload, label, goal in LOADS:
             runs = load[workload]
             errors = sum(r["not_200"] + r["socket_errors"] for r in (runs[proxy], runs["orthanc"]))
+            # A scoped study search names one study where Orthanc's lists them all: shown, with no goal.
+            goal_met = proxy in CHECKED and not (proxy == "proxy_scoped" and workload == "qido")
             table.append(Row(f"{label}, proxy {proxy_label} ÷ Orthanc", runs[proxy]["requests_per_s"],
-                             runs["orthanc"]["requests_per_s"], "req/s",
-                             ("≥", goal) if proxy == "proxy_token" else None, errors))
+                             runs["orthanc"]["requests_per_s"], "req/s", ("≥", goal) if goal_met else None, errors))
     return table
 
 

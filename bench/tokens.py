@@ -18,6 +18,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from components.render.dicomweb_proxy.study_scope import SCOPE_CLAIM
 from components.render.dicomweb_proxy.token_check import TokenCheck
 from sandbox.nginx import nginx_service
 
@@ -50,12 +51,14 @@ class Realm:
         return {"keys": [{"kty": "RSA", "kid": KID, "use": "sig", "alg": "RS256",
                           "n": _uint(numbers.n), "e": _uint(numbers.e)}]}
 
-    def token(self) -> str:
-        """A reader's access token, valid for an hour: longer than any run of the bench."""
+    def token(self, studies: tuple[str, ...] | None = None) -> str:
+        """A reader's access token, valid for an hour: longer than any run of the bench; with `studies`, limited to
+        them (the dicom_studies claim components/render/study_scope.js checks)."""
         check, now = self.token_check, int(time.time())
         claims = {"iss": check.issuer, "aud": "account", "azp": check.client_id, "sub": "bench-user",
                   "typ": "Bearer", "iat": now, "nbf": now - 5, "exp": now + 3600,
-                  "realm_access": {"roles": [check.required_role]}}
+                  "realm_access": {"roles": [check.required_role]},
+                  **({SCOPE_CLAIM: list(studies)} if studies is not None else {})}
         header = {"alg": "RS256", "typ": "JWT", "kid": KID}
         signing_input = ".".join(_b64url(json.dumps(part).encode()) for part in (header, claims))
         signature = self.key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())

@@ -88,13 +88,14 @@ function scopeRefused(r) {
 }
 
 // js_set: the query sent on. A scoped token's study search that names no study names every study of its scope, so
-// the archive never answers with another (UID list matching, PS3.18 §8.3.4.1; the backslash every archive takes).
+// the archive never answers with another (UID list matching, PS3.18 §8.3.4.1, with commas: Orthanc's DICOMweb
+// plugin matches nothing for a backslash list).
 function scopedArgs(r) {
     var args = r.variables.args || '';
     var scope = scopeOf(r);
     if (scope === null || scope.length === 0 || r.variables.dicomweb_path !== 'studies') return args;
     if (queriedStudies(args).length > 0) return args;
-    return (args ? args + '&' : '') + 'StudyInstanceUID=' + scope.map(encodeURIComponent).join('%5C');
+    return (args ? args + '&' : '') + 'StudyInstanceUID=' + scope.map(encodeURIComponent).join(',');
 }
 
 export default {queryRefused, scopeRefused, scopedArgs};

@@ -427,6 +427,12 @@ def test_a_scoped_token_reads_its_study(uac, realm, trusted_key, two_studies):
     assert dicomweb(uac, token, f"studies/{two_studies.a}/series").status_code == 200
 
 
+def test_a_token_scoped_to_two_studies_lists_both(uac, realm, trusted_key, two_studies):
+    """The search the proxy sends on names both (UID list matching), and the archive answers with both."""
+    listed = dicomweb(uac, scoped(uac, realm, trusted_key, two_studies.a, two_studies.b), "studies")
+    assert sorted(s["0020000D"]["Value"][0] for s in listed.json()) == sorted([two_studies.a, two_studies.b])
+
+
 OUTSIDE_THE_SCOPE = {
     "B's metadata": lambda s: (f"studies/{s.b}/metadata", "application/dicom+json"),
     "B's frame, in the proxy's cache": lambda s: (s.b_frame, FRAME_ACCEPT),
