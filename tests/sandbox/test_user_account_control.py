@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydicom.data import get_testdata_file
 
+from components.render.dicomweb_proxy.interface import INSTANCE_CACHE_CONTROL
 from components.render.dicomweb_proxy.token_check import TokenCheck
 from components.render.edge import REFUSED
 from components.render.realm import realm_model, render_realm_import
@@ -242,9 +244,11 @@ def test_a_cached_frame_still_needs_a_valid_token(uac, realm, login, trusted_key
         *(instance[tag]["Value"][0] for tag in ("0020000D", "0020000E", "00080018")))
     frame = requests.get(f"{uac.urls.dicomweb}/{path}", headers={**headers, "Authorization": f"Bearer {login.token}"})
     assert frame.status_code == 200 and len(frame.content) > 1000
+    assert frame.headers["Cache-Control"] == INSTANCE_CACHE_CONTROL, "browsers keep an instance's data, login or not"
     cache = uac.run_dir / "proxy-proxy" / "dicomweb-cache"
-    assert any(f"\nKEY: {path} {FRAME_ACCEPT} gzip\n".encode() in f.read_bytes()[:4096]  # requests takes gzip
-               for f in cache.rglob("*") if f.is_file()), "the proxy caches the frame"
+    keys = [re.search(rb"\nKEY: ([^\n]*)\n", f.read_bytes()[:4096])[1].decode()
+            for f in cache.rglob("*") if f.is_file()]
+    assert f"{path} {FRAME_ACCEPT} gzip" in keys, keys  # requests takes gzip
     token = forgeries(uac, realm, trusted_key)[forgery]
     r = requests.get(f"{uac.urls.dicomweb}/{path}",
                      headers={**headers, **({"Authorization": f"Bearer {token}"} if token else {})})
