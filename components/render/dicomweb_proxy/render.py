@@ -186,7 +186,7 @@ _REQUEST_LINE = f"""\
     # {MAX_URI} bytes refused here with CORS; only a line past 32k gets nginx's own 414, without CORS.
     large_client_header_buffers 4 32k;
     default_type application/json;
-    # $ohif_class: what a read location caches, empty elsewhere. Never set at this level: an auth_request subrequest
+    # $ohif_class: what a read location caches, empty elsewhere. Never set at this level: the token check's subrequest
     # runs this level's rewrites on the variables it shares with its request, and would empty it there too.
     uninitialized_variable_warn off;
     if ($request_uri ~ "^.{{{MAX_URI + 1}}}") {{ return 414 '{{"error": "URI too long: at most {MAX_URI} bytes"}}'; }}
