@@ -7,7 +7,7 @@ provider talks to Keycloak's admin API wherever it runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_keycloak as keycloak
@@ -35,8 +35,10 @@ def _duration(seconds: int) -> str:
 
 @dataclass
 class KeycloakRealmArgs:
-    model: pulumi.Input[RealmModel]
-    """The realm, its viewer client (with the viewer's origin, known once its CDN exists) and its roles."""
+    model: RealmModel
+    """The realm, its viewer client and its roles, but for the viewer's origin."""
+    viewer_origin: pulumi.Input[str]
+    """The viewer's origin, known once its CDN exists."""
 
 
 class KeycloakRealm(pulumi.ComponentResource):
@@ -47,7 +49,8 @@ class KeycloakRealm(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KeycloakRealmArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:keycloak:KeycloakRealm", name, {}, opts)
-        model = pulumi.Output.from_input(args.model)
+        model = pulumi.Output.from_input(args.viewer_origin).apply(
+            lambda origin: replace(args.model, viewer_origin=origin))
         child = pulumi.ResourceOptions(parent=self)
         realm = keycloak.Realm(
             f"{name}-realm", realm=model.name, enabled=True, ssl_required=model.ssl_required,
@@ -59,9 +62,8 @@ class KeycloakRealm(pulumi.ComponentResource):
                 brute_force_detection=keycloak.RealmSecurityDefensesBruteForceDetectionArgs(
                     max_login_failures=model.brute_force_failures, permanent_lockout=False)),
             opts=child)
-        for role in ("reader_role", "uploader_role"):
-            keycloak.Role(f"{name}-role-{role.split('_')[0]}", realm_id=realm.id, name=getattr(model, role),
-                          opts=child)
+        for kind, role in args.model.roles_by_kind.items():
+            keycloak.Role(f"{name}-role-{kind}", realm_id=realm.id, name=role, opts=child)
         client = keycloak.openid.Client(
             f"{name}-viewer-client", realm_id=realm.id, client_id=model.client_id, name="OHIF Viewer", enabled=True,
             access_type="PUBLIC", standard_flow_enabled=True, implicit_flow_enabled=False,
@@ -97,5 +99,6 @@ def existing_keycloak_realm(name: str, spec: IdentityProviderSpec) -> IdentityPr
     config = pulumi.Config("keycloak")
     provider = keycloak.Provider(name, url=spec.existing_url, client_id="admin-cli",
                                  username=config.require("username"), password=config.require_secret("password"))
-    KeycloakRealm("realm", KeycloakRealmArgs(model=spec.realm), opts=pulumi.ResourceOptions(providers=[provider]))
+    KeycloakRealm("realm", KeycloakRealmArgs(model=spec.realm, viewer_origin=spec.viewer_origin),
+                  opts=pulumi.ResourceOptions(providers=[provider]))
     return IdentityProvider(name=name, url=pulumi.Output.from_input(spec.existing_url.rstrip("/")))

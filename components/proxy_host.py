@@ -1,7 +1,8 @@
 """ProxyHost: the DICOMweb proxy's VM described once, for every cloud, from the recipe's ProxySpec.
 
     ProxySpec ──> ProxyHost ──┬── cloud_init()    the rendered nginx proxy and what it loads
-                              ├── secret_files()  what it gets apart from its cloud-init (a secret origin check)
+                              ├── secret_files()  what it gets apart from its cloud-init (a secret origin check,
+                              │                   share links' keys)
                               └── egress          intents: DNS, HTTP(S), the archive, nothing else
 
 Each cloud's DicomwebProxy fills in what only it knows (its resolver, the header its CDN adds, which archive
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.egress import Egress, Reach, egress_plan, url_destination
-from components.render.cloud_init import VM_HEALTH_PORT, render_proxy_cloud_init
+from components.render.cloud_init import VM_HEALTH_PORT, VM_TOKEN_CHECK_FILES, render_proxy_cloud_init
 from components.render.dicomweb_proxy.interface import HEALTH_PATH
 from components.render.dicomweb_proxy.origin import FrontDoorCheck, SecretFileCheck, SharedSecretCheck
 from components.render.secret_files import SecretFetch
@@ -78,19 +79,30 @@ class ProxyHost:
         """Where the VM may connect to: the cloud's resolver, HTTP(S), the archive's host and port, nothing else."""
         return egress_plan(Egress(Reach.ARCHIVE, url_destination(self.spec.upstream_url)))
 
-    def secret_files(self) -> pulumi.Output[dict[str, str]]:
-        """The files (path: content) the VM must get from the cloud's secret store, not its cloud-init."""
+    @property
+    def needs_secrets(self) -> bool:
+        """Whether the VM gets secret files: a secret origin header, or share links' keys."""
+        return self.origin_header.secret or self.spec.share is not None
+
+    def secret_files(self, share_keys: pulumi.Input[str] | None = None) -> pulumi.Output[dict[str, str]]:
+        """The files (path: content) the VM must get from the cloud's secret store, not its cloud-init: a secret
+        origin check, and the share links' keys (components/share_keys.py) where the spec has share links."""
         header = self.origin_header
-        if not header.secret:
+        if (share_keys is None) != (self.spec.share is None):
+            raise ValueError(f"{self.name}: share links' keys go with share links, and only with them")
+        if not self.needs_secrets:
             return pulumi.Output.from_input({})
-        return pulumi.Output.secret(header.value).apply(
-            lambda value: {SecretFileCheck().path: header.kind(value).directives()})
+        origin = pulumi.Output.secret(header.value).apply(
+            lambda value: {SecretFileCheck().path: header.kind(value).directives()}) if header.secret else {}
+        keys = {VM_TOKEN_CHECK_FILES.share_keys_path: share_keys} if share_keys is not None else {}
+        return pulumi.Output.secret(pulumi.Output.all(origin, keys)).apply(lambda a: {**a[0], **a[1]})
 
     def cloud_init(self, fetch_secrets: pulumi.Input[SecretFetch] | None = None) -> pulumi.Output[str]:
         """The VM's cloud-init; `fetch_secrets` writes `secret_files()` at boot, before nginx starts."""
         spec, header = self.spec, self.origin_header
-        if header.secret and fetch_secrets is None:
-            raise ValueError(f"{self.name}: a secret origin header needs the secret files fetched at boot")
+        if self.needs_secrets and fetch_secrets is None:
+            raise ValueError(f"{self.name}: a secret origin header or share links need the secret files fetched at "
+                             "boot")
         # A secret value is never an input of the cloud-init, which would then be a secret as a whole; its check
         # is included from the file the VM writes at boot.
         public_value = None if header.secret else header.value
@@ -99,4 +111,5 @@ class ProxyHost:
             lambda a: render_proxy_cloud_init(
                 upstream_url=spec.upstream_url, allowed_origins=a[0], enable_stow=spec.enable_stow,
                 origin_check=SecretFileCheck() if header.secret else header.kind(a[2]), resolver=self.resolver,
-                token_check=a[1], serve_own_host=not self.own_url, fetch_secrets=a[3], archive_auth=auth))
+                token_check=a[1], serve_own_host=not self.own_url, fetch_secrets=a[3], archive_auth=auth,
+                share=spec.share))

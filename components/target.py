@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -36,7 +36,7 @@ from components.render.viewer_build import (
     precompressed,
     prepare_site,
 )
-from settings import ScaleSettings, StackSettings
+from settings import ScaleSettings, ShareSettings, StackSettings
 from settings.services import ArchiveService
 
 
@@ -88,6 +88,9 @@ class ProxySpec:
     """Pass STOW-RS uploads to the archive."""
     token_check: pulumi.Input[TokenCheck] | None = None
     """Require a token of this realm on every DICOMweb request."""
+    share: ShareSettings | None = None
+    """With `token_check`: share links, which the proxy signs with keys the target generates and keeps in its
+    secret store."""
     scale: ScaleSettings = field(default_factory=ScaleSettings)
     """How many proxies run behind one balancer: the cloud's autoscaling between the counts; the sandbox runs the
     fewest."""
@@ -108,14 +111,20 @@ class Proxy:
 class IdentityProviderSpec:
     """Keycloak with the viewer's realm."""
 
-    realm: pulumi.Input[RealmModel]
-    """The realm, its viewer client (redirect URIs from the viewer's origin) and roles."""
+    realm: RealmModel
+    """The realm, its viewer client and roles, but for the viewer's origin."""
+    viewer_origin: pulumi.Input[str]
+    """The viewer's origin, known once its CDN exists: the client's redirect URIs name it."""
     existing_url: str | None = None
     """An existing Keycloak, whose realm is then managed as code; None provisions one. The sandbox starts
     its Keycloak here."""
     existing_database_url: str | None = None
     """A provisioned Keycloak's database, postgresql://<user>@<host>[:port]/<database>, the stack's own (its
     password is the stack's secret, which the cloud target gets); None: the cloud's managed PostgreSQL."""
+
+    def realm_at_origin(self) -> pulumi.Output[RealmModel]:
+        """The realm, with the viewer's origin."""
+        return pulumi.Output.from_input(self.viewer_origin).apply(lambda o: replace(self.realm, viewer_origin=o))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ repeatable. The tests run the recipes this way, and `python3 -m program render` 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -118,6 +120,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:rds/instance:Instance": {"address": f"{args.name}.c0ffee.eu-west-1.rds.amazonaws.com",
                                           "arn": f"arn:aws:rds:eu-west-1:123456789012:db:{args.name}"},
             "random:index/randomPassword:RandomPassword": {"result": "s3cr3tOriginVerifyValue0123456789abcdef"},
+            # 32 bytes as RandomBytes gives them: base64, a different value per resource.
+            "random:index/randomBytes:RandomBytes": {
+                "base64": base64.b64encode(hashlib.sha256(args.name.encode()).digest()).decode()},
+            "azure-native:keyvault:Vault": {
+                "name": f"{args.name}1a2b3c4d",
+                "properties": {**args.inputs.get("properties", {}),
+                               "vaultUri": f"https://{args.name}1a2b3c4d.vault.azure.net/"}},
+            "azure-native:keyvault:Secret": {"name": args.inputs.get("secretName")},
             # Azure: `name` is an output of every azure-native resource (autonamed as the logical name plus 8 hex).
             "azure-native:resources:ResourceGroup": {
                 "name": args.inputs.get("resourceGroupName", f"{args.name}1a2b3c4d")},

@@ -54,7 +54,7 @@ def archive_path(target: Target, settings: StackSettings, site: Site | None,
     if not archive.uses_proxy:
         return pulumi.Output.from_input(archive.dicomweb_url.rstrip("/"))
     spec = ProxySpec(upstream_url=archive.proxied_url, enable_stow=archive.enable_stow, token_check=token_check,
-                     scale=archive.scale, archive_service=archive.service)
+                     share=settings.share, scale=archive.scale, archive_service=archive.service)
     if archive.topology == "same-origin":
         target.dicomweb_proxy("proxy", spec, on_site=site)
         return same_origin_url(site)
@@ -67,4 +67,5 @@ def publish_app_config(target: Target, settings: StackSettings, site: Site, dico
                        oidc: pulumi.Input[dict] | None = None) -> None:
     base_path, kind = settings.viewer.base_path, settings.archive.kind
     target.publish(site, APP_CONFIG, pulumi.Output.all(dicomweb_url, oidc).apply(
-        lambda a: render_app_config(base_path=base_path, dicomweb_url=a[0], oidc=a[1], archive_kind=kind)))
+        lambda a: render_app_config(base_path=base_path, dicomweb_url=a[0], oidc=a[1], archive_kind=kind,
+                                    share_links=settings.share is not None)))

@@ -12,7 +12,7 @@ the stack says: AWS, Azure, or this machine (`python -m sandbox up`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 import pulumi
 
@@ -31,11 +31,11 @@ class Outputs(standalone.Outputs):
 def deploy(target: Target, settings: StackSettings) -> Outputs:
     auth = settings.auth
     site = standalone.viewer_site(target, settings)
-    model = realm_model(auth, settings.viewer, viewer_origin="")
+    model = realm_model(auth, settings.viewer, viewer_origin="", share=settings.share)
     # The realm's redirect URIs name the viewer's origin, so Keycloak comes after the site.
-    realm = site.origin.apply(lambda origin: replace(model, viewer_origin=origin))
     keycloak = target.identity_provider("keycloak", IdentityProviderSpec(
-        realm=realm, existing_url=auth.keycloak_url, existing_database_url=auth.keycloak_database_url))
+        realm=model, viewer_origin=site.origin, existing_url=auth.keycloak_url,
+        existing_database_url=auth.keycloak_database_url))
     dicomweb_url = standalone.archive_path(target, settings, site,
                                            token_check=keycloak.url.apply(lambda url: token_check(model, url)))
     standalone.publish_app_config(target, settings, site, dicomweb_url,

@@ -117,9 +117,10 @@ class SandboxKeycloak:
             text = reply.read()
             return json.loads(text) if text else None
 
-    def create_user(self, username: str = TEST_USER, studies: tuple[str, ...] = ()) -> KeycloakLogin:
-        """A user with a generated password and the realm's reader role; with `studies`, limited to them (the user
-        attribute an admin sets, which the realm's mapper puts in the token)."""
+    def create_user(self, username: str = TEST_USER, studies: tuple[str, ...] = (),
+                    roles: tuple[str, ...] | None = None) -> KeycloakLogin:
+        """A user with a generated password and `roles` (the realm's reader role if None); with `studies`, limited to
+        them (the user attribute an admin sets, which the realm's mapper puts in the token)."""
         password = secrets.token_urlsafe(12)
         self.admin("POST", "/users", {
             "username": username, "enabled": True, "email": f"{username}@sandbox.invalid", "emailVerified": True,
@@ -127,6 +128,6 @@ class SandboxKeycloak:
             **({"attributes": {self.realm.studies_attribute: list(studies)}} if studies else {}),
             "credentials": [{"type": "password", "value": password, "temporary": False}]})
         user_id = self.admin("GET", f"/users?exact=true&username={username}")[0]["id"]
-        reader = self.admin("GET", f"/roles/{self.realm.reader_role}")
-        self.admin("POST", f"/users/{user_id}/role-mappings/realm", [reader])
+        granted = [self.admin("GET", f"/roles/{role}") for role in (roles or (self.realm.reader_role,))]
+        self.admin("POST", f"/users/{user_id}/role-mappings/realm", granted)
         return KeycloakLogin(self.url, username, password)

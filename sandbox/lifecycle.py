@@ -145,7 +145,8 @@ class Sandbox(LocalTarget):
         access = self.settings.access
         edge = render_nginx_edge(access.allowed_networks, access.rate_limit)
         for spec in plan.identity_providers:
-            self.keycloak = servers.keycloak(spec.realm, urlsplit(spec.existing_url).port, edge)
+            realm = replace(spec.realm, viewer_origin=spec.viewer_origin)
+            self.keycloak = servers.keycloak(realm, urlsplit(spec.existing_url).port, edge)
         # One nginx per proxy and per site, as each is a host of its own in the cloud (their configs share names).
         self.progress("rendering the nginx configs (one nginx per host, as in the cloud)")
         for proxy in plan.proxies:

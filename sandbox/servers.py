@@ -19,7 +19,12 @@ from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE,
 from components.render.dicomweb_proxy.conf import ProxyConf
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.render import render_proxy_conf
-from components.render.dicomweb_proxy.token_check import TOKEN_CHECK_MODULE, Login, TokenCheckFiles
+from components.render.dicomweb_proxy.token_check import (
+    TOKEN_CHECK_MODULE,
+    Login,
+    TokenCheckFiles,
+    share_keys_conf,
+)
 from components.render.edge import NginxEdge
 from components.render.headers import viewer_headers
 from components.render.realm import RealmModel
@@ -43,6 +48,7 @@ from sandbox.staging import server_dir, store, worker_dir, write_published
 from sandbox.target import LOOPBACK, LocalFiles, LocalProxy, LocalSite, origin
 from sandbox.tls import RunTls
 from settings import StackSettings
+from settings.model import ShareSettings
 
 ORTHANC_DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 REPO = Path(__file__).resolve().parent.parent
@@ -73,6 +79,7 @@ class Servers:
     def __init__(self, run_dir: Path, tls: RunTls, progress: Callable[[str], None],
                  start: Callable[..., None]) -> None:
         self.run_dir, self.tls, self.progress, self._start = run_dir, tls, progress, start
+        self._share_keys: dict[str, str] = {}
 
     def orthanc(self, port: int, dicomweb_root: str) -> str:
         """Orthanc with the DICOMweb plugin, loaded with the sample studies; its URL."""
@@ -165,7 +172,9 @@ class Servers:
         files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks-cache"),
                                 verdict_cache_dir=str(run_dir / "token-verdicts"),
                                 check_listen=f"127.0.0.1:{free_port()}", audit_log=str(run_dir / AUDIT_LOG),
-                                key_set_ca_file=str(self.tls.ca_file)) if spec.token_check else None
+                                key_set_ca_file=str(self.tls.ca_file),
+                                share_keys_path=self._write_share_keys(spec.share, run_dir)
+                                ) if spec.token_check else None
         # A mounted proxy is the site's origin, behind the site's edge; any other is a host of its own.
         listen, scheme = (f"127.0.0.1:{port}", "http") if proxy.on_site else (cdn_listen(port), "https")
         upstream_url, archive_files = spec.upstream_url, None
@@ -179,7 +188,8 @@ class Servers:
         (run_dir / "proxy.conf").write_text(render_proxy_conf(ProxyConf(
             listen=listen, upstream_url=upstream_url,
             allowed_origins=tuple(spec.allowed_origins), cache_dir=str(run_dir / "dicomweb-cache"),
-            enable_stow=spec.enable_stow, login=Login(spec.token_check, files) if spec.token_check else None,
+            enable_stow=spec.enable_stow,
+            login=Login(spec.token_check, files, spec.share) if spec.token_check else None,
             serve_own_host=proxy.on_site, edge=None if proxy.on_site else edge,
             archive=ArchiveAccess(archive_auth, archive_files) if archive_auth else None,
             upstream_ca_file=str(self.tls.ca_file))))
@@ -189,6 +199,19 @@ class Servers:
                                 port_hint="stop what listens there, or pick another --port", tls=self.tls)
         self._start(service)
         return service
+
+    def _write_share_keys(self, share: ShareSettings | None, run_dir: Path) -> str:
+        """The share keys' file of one proxy instance; every instance of the run gets the same keys, as every VM of
+        a stack gets the keys in its secret store."""
+        if share is None:
+            return ""
+        for kid in share.signing_keys:
+            self._share_keys.setdefault(kid, secrets.token_urlsafe(32))
+        path = run_dir / "share-keys.conf"
+        path.touch(mode=0o600)
+        path.write_text(share_keys_conf({kid: self._share_keys[kid] for kid in share.signing_keys},
+                                        signing=share.signing_keys[-1]))
+        return str(path)
 
     def site(self, name: str, site: LocalSite, edge: NginxEdge) -> None:
         """The viewer's host, as the CDN serves the build, with the files mounted on it and the proxy's instances

@@ -198,5 +198,6 @@ class LocalTarget(Target):
         for proxy in plan.proxies:
             proxy.spec = replace(proxy.spec, allowed_origins=self._resolve(proxy.spec.allowed_origins),
                                  token_check=self._resolve(proxy.spec.token_check))
-        plan.identity_providers = [replace(spec, realm=self._resolve(spec.realm)) for spec in plan.identity_providers]
+        plan.identity_providers = [replace(spec, viewer_origin=self._resolve(spec.viewer_origin))
+                                   for spec in plan.identity_providers]
         return {}

@@ -38,6 +38,7 @@ from settings.model import (
     AzureDatabaseSettings,
     AzureSettings,
     ScaleSettings,
+    ShareSettings,
     StackSettings,
     database_tier,
 )
@@ -47,6 +48,7 @@ from settings.sections import (
     read_archive,
     read_auth,
     read_embed,
+    read_share,
     read_studies,
     read_top_level,
     read_viewer,
@@ -55,7 +57,7 @@ from settings.sections import (
 # What the rest of the project imports from `settings`.
 __all__ = ["DATABASE_PASSWORD_KEY", "NAMESPACE", "PROJECT", "RATE_LIMIT_RANGE", "RECIPES", "AccessSettings",
            "AwsDatabaseSettings", "AwsSettings", "AzureDatabaseSettings", "AzureSettings", "ConfigError",
-           "ScaleSettings", "StackSettings", "database_tier", "from_pulumi", "load", "read_stack_file"]
+           "ScaleSettings", "ShareSettings", "StackSettings", "database_tier", "from_pulumi", "load", "read_stack_file"]
 
 
 def load(config: Mapping[str, Any], stack: str | None = None) -> StackSettings:
@@ -70,13 +72,14 @@ def load(config: Mapping[str, Any], stack: str | None = None) -> StackSettings:
     access = read_access(errors, ours.get("access"), recipe, production)
     archive = read_archive(errors, ours.get("archive"), recipe, production, cloud)
     auth = read_auth(errors, ours.get("auth"), recipe, production)
+    share = read_share(errors, ours.get("share"), auth)
     embed = read_embed(errors, ours.get("embed"), recipe, production)
     studies = read_studies(errors, ours.get("studies"), recipe, cloud, production)
     aws = read_aws(errors, ours.get("aws"), viewer, archive, auth, production) if cloud == "aws" else None
     azure = read_azure(errors, ours.get("azure"), archive, auth, production, stack) if cloud == "azure" else None
     settings = StackSettings(recipe=recipe, cloud=cloud, production=production, highly_available=highly_available,
-                             viewer=viewer, access=access, archive=archive, auth=auth, embed=embed, studies=studies,
-                             aws=aws, azure=azure)
+                             viewer=viewer, access=access, archive=archive, auth=auth, share=share, embed=embed,
+                             studies=studies, aws=aws, azure=azure)
     for rule in RULES:
         rule(errors, settings, config)
     errors.raise_if_any()

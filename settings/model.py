@@ -163,6 +163,26 @@ class AuthSettings:
     in the secret ohif:keycloak_database_password); None creates the cloud's managed PostgreSQL."""
 
 
+SHARE_MINUTES = (5, 43200)
+"""How long a share link may last: five minutes to thirty days."""
+SHARE_KEY_ID = r"^[A-Za-z0-9_-]{1,32}$"
+
+
+@dataclass(frozen=True)
+class ShareSettings:
+    """Share links: one study, for a while, to someone without an account (the proxy signs and checks them)."""
+
+    sharer_role: str = "dicom-sharer"
+    """The realm role a user needs to create a link; they may share only studies they read themselves."""
+    default_minutes: int = 4320
+    """A link's lifetime where its creator names none: three days."""
+    max_minutes: int = 10080
+    """The longest lifetime a link may be given: seven days."""
+    signing_keys: tuple[str, ...] = ("k1",)
+    """The IDs (`kid`) of the stack's signing keys, each generated as a secret: the last signs new links, every one
+    listed verifies them. Add an ID to rotate; remove the old one when its links should stop working."""
+
+
 @dataclass(frozen=True)
 class EmbedSettings:
     host_origins: tuple[str, ...] = ()
@@ -291,6 +311,8 @@ class StackSettings:
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     auth: AuthSettings | None = None
     """Login settings; present exactly for the recipes that log users in."""
+    share: ShareSettings | None = None
+    """Share links; only with login."""
     embed: EmbedSettings | None = None
     """Present exactly for the embedded recipe."""
     studies: StudiesSettings | None = None

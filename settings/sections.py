@@ -34,6 +34,8 @@ from settings.model import (
     RECIPES,
     SCALE_LIMITS,
     SERVICE_CLOUDS,
+    SHARE_KEY_ID,
+    SHARE_MINUTES,
     TOPOLOGIES,
     UNSCOPED_READERS,
     AccessSettings,
@@ -43,6 +45,7 @@ from settings.model import (
     EmbedSettings,
     HealthImagingSettings,
     ScaleSettings,
+    ShareSettings,
     StudiesSettings,
     ViewerSettings,
 )
@@ -55,8 +58,8 @@ _AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
 _HEALTH_NAME = re.compile(r"^[a-z0-9]{3,24}$")
 _DICOM_SERVICE_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}/providers/"
                                r"Microsoft\.HealthcareApis/workspaces/[a-z0-9]{3,24}/dicomservices/[a-z0-9]{3,24}$")
-TOP_LEVEL = ("recipe", "cloud", "production", "highly_available", "viewer", "access", "archive", "auth", "embed",
-             "studies", *CLOUD_SECTIONS, DATABASE_PASSWORD_KEY)
+TOP_LEVEL = ("recipe", "cloud", "production", "highly_available", "viewer", "access", "archive", "auth", "share",
+             "embed", "studies", *CLOUD_SECTIONS, DATABASE_PASSWORD_KEY)
 """The stack's own keys (ohif:<key>)."""
 
 
@@ -245,6 +248,36 @@ def read_auth(errors: Errors, raw: Any, recipe: Any, production: bool) -> AuthSe
         errors.add("auth.unscoped_readers", None, "required in a production stack: archive (a reader whose account "
                    "lists no studies reads every study) or refused (such a reader reads none)")
     return AuthSettings(**a)
+
+
+def read_share(errors: Errors, raw: Any, auth: AuthSettings | None) -> ShareSettings | None:
+    """Share links, on when the section is there (`{}` takes every default)."""
+    if raw is None:
+        return None
+    if auth is None:
+        errors.add("share", parse_json(raw), f"allowed only with login (recipe {', '.join(AUTH_RECIPES)}): a link "
+                   "is signed and checked by the proxy that checks logins")
+        return None
+    s = read_object(errors, "share", raw, ShareSettings)
+    if "sharer_role" in s and not (isinstance(s["sharer_role"], str) and _REALM.match(s["sharer_role"])):
+        errors.add("share.sharer_role", s["sharer_role"], "allowed: letters, digits, - and _ (up to 64)")
+    elif s.get("sharer_role", ShareSettings.sharer_role) == auth.required_role:
+        errors.add("share.sharer_role", s.get("sharer_role", ShareSettings.sharer_role), "allowed: a role other than "
+                   f"auth.required_role ({auth.required_role}): every reader could share every study")
+    low, high = SHARE_MINUTES
+    lifetimes_valid = all([whole_number(errors, f"share.{key}", s.get(key, getattr(ShareSettings, key)), low, high,
+                                        "minutes") for key in ("default_minutes", "max_minutes")])
+    default, longest = (s.get(key, getattr(ShareSettings, key)) for key in ("default_minutes", "max_minutes"))
+    if lifetimes_valid and default > longest:
+        errors.add("share.default_minutes", default, f"allowed: at most share.max_minutes ({longest})")
+    keys = s.get("signing_keys", list(ShareSettings.signing_keys))
+    if not (isinstance(keys, list) and keys and len(set(map(str, keys))) == len(keys)
+            and all(isinstance(k, str) and re.match(SHARE_KEY_ID, k) for k in keys)):
+        errors.add("share.signing_keys", keys, "allowed: a list of distinct key IDs (letters, digits, - and _, up to "
+                   "32), the last signing new links")
+        keys = list(ShareSettings.signing_keys)
+    s["signing_keys"] = tuple(keys)
+    return ShareSettings(**s)
 
 
 def read_embed(errors: Errors, raw: Any, recipe: Any, production: bool) -> EmbedSettings | None:

@@ -29,6 +29,7 @@ from components.aws.vm_secrets import VmSecrets, VmSecretsArgs
 from components.proxy_host import OriginHeader, ProxyHost
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.origin import SharedSecretCheck
+from components.share_keys import share_keys
 from components.target import ProxySpec
 from settings.services import HEALTHIMAGING
 
@@ -63,8 +64,10 @@ class DicomwebProxy(pulumi.ComponentResource):
         secret = origin_secret(f"{name}-origin-secret", child)
         host = ProxyHost(name, args.spec, own_url=args.own_url, resolver=AMAZON_DNS, reads=HEALTHIMAGING,
                          origin_header=OriginHeader(SharedSecretCheck, secret, secret=True))
-        # The origin check's value is a secret: the VM fetches it at boot (components/aws/vm_secrets.py).
-        secrets = VmSecrets(name, VmSecretsArgs(purpose=PURPOSE, files=host.secret_files()), opts=child)
+        # The origin check's value and the share links' keys are secrets: the VM fetches them at boot
+        # (components/aws/vm_secrets.py).
+        keys = share_keys(name, args.spec.share, child) if args.spec.share else None
+        secrets = VmSecrets(name, VmSecretsArgs(purpose=PURPOSE, files=host.secret_files(keys)), opts=child)
         vm = OriginVm(name, OriginVmArgs(purpose=PURPOSE, user_data=host.cloud_init(secrets.fetch),
                                          placement=args.placement, egress=host.egress,
                                          instance_type=args.instance_type,
@@ -78,7 +81,8 @@ class DicomwebProxy(pulumi.ComponentResource):
                 subnet_id=args.placement.subnet_id, proxy_security_group_id=vm.security_group_id), opts=child)
         self.route = OriginRoute(origin_id="dicomweb-proxy", domain_name=vm.origin_domain,
                                  vpc_origin_id=vm.vpc_origin_id, secret=secret,
-                                 methods=ALL_METHODS if args.spec.enable_stow else READS,
+                                 # Uploads and share links are POSTs.
+                                 methods=ALL_METHODS if args.spec.enable_stow or args.spec.share else READS,
                                  path_pattern=f"{DICOMWEB_PATH}/*",
                                  # The viewer's Host: the proxy names its public root with it in its answers
                                  # and, mounted, knows which Origin is its own.

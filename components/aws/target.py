@@ -113,7 +113,7 @@ class AwsTarget(Target):
             return existing_keycloak_realm(name, spec)
         placement = self._placement(first=False)
         host = KeycloakHost(name, KeycloakHostArgs(
-            realm_import=pulumi.Output.from_input(spec.realm).apply(render_realm_import),
+            realm_import=spec.realm_at_origin().apply(render_realm_import),
             placement=placement, instance_type=self.settings.keycloak_instance_type,
             database_subnet_ids=self._database_subnets(), database=self.settings.keycloak_database,
             existing_database_url=spec.existing_database_url, existing_database_password=self._database_password,

@@ -16,11 +16,15 @@ import pulumi
 from components.azure.dicom_service import DicomServiceAccess, DicomServiceAccessArgs
 from components.azure.front_door import endpoint, vm_route
 from components.azure.origin_vm import AZURE_PLATFORM, OriginVm, OriginVmArgs
+from components.azure.vm_secrets import VmSecrets, VmSecretsArgs, VmSecretsReader, VmSecretsReaderArgs
 from components.proxy_host import OriginHeader, ProxyHost
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.origin import FrontDoorCheck
+from components.share_keys import share_keys
 from components.target import ProxySpec
 from settings.services import DICOM_SERVICE
+
+PURPOSE = "ohif-dicomweb-proxy"
 
 
 @dataclass
@@ -63,11 +67,20 @@ class DicomwebProxy(pulumi.ComponentResource):
         host = ProxyHost(name, args.spec, own_url=args.own_url, resolver=AZURE_PLATFORM, reads=DICOM_SERVICE,
                          origin_header=OriginHeader(FrontDoorCheck, args.front_door_id))
         service = args.spec.archive_service
+        # Share links' keys are secrets: the VM fetches them at boot with its identity (components/azure/vm_secrets.py).
+        secrets = VmSecrets(name, VmSecretsArgs(
+            files=host.secret_files(share_keys(name, args.spec.share, child)), purpose=PURPOSE,
+            resource_group_name=args.resource_group_name, location=args.location),
+            opts=child) if args.spec.share else None
         vm = OriginVm(name, OriginVmArgs(
-            custom_data=host.cloud_init(), resource_group_name=args.resource_group_name, location=args.location,
-            subnet_id=args.subnet_id, egress=host.egress, vm_size=args.vm_size, scale=host.scale,
-            health_check=host.health_check, identity=service is not None),
+            custom_data=host.cloud_init(secrets.fetch if secrets else None),
+            resource_group_name=args.resource_group_name, location=args.location, subnet_id=args.subnet_id,
+            egress=host.egress, vm_size=args.vm_size, scale=host.scale, health_check=host.health_check,
+            identity=service is not None or secrets is not None),
             opts=child)
+        if secrets:
+            VmSecretsReader(name, VmSecretsReaderArgs(secret_id=secrets.secret_id, principal_id=vm.principal_id),
+                            opts=child)
         if service is not None:
             DicomServiceAccess(name, DicomServiceAccessArgs(
                 service=service, principal_id=vm.principal_id, enable_stow=args.spec.enable_stow,

@@ -123,7 +123,7 @@ class AzureTarget(Target):
             database = dict(database_subnet_id=self._network.database_subnet_id,
                             virtual_network_id=self._virtual_network_id(), database_prefix=DATABASE_SPACE)
         host = KeycloakHost(name, KeycloakHostArgs(
-            realm_import=pulumi.Output.from_input(spec.realm).apply(render_realm_import),
+            realm_import=spec.realm_at_origin().apply(render_realm_import),
             vm_size=self._settings.keycloak_vm_size, front_door_id=self._profile.front_door_id,
             subnet_id=subnet_id, database=self._settings.keycloak_database,
             existing_database_url=spec.existing_database_url, existing_database_password=self._database_password,

@@ -17,8 +17,15 @@ from components.render.dicomweb_proxy.conf import ProxyConf
 from components.render.dicomweb_proxy.origin import OriginCheck
 from components.render.dicomweb_proxy.render import render_proxy_conf
 from components.render.dicomweb_proxy.study_scope import STUDY_SCOPE_MODULE
-from components.render.dicomweb_proxy.token_check import TOKEN_CHECK_MODULE, Login, TokenCheck, TokenCheckFiles
+from components.render.dicomweb_proxy.token_check import (
+    SHARE_KEYS_CLOSED,
+    TOKEN_CHECK_MODULE,
+    Login,
+    TokenCheck,
+    TokenCheckFiles,
+)
 from components.render.secret_files import SecretFetch, writer_file
+from settings.model import ShareSettings
 from settings.services import ArchiveAuth
 
 NGINX_CONF_PATH = "/etc/nginx/conf.d/ohif-dicomweb-proxy.conf"
@@ -61,7 +68,8 @@ VM_TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_ch
                                        verdict_cache_dir="/var/cache/nginx/ohif-token-verdicts",
                                        check_listen="127.0.0.1:8081",
                                        # The VM's journal (journald reads /dev/log): `journalctl -t ohif_audit`.
-                                       audit_log="syslog:server=unix:/dev/log,tag=ohif_audit,nohostname")
+                                       audit_log="syslog:server=unix:/dev/log,tag=ohif_audit,nohostname",
+                                       share_keys_path="/etc/nginx/ohif-secrets/share-keys.conf")
 # Where a proxy VM keeps the check of what each request asks for.
 VM_STUDY_SCOPE_MODULE = "/etc/nginx/njs/ohif_study_scope.js"
 # Where a proxy VM keeps what proves it to a cloud DICOM service (its credential fetched from instance metadata).
@@ -73,23 +81,27 @@ VM_ARCHIVE_FILES = ArchiveCredentialFiles(module_path="/etc/nginx/njs/ohif_archi
 def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str], enable_stow: bool,
                             origin_check: OriginCheck, resolver: str, token_check: TokenCheck | None,
                             serve_own_host: bool, fetch_secrets: SecretFetch | None = None,
-                            archive_auth: ArchiveAuth | None = None) -> str:
+                            archive_auth: ArchiveAuth | None = None, share: ShareSettings | None = None) -> str:
     """A DICOMweb proxy VM's cloud-init, on either cloud: the rendered nginx config, the token check's module when
     login is on, and the archive credential's (`archive_auth`) for a cloud DICOM service. A secret origin check (a
-    SecretFileCheck: components/render/dicomweb_proxy/origin.py) is written by `fetch_secrets` before nginx starts."""
+    SecretFileCheck: components/render/dicomweb_proxy/origin.py) and `share` links' keys are written by
+    `fetch_secrets` before nginx starts."""
+    if share and not (token_check and fetch_secrets):
+        raise ValueError("share links need login, and their keys fetched from the secret store at boot")
     files = VM_TOKEN_CHECK_FILES if token_check else None
     archive_files = VM_ARCHIVE_FILES if archive_auth else None
     conf = render_proxy_conf(ProxyConf(
         listen="80", upstream_url=upstream_url, allowed_origins=tuple(allowed_origins), cache_dir=VM_CACHE_DIR,
         enable_stow=enable_stow, origin_check=origin_check, resolver=resolver,
-        login=Login(token_check, files) if token_check else None, serve_own_host=serve_own_host,
+        login=Login(token_check, files, share) if token_check else None, serve_own_host=serve_own_host,
         health_listen=str(VM_HEALTH_PORT),
         archive=ArchiveAccess(archive_auth, archive_files) if archive_auth else None,
         scope_module_path=VM_STUDY_SCOPE_MODULE))
     modules = {VM_STUDY_SCOPE_MODULE: STUDY_SCOPE_MODULE.read_text(),
                **({files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else {}),
                **({archive_files.module_path: ARCHIVE_CREDENTIALS_MODULE.read_text()} if archive_files else {})}
-    return render_cloud_init(conf, extra_files=modules, secret_files=origin_check.boot_files(),
+    share_keys = [{"path": files.share_keys_path, "permissions": "0600", "content": SHARE_KEYS_CLOSED}] if share else []
+    return render_cloud_init(conf, extra_files=modules, secret_files=origin_check.boot_files() + share_keys,
                              fetch_secrets=fetch_secrets,
                              worker_dirs=[str(PurePosixPath(archive_files.credentials_file).parent)] if archive_files
                              else ())

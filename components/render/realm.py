@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from components.render.dicomweb_proxy.study_scope import SCOPE_CLAIM
 from components.render.dicomweb_proxy.token_check import TokenCheck
+from settings.model import ShareSettings
 
 STUDY_UID_PATTERN = "^[0-9]+(\\.[0-9]+)*$"
 """What each value of a reader's studies attribute must look like: a StudyInstanceUID."""
@@ -39,6 +40,8 @@ class RealmModel:
     brute_force_failures: int = 5
     unscoped_readers: str = "archive"
     """What a reader whose account lists no studies may read (settings.model.UNSCOPED_READERS)."""
+    share: ShareSettings | None = None
+    """Share links on: the realm has their sharer role, and the proxy signs and checks them."""
     studies_attribute: str = SCOPE_CLAIM
     """The user attribute, set by an admin only, that lists the studies a reader may read; the access token carries
     it as the claim the proxy limits the reader to."""
@@ -57,8 +60,14 @@ class RealmModel:
         return [self.viewer_url]
 
     @property
+    def roles_by_kind(self) -> dict[str, str]:
+        """The realm's roles, by what they let a user do."""
+        return {"reader": self.reader_role, "uploader": self.uploader_role,
+                **({"sharer": self.share.sharer_role} if self.share else {})}
+
+    @property
     def roles(self) -> list[str]:
-        return [self.reader_role, self.uploader_role]
+        return list(self.roles_by_kind.values())
 
     @property
     def pkce_method(self) -> str:
@@ -155,11 +164,13 @@ def oidc_settings(model: RealmModel, keycloak_url: str) -> dict:
     }
 
 
-def realm_model(auth, viewer, viewer_origin: str) -> RealmModel:
-    """The realm a stack's `ohif:auth` and `ohif:viewer` settings describe, for a viewer at `viewer_origin`."""
+def realm_model(auth, viewer, viewer_origin: str, share: ShareSettings | None = None) -> RealmModel:
+    """The realm a stack's `ohif:auth`, `ohif:viewer` and `ohif:share` settings describe, for a viewer at
+    `viewer_origin`."""
     return RealmModel(name=auth.realm, viewer_origin=viewer_origin, base_path=viewer.base_path,
                       client_id=auth.client_id, reader_role=auth.required_role, require_pkce=auth.require_pkce,
-                      access_token_minutes=auth.access_token_minutes, unscoped_readers=auth.unscoped_readers)
+                      access_token_minutes=auth.access_token_minutes, unscoped_readers=auth.unscoped_readers,
+                      share=share)
 
 
 def issuer(keycloak_url: str, model: RealmModel) -> str:

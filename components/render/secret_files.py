@@ -3,8 +3,9 @@ small writer on the VM turns back into files only root can read.
 
 User data (AWS) and custom data (Azure) are readable from the VM's metadata service by any process on it, and by
 whoever may describe the VM, so no secret travels there. On AWS the document is a Secrets Manager secret that only
-the VM's role may read, fetched at boot (components/aws/vm_secrets.py); on Azure it is a CustomScript extension's
-protected settings (components/azure/keycloak_host.py). Either way it lands on the VM's encrypted disk, mode 0600.
+the VM's role may read, fetched at boot (components/aws/vm_secrets.py); on Azure it is a Key Vault secret that only
+the VM's identity may read, fetched at boot (components/azure/vm_secrets.py), or a CustomScript extension's protected
+settings (components/azure/keycloak_host.py). Either way it lands on the VM's encrypted disk, mode 0600.
 """
 
 from __future__ import annotations
@@ -56,3 +57,24 @@ def from_secrets_manager(secret_arn: str) -> SecretFetch:
                         "--query", "SecretString", "--output", "text"])
     return SecretFetch(command=f"for i in $(seq 30); do {fetch} | {WRITER_PATH} && exit 0; sleep 10; done; exit 1",
                        packages=("awscli",))
+
+
+# Written by hand, in the VM's own Python 3: Key Vault's REST API is two calls, where its SDK or Azure's CLI would be a
+# package to install. IMDS gives the VM's managed identity a token for Key Vault; the secret's value is the document.
+_KEY_VAULT_READ = """\
+import json, sys, urllib.request
+def get(url, headers):
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as reply:
+        return json.load(reply)
+token = get("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01"
+            "&resource=https%3A%2F%2Fvault.azure.net", {"Metadata": "true"})["access_token"]
+sys.stdout.write(get(sys.argv[1] + "?api-version=7.4", {"Authorization": "Bearer " + token})["value"])
+"""
+
+
+def from_key_vault(secret_url: str) -> SecretFetch:
+    """Fetch the document from an Azure Key Vault secret (https://<vault>.vault.azure.net/secrets/<name>) with the
+    VM's managed identity, and write the files. It retries for five minutes: a new role assignment can take a little
+    while to apply."""
+    read = shlex.join(["python3", "-c", _KEY_VAULT_READ, secret_url])
+    return SecretFetch(command=f"for i in $(seq 30); do {read} | {WRITER_PATH} && exit 0; sleep 10; done; exit 1")

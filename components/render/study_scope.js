@@ -10,6 +10,7 @@
 // Written by hand: no DICOMweb library knows this proxy's rule, and njs has none to load.
 var SCOPE_CLAIM = 'dicom_studies';
 var STUDY_UID_NAMES = ['StudyInstanceUID', '0020000D'];
+var SHARE_ISSUER = 'ohif-share';  // a share link's token (token_check.js)
 
 // [[name, value]] of a query string, each decoded ('+' stays a plus, as the archive and SigV4 read it); throws
 // URIError on a broken percent-encoding or bytes that are not UTF-8.
@@ -66,7 +67,8 @@ function queriedStudies(query) {
 // js_set: "1" when the token carries a scope and the request reaches outside it. $dicomweb_path is the path below
 // the DICOMweb root the location captured.
 //   studies/{uid}[/...]      the study must be in the scope (its series and instance searches too);
-//   studies                  every StudyInstanceUID the search names must be; none named, scopedArgs names them;
+//   studies                  every StudyInstanceUID the search names must be; none named, scopedArgs names them
+//                            for a reader, and a share link (which opens its study by UID) is refused;
 //   series, instances        searches across every study: refused;
 // and any StudyInstanceUID a query names must be in the scope.
 function scopeRefused(r) {
@@ -81,6 +83,7 @@ function scopeRefused(r) {
     }
     try {
         var named = queriedStudies(r.variables.args);
+        if (!study && named.length === 0 && claims(r).iss === SHARE_ISSUER) return '1';
         return named.every(function (uid) { return scope.indexOf(uid) >= 0; }) ? '' : '1';
     } catch (e) {
         return '1';

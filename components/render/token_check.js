@@ -10,10 +10,17 @@
 // required realm role. A `kid` missing from the cached key set triggers one fresh fetch: that is how a
 // rotated realm key reaches the proxy without a restart.
 //
+// Share links (on when the stack has `ohif:share`) are HS256 tokens this proxy signs itself (createShare) with the
+// stack's share key, for one study: their signature, issuer, expiry, ID and study are checked here, and they only
+// read. The keys ($ohif_share_keys: {"signing": kid, "keys": {kid: base64url}}) come from the cloud's secret store.
+// HS256 is accepted only against those keys, never a realm key: a token "signed" with a public key is refused.
+//
 // A verdict is cached by the proxy (dicomweb_proxy/token_check.py: /_ohif_auth), keyed by the token's digest and
 // the role asked for, and never longer than the token stays valid: an RSA verification per frame would cost more
 // than the frame.
 var VERDICT_SECONDS = 60;
+var SHARE_ISSUER = 'ohif-share';
+var STUDY_UID = /^[0-9]+(\.[0-9]+)*$/;
 
 function b64urlJson(part) {
     return JSON.parse(Buffer.from(part, 'base64url').toString());
@@ -73,6 +80,7 @@ async function check(r) {
     } catch (e) {
         return deny(r, 'malformed token');
     }
+    if (header.alg === 'HS256') return checkShare(r, header, claims, match);
     if (header.alg !== 'RS256') return deny(r, 'alg ' + header.alg);
     var jwk = await signingKey(r, header.kid);
     if (!jwk) return deny(r, 'unknown kid ' + header.kid);
@@ -95,22 +103,108 @@ async function check(r) {
     r.return(204);
 }
 
+function shareKeys(r) {
+    try {
+        return JSON.parse(r.variables.ohif_share_keys || '{}');
+    } catch (e) {
+        return {};
+    }
+}
+
+function hs256(key, data) {
+    return require('crypto').createHmac('sha256', Buffer.from(key, 'base64url')).update(data).digest('base64url');
+}
+
+// Compared in constant time: an early return would tell a forger how much of a signature was right.
+function sameText(a, b) {
+    if (a.length !== b.length) return false;
+    var diff = 0;
+    for (var i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+    return diff === 0;
+}
+
+function checkShare(r, header, claims, parts) {
+    var v = r.variables;
+    if (v.ohif_jwt_role !== v.ohif_jwt_reader_role) return deny(r, 'a share link only reads');
+    var key = (shareKeys(r).keys || {})[header.kid];
+    if (!key) return deny(r, 'unknown share kid ' + header.kid);
+    if (!sameText(hs256(key, parts[1] + '.' + parts[2]), parts[3])) return deny(r, 'bad share signature');
+    var now = Date.now() / 1000;
+    if (claims.iss !== SHARE_ISSUER) return deny(r, 'share issuer ' + claims.iss);
+    if (typeof claims.exp !== 'number' || now > claims.exp) return deny(r, 'share expired');
+    var studies = claims.dicom_studies;
+    if (typeof claims.jti !== 'string' || !Array.isArray(studies) || studies.length !== 1) {
+        return deny(r, 'share claims');
+    }
+    r.headersOut['X-Accel-Expires'] = String(Math.max(0, Math.min(VERDICT_SECONDS, Math.floor(claims.exp - now))));
+    r.return(204);
+}
+
+function answer(r, status, body) {
+    r.headersOut['Content-Type'] = 'application/json';
+    r.return(status, JSON.stringify(body));
+}
+
+// js_content of the share endpoint (POST {"study": uid, "minutes": n}), behind the token check with the sharer role:
+// a link for one study the sharer reads, as the study scope decides for any of their requests.
+function createShare(r) {
+    var v = r.variables;
+    var keys = shareKeys(r);
+    var key = keys.keys && keys.keys[keys.signing];
+    if (!key) return answer(r, 503, {error: 'share links: the signing key has not reached this proxy yet'});
+    var asked;
+    try {
+        asked = JSON.parse(r.requestText || '');
+    } catch (e) {
+        asked = null;
+    }
+    if (!asked || typeof asked !== 'object') {
+        return answer(r, 400, {error: 'body: a JSON object {"study": StudyInstanceUID, "minutes": lifetime}'});
+    }
+    var longest = Number(v.ohif_share_max_minutes);
+    var minutes = asked.minutes === undefined ? Number(v.ohif_share_default_minutes) : asked.minutes;
+    if (typeof asked.study !== 'string' || asked.study.length > 64 || !STUDY_UID.test(asked.study)) {
+        return answer(r, 400, {error: 'study: a StudyInstanceUID'});
+    }
+    if (!Number.isInteger(minutes) || minutes < 5 || minutes > longest) {
+        return answer(r, 400, {error: 'minutes: a whole number from 5 to ' + longest});
+    }
+    // Verified in the access phase; only their scope and reader role are read here.
+    var sharer = b64urlJson(r.headersIn.Authorization.split('.')[1]);
+    var roles = (sharer.realm_access && sharer.realm_access.roles) || [];
+    // The study scope's own rule, asked of the study's path (study_scope.js: scopeRefused reads $dicomweb_path).
+    v.dicomweb_path = 'studies/' + asked.study;
+    if (roles.indexOf(v.ohif_share_reader_role) < 0 || v.ohif_scope_refused) {
+        return answer(r, 403, {error: 'outside the studies this token may read'});
+    }
+    var now = Math.floor(Date.now() / 1000);
+    var id = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url');
+    var head = Buffer.from(JSON.stringify({alg: 'HS256', typ: 'JWT', kid: keys.signing})).toString('base64url');
+    var body = Buffer.from(JSON.stringify({
+        iss: SHARE_ISSUER, jti: id, dicom_studies: [asked.study], iat: now, exp: now + minutes * 60,
+        sharer: String(sharer.preferred_username || sharer.sub), sharer_sub: String(sharer.sub)
+    })).toString('base64url');
+    answer(r, 201, {id: id, study: asked.study, expires: new Date((now + minutes * 60) * 1000).toISOString(),
+                    token: head + '.' + body + '.' + hs256(key, head + '.' + body)});
+}
+
 // The cache key of a verdict: the Authorization header's digest, so no token is written to disk.
 function digest(r) {
     return require('crypto').createHash('sha256').update(r.headersIn.Authorization || '').digest('hex');
 }
 
-// The audit log's reader: the token's subject and user name, read (not verified: the line's status says whether the
+// The audit log's reader: the token's subject and user name (a share link's ID and its creator), read (not verified: the line's status says whether the
 // check let the request through) from the Authorization header.
 function reader(r) {
     var match = (r.headersIn.Authorization || '').match(/^Bearer [A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\./);
     if (!match) return '-';
     try {
         var claims = b64urlJson(match[1]);
+        if (claims.iss === SHARE_ISSUER) return 'share:' + String(claims.jti) + ' ' + String(claims.sharer);
         return String(claims.sub || '-') + ' ' + String(claims.preferred_username || '-');
     } catch (e) {
         return '-';
     }
 }
 
-export default {check, digest, reader};
+export default {check, createShare, digest, reader};

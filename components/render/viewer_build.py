@@ -208,8 +208,12 @@ def _cache_dir() -> Path:
     return CACHE
 
 
+SHARE_LINK_ENDED = "This link has expired or was revoked. Ask whoever sent it for a new one."
+"""What a share link's page says once the proxy refuses its token."""
+
+
 def render_app_config(*, base_path: str, dicomweb_url: str | None = None, oidc: dict | None = None,
-                      archive_kind: str = "dicomweb") -> str:
+                      archive_kind: str = "dicomweb", share_links: bool = False) -> str:
     """OHIF's `app-config.js`: the packaged secure defaults, with our data source and base path.
 
     The data source is the DICOMweb archive at `dicomweb_url`, with the settings DATA_SOURCES gives its
@@ -218,6 +222,9 @@ def render_app_config(*, base_path: str, dicomweb_url: str | None = None, oidc: 
 
     `oidc` (components.render.realm.oidc_settings) turns on login: OHIF then sends the
     user's token as `Authorization: Bearer` on every DICOMweb request.
+
+    `share_links`: a page opened from a share link (SHARE_LINK_MODE) opens its one study with the link's token, with
+    no login and no study list.
 
     Kept from OHIF's default: dicomlocal/dicomwebproxy and dynamic config off. Changed: the data source,
     and thumbnails rendered by the archive (`wadors`), because the default's `staticWado` flavour expects a
@@ -241,7 +248,29 @@ def render_app_config(*, base_path: str, dicomweb_url: str | None = None, oidc: 
         **({"oidc": [oidc]} if oidc else {}),
     }
     return ("/** Rendered from the stack config by components/render/viewer_build.py; do not edit. */\n"
-            f"window.config = {json.dumps(config, indent=2)};\n")
+            f"window.config = {json.dumps(config, indent=2)};\n" + (SHARE_LINK_MODE if share_links else ""))
+
+
+SHARE_LINK_MODE = """
+// A share link (<viewer>/viewer?StudyInstanceUIDs=<uid>#token=<token>): the token rides in the URL's fragment, which
+// no browser sends to a server, so no log holds it. OHIF reads `token` from the fragment too and sends it as the
+// bearer. Its login would send the reader to a login page first, and they have no account: login is off on such a
+// page. When the proxy refuses the token (401), the link has expired or was revoked, and the page says so.
+if (/(^#|&)token=/.test(window.location.hash)) {
+  delete window.config.oidc;
+  window.config.showStudyList = false;
+  window.config.httpErrorHandler = function (error) {
+    if (!error || error.status !== 401 || document.getElementById('ohif-share-ended')) return;
+    var notice = document.createElement('div');
+    notice.id = 'ohif-share-ended';
+    notice.setAttribute('role', 'alert');
+    notice.style.cssText = 'position:fixed;inset:0;z-index:100000;display:flex;align-items:center;' +
+      'justify-content:center;background:#000;color:#fff;font:20px sans-serif;padding:2em;text-align:center';
+    notice.textContent = '""" + SHARE_LINK_ENDED + """';
+    document.body.appendChild(notice);
+  };
+}
+"""
 
 
 _DICOM_JSON_SOURCE = {

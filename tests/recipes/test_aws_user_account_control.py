@@ -14,7 +14,7 @@ from components.render.cloud_init import VM_STUDY_SCOPE_MODULE, nginx_conf_of
 from components.render.dicomweb_proxy.interface import READ_CLASSES
 from components.render.dicomweb_proxy.study_scope import STUDY_SCOPE_MODULE
 from components.render.realm import RealmModel, render_realm_import
-from settings import read_stack_file
+from settings import ShareSettings, read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program
 from tests.recipes.test_aws_standalone import AMAZON_DNS, egress, no_public_address, vpc_origins_only
@@ -145,7 +145,7 @@ def test_keycloak_runs_in_production_mode_on_the_managed_database(provisioned):
 def test_provisioned_keycloak_imports_the_realm_for_the_viewer(provisioned):
     realm = next(json.loads(f["content"]) for f in cloud_init(provisioned, "keycloak")["write_files"]
                  if f["path"] == "/etc/keycloak/import/ohif.json")
-    assert realm == render_realm_import(RealmModel(name="ohif", viewer_origin=VIEWER_ORIGIN))
+    assert realm == render_realm_import(RealmModel(name="ohif", viewer_origin=VIEWER_ORIGIN, share=ShareSettings()))
     client = realm["clients"][0]
     assert client["redirectUris"] == [f"{VIEWER_ORIGIN}/callback", f"{VIEWER_ORIGIN}/silent-refresh.html"]
     assert client["attributes"]["pkce.code.challenge.method"] == "S256"
@@ -154,7 +154,7 @@ def test_provisioned_keycloak_imports_the_realm_for_the_viewer(provisioned):
 
 def test_viewer_config_logs_in_with_code_flow(provisioned):
     app_config = provisioned.one("aws:s3/bucketObjectv2:BucketObjectv2", "viewer-app-config.js").inputs["content"]
-    oidc = json.loads(re.search(r"window.config = (.*);", app_config, re.S)[1])["oidc"][0]
+    oidc = json.loads(re.search(r"window.config = (.*?\n\});", app_config, re.S)[1])["oidc"][0]
     assert oidc["authority"] == f"{KEYCLOAK}/realms/ohif"
     assert oidc["client_id"] == "ohif-viewer" and oidc["response_type"] == "code"
     assert oidc["redirect_uri"] == "/callback" and oidc["scope"] == "openid"
@@ -167,7 +167,7 @@ def test_proxy_checks_tokens_of_the_realm(provisioned):
     assert files["/etc/nginx/njs/ohif_token_check.js"].startswith("// The DICOMweb proxy's token check")
     assert f'set $ohif_jwt_issuer "{KEYCLOAK}/realms/ohif";' in conf
     assert f'set $ohif_jwks_url "{KEYCLOAK}/realms/ohif/protocol/openid-connect/certs";' in conf
-    assert conf.count("auth_request /_ohif_auth;") == len(READ_CLASSES)  # every read location
+    assert conf.count("auth_request /_ohif_auth;") == len(READ_CLASSES) + 1  # every read location, the share endpoint
 
 
 def test_existing_keycloak_gets_the_realm_as_resources(existing):
@@ -229,7 +229,8 @@ def _from_resources(program: Program) -> dict:
 
 def test_both_renderings_carry_the_same_settings(existing):
     """The import JSON (new Keycloak) and the pulumi-keycloak resources (existing one) from one model."""
-    expected = _from_import(render_realm_import(RealmModel(name="ohif", viewer_origin=VIEWER_ORIGIN)))
+    expected = _from_import(render_realm_import(
+        RealmModel(name="ohif", viewer_origin=VIEWER_ORIGIN, share=ShareSettings())))
     assert _from_resources(existing) == expected
 
 

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import re
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ from components.render.dicomweb_proxy.interface import INSTANCE_CACHE_CONTROL
 from components.render.dicomweb_proxy.token_check import TokenCheck
 from components.render.edge import REFUSED
 from components.render.realm import realm_model, render_realm_import
+from components.render.viewer_build import SHARE_LINK_ENDED
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT, PYDICOM_SAMPLES
+from sandbox.servers import AUDIT_LOG
 from sandbox.viewport import LIT_PIXELS_JS
 from tests.conftest import local_sandbox, require_servers, require_tool
 from tests.sandbox.edge import INSIDE, OUTSIDE, fetch_from
@@ -41,7 +44,7 @@ def uac() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def realm(uac):
-    return realm_model(uac.settings.auth, uac.settings.viewer, uac.viewer_origin)
+    return realm_model(uac.settings.auth, uac.settings.viewer, uac.viewer_origin, uac.settings.share)
 
 
 def test_realm_imports_and_serves_discovery(uac, realm):
@@ -510,3 +513,215 @@ def test_a_reader_limited_to_one_study_sees_only_it(uac, realm, browser, artifac
         path, accept = OUTSIDE_THE_SCOPE[request_](two_studies)
         assert dicomweb(uac, token, path, accept).status_code == 403, request_
     assert dicomweb(uac, token, f"studies/{two_studies.a}/metadata").status_code == 200
+
+
+
+# Share links: a sharer makes a link for study A; it opens A in the viewer with no login, and reads nothing else.
+
+@dataclass
+class Share:
+    sharer_token: str
+    """The sharer's own access token, from their login."""
+    id: str
+    token: str
+    expires: str
+
+
+def create_share(uac, token: str, body: dict) -> requests.Response:
+    return requests.post(f"{uac.urls.dicomweb}/shares", json=body,
+                         headers={"Origin": uac.viewer_origin, "Authorization": f"Bearer {token}"})
+
+
+def share_link(uac, study: str, token: str) -> str:
+    return f"{uac.urls.viewer}viewer?StudyInstanceUIDs={study}#token={token}"
+
+
+@pytest.fixture(scope="module")
+def share(uac, realm, browser, two_studies) -> Share:
+    """A person with the sharer role logs in, and the viewer's page asks the proxy for a link to A (cross-origin,
+    with its preflight, as a share button in the viewer would)."""
+    person = uac.keycloak.create_user("sharer", roles=(realm.reader_role, realm.share.sharer_role))
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    tokens: list[str] = []
+    page.on("request", lambda r: r.url.startswith(uac.urls.dicomweb) and r.method != "OPTIONS"
+            and tokens.append(r.headers.get("authorization", "").removeprefix("Bearer ")))
+    log_in(page, uac, person.username, person.password)
+    answer = page.evaluate("""async ([url, token, study]) => {
+        const r = await fetch(url, {method: 'POST', body: JSON.stringify({study}),
+                                    headers: {Authorization: 'Bearer ' + token, 'Content-Type': 'application/json'}});
+        return {status: r.status, body: await r.json()};
+    }""", [f"{uac.urls.dicomweb}/shares", tokens[-1], two_studies.a])
+    context.close()
+    assert answer["status"] == 201, answer
+    body = answer["body"]
+    assert body["study"] == two_studies.a
+    return Share(tokens[-1], body["id"], body["token"], body["expires"])
+
+
+def share_claims(token: str) -> dict:
+    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+
+
+def test_a_share_token_names_one_study_its_sharer_and_a_lifetime(uac, share, two_studies):
+    header = json.loads(base64.urlsafe_b64decode(share.token.split(".")[0] + "=="))
+    c = share_claims(share.token)
+    assert (header["alg"], header["kid"]) == ("HS256", uac.settings.share.signing_keys[-1])
+    assert (c["dicom_studies"], c["sharer"], c["jti"]) == ([two_studies.a], "sharer", share.id)
+    assert c["exp"] - c["iat"] == uac.settings.share.default_minutes * 60
+
+
+def test_a_share_link_opens_its_study_with_no_login(uac, share, browser, artifacts, two_studies):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})  # no Keycloak session, no cookie
+    page = context.new_page()
+    requests_seen: list[tuple[str, str]] = []
+    page.on("request", lambda r: requests_seen.append((r.url, r.headers.get("authorization", ""))))
+    page.goto(share_link(uac, two_studies.a, share.token))
+    page.wait_for_function(f"({LIT_PIXELS_JS})() > 500", timeout=60_000)
+    page.screenshot(path=str(artifacts / "share-link-viewer.png"))
+    context.close()
+    assert not [url for url, _ in requests_seen if url.startswith(uac.keycloak.url)], "the link reached Keycloak"
+    reads = [(url, auth) for url, auth in requests_seen if url.startswith(uac.urls.dicomweb)]
+    assert any("/frames/" in url for url, _ in reads), "no frame was read"
+    assert {auth for _, auth in reads} == {f"Bearer {share.token}"}
+    assert not [url for url, _ in requests_seen if share.token.split(".")[2] in url], "the token left in a URL"
+
+
+SHARE_REFUSED = {**OUTSIDE_THE_SCOPE, "a search naming no study": lambda s: ("studies", "application/dicom+json")}
+
+
+def test_a_share_token_reads_its_study(uac, share, two_studies):
+    assert dicomweb(uac, share.token, f"studies/{two_studies.a}/metadata").status_code == 200
+    named = dicomweb(uac, share.token, f"studies?StudyInstanceUID={two_studies.a}")
+    assert [s["0020000D"]["Value"][0] for s in named.json()] == [two_studies.a]
+
+
+@pytest.mark.parametrize("request_", SHARE_REFUSED)
+def test_a_share_token_gets_403_for_anything_else(uac, share, two_studies, request_):
+    path, accept = SHARE_REFUSED[request_](two_studies)
+    r = dicomweb(uac, share.token, path, accept)
+    assert (r.status_code, r.headers.get("Access-Control-Allow-Origin")) == (403, uac.viewer_origin), request_
+    assert r.json() == {"error": "outside the studies this token may read"}
+
+
+def share_keys(uac) -> dict:
+    """The sandbox's share keys, as its secret store holds them."""
+    conf = (uac.run_dir / "proxy-proxy" / "share-keys.conf").read_text()
+    return json.loads(re.search(r"default '(.*)';", conf)[1])
+
+
+def sign_share(uac, claims_: dict, kid: str | None = None, key: bytes | None = None, alg: str = "HS256") -> str:
+    keys = share_keys(uac)
+    kid = keys["signing"] if kid is None else kid
+    secret = base64.urlsafe_b64decode(keys["keys"][keys["signing"]] + "==") if key is None else key
+    header = {"alg": alg, "typ": "JWT", **({"kid": kid} if kid else {})}
+    return jwt(header, claims_, hs256(secret) if alg == "HS256" else lambda _: b"")
+
+
+def share_forgeries(uac, share: Share, b: str) -> dict[str, tuple[str, str]]:
+    """Each forgery, and the study it asks for."""
+    h, p, s = share.token.split(".")
+    c = share_claims(share.token)
+    a = c["dicom_studies"][0]
+
+    def resigned(**changes) -> str:
+        return f"{h}.{b64url(json.dumps({**c, **changes}).encode())}.{s}"
+
+    return {
+        "another study in the claims": (resigned(dicom_studies=[b]), b),
+        "a later expiry": (resigned(exp=c["exp"] + 86400 * 30), a),
+        "another key": (sign_share(uac, c, key=b"another key of 32 bytes, not ours"), a),
+        "a key ID the proxy does not have": (sign_share(uac, c, kid="k9"), a),
+        "alg none": (sign_share(uac, c, alg="none"), a),
+        "HS256 with the realm's public key": (
+            jwt({"alg": "HS256", "typ": "JWT", "kid": share_keys(uac)["signing"]}, c, hs256(uac_public_key(uac))), a),
+        "no key ID": (sign_share(uac, c, kid=""), a),
+        "garbage": ("not.a.token", a),
+    }
+
+
+def uac_public_key(uac) -> bytes:
+    """The realm's signing key as a PEM, which anyone can fetch: an HS256 'signature' with it proves nothing."""
+    jwks = requests.get(f"{uac.keycloak.url}/realms/{uac.settings.auth.realm}/protocol/openid-connect/certs").json()
+    jwk = next(k for k in jwks["keys"] if k["kty"] == "RSA" and k.get("use", "sig") == "sig")
+    numbers = rsa.RSAPublicNumbers(int.from_bytes(base64.urlsafe_b64decode(jwk["e"] + "=="), "big"),
+                                   int.from_bytes(base64.urlsafe_b64decode(jwk["n"] + "=="), "big"))
+    return numbers.public_key().public_bytes(serialization.Encoding.PEM,
+                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+SHARE_FORGERIES = ["another study in the claims", "a later expiry", "another key", "a key ID the proxy does not have",
+                   "alg none", "HS256 with the realm's public key", "no key ID", "garbage"]
+
+
+@pytest.mark.parametrize("forgery", SHARE_FORGERIES)
+def test_a_tampered_share_token_is_refused(uac, share, two_studies, forgery):
+    token, study = share_forgeries(uac, share, two_studies.b)[forgery]
+    r = dicomweb(uac, token, f"studies/{study}/metadata")
+    assert (r.status_code, r.headers.get("Access-Control-Allow-Origin")) == (401, uac.viewer_origin), forgery
+
+
+def test_only_a_sharer_creates_a_link(uac, login, share, two_studies):
+    """The reader role alone is not enough, nor is a share link's own token."""
+    assert create_share(uac, login.token, {"study": two_studies.a}).status_code == 401
+    assert create_share(uac, share.token, {"study": two_studies.a}).status_code == 401
+    assert create_share(uac, share.sharer_token, {"study": two_studies.b}).status_code == 201
+
+
+def test_a_scoped_sharer_shares_only_their_studies(uac, realm, trusted_key, two_studies):
+    roles = {"roles": [realm.reader_role, realm.share.sharer_role]}
+    token = jwt({"alg": "RS256", "typ": "JWT", "kid": trusted_key.kid},
+                claims(uac, realm, dicom_studies=[two_studies.a], preferred_username="scoped-sharer",
+                       realm_access=roles), rs256(trusted_key.private))
+    refused = create_share(uac, token, {"study": two_studies.b})
+    assert (refused.status_code, refused.json()) == (403, {"error": "outside the studies this token may read"})
+    assert create_share(uac, token, {"study": two_studies.a}).status_code == 201
+
+
+@pytest.mark.parametrize("body, error", [
+    ({"study": "1.2.3", "minutes": 10081}, "minutes: a whole number from 5 to 10080"),
+    ({"study": "1.2.3", "minutes": 4}, "minutes: a whole number from 5 to 10080"),
+    ({"study": "1.2.3", "minutes": "60"}, "minutes: a whole number from 5 to 10080"),
+    ({"study": "not a UID"}, "study: a StudyInstanceUID"),
+    ([], 'body: a JSON object {"study": StudyInstanceUID, "minutes": lifetime}'),
+])
+def test_a_bad_share_request_gets_400_with_cors(uac, share, body, error):
+    r = create_share(uac, share.sharer_token, body)
+    assert (r.status_code, r.headers.get("Access-Control-Allow-Origin")) == (400, uac.viewer_origin)
+    assert r.json() == {"error": error}
+
+
+def test_an_expired_link_says_so_in_the_viewer(uac, share, browser, artifacts, two_studies):
+    c = share_claims(share.token)
+    expired = sign_share(uac, {**c, "iat": c["iat"] - 7200, "exp": int(time.time()) - 60})
+    assert dicomweb(uac, expired, f"studies/{two_studies.a}/metadata").status_code == 401
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    page.goto(share_link(uac, two_studies.a, expired))
+    notice = page.get_by_role("alert").filter(has_text=SHARE_LINK_ENDED)
+    notice.wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts / "share-link-expired.png"))
+    context.close()
+    assert not [url for url in seen if url.startswith(uac.keycloak.url)], "an expired link went to the login page"
+
+
+def test_reads_through_a_share_are_audited_with_its_id_and_sharer(uac, share):
+    audit = [json.loads(line) for line in (uac.run_dir / "proxy-proxy" / AUDIT_LOG).read_text().splitlines()]
+    reads = [a for a in audit if a["reader"] == f"share:{share.id} sharer"]
+    assert reads and {a["status"] for a in reads} >= {200, 403}
+    assert [a for a in audit if a["method"] == "POST" and a["path"].endswith("/shares") and a["status"] == 201]
+
+
+def test_no_server_log_holds_a_share_token(uac, share):
+    """Last: every file the sandbox's servers wrote (nginx's access and error logs, Keycloak's, Orthanc's, the
+    caches) holds no share token; only the keys' own file holds the secret that signs them."""
+    marker = secrets.token_urlsafe(16)  # a URL's query is logged: the scan must find this one
+    requests.get(f"{uac.urls.viewer}?marker={marker}")
+
+    def holding(text: str) -> list[str]:
+        return [str(f) for f in uac.run_dir.rglob("*") if f.is_file() and text.encode() in f.read_bytes()]
+
+    assert holding(marker), "the scan found no access log"
+    assert holding(share.token.split(".")[2]) == []

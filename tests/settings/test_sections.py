@@ -25,8 +25,8 @@ CASES = {
     "unknown cloud": (prod(cloud="gcp"), 'ohif:cloud = "gcp": allowed: aws, azure, local'),
     "unknown key": (prod(region="eu"), 'ohif:region = "eu": unknown key; allowed: ohif:recipe, ohif:cloud, '
                                        "ohif:production, ohif:highly_available, ohif:viewer, ohif:access, "
-                                       "ohif:archive, ohif:auth, ohif:embed, ohif:studies, ohif:aws, ohif:azure, "
-                                       "ohif:keycloak_database_password"),
+                                       "ohif:archive, ohif:auth, ohif:share, ohif:embed, ohif:studies, ohif:aws, "
+                                       "ohif:azure, ohif:keycloak_database_password"),
     "more proxies at least than at most": (
         prod(archive=archive(scale={"min_instances": 3, "max_instances": 2})),
         "ohif:archive.scale.max_instances = 2: allowed: at least min_instances (3)"),
@@ -82,6 +82,22 @@ CASES = {
     "unscoped readers neither archive nor refused": (uac(realm="ohif", unscoped_readers="some"),
                                                      'ohif:auth.unscoped_readers = "some": allowed: archive or '
                                                      "refused"),
+    # Share links (issue 29).
+    "share links without login": (prod(share={}), "ohif:share = {}: allowed only with login (recipe "
+                                                   "user-account-control): a link is signed and checked by the proxy"),
+    "a share lifetime over the maximum": (
+        {**uac(realm="ohif"), "ohif:share": '{"default_minutes": 20160, "max_minutes": 10080}'},
+        "ohif:share.default_minutes = 20160: allowed: at most share.max_minutes (10080)"),
+    "a maximum share lifetime past thirty days": (
+        {**uac(realm="ohif"), "ohif:share": '{"max_minutes": 50000}'},
+        "ohif:share.max_minutes = 50000: allowed: a whole number of minutes from 5 to 43200"),
+    "the sharer role equal to the reader role": (
+        {**uac(realm="ohif", required_role="radiology"), "ohif:share": '{"sharer_role": "radiology"}'},
+        'ohif:share.sharer_role = "radiology": allowed: a role other than auth.required_role (radiology): every '
+        "reader could share every study"),
+    "signing keys that repeat": (
+        {**uac(realm="ohif"), "ohif:share": '{"signing_keys": ["k1", "k1"]}'},
+        'ohif:share.signing_keys = ["k1", "k1"]: allowed: a list of distinct key IDs'),
     "auth on the standalone recipe": (prod(auth={"realm": "ohif"}),
                                       'ohif:auth = {"realm": "ohif"}: allowed only with recipe user-account-control'),
     "allowed origins with the same-origin topology": (

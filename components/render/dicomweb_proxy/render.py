@@ -36,7 +36,7 @@ def render_proxy_conf(conf: ProxyConf) -> str:
         _HEADING,
         _edge_http(conf.edge),
         _allow_list_maps(conf.allowed_origins, conf.serve_own_host),
-        _cors_header_maps(conf.enable_stow),
+        _cors_header_maps(conf.enable_stow or bool(login and login.share)),
         _retry_after_map(conf.edge),
         _UPSTREAM_REQUEST_MAPS,
         _CACHE_CONTROL_MAP,
@@ -64,7 +64,7 @@ def _dicomweb_server(conf: ProxyConf) -> str:
         _CACHE_RULES,
         _COMPRESSION,
         _to_the_archive(conf),
-        conf.login.server_directives() if conf.login else "",
+        conf.login.server_directives() + conf.login.share_location() if conf.login else "",
         archive.access_location(token_check=conf.login is not None) if conf.archive else "",
         _store_location(conf) if conf.enable_stow else "",
         _FRAMES_CAP,
@@ -122,12 +122,12 @@ map $http_origin $ohif_origin_listed {{
 """
 
 
-def _cors_header_maps(enable_stow: bool) -> str:
-    """What CORS allows an allowed Origin; nothing for any other."""
+def _cors_header_maps(posts: bool) -> str:
+    """What CORS allows an allowed Origin; nothing for any other. `posts`: uploads or share links."""
     return f"""\
 map $ohif_cors_origin $ohif_cors_methods {{
     "" "";
-    default "GET, HEAD, OPTIONS{", POST" if enable_stow else ""}";
+    default "GET, HEAD, OPTIONS{", POST" if posts else ""}";
 }}
 map $ohif_cors_origin $ohif_cors_headers {{
     "" "";

@@ -6,18 +6,35 @@ through `auth_request` and caches its verdicts.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.origin import OriginCheck
 from components.render.dicomweb_proxy.quoting import nginx_string
 from components.render.dicomweb_proxy.upstream import SYSTEM_CA_FILE, is_address, tls_directives
+from settings.model import ShareSettings
 
 TOKEN_CHECK_MODULE = Path(__file__).parent.parent / "token_check.js"
 JWKS_CACHE_SECONDS = 300
 ACCESS_CHECK = "        auth_request /_ohif_auth;\n"
 """In every location that passes a client's request to the archive."""
+SHARES_PATH = f"{DICOMWEB_PATH}/shares"
+"""Where a sharer creates a share link (token_check.js: createShare)."""
+SHARES_CLASS = "shares"
+"""$ohif_class of the share endpoint, which the token check asks for the sharer role."""
+SHARE_KEYS_CLOSED = "map $host $ohif_share_keys { default ''; }\n"
+"""The share keys' file until the keys arrive from the secret store: no share link is made or accepted."""
+
+
+def share_keys_conf(keys: dict[str, str], signing: str) -> str:
+    """The share keys' file, an http-context include: each key ID's key (base64url), and which one signs."""
+    document = json.dumps({"signing": signing, "keys": keys}, sort_keys=True, separators=(",", ":"))
+    if signing not in keys or "'" in document or "\\" in document:
+        raise ValueError("share keys: base64url keys, the signing one among them")
+    return f"map $host $ohif_share_keys {{ default '{document}'; }}\n"
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,8 @@ class TokenCheckFiles:
     """Where the proxy writes who read what (each request's token subject and path): an nginx access_log target."""
     key_set_ca_file: str = SYSTEM_CA_FILE
     """The CAs nginx trusts when it fetches an https:// key set (the sandbox: its run's own CA)."""
+    share_keys_path: str = ""
+    """Where the share keys' file lies (share_keys_conf), written from the secret store; with share links only."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +82,11 @@ class Login:
 
     realm: TokenCheck
     files: TokenCheckFiles
+    share: ShareSettings | None = None
+    """Share links: the proxy signs them for sharers, and reads studies with them."""
 
     def http_block(self) -> str:
+        share = self.share
         return f"""
 # Tokens: the realm's keys, cached; a token with an unknown `kid` fetches them afresh (key rotation),
 # at most once a second so forged `kid`s cannot flood the realm.
@@ -74,11 +96,12 @@ proxy_cache_path {self.files.cache_dir} levels=1 keys_zone=ohif_jwks:1m max_size
 # The check's verdicts, by token digest and role, each no longer than its token is valid (token_check.js).
 proxy_cache_path {self.files.verdict_cache_dir} levels=1 keys_zone=ohif_verdicts:4m max_size=64m inactive=2m;
 limit_req_zone $server_name zone=ohif_jwks_fresh:1m rate=1r/s;
-# Reading needs the reader role; storing (POST, STOW-RS) the uploader role.
-map $request_method $ohif_jwt_role_needed {{
-    POST "{nginx_string(self.realm.upload_role)}";
+# Reading needs the reader role; storing (POST, STOW-RS) the uploader role{"; sharing, the sharer's" if share else ""}.
+map "$ohif_class:$request_method" $ohif_jwt_role_needed {{
+{f'    "~^{SHARES_CLASS}:" "{nginx_string(share.sharer_role)}";{chr(10)}' if share else ""}\
+    "~:POST$" "{nginx_string(self.realm.upload_role)}";
     default "{nginx_string(self.realm.required_role)}";
-}}
+}}{self._share_keys()}
 map $status $ohif_www_authenticate {{
     401 'Bearer realm="dicomweb"';
     default "";
@@ -124,6 +147,7 @@ server {{
         set $ohif_jwt_issuer "{nginx_string(self.realm.issuer)}";
         set $ohif_jwt_client "{nginx_string(self.realm.client_id)}";
         set $ohif_jwt_role $http_x_ohif_role;
+        set $ohif_jwt_reader_role "{nginx_string(self.realm.required_role)}";
         set $ohif_jwt_skew "{self.realm.skew_seconds}";
         js_content ohif_jwt.check;
     }}
@@ -141,6 +165,36 @@ server {{
         return 404;
     }}
 }}
+"""
+
+    def _share_keys(self) -> str:
+        if not self.share:
+            return ""
+        if not self.files.share_keys_path:
+            raise ValueError("share links need the share keys' file")
+        return (f"\n# Share links' signing keys (token_check.js), from the cloud's secret store.\n"
+                f"include {self.files.share_keys_path};")
+
+    def share_location(self) -> str:
+        """The share endpoint: a sharer's POST {"study": uid, "minutes": n} answers a link's token (createShare)."""
+        share = self.share
+        if not share:
+            return ""
+        return f"""
+    # Share links: a user with the sharer role asks for one study they read themselves.
+    location = {SHARES_PATH} {{
+        set $ohif_class {SHARES_CLASS};
+        set $dicomweb_path "";  # createShare asks the study scope about the study's path
+        if ($request_method = OPTIONS) {{ return 204; }}
+        if ($request_method != POST) {{ return 405; }}
+{ACCESS_CHECK}\
+        set $ohif_share_reader_role "{nginx_string(self.realm.required_role)}";
+        set $ohif_share_default_minutes {share.default_minutes};
+        set $ohif_share_max_minutes {share.max_minutes};
+        client_max_body_size 4k;
+        client_body_buffer_size 4k;
+        js_content ohif_jwt.createShare;
+    }}
 """
 
     def _jwks_fetch(self, resolver: str | None) -> str:

@@ -45,7 +45,7 @@ def test_the_realm_and_roles_are_set_for_the_check():
     server = login.check_server(NoOriginCheck(), resolver=None)
     assert 'set $ohif_jwt_issuer "https://d111.cloudfront.net/realms/ohif";' in server
     assert 'set $ohif_jwt_client "ohif-viewer";' in server and 'set $ohif_jwt_skew "30";' in server
-    assert 'POST "dicom-uploader";\n    default "dicom-reader";' in login.http_block()
+    assert '"~:POST$" "dicom-uploader";\n    default "dicom-reader";' in login.http_block()
     assert "access_log /var/log/audit.log ohif_audit;" in login.server_directives()
 
 
