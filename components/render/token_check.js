@@ -158,7 +158,7 @@ function createShare(r) {
     } catch (e) {
         asked = null;
     }
-    if (!asked || typeof asked !== 'object') {
+    if (!asked || typeof asked !== 'object' || Array.isArray(asked)) {
         return answer(r, 400, {error: 'body: a JSON object {"study": StudyInstanceUID, "minutes": lifetime}'});
     }
     var longest = Number(v.ohif_share_max_minutes);
