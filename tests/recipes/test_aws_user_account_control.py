@@ -3,6 +3,8 @@ realm managed on an existing one, and the token check wired into the DICOMweb pr
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 
@@ -10,9 +12,10 @@ import pytest
 import yaml
 
 from components.aws.origin_vm import unpacked_user_data
-from components.render.cloud_init import VM_STUDY_SCOPE_MODULE, nginx_conf_of
+from components.render.cloud_init import VM_STUDY_SCOPE_MODULE, VM_TOKEN_CHECK_FILES, nginx_conf_of
 from components.render.dicomweb_proxy.interface import READ_CLASSES
 from components.render.dicomweb_proxy.study_scope import STUDY_SCOPE_MODULE
+from components.render.dicomweb_proxy.token_check import SHARE_KEYS_CLOSED, share_keys_conf
 from components.render.realm import RealmModel, render_realm_import
 from settings import ShareSettings, read_stack_file
 from tests.conftest import STACKS
@@ -243,3 +246,62 @@ def test_every_proxy_holds_readers_to_their_studies(provisioned, unscoped_reader
     assert f"js_import ohif_scope from {VM_STUDY_SCOPE_MODULE};" in conf
     assert f'map $host $ohif_unscoped_readers {{ default "{unscoped_readers}"; }}' in conf
     assert conf.count("if ($ohif_scope_refused)") == conf.count("if ($ohif_query_refused)") == len(READ_CLASSES)
+
+
+# Share links (issue 29): their signing keys reach the proxy from Secrets Manager, never its user data.
+
+def mock_key(name: str) -> str:
+    """The key the mocks generate for a RandomBytes named `name` (program/offline.py), as the proxy reads it."""
+    return base64.urlsafe_b64encode(hashlib.sha256(name.encode()).digest()).rstrip(b"=").decode()
+
+
+def test_share_keys_come_from_secrets_manager_which_the_proxy_alone_reads(provisioned):
+    key = mock_key("proxy-share-key-k1")
+    user_data = unpacked_user_data(vm(provisioned, "proxy").inputs["userDataBase64"])
+    assert key not in user_data
+    assert [r.name for r in provisioned.of_type("random:index/randomBytes:RandomBytes")] == ["proxy-share-key-k1"]
+    version = provisioned.one("aws:secretsmanager/secretVersion:SecretVersion", "proxy-secrets-version")
+    files = json.loads(version.inputs["secretString"])
+    assert "secretString" in version.secret_inputs
+    assert files[VM_TOKEN_CHECK_FILES.share_keys_path] == share_keys_conf({"k1": key}, signing="k1")
+    # The proxy's role reads its own secret alone; Keycloak's role reads Keycloak's, without the keys.
+    secret = provisioned.one("aws:secretsmanager/secret:Secret", "proxy-secrets")
+    role = provisioned.one("aws:iam/role:Role", "proxy-role")
+    readers = {p.inputs["role"]: json.loads(p.inputs["policy"])["Statement"]
+               for p in provisioned.of_type("aws:iam/rolePolicy:RolePolicy")
+               if secret.outputs["arn"] in p.inputs["policy"]}
+    assert readers == {role.outputs["id"]: [
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret.outputs["arn"]}]}
+    keycloak_files = provisioned.one("aws:secretsmanager/secretVersion:SecretVersion", "keycloak-secrets-version")
+    assert key not in keycloak_files.inputs["secretString"]
+    config = yaml.safe_load(user_data)
+    closed = next(f for f in config["write_files"] if f["path"] == VM_TOKEN_CHECK_FILES.share_keys_path)
+    assert (closed["content"], closed["permissions"]) == (SHARE_KEYS_CLOSED, "0600"), "no link works until they arrive"
+
+
+def test_share_settings_reach_the_proxy(provisioned):
+    conf = nginx_conf_of(unpacked_user_data(vm(provisioned, "proxy").inputs["userDataBase64"]))
+    share = ShareSettings()
+    assert f"include {VM_TOKEN_CHECK_FILES.share_keys_path};" in conf
+    assert f'"~^shares:" "{share.sharer_role}";' in conf
+    assert f"set $ohif_share_max_minutes {share.max_minutes};" in conf
+    assert f"set $ohif_share_default_minutes {share.default_minutes};" in conf
+    # A sharer's request is a POST, which the proxy's distribution must pass.
+    cdn = provisioned.one("aws:cloudfront/distribution:Distribution", "proxy-cdn").inputs
+    assert "POST" in cdn["defaultCacheBehavior"]["allowedMethods"]
+
+
+def test_a_rotated_key_verifies_beside_the_new_one_which_signs():
+    config = {**uac_config(), "ohif:share": json.dumps({"signing_keys": ["k1", "k2"]})}
+    version = run_program(config).one("aws:secretsmanager/secretVersion:SecretVersion", "proxy-secrets-version")
+    keys = json.loads(version.inputs["secretString"])[VM_TOKEN_CHECK_FILES.share_keys_path]
+    assert keys == share_keys_conf({"k1": mock_key("proxy-share-key-k1"), "k2": mock_key("proxy-share-key-k2")},
+                                   signing="k2")
+
+
+def test_without_share_links_no_key_and_no_endpoint():
+    config = {k: v for k, v in uac_config().items() if k != "ohif:share"}
+    program = run_program(config)
+    assert not program.of_type("random:index/randomBytes:RandomBytes")
+    conf = nginx_conf_of(unpacked_user_data(vm(program, "proxy").inputs["userDataBase64"]))
+    assert "/dicom-web/shares" not in conf and "share-keys" not in conf

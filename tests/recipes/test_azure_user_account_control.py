@@ -10,12 +10,16 @@ import re
 import pytest
 import yaml
 
-from components.render.cloud_init import VM_STUDY_SCOPE_MODULE, nginx_conf_of
+from components.azure.vm_secrets import KEY_VAULT_SECRETS_USER
+from components.render.cloud_init import VM_STUDY_SCOPE_MODULE, VM_TOKEN_CHECK_FILES, nginx_conf_of
 from components.render.dicomweb_proxy.interface import READ_CLASSES
 from components.render.dicomweb_proxy.study_scope import STUDY_SCOPE_MODULE
+from components.render.dicomweb_proxy.token_check import SHARE_KEYS_CLOSED, share_keys_conf
 from components.render.keycloak_host_init import ENV_PATH, NGINX_CONF_PATH, START_COMMANDS
 from components.render.secret_files import WRITER_PATH
+from settings import ShareSettings
 from tests.pulumi_mocks import Program, run_program
+from tests.recipes.test_aws_user_account_control import mock_key
 from tests.recipes.test_azure_standalone import (
     FRONT_DOOR_ID,
     NIC,
@@ -154,3 +158,40 @@ def test_every_proxy_holds_readers_to_their_studies(provisioned, unscoped_reader
     assert f"js_import ohif_scope from {VM_STUDY_SCOPE_MODULE};" in conf
     assert f'map $host $ohif_unscoped_readers {{ default "{unscoped_readers}"; }}' in conf
     assert conf.count("if ($ohif_scope_refused)") == conf.count("if ($ohif_query_refused)") == len(READ_CLASSES)
+
+
+# Share links (issue 29): their signing keys reach the proxy from Key Vault, never its custom data.
+
+def test_share_keys_come_from_key_vault_which_the_proxy_alone_reads(provisioned):
+    key = mock_key("proxy-share-key-k1")
+    data = custom_data(provisioned, "proxy")
+    assert key not in data
+    vault = provisioned.one("azure-native:keyvault:Vault", "proxy-kv").inputs["properties"]
+    assert (vault["enableRbacAuthorization"], vault["enableSoftDelete"], vault["enablePurgeProtection"]) == \
+        (True, True, True)
+    assert "accessPolicies" not in vault, "Azure RBAC alone says who reads"
+    secret = provisioned.one("azure-native:keyvault:Secret", "proxy-files")
+    assert "properties" in secret.secret_inputs
+    files = json.loads(secret.inputs["properties"]["value"])
+    assert files == {VM_TOKEN_CHECK_FILES.share_keys_path: share_keys_conf({"k1": key}, signing="k1")}
+    proxy = provisioned.one(VM, "proxy-vm")
+    assert proxy.inputs["identity"]["type"] == "SystemAssigned"
+    scopes = (secret.outputs["id"], provisioned.one("azure-native:keyvault:Vault").outputs["id"])
+    grants = [a.inputs for a in provisioned.of_type("azure-native:authorization:RoleAssignment")
+              if a.inputs["scope"] in scopes]
+    assert [(g["principalId"], g["roleDefinitionId"].rsplit("/", 1)[1]) for g in grants] == \
+        [(proxy.outputs["identity"]["principalId"], KEY_VAULT_SECRETS_USER)], "the proxy reads the one secret"
+    config = yaml.safe_load(data)
+    fetch = next(i for i, c in enumerate(config["runcmd"]) if "vault.azure.net/secrets/" in c[-1])
+    start = next(i for i, c in enumerate(config["runcmd"]) if "systemctl enable --now nginx" in c[-1])
+    assert fetch < start and "https://proxy-kv1a2b3c4d.vault.azure.net/secrets/vm-files" in config["runcmd"][fetch][-1]
+    closed = next(f for f in config["write_files"] if f["path"] == VM_TOKEN_CHECK_FILES.share_keys_path)
+    assert (closed["content"], closed["permissions"]) == (SHARE_KEYS_CLOSED, "0600"), "no link works until they arrive"
+
+
+def test_share_settings_reach_the_proxy(provisioned):
+    conf = nginx_conf_of(custom_data(provisioned, "proxy"))
+    share = ShareSettings()
+    assert f"include {VM_TOKEN_CHECK_FILES.share_keys_path};" in conf
+    assert f'"~^shares:" "{share.sharer_role}";' in conf
+    assert f"set $ohif_share_max_minutes {share.max_minutes};" in conf
