@@ -68,3 +68,34 @@ def secret_paths(cloud_init: Any) -> list[str]:
             if str(f.get("path")) in SECRET_FILES or SECRET_ASSIGNMENT.search(str(f.get("content") or ""))
             or any(m in str(f.get("content") or "") for m in SECRET_MARKERS)
             or CLOUD_CREDENTIAL.search(str(f.get("content") or ""))]
+
+
+# Share links' signing keys (components/render/dicomweb_proxy/token_check.py: share_keys_conf), and the nginx
+# settings of their lifetime.
+SHARE_KEYS_MAP = re.compile(r"map \$host \$ohif_share_keys \{ default '(.*)'; \}")
+SHARE_MINUTES = re.compile(r"set \$ohif_share_(default|max)_minutes (\d+);")
+# A VM's boot fetch of its secret files from the cloud's secret store (components/render/secret_files.py).
+SECRET_STORE_FETCHES = ("secretsmanager get-secret-value", ".vault.azure.net/secrets/")
+
+
+def share_keys_written(cloud_init: Any) -> list[str]:
+    """The files the document writes that hold share links' signing keys (a keys map with any key in it)."""
+    return [str(f.get("path")) for f in written_files(cloud_init)
+            if any(body not in ("", '{"keys":{}}') for body in SHARE_KEYS_MAP.findall(str(f.get("content") or "")))]
+
+
+def share_lifetimes(cloud_init: Any) -> dict[str, int]:
+    """The share links' lifetimes the nginx files set, in minutes: {"default": …, "max": …}; empty without share
+    links."""
+    return {kind: int(minutes) for _, content in nginx_confs(cloud_init) for kind, minutes in
+            SHARE_MINUTES.findall(content)}
+
+
+def fetches_secrets_before_nginx(cloud_init: Any) -> bool:
+    """Whether the document's commands fetch the VM's secret files from the cloud's secret store before nginx
+    starts."""
+    commands = [" ".join(map(str, c)) if isinstance(c, list) else str(c)
+                for c in _document(cloud_init).get("runcmd") or []]
+    fetch = next((i for i, c in enumerate(commands) if any(f in c for f in SECRET_STORE_FETCHES)), None)
+    start = next((i for i, c in enumerate(commands) if "systemctl enable --now nginx" in c), None)
+    return fetch is not None and (start is None or fetch < start)

@@ -27,10 +27,12 @@ from pydicom.data import get_testdata_file
 import components.aws.keycloak_host as aws_keycloak_module
 import components.aws.target as aws_target_module
 import components.proxy_host as proxy_host_module
+import components.render.cloud_init as cloud_init_module
 from components.aws.static_site import StaticSite
 from components.render.dicomweb_proxy.origin import SharedSecretCheck
+from components.render.dicomweb_proxy.token_check import share_keys_conf
 from components.render.keycloak_host_init import DatabaseEndpoint
-from settings import load, read_stack_file
+from settings import ShareSettings, load, read_stack_file
 from tests.conftest import STACKS
 from tests.policy.harness import Violation, evaluate
 from tests.pulumi_mocks import Program, Resource, run_program
@@ -262,6 +264,20 @@ def _proxy_on_public_http(props):
     props["origins"] = pulumi.Output.from_input(props["origins"]).apply(swap)
 
 
+def _share_links_for_a_month(monkeypatch):
+    """Share links that last thirty days, by default too (the settings allow it; the pack's ceiling does not)."""
+    render = proxy_host_module.render_proxy_cloud_init
+    month = ShareSettings(default_minutes=43200, max_minutes=43200)
+    monkeypatch.setattr(proxy_host_module, "render_proxy_cloud_init",
+                        lambda **kwargs: render(**{**kwargs, "share": month}))
+
+
+def _share_keys_in_user_data(monkeypatch):
+    """The keys written by cloud-init in place of the closed placeholder the secret store's copy replaces."""
+    monkeypatch.setattr(cloud_init_module, "SHARE_KEYS_CLOSED",
+                        share_keys_conf({"k1": "a-signing-key-in-user-data"}, signing="k1"))
+
+
 def _origin_secret_in_user_data(monkeypatch):
     """The proxy's origin secret written by cloud-init, as before Secrets Manager delivered it."""
     render = proxy_host_module.render_proxy_cloud_init
@@ -404,6 +420,14 @@ FORKS = {
         "they are lost when the VM is replaced. Use the cloud's managed PostgreSQL (components/aws/database.py, "
         f"components/azure/database.py) or auth.keycloak_database_url. See {DOCS}",
         patch=_keycloak_database_on_its_vm, stack="prod-uac"),
+    "proxy-share-lifetime": Fork(
+        "Instance proxy-vm lets share links last up to 43200 minutes in a production stack; this pack allows 10080 "
+        f"(policy config share_max_minutes). Lower ohif:share.max_minutes. See {DOCS}",
+        patch=_share_links_for_a_month, stack="prod-uac"),
+    "proxy-share-key-secret": Fork(
+        "Instance proxy-vm writes share links' signing keys (/etc/nginx/ohif-secrets/share-keys.conf) from its "
+        "cloud-init, which any process on the VM can read. Deliver them from the cloud's secret store "
+        f"(components/share_keys.py). See {DOCS}", patch=_share_keys_in_user_data, stack="prod-uac"),
     "aws-ec2-proxy-highly-available": Fork(
         "Auto Scaling group proxy-group may run 1 instance(s) in a highly available stack. Set "
         f"ohif:archive.scale.min_instances to 2 or more. See {DOCS}",
