@@ -20,13 +20,14 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import requests
 from playwright.sync_api import sync_playwright
 
 import settings
 from bench.browser import Deployment, run_browser, throttled_runs
 from bench.levers import serve_variants
 from bench.load import Target, run_load, workloads
-from bench.proxy import token_proxy
+from bench.proxy import SHARE, token_proxy
 from bench.reference import PACS_PATH, reference_site
 from bench.report import format_levers, format_table, json_line, rows
 from bench.scale import format_scale
@@ -92,10 +93,22 @@ def measure(work: Path, levers: bool = False) -> dict:
                    Target("proxy", proxy_root, forwarded),
                    Target("proxy_token", token_root, {**origin, "Authorization": f"Bearer {realm.token()}"}),
                    Target("proxy_scoped", token_root,
-                          {**origin, "Authorization": f"Bearer {realm.token(studies=(phantom.study,))}"})]
+                          {**origin, "Authorization": f"Bearer {realm.token(studies=(phantom.study,))}"}),
+                   Target("proxy_share", token_root, {**origin, "Authorization": "Bearer "
+                                                      + share_token(realm, token_root, origin, phantom.study)},
+                          workloads=("metadata", "frames", "frame_repeat"))]
         load, notes = run_load(targets, workloads(phantom.study, phantom.series, phantom.instances),
                                _dir(work, "wrk"), progress)
     return {"browser": browser, "load": load, "notes": notes}
+
+
+def share_token(realm, token_root: str, origin: dict, study: str) -> str:
+    """A share link's token for `study`, made by the proxy for a sharer (POST /shares), as a person would get one."""
+    sharer = realm.token(roles=(SHARE.sharer_role,))
+    answer = requests.post(f"{token_root}/shares", json={"study": study}, timeout=10,
+                           headers={**origin, "Authorization": f"Bearer {sharer}"})
+    answer.raise_for_status()
+    return answer.json()["token"]
 
 
 def main(argv: list[str] | None = None) -> int:

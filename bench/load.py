@@ -1,7 +1,8 @@
 """What our DICOMweb proxy costs, and saves, against Orthanc asked directly: requests per second under `wrk`.
 
 Four workloads, each run against Orthanc's DICOMweb root, our proxy without the token check (the sandbox's) and our
-proxy with it (bench/proxy.py, a signed token on every request):
+proxy with it (bench/proxy.py, a signed token on every request: a reader's, a reader's limited to the study, a share
+link's, which reads its study and searches nothing):
     qido            a study search, which the proxy never caches
     metadata        a series' metadata, each URL unique (`?bench=`), so the proxy's cache (keyed by the query too)
                     never answers: the proxy's cost on a miss
@@ -40,6 +41,8 @@ class Target:
     root: str
     """A DICOMweb root URL, without its trailing slash."""
     headers: dict[str, str]
+    workloads: tuple[str, ...] | None = None
+    """The workloads run against it; None: every one (a share link's token searches nothing but its study)."""
 
 
 @dataclass(frozen=True)
@@ -99,16 +102,17 @@ def run_load(targets: list[Target], loads: list[Workload], run_dir: Path,
         if workload.unique and (status := _get(direct, workload, "?bench=probe")) != 200:
             notes.append(f"{workload.name}: Orthanc answers {status} with ?bench=, so its URLs are not unique")
             workload = replace(workload, unique=False)
-        for target in targets:
+        measured = [t for t in targets if t.workloads is None or workload.name in t.workloads]
+        for target in measured:
             # Each must read the study (a wrong token would measure 401s); for `frame repeat` this also fills the
             # proxy's cache, so the runs measure its hits.
             if (status := _get(target, workload)) != 200:
                 raise RuntimeError(f"{target.name} answers {status} to {workload.name} ({workload.paths[0]})")
         # Rounds in turn (Orthanc, proxy, proxy with token, Orthanc, ...), and the median round of each: a slow spell
         # of the shared 2 cores then falls on every side alike.
-        runs = {target.name: [] for target in targets}
+        runs = {target.name: [] for target in measured}
         for round_ in range(1, ROUNDS + 1):
-            for target in targets:
+            for target in measured:
                 progress(f"wrk: {workload.name} against {target.name}, round {round_} of {ROUNDS}")
                 runs[target.name].append(run_wrk(target, workload, run_dir, nonce=str(time.time_ns())))
         results[workload.name] = {name: _median(rounds) for name, rounds in runs.items()}

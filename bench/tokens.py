@@ -51,13 +51,13 @@ class Realm:
         return {"keys": [{"kty": "RSA", "kid": KID, "use": "sig", "alg": "RS256",
                           "n": _uint(numbers.n), "e": _uint(numbers.e)}]}
 
-    def token(self, studies: tuple[str, ...] | None = None) -> str:
+    def token(self, studies: tuple[str, ...] | None = None, roles: tuple[str, ...] = ()) -> str:
         """A reader's access token, valid for an hour: longer than any run of the bench; with `studies`, limited to
-        them (the dicom_studies claim components/render/study_scope.js checks)."""
+        them (the dicom_studies claim components/render/study_scope.js checks); `roles` besides the reader's."""
         check, now = self.token_check, int(time.time())
         claims = {"iss": check.issuer, "aud": "account", "azp": check.client_id, "sub": "bench-user",
                   "typ": "Bearer", "iat": now, "nbf": now - 5, "exp": now + 3600,
-                  "realm_access": {"roles": [check.required_role]},
+                  "realm_access": {"roles": [check.required_role, *roles]},
                   **({SCOPE_CLAIM: list(studies)} if studies is not None else {})}
         header = {"alg": "RS256", "typ": "JWT", "kid": KID}
         signing_input = ".".join(_b64url(json.dumps(part).encode()) for part in (header, claims))
