@@ -12,7 +12,6 @@ from components.render.dicomweb_proxy.conf import ProxyConf
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.render import render_proxy_conf
 from components.render.dicomweb_proxy.token_check import (
-    TOKEN_CHECK_MODULE,
     Login,
     TokenCheck,
     TokenCheckFiles,
@@ -36,7 +35,7 @@ def token_proxy(run_dir: Path, port: int, *, upstream_url: str, viewer_origin: s
     conf.write_text(render_proxy_conf(ProxyConf(
         listen=f"127.0.0.1:{port}", upstream_url=upstream_url, allowed_origins=(viewer_origin,),
         cache_dir=str(run_dir / "cache"),
-        login=Login(auth, TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks"),
+        login=Login(auth, TokenCheckFiles(cache_dir=str(run_dir / "jwks"),
                                           verdict_cache_dir=str(run_dir / "verdicts"),
                                           check_listen=f"127.0.0.1:{free_port()}",
                                           audit_log=str(run_dir / "audit.log"), share_keys_path=str(keys)),

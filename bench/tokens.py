@@ -1,5 +1,5 @@
 """A stand-in realm for the proxy's token check, without Keycloak: an RSA key, its JWKS served by nginx, and tokens
-signed with it as Keycloak signs them (RS256, the claims components/render/token_check.js checks).
+signed with it as Keycloak signs them (RS256, the claims components/render/access.js checks).
 
 The load test needs the check to run in full on every request (signature, expiry, issuer, audience, role), as it
 does behind a real realm; only the key set's origin differs.
@@ -53,7 +53,7 @@ class Realm:
 
     def token(self, studies: tuple[str, ...] | None = None, roles: tuple[str, ...] = ()) -> str:
         """A reader's access token, valid for an hour: longer than any run of the bench; with `studies`, limited to
-        them (the dicom_studies claim components/render/study_scope.js checks); `roles` besides the reader's."""
+        them (the dicom_studies claim components/render/access.js checks); `roles` besides the reader's."""
         check, now = self.token_check, int(time.time())
         claims = {"iss": check.issuer, "aud": "account", "azp": check.client_id, "sub": "bench-user",
                   "typ": "Bearer", "iat": now, "nbf": now - 5, "exp": now + 3600,

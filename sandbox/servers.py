@@ -20,7 +20,6 @@ from components.render.dicomweb_proxy.conf import ProxyConf
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.render import render_proxy_conf
 from components.render.dicomweb_proxy.token_check import (
-    TOKEN_CHECK_MODULE,
     Login,
     TokenCheckFiles,
     share_keys_conf,
@@ -169,7 +168,7 @@ class Servers:
         """One instance of a proxy: its own nginx, cache and token-check state, as each VM of a scale set has."""
         spec = proxy.spec
         run_dir = server_dir(self.run_dir, f"proxy-{proxy.name}" + (f"-{instance}" if len(proxy.ports) > 1 else ""))
-        files = TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(run_dir / "jwks-cache"),
+        files = TokenCheckFiles(cache_dir=str(run_dir / "jwks-cache"),
                                 verdict_cache_dir=str(run_dir / "token-verdicts"),
                                 check_listen=f"127.0.0.1:{free_port()}", audit_log=str(run_dir / AUDIT_LOG),
                                 key_set_ca_file=str(self.tls.ca_file),

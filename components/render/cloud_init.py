@@ -13,13 +13,11 @@ import yaml
 
 from components.render.archive_service import INSTANCE_METADATA_URL, ArchiveCredentialFiles
 from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE, ArchiveAccess
-from components.render.dicomweb_proxy.conf import ProxyConf
+from components.render.dicomweb_proxy.conf import ACCESS_MODULE, ProxyConf
 from components.render.dicomweb_proxy.origin import OriginCheck
 from components.render.dicomweb_proxy.render import render_proxy_conf
-from components.render.dicomweb_proxy.study_scope import STUDY_SCOPE_MODULE
 from components.render.dicomweb_proxy.token_check import (
     SHARE_KEYS_CLOSED,
-    TOKEN_CHECK_MODULE,
     Login,
     TokenCheck,
     TokenCheckFiles,
@@ -62,16 +60,15 @@ def render_cloud_init(nginx_conf: str, extra_files: dict[str, str] | None = None
 VM_HEALTH_PORT = 8090
 # Where a proxy VM keeps its cache of DICOMweb reads (on its encrypted disk).
 VM_CACHE_DIR = "/var/cache/nginx/ohif-dicomweb"
-# Where a proxy VM keeps the token check and the cached realm keys.
-VM_TOKEN_CHECK_FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_check.js",
-                                       cache_dir="/var/cache/nginx/ohif-jwks",
+# Where a proxy VM keeps the cached realm keys, the token check's verdicts and the share keys.
+VM_TOKEN_CHECK_FILES = TokenCheckFiles(cache_dir="/var/cache/nginx/ohif-jwks",
                                        verdict_cache_dir="/var/cache/nginx/ohif-token-verdicts",
                                        check_listen="127.0.0.1:8081",
                                        # The VM's journal (journald reads /dev/log): `journalctl -t ohif_audit`.
                                        audit_log="syslog:server=unix:/dev/log,tag=ohif_audit,nohostname",
                                        share_keys_path="/etc/nginx/ohif-secrets/share-keys.conf")
-# Where a proxy VM keeps the check of what each request asks for.
-VM_STUDY_SCOPE_MODULE = "/etc/nginx/njs/ohif_study_scope.js"
+# Where a proxy VM keeps its njs module (what a request may reach: dicomweb_proxy.conf.ACCESS_MODULE).
+VM_ACCESS_MODULE = "/etc/nginx/njs/ohif_access.js"
 # Where a proxy VM keeps what proves it to a cloud DICOM service (its credential fetched from instance metadata).
 VM_ARCHIVE_FILES = ArchiveCredentialFiles(module_path="/etc/nginx/njs/ohif_archive_credentials.js",
                                           credentials_file="/var/lib/ohif-archive/credential.json",
@@ -82,10 +79,10 @@ def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str]
                             origin_check: OriginCheck, resolver: str, token_check: TokenCheck | None,
                             serve_own_host: bool, fetch_secrets: SecretFetch | None = None,
                             archive_auth: ArchiveAuth | None = None, share: ShareSettings | None = None) -> str:
-    """A DICOMweb proxy VM's cloud-init, on either cloud: the rendered nginx config, the token check's module when
-    login is on, and the archive credential's (`archive_auth`) for a cloud DICOM service. A secret origin check (a
-    SecretFileCheck: components/render/dicomweb_proxy/origin.py) and `share` links' keys are written by
-    `fetch_secrets` before nginx starts."""
+    """A DICOMweb proxy VM's cloud-init, on either cloud: the rendered nginx config, its njs module (ACCESS_MODULE:
+    the query check, and with login the study scope, the token check and share links), and the archive credential's
+    module (`archive_auth`) for a cloud DICOM service. A secret origin check (a SecretFileCheck: components/render/
+    dicomweb_proxy/origin.py) and `share` links' keys are written by `fetch_secrets` before nginx starts."""
     if share and not (token_check and fetch_secrets):
         raise ValueError("share links need login, and their keys fetched from the secret store at boot")
     files = VM_TOKEN_CHECK_FILES if token_check else None
@@ -96,9 +93,8 @@ def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str]
         login=Login(token_check, files, share) if token_check else None, serve_own_host=serve_own_host,
         health_listen=str(VM_HEALTH_PORT),
         archive=ArchiveAccess(archive_auth, archive_files) if archive_auth else None,
-        scope_module_path=VM_STUDY_SCOPE_MODULE))
-    modules = {VM_STUDY_SCOPE_MODULE: STUDY_SCOPE_MODULE.read_text(),
-               **({files.module_path: TOKEN_CHECK_MODULE.read_text()} if files else {}),
+        access_module_path=VM_ACCESS_MODULE))
+    modules = {VM_ACCESS_MODULE: ACCESS_MODULE.read_text(),
                **({archive_files.module_path: ARCHIVE_CREDENTIALS_MODULE.read_text()} if archive_files else {})}
     share_keys = [{"path": files.share_keys_path, "permissions": "0600", "content": SHARE_KEYS_CLOSED}] if share else []
     return render_cloud_init(conf, extra_files=modules, secret_files=origin_check.boot_files() + share_keys,

@@ -1,7 +1,7 @@
 """proxy-share-lifetime: in production, a share link lasts no longer than the organisation allows.
 
 A share link reads a study without an account until it expires; its lifetime is the proxy's to enforce
-(components/render/token_check.js). The proxy VM's cloud-init sets the default and the longest lifetime
+(components/render/access.js). The proxy VM's cloud-init sets the default and the longest lifetime
 (ohif:share.default_minutes, ohif:share.max_minutes) in its nginx config. Reported, on an EC2 instance or launch
 template, an Azure VM or scale set: a longest lifetime over the pack's `share_max_minutes`, or a default over the
 stack's own longest.

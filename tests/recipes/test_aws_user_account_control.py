@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from components.aws.origin_vm import unpacked_user_data
-from components.render.cloud_init import VM_STUDY_SCOPE_MODULE, VM_TOKEN_CHECK_FILES, nginx_conf_of
+from components.render.cloud_init import VM_ACCESS_MODULE, VM_TOKEN_CHECK_FILES, nginx_conf_of
+from components.render.dicomweb_proxy.conf import ACCESS_MODULE
 from components.render.dicomweb_proxy.interface import READ_CLASSES
-from components.render.dicomweb_proxy.study_scope import STUDY_SCOPE_MODULE
 from components.render.dicomweb_proxy.token_check import SHARE_KEYS_CLOSED, share_keys_conf
 from components.render.realm import RealmModel, render_realm_import
 from settings import ShareSettings, read_stack_file
@@ -166,8 +166,8 @@ def test_viewer_config_logs_in_with_code_flow(provisioned):
 def test_proxy_checks_tokens_of_the_realm(provisioned):
     files = {f["path"]: f["content"] for f in cloud_init(provisioned, "proxy")["write_files"]}
     conf = nginx_conf_of(unpacked_user_data(vm(provisioned, "proxy").inputs["userDataBase64"]))
-    assert "js_import ohif_jwt from /etc/nginx/njs/ohif_token_check.js;" in conf
-    assert files["/etc/nginx/njs/ohif_token_check.js"].startswith("// The DICOMweb proxy's token check")
+    assert f"js_import ohif_access from {VM_ACCESS_MODULE};" in conf
+    assert files[VM_ACCESS_MODULE] == ACCESS_MODULE.read_text()
     assert f'set $ohif_jwt_issuer "{KEYCLOAK}/realms/ohif";' in conf
     assert f'set $ohif_jwks_url "{KEYCLOAK}/realms/ohif/protocol/openid-connect/certs";' in conf
     assert conf.count("auth_request /_ohif_auth;") == len(READ_CLASSES) + 1  # every read location, the share endpoint
@@ -242,8 +242,8 @@ def test_every_proxy_holds_readers_to_their_studies(provisioned, unscoped_reader
     program = provisioned if unscoped_readers == "archive" else run_program(uac_config(unscoped_readers="refused"))
     files = {f["path"]: f["content"] for f in cloud_init(program, "proxy")["write_files"]}
     conf = nginx_conf_of(unpacked_user_data(vm(program, "proxy").inputs["userDataBase64"]))
-    assert files[VM_STUDY_SCOPE_MODULE] == STUDY_SCOPE_MODULE.read_text()
-    assert f"js_import ohif_scope from {VM_STUDY_SCOPE_MODULE};" in conf
+    assert files[VM_ACCESS_MODULE] == ACCESS_MODULE.read_text()
+    assert f"js_import ohif_access from {VM_ACCESS_MODULE};" in conf
     assert f'map $host $ohif_unscoped_readers {{ default "{unscoped_readers}"; }}' in conf
     assert conf.count("if ($ohif_scope_refused)") == conf.count("if ($ohif_query_refused)") == len(READ_CLASSES)
 

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from components.azure.vm_secrets import KEY_VAULT_SECRETS_USER
-from components.render.cloud_init import VM_STUDY_SCOPE_MODULE, VM_TOKEN_CHECK_FILES, nginx_conf_of
+from components.render.cloud_init import VM_ACCESS_MODULE, VM_TOKEN_CHECK_FILES, nginx_conf_of
+from components.render.dicomweb_proxy.conf import ACCESS_MODULE
 from components.render.dicomweb_proxy.interface import READ_CLASSES
-from components.render.dicomweb_proxy.study_scope import STUDY_SCOPE_MODULE
 from components.render.dicomweb_proxy.token_check import SHARE_KEYS_CLOSED, share_keys_conf
 from components.render.keycloak_host_init import ENV_PATH, NGINX_CONF_PATH, START_COMMANDS
 from components.render.secret_files import WRITER_PATH
@@ -122,7 +122,7 @@ def test_proxy_checks_realm_tokens(provisioned):
     conf = nginx_conf_of(data)
     assert f'set $ohif_jwt_issuer "{KEYCLOAK}/realms/ohif";' in conf
     assert "auth_request /_ohif_auth;" in conf and "resolver 168.63.129.16" in conf
-    assert "/etc/nginx/njs/ohif_token_check.js" in [f["path"] for f in yaml.safe_load(data)["write_files"]]
+    assert VM_ACCESS_MODULE in [f["path"] for f in yaml.safe_load(data)["write_files"]]
 
 
 def test_stack_outputs(provisioned):
@@ -154,8 +154,8 @@ def test_every_proxy_holds_readers_to_their_studies(provisioned, unscoped_reader
     data = custom_data(program, "proxy")
     files = {f["path"]: f["content"] for f in yaml.safe_load(data)["write_files"]}
     conf = nginx_conf_of(data)
-    assert files[VM_STUDY_SCOPE_MODULE] == STUDY_SCOPE_MODULE.read_text()
-    assert f"js_import ohif_scope from {VM_STUDY_SCOPE_MODULE};" in conf
+    assert files[VM_ACCESS_MODULE] == ACCESS_MODULE.read_text()
+    assert f"js_import ohif_access from {VM_ACCESS_MODULE};" in conf
     assert f'map $host $ohif_unscoped_readers {{ default "{unscoped_readers}"; }}' in conf
     assert conf.count("if ($ohif_scope_refused)") == conf.count("if ($ohif_query_refused)") == len(READ_CLASSES)
 

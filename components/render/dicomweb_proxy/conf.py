@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from components.render.dicomweb_proxy.archive import ArchiveAccess
 from components.render.dicomweb_proxy.origin import NoOriginCheck, OriginCheck
-from components.render.dicomweb_proxy.study_scope import STUDY_SCOPE_MODULE
 from components.render.dicomweb_proxy.token_check import Login
 from components.render.dicomweb_proxy.upstream import SYSTEM_CA_FILE, Upstream
+
+ACCESS_MODULE = Path(__file__).parent.parent / "access.js"
+"""The proxy's one njs module: the query check, the study scope, the token check and share links."""
 
 
 class Edge(Protocol):
@@ -59,8 +62,8 @@ class ProxyConf:
     """For a cloud DICOM service: the proxy signs or carries its VM's credential on every request to the archive."""
     upstream_ca_file: str = SYSTEM_CA_FILE
     """The CAs nginx trusts for an https:// archive (the sandbox: its run's own CA)."""
-    scope_module_path: str = str(STUDY_SCOPE_MODULE)
-    """Where study_scope.js lies on the proxy's host."""
+    access_module_path: str = str(ACCESS_MODULE)
+    """Where access.js, the proxy's njs module (ACCESS_MODULE), lies on the proxy's host."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allowed_origins", tuple(self.allowed_origins))

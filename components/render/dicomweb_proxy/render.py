@@ -42,8 +42,10 @@ def render_proxy_conf(conf: ProxyConf) -> str:
         _CACHE_CONTROL_MAP,
         _cache_zone(conf.cache_dir),
         upstream.http_block(),
+        f"\n# What a request may reach (access.js): its query, its token's study scope, the token itself.\n"
+        f"js_import ohif_access from {conf.access_module_path};\n",
         login.http_block() if login else "",
-        study_scope.http_block(conf.scope_module_path, login.realm.unscoped_readers if login else None),
+        study_scope.http_block(login.realm.unscoped_readers if login else None),
         conf.archive.http_block(upstream.host_header, upstream.root) if conf.archive else "",
         _dicomweb_server(conf),
         login.check_server(conf.origin_check, conf.resolver) if login else "",

@@ -1,6 +1,6 @@
 """Login on: the proxy requires a valid token of the viewer's realm on every DICOMweb request.
 
-components/render/token_check.js checks each token, in a server of the proxy's own on loopback; the proxy asks it
+components/render/access.js checks each token, in a server of the proxy's own on loopback; the proxy asks it
 through `auth_request` and caches its verdicts.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
@@ -17,12 +16,11 @@ from components.render.dicomweb_proxy.quoting import nginx_string
 from components.render.dicomweb_proxy.upstream import SYSTEM_CA_FILE, is_address, tls_directives
 from settings.model import ShareSettings
 
-TOKEN_CHECK_MODULE = Path(__file__).parent.parent / "token_check.js"
 JWKS_CACHE_SECONDS = 300
 ACCESS_CHECK = "        auth_request /_ohif_auth;\n"
 """In every location that passes a client's request to the archive."""
 SHARES_PATH = f"{DICOMWEB_PATH}/shares"
-"""Where a sharer creates a share link (token_check.js: createShare)."""
+"""Where a sharer creates a share link (access.js: createShare)."""
 SHARES_CLASS = "shares"
 """$ohif_class of the share endpoint, which the token check asks for the sharer role."""
 SHARE_KEYS_CLOSED = "map $host $ohif_share_keys { default ''; }\n"
@@ -39,7 +37,7 @@ def share_keys_conf(keys: dict[str, str], signing: str) -> str:
 
 @dataclass(frozen=True)
 class TokenCheck:
-    """The realm whose tokens the proxy accepts (components/render/token_check.js checks them)."""
+    """The realm whose tokens the proxy accepts (components/render/access.js checks them)."""
 
     issuer: str
     """The realm URL tokens name as `iss`: https://<keycloak>/realms/<realm>."""
@@ -60,8 +58,6 @@ class TokenCheck:
 class TokenCheckFiles:
     """Where a host keeps the token check: the target's choice, not the realm's."""
 
-    module_path: str
-    """Where token_check.js lies on the proxy host."""
     cache_dir: str
     """Where nginx caches the key set."""
     verdict_cache_dir: str
@@ -90,10 +86,9 @@ class Login:
         return f"""
 # Tokens: the realm's keys, cached; a token with an unknown `kid` fetches them afresh (key rotation),
 # at most once a second so forged `kid`s cannot flood the realm.
-js_import ohif_jwt from {self.files.module_path};
-js_set $ohif_token_digest ohif_jwt.digest;
+js_set $ohif_token_digest ohif_access.digest;
 proxy_cache_path {self.files.cache_dir} levels=1 keys_zone=ohif_jwks:1m max_size=1m inactive=1h;
-# The check's verdicts, by token digest and role, each no longer than its token is valid (token_check.js).
+# The check's verdicts, by token digest and role, each no longer than its token is valid (access.js).
 proxy_cache_path {self.files.verdict_cache_dir} levels=1 keys_zone=ohif_verdicts:4m max_size=64m inactive=2m;
 limit_req_zone $server_name zone=ohif_jwks_fresh:1m rate=1r/s;
 # Reading needs the reader role; storing (POST, STOW-RS) the uploader role{"; sharing, the sharer's" if share else ""}.
@@ -107,7 +102,7 @@ map $status $ohif_www_authenticate {{
     default "";
 }}
 # Who read what: an archive (a cloud DICOM service's own audit log above all) sees only the proxy's identity.
-js_set $ohif_reader ohif_jwt.reader;
+js_set $ohif_reader ohif_access.reader;
 log_format ohif_audit escape=json '{{"time": "$time_iso8601", "reader": "$ohif_reader", "method": "$request_method", '
                                   '"path": "$uri", "status": $status}}';
 """
@@ -149,7 +144,7 @@ server {{
         set $ohif_jwt_role $http_x_ohif_role;
         set $ohif_jwt_reader_role "{nginx_string(self.realm.required_role)}";
         set $ohif_jwt_skew "{self.realm.skew_seconds}";
-        js_content ohif_jwt.check;
+        js_content ohif_access.check;
     }}
     location = /_ohif_jwks {{
         internal;
@@ -172,7 +167,7 @@ server {{
             return ""
         if not self.files.share_keys_path:
             raise ValueError("share links need the share keys' file")
-        return (f"\n# Share links' signing keys (token_check.js), from the cloud's secret store.\n"
+        return (f"\n# Share links' signing keys (access.js), from the cloud's secret store.\n"
                 f"include {self.files.share_keys_path};")
 
     def share_location(self) -> str:
@@ -193,7 +188,7 @@ server {{
         set $ohif_share_max_minutes {share.max_minutes};
         client_max_body_size 4k;
         client_body_buffer_size 4k;
-        js_content ohif_jwt.createShare;
+        js_content ohif_access.createShare;
     }}
 """
 

@@ -14,7 +14,7 @@ from components.render.dicomweb_proxy.conf import ProxyConf
 from components.render.dicomweb_proxy.interface import DICOMWEB_STORE_PATH, ERRORS, HEALTH_PATH, READ_CLASSES
 from components.render.dicomweb_proxy.origin import FrontDoorCheck, SharedSecretCheck
 from components.render.dicomweb_proxy.render import render_proxy_conf
-from components.render.dicomweb_proxy.token_check import TOKEN_CHECK_MODULE, Login, TokenCheck, TokenCheckFiles
+from components.render.dicomweb_proxy.token_check import Login, TokenCheck, TokenCheckFiles
 from components.render.edge import render_nginx_edge
 from sandbox.processes import free_port
 from settings.services import ArchiveAuth, healthimaging_url
@@ -23,8 +23,7 @@ from tests.conftest import nginx_syntax_ok, require_tool
 REALM = TokenCheck(issuer="https://d111.cloudfront.net/realms/ohif",
                    jwks_url="https://d111.cloudfront.net/realms/ohif/protocol/openid-connect/certs",
                    client_id="ohif-viewer", required_role="dicom-reader", upload_role="dicom-uploader")
-VM_LOGIN = Login(REALM, TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_check.js",
-                                        cache_dir="/var/cache/nginx/ohif-jwks",
+VM_LOGIN = Login(REALM, TokenCheckFiles(cache_dir="/var/cache/nginx/ohif-jwks",
                                         verdict_cache_dir="/var/cache/nginx/ohif-token-verdicts",
                                         check_listen="127.0.0.1:8081", audit_log="/var/log/audit.log"))
 ARCHIVE_FILES = ArchiveCredentialFiles(module_path=str(ARCHIVE_CREDENTIALS_MODULE),
@@ -65,7 +64,7 @@ def test_with_login_every_location_that_reaches_the_archive_asks_the_token_check
     assert "auth_request" not in render_proxy_conf(conf(enable_stow=stow))
     rendered = render_proxy_conf(conf(enable_stow=stow, login=VM_LOGIN))
     assert rendered.count("auth_request /_ohif_auth;") == len(READ_CLASSES) + stow
-    assert len(servers(rendered)) == 2 and "js_content ohif_jwt.check;" in servers(rendered)[1]
+    assert len(servers(rendered)) == 2 and "js_content ohif_access.check;" in servers(rendered)[1]
 
 
 @pytest.mark.parametrize("login", [None, VM_LOGIN], ids=["login off", "login on"])
@@ -161,7 +160,7 @@ def test_cloud_init_config_passes_nginx_t(tmp_path):
 def test_cloud_config_with_token_check_passes_nginx_t(tmp_path):
     """The proxy VM's config for user-account-control: Keycloak by name over HTTPS, the njs check installed."""
     require_nginx()
-    login = Login(REALM, TokenCheckFiles(module_path=str(TOKEN_CHECK_MODULE), cache_dir=str(tmp_path / "jwks"),
+    login = Login(REALM, TokenCheckFiles(cache_dir=str(tmp_path / "jwks"),
                                          verdict_cache_dir=str(tmp_path / "verdicts"),
                                          check_listen=f"127.0.0.1:{free_port()}",
                                          audit_log=str(tmp_path / "audit.log")))

@@ -10,7 +10,7 @@ from components.render.dicomweb_proxy.token_check import Login, TokenCheck, Toke
 REALM = TokenCheck(issuer="https://d111.cloudfront.net/realms/ohif",
                    jwks_url="https://d111.cloudfront.net/realms/ohif/protocol/openid-connect/certs",
                    client_id="ohif-viewer", required_role="dicom-reader", upload_role="dicom-uploader")
-FILES = TokenCheckFiles(module_path="/etc/nginx/njs/ohif_token_check.js", cache_dir="/var/cache/nginx/ohif-jwks",
+FILES = TokenCheckFiles(cache_dir="/var/cache/nginx/ohif-jwks",
                         verdict_cache_dir="/var/cache/nginx/ohif-token-verdicts", check_listen="127.0.0.1:8081",
                         audit_log="/var/log/audit.log", key_set_ca_file="/run/ca.pem")
 

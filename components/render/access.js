@@ -1,19 +1,28 @@
-// The DICOMweb proxy's token check, run by nginx's njs through `auth_request` on every DICOMweb request.
+// What a DICOMweb request may reach, checked by the proxy's nginx with njs (one module, imported as ohif_access):
 //
-// Written by hand because Debian 12's njs (0.7.9) has WebCrypto but no JWT library, and cannot import
-// JWK keys: we rebuild each JWKS key as SPKI DER. Settings come from nginx variables the renderer sets
-// (components/render/dicomweb_proxy/token_check.py): $ohif_jwt_issuer, $ohif_jwt_client, $ohif_jwt_role,
-// $ohif_jwt_skew.
+// 1. Its query must decode (queryRefused), with or without login, in nginx's rewrite phase.
+// 2. With login, a token's study scope (its dicom_studies claim: a scoped reader's, or a share link's) holds it to
+//    those studies (scopeRefused, scopedArgs), also in the rewrite phase, before the cache.
+// 3. With login, the token itself (check), through `auth_request` in the access phase.
+// 4. With share links, a sharer's link for one study (createShare).
 //
-// Accepted: RS256 only (so `none` and HS256 signed with the public key are refused), a current realm key
-// by `kid`, exp/nbf within the skew, the realm's issuer, the viewer client as audience or `azp`, and the
-// required realm role. A `kid` missing from the cached key set triggers one fresh fetch: that is how a
+// Written by hand because Debian 12's njs (0.7.9) has WebCrypto but no JWT library, and cannot import JWK keys: we
+// rebuild each JWKS key as SPKI DER; and no DICOMweb library knows this proxy's rule. Settings come from nginx
+// variables the renderer sets (components/render/dicomweb_proxy/token_check.py and study_scope.py).
+//
+// The token check accepts RS256 only for realm tokens (so `none` and HS256 signed with the public key are refused),
+// a current realm key by `kid`, exp/nbf within the skew, the realm's issuer, the viewer client as audience or `azp`,
+// and the required realm role. A `kid` missing from the cached key set triggers one fresh fetch: that is how a
 // rotated realm key reaches the proxy without a restart.
 //
 // Share links (on when the stack has `ohif:share`) are HS256 tokens this proxy signs itself (createShare) with the
 // stack's share key, for one study: their signature, issuer, expiry, ID and study are checked here, and they only
 // read. The keys ($ohif_share_keys: {"signing": kid, "keys": {kid: base64url}}) come from the cloud's secret store.
-// HS256 is accepted only against those keys, never a realm key: a token "signed" with a public key is refused.
+// HS256 is accepted only against those keys, never a realm key.
+//
+// The scope is read from the token's claims before its signature is checked: the token check, in the access phase
+// that follows, refuses every token that is not the realm's or the stack's, so a request gets data only when the
+// scope it was held to is genuine. A forged token is refused in the one phase (403) or the other (401).
 //
 // A verdict is cached by the proxy (dicomweb_proxy/token_check.py: /_ohif_auth), keyed by the token's digest and
 // the role asked for, and never longer than the token stays valid: an RSA verification per frame would cost more
@@ -21,9 +30,22 @@
 var VERDICT_SECONDS = 60;
 var SHARE_ISSUER = 'ohif-share';
 var STUDY_UID = /^[0-9]+(\.[0-9]+)*$/;
+var SCOPE_CLAIM = 'dicom_studies';
+var STUDY_UID_NAMES = ['StudyInstanceUID', '0020000D'];
 
 function b64urlJson(part) {
     return JSON.parse(Buffer.from(part, 'base64url').toString());
+}
+
+// The Authorization header's token claims, not verified (see above); null without a readable bearer token.
+function bearerClaims(r) {
+    var match = (r.headersIn.Authorization || '').match(/^Bearer [A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\./);
+    if (!match) return null;
+    try {
+        return b64urlJson(match[1]);
+    } catch (e) {
+        return null;
+    }
 }
 
 function derLength(n) {
@@ -170,9 +192,9 @@ function createShare(r) {
         return answer(r, 400, {error: 'minutes: a whole number from 5 to ' + longest});
     }
     // Verified in the access phase; only their scope and reader role are read here.
-    var sharer = b64urlJson(r.headersIn.Authorization.split('.')[1]);
+    var sharer = bearerClaims(r);
     var roles = (sharer.realm_access && sharer.realm_access.roles) || [];
-    // The study scope's own rule, asked of the study's path (study_scope.js: scopeRefused reads $dicomweb_path).
+    // The study scope's own rule, asked of the study's path (scopeRefused reads $dicomweb_path).
     v.dicomweb_path = 'studies/' + asked.study;
     if (roles.indexOf(v.ohif_share_reader_role) < 0 || v.ohif_scope_refused) {
         return answer(r, 403, {error: 'outside the studies this token may read'});
@@ -193,18 +215,92 @@ function digest(r) {
     return require('crypto').createHash('sha256').update(r.headersIn.Authorization || '').digest('hex');
 }
 
-// The audit log's reader: the token's subject and user name (a share link's ID and its creator), read (not verified: the line's status says whether the
-// check let the request through) from the Authorization header.
+// The audit log's reader: the token's subject and user name (a share link's ID and its creator), read (not verified:
+// the line's status says whether the check let the request through) from the Authorization header.
 function reader(r) {
-    var match = (r.headersIn.Authorization || '').match(/^Bearer [A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\./);
-    if (!match) return '-';
+    var claims = bearerClaims(r);
+    if (!claims) return '-';
+    if (claims.iss === SHARE_ISSUER) return 'share:' + String(claims.jti) + ' ' + String(claims.sharer);
+    return String(claims.sub || '-') + ' ' + String(claims.preferred_username || '-');
+}
+
+// [[name, value]] of a query string, each decoded ('+' stays a plus, as the archive and SigV4 read it); throws
+// URIError on a broken percent-encoding or bytes that are not UTF-8.
+function parameters(query) {
+    return (query || '').split('&').filter(function (p) { return p !== ''; }).map(function (pair) {
+        var at = pair.indexOf('=');
+        return [decodeURIComponent(at < 0 ? pair : pair.slice(0, at)),
+                decodeURIComponent(at < 0 ? '' : pair.slice(at + 1))];
+    });
+}
+
+// js_set: "1" when the request's query cannot be decoded, so the proxy answers 400 itself: such a query would
+// reach the archive unchecked, and a signer could not sign it.
+function queryRefused(r) {
     try {
-        var claims = b64urlJson(match[1]);
-        if (claims.iss === SHARE_ISSUER) return 'share:' + String(claims.jti) + ' ' + String(claims.sharer);
-        return String(claims.sub || '-') + ' ' + String(claims.preferred_username || '-');
+        parameters(r.variables.args);
+        return '';
     } catch (e) {
-        return '-';
+        return '1';
     }
 }
 
-export default {check, createShare, digest, reader};
+// The studies the request's token may read: a list of UIDs, or null for the whole archive.
+function scopeOf(r) {
+    var c = bearerClaims(r);
+    var listed = c && c[SCOPE_CLAIM];
+    if (listed === undefined || listed === null) {
+        return r.variables.ohif_unscoped_readers === 'refused' && c ? [] : null;
+    }
+    return [].concat(listed).map(String);
+}
+
+// The UIDs a query names as StudyInstanceUID (by keyword or tag), as a UID list (PS3.18 §8.3.4.1: `,` or `\`).
+function queriedStudies(query) {
+    var uids = [];
+    parameters(query).forEach(function (p) {
+        if (STUDY_UID_NAMES.indexOf(p[0]) >= 0 || p[0].toUpperCase() === '0020000D') {
+            uids = uids.concat(p[1].split(/[,\\]/));
+        }
+    });
+    return uids;
+}
+
+// js_set: "1" when the token carries a scope and the request reaches outside it. $dicomweb_path is the path below
+// the DICOMweb root the location captured.
+//   studies/{uid}[/...]      the study must be in the scope (its series and instance searches too);
+//   studies                  every StudyInstanceUID the search names must be; none named, scopedArgs names them
+//                            for a reader, and a share link (which opens its study by UID) is refused;
+//   series, instances        searches across every study: refused;
+// and any StudyInstanceUID a query names must be in the scope.
+function scopeRefused(r) {
+    var scope = scopeOf(r);
+    if (scope === null) return '';
+    var path = r.variables.dicomweb_path || '';
+    var study = path.match(/^studies\/([0-9.]+)/);
+    if (study) {
+        if (scope.indexOf(study[1]) < 0) return '1';
+    } else if (path !== 'studies' || r.method === 'POST' || scope.length === 0) {
+        return '1';
+    }
+    try {
+        var named = queriedStudies(r.variables.args);
+        if (!study && named.length === 0 && bearerClaims(r).iss === SHARE_ISSUER) return '1';
+        return named.every(function (uid) { return scope.indexOf(uid) >= 0; }) ? '' : '1';
+    } catch (e) {
+        return '1';
+    }
+}
+
+// js_set: the query sent on. A scoped token's study search that names no study names every study of its scope, so
+// the archive never answers with another (UID list matching, PS3.18 §8.3.4.1, with commas: Orthanc's DICOMweb
+// plugin matches nothing for a backslash list).
+function scopedArgs(r) {
+    var args = r.variables.args || '';
+    var scope = scopeOf(r);
+    if (scope === null || scope.length === 0 || r.variables.dicomweb_path !== 'studies') return args;
+    if (queriedStudies(args).length > 0) return args;
+    return (args ? args + '&' : '') + 'StudyInstanceUID=' + scope.map(encodeURIComponent).join(',');
+}
+
+export default {check, createShare, digest, reader, queryRefused, scopeRefused, scopedArgs};
