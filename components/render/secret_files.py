@@ -49,14 +49,18 @@ class SecretFetch:
     packages: tuple[str, ...] = ()
 
 
+def _written_retrying(read: str) -> str:
+    """`read` (a command that prints the document) piped to the writer, retried for five minutes: a new role, or a
+    new role assignment, can take a little while to be usable."""
+    return f"for i in $(seq 30); do {read} | {WRITER_PATH} && exit 0; sleep 10; done; exit 1"
+
+
 def from_secrets_manager(secret_arn: str) -> SecretFetch:
-    """Fetch the document from AWS Secrets Manager with the instance role (Debian's AWS CLI) and write the files.
-    It retries for five minutes: a new role can take a little while to be usable."""
+    """Fetch the document from AWS Secrets Manager with the instance role (Debian's AWS CLI) and write the files."""
     region = secret_arn.split(":")[3]
     fetch = shlex.join(["aws", "--region", region, "secretsmanager", "get-secret-value", "--secret-id", secret_arn,
                         "--query", "SecretString", "--output", "text"])
-    return SecretFetch(command=f"for i in $(seq 30); do {fetch} | {WRITER_PATH} && exit 0; sleep 10; done; exit 1",
-                       packages=("awscli",))
+    return SecretFetch(command=_written_retrying(fetch), packages=("awscli",))
 
 
 # Written by hand, in the VM's own Python 3: Key Vault's REST API is two calls, where its SDK or Azure's CLI would be a
@@ -74,7 +78,5 @@ sys.stdout.write(get(sys.argv[1] + "?api-version=7.4", {"Authorization": "Bearer
 
 def from_key_vault(secret_url: str) -> SecretFetch:
     """Fetch the document from an Azure Key Vault secret (https://<vault>.vault.azure.net/secrets/<name>) with the
-    VM's managed identity, and write the files. It retries for five minutes: a new role assignment can take a little
-    while to apply."""
-    read = shlex.join(["python3", "-c", _KEY_VAULT_READ, secret_url])
-    return SecretFetch(command=f"for i in $(seq 30); do {read} | {WRITER_PATH} && exit 0; sleep 10; done; exit 1")
+    VM's managed identity, and write the files."""
+    return SecretFetch(command=_written_retrying(shlex.join(["python3", "-c", _KEY_VAULT_READ, secret_url])))
