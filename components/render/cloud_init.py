@@ -17,7 +17,6 @@ from components.render.dicomweb_proxy.conf import ACCESS_MODULE, ProxyConf
 from components.render.dicomweb_proxy.origin import OriginCheck
 from components.render.dicomweb_proxy.render import render_proxy_conf
 from components.render.dicomweb_proxy.token_check import (
-    SHARE_KEYS_CLOSED,
     Login,
     TokenCheck,
     TokenCheckFiles,
@@ -85,19 +84,19 @@ def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str]
     dicomweb_proxy/origin.py) and `share` links' keys are written by `fetch_secrets` before nginx starts."""
     if share and not (token_check and fetch_secrets):
         raise ValueError("share links need login, and their keys fetched from the secret store at boot")
-    files = VM_TOKEN_CHECK_FILES if token_check else None
+    login = Login(token_check, VM_TOKEN_CHECK_FILES, share) if token_check else None
     archive_files = VM_ARCHIVE_FILES if archive_auth else None
     conf = render_proxy_conf(ProxyConf(
         listen="80", upstream_url=upstream_url, allowed_origins=tuple(allowed_origins), cache_dir=VM_CACHE_DIR,
         enable_stow=enable_stow, origin_check=origin_check, resolver=resolver,
-        login=Login(token_check, files, share) if token_check else None, serve_own_host=serve_own_host,
+        login=login, serve_own_host=serve_own_host,
         health_listen=str(VM_HEALTH_PORT),
         archive=ArchiveAccess(archive_auth, archive_files) if archive_auth else None,
         access_module_path=VM_ACCESS_MODULE))
     modules = {VM_ACCESS_MODULE: ACCESS_MODULE.read_text(),
                **({archive_files.module_path: ARCHIVE_CREDENTIALS_MODULE.read_text()} if archive_files else {})}
-    share_keys = [{"path": files.share_keys_path, "permissions": "0600", "content": SHARE_KEYS_CLOSED}] if share else []
-    return render_cloud_init(conf, extra_files=modules, secret_files=origin_check.boot_files() + share_keys,
+    return render_cloud_init(conf, extra_files=modules,
+                             secret_files=origin_check.boot_files() + (login.boot_files() if login else []),
                              fetch_secrets=fetch_secrets,
                              worker_dirs=[str(PurePosixPath(archive_files.credentials_file).parent)] if archive_files
                              else ())

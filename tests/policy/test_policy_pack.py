@@ -27,7 +27,7 @@ from pydicom.data import get_testdata_file
 import components.aws.keycloak_host as aws_keycloak_module
 import components.aws.target as aws_target_module
 import components.proxy_host as proxy_host_module
-import components.render.cloud_init as cloud_init_module
+import components.render.dicomweb_proxy.token_check as token_check_module
 from components.aws.static_site import StaticSite
 from components.render.dicomweb_proxy.origin import SharedSecretCheck
 from components.render.dicomweb_proxy.token_check import share_keys_conf
@@ -274,7 +274,7 @@ def _share_links_for_a_month(monkeypatch):
 
 def _share_keys_in_user_data(monkeypatch):
     """The keys written by cloud-init in place of the closed placeholder the secret store's copy replaces."""
-    monkeypatch.setattr(cloud_init_module, "SHARE_KEYS_CLOSED",
+    monkeypatch.setattr(token_check_module, "SHARE_KEYS_CLOSED",
                         share_keys_conf({"k1": "a-signing-key-in-user-data"}, signing="k1"))
 
 

@@ -162,6 +162,13 @@ server {{
 }}
 """
 
+    def boot_files(self) -> list[dict]:
+        """The cloud-init `write_files` entries it needs before nginx starts: with share links, the keys' file closed
+        until the keys arrive from the secret store (as an OriginCheck's boot_files)."""
+        if not self.share:
+            return []
+        return [{"path": self.files.share_keys_path, "permissions": "0600", "content": SHARE_KEYS_CLOSED}]
+
     def _share_keys(self) -> str:
         if not self.share:
             return ""
