@@ -183,13 +183,13 @@ function createShare(r) {
     if (!asked || typeof asked !== 'object' || Array.isArray(asked)) {
         return answer(r, 400, {error: 'body: a JSON object {"study": StudyInstanceUID, "minutes": lifetime}'});
     }
-    var longest = Number(v.ohif_share_max_minutes);
+    var shortest = Number(v.ohif_share_min_minutes), longest = Number(v.ohif_share_max_minutes);
     var minutes = asked.minutes === undefined ? Number(v.ohif_share_default_minutes) : asked.minutes;
     if (typeof asked.study !== 'string' || asked.study.length > 64 || !STUDY_UID.test(asked.study)) {
         return answer(r, 400, {error: 'study: a StudyInstanceUID'});
     }
-    if (!Number.isInteger(minutes) || minutes < 5 || minutes > longest) {
-        return answer(r, 400, {error: 'minutes: a whole number from 5 to ' + longest});
+    if (!Number.isInteger(minutes) || minutes < shortest || minutes > longest) {
+        return answer(r, 400, {error: 'minutes: a whole number from ' + shortest + ' to ' + longest});
     }
     // Verified in the access phase; only their scope and reader role are read here.
     var sharer = bearerClaims(r);

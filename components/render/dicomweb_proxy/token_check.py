@@ -14,7 +14,7 @@ from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.origin import OriginCheck
 from components.render.dicomweb_proxy.quoting import nginx_string
 from components.render.dicomweb_proxy.upstream import SYSTEM_CA_FILE, is_address, tls_directives
-from settings.model import ShareSettings
+from settings.model import SHARE_MINUTES, ShareSettings
 
 JWKS_CACHE_SECONDS = 300
 ACCESS_CHECK = "        auth_request /_ohif_auth;\n"
@@ -192,6 +192,7 @@ server {{
 {ACCESS_CHECK}\
         set $ohif_share_reader_role "{nginx_string(self.realm.required_role)}";
         set $ohif_share_default_minutes {share.default_minutes};
+        set $ohif_share_min_minutes {SHARE_MINUTES[0]};
         set $ohif_share_max_minutes {share.max_minutes};
         client_max_body_size 4k;
         client_body_buffer_size 4k;
