@@ -7,6 +7,9 @@ from typing import Any
 
 import yaml
 
+from ._azure import custom_data, vm_props
+from ._ec2 import kind, user_data
+
 ORIGIN_MAP = re.compile(r"map \$http_origin \$\w+ \{(.*?)\}", re.S)
 # Secrets as a VM's files hold them: Keycloak's environment file (its admin and database passwords), a line assigning
 # a non-empty *PASSWORD* or *SECRET* variable (KEY=value, as environment files have it), and an origin check's value
@@ -31,6 +34,16 @@ def _document(cloud_init: Any) -> dict:
     except yaml.YAMLError:
         return {}
     return config if isinstance(config, dict) else {}
+
+
+def vm_cloud_init(args: Any) -> tuple[str, str] | None:
+    """(what the resource is, its cloud-init) for an EC2 instance or launch template, an Azure VM or scale set; None
+    for anything else."""
+    aws = user_data(args)
+    if aws is not None:
+        return kind(args), aws
+    vm = vm_props(args)
+    return (vm[0], custom_data(vm[1])) if vm else None
 
 
 def written_files(cloud_init: Any) -> list[dict]:

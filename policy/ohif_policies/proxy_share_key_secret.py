@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
-from ._cloud_init import fetches_secrets_before_nginx, share_keys_written, share_lifetimes
+from ._cloud_init import fetches_secrets_before_nginx, share_keys_written, share_lifetimes, vm_cloud_init
 from ._common import DOCS
-from .proxy_share_lifetime import cloud_init_of
 
 
 def validate(args, report_violation):
-    found = cloud_init_of(args)
+    found = vm_cloud_init(args)
     if found is None:
         return
     what, cloud_init = found

@@ -11,26 +11,15 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy, Severity
 
-from ._azure import custom_data, vm_props
-from ._cloud_init import share_lifetimes
+from ._cloud_init import share_lifetimes, vm_cloud_init
 from ._common import DOCS, PRODUCTION_SCHEMA, is_production
-from ._ec2 import kind, user_data
 
 SHARE_MAX_MINUTES = 10080
 """Seven days: the pack's default ceiling, which an organisation sets with --policy-pack-config."""
 
 
-def cloud_init_of(args) -> tuple[str, str] | None:
-    """(what the resource is, its cloud-init) for an EC2 instance or launch template, an Azure VM or scale set."""
-    aws = user_data(args)
-    if aws is not None:
-        return kind(args), aws
-    vm = vm_props(args)
-    return (vm[0], custom_data(vm[1])) if vm else None
-
-
 def validate(args, report_violation):
-    found = cloud_init_of(args)
+    found = vm_cloud_init(args)
     if found is None or not is_production(args):
         return
     lifetimes = share_lifetimes(found[1])
