@@ -101,6 +101,18 @@ def log_in(page, uac, username: str, password: str):
     return login_page, patient
 
 
+def logged_in(browser, uac, person):
+    """A fresh browser context where `person` has logged in: it, its page on the study list, and the bearer tokens of
+    the page's DICOMweb requests (preflights aside) as they were sent, the list growing as the page asks for more."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    tokens: list[str] = []
+    page.on("request", lambda r: r.url.startswith(uac.urls.dicomweb) and r.method != "OPTIONS"
+            and tokens.append(r.headers.get("authorization", "").removeprefix("Bearer ")))
+    log_in(page, uac, person.username, person.password)
+    return context, page, tokens
+
+
 @pytest.fixture(scope="module")
 def login(uac, browser, artifacts) -> Login:
     """A person logs in: the viewer sends them to Keycloak and back, then lists the studies."""
@@ -133,6 +145,11 @@ def test_login_in_chromium_shows_the_studies_with_bearer_tokens(login, uac, real
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token_claims(token: str) -> dict:
+    """A JWT's claims, unverified."""
+    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
 
 
 def jwt(header: dict, claims: dict, sign) -> str:
@@ -203,7 +220,7 @@ def forgeries(uac, realm, key: RealmKey) -> dict[str, str | None]:
     header = {"alg": "RS256", "typ": "JWT", "kid": key.kid}
     good = jwt(header, claims(uac, realm), rs256(key.private))
     h, p, s = good.split(".")
-    tampered = json.loads(base64.urlsafe_b64decode(p + "=="))
+    tampered = token_claims(good)
     tampered["realm_access"] = {"roles": [realm.reader_role, "admin"]}
     wrong_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return {
@@ -494,12 +511,7 @@ def test_a_reader_limited_to_one_study_sees_only_it(uac, realm, browser, artifac
     person = uac.keycloak.create_user("scoped-reader", studies=(two_studies.a,))
     user = uac.keycloak.admin("GET", "/users?exact=true&username=scoped-reader")[0]
     assert user["attributes"][realm.studies_attribute] == [two_studies.a], "the realm's profile keeps the attribute"
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    tokens: list[str] = []
-    page.on("request", lambda r: r.url.startswith(uac.urls.dicomweb) and r.method != "OPTIONS"
-            and tokens.append(r.headers.get("authorization", "").removeprefix("Bearer ")))
-    log_in(page, uac, person.username, person.password)
+    context, page, tokens = logged_in(browser, uac, person)
     page.wait_for_timeout(1000)  # the list is drawn whole
     page.screenshot(path=str(artifacts / "uac-scoped-reader-study-list.png"))
     others = [str(pydicom.dcmread(get_testdata_file(name), stop_before_pixels=True).PatientName).replace("^", ", ")
@@ -508,7 +520,7 @@ def test_a_reader_limited_to_one_study_sees_only_it(uac, realm, browser, artifac
     context.close()
     assert shown == [], "the study list shows studies outside the reader's"
     token = tokens[-1]
-    assert json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))["dicom_studies"] == [two_studies.a]
+    assert token_claims(token)["dicom_studies"] == [two_studies.a]
     for request_ in OUTSIDE_THE_SCOPE:
         path, accept = OUTSIDE_THE_SCOPE[request_](two_studies)
         assert dicomweb(uac, token, path, accept).status_code == 403, request_
@@ -541,12 +553,7 @@ def share(uac, realm, browser, two_studies) -> Share:
     """A person with the sharer role logs in, and the viewer's page asks the proxy for a link to A (cross-origin,
     with its preflight, as a share button in the viewer would)."""
     person = uac.keycloak.create_user("sharer", roles=(realm.reader_role, realm.share.sharer_role))
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    tokens: list[str] = []
-    page.on("request", lambda r: r.url.startswith(uac.urls.dicomweb) and r.method != "OPTIONS"
-            and tokens.append(r.headers.get("authorization", "").removeprefix("Bearer ")))
-    log_in(page, uac, person.username, person.password)
+    context, page, tokens = logged_in(browser, uac, person)
     answer = page.evaluate("""async ([url, token, study]) => {
         const r = await fetch(url, {method: 'POST', body: JSON.stringify({study}),
                                     headers: {Authorization: 'Bearer ' + token, 'Content-Type': 'application/json'}});
@@ -559,13 +566,9 @@ def share(uac, realm, browser, two_studies) -> Share:
     return Share(tokens[-1], body["id"], body["token"], body["expires"])
 
 
-def share_claims(token: str) -> dict:
-    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
-
-
 def test_a_share_token_names_one_study_its_sharer_and_a_lifetime(uac, share, two_studies):
     header = json.loads(base64.urlsafe_b64decode(share.token.split(".")[0] + "=="))
-    c = share_claims(share.token)
+    c = token_claims(share.token)
     assert (header["alg"], header["kid"]) == ("HS256", uac.settings.share.signing_keys[-1])
     assert (c["dicom_studies"], c["sharer"], c["jti"]) == ([two_studies.a], "sharer", share.id)
     assert c["exp"] - c["iat"] == uac.settings.share.default_minutes * 60
@@ -621,7 +624,7 @@ def sign_share(uac, claims_: dict, kid: str | None = None, key: bytes | None = N
 def share_forgeries(uac, share: Share, b: str) -> dict[str, tuple[str, str]]:
     """Each forgery, and the study it asks for."""
     h, p, s = share.token.split(".")
-    c = share_claims(share.token)
+    c = token_claims(share.token)
     a = c["dicom_studies"][0]
 
     def resigned(**changes) -> str:
@@ -692,7 +695,7 @@ def test_a_bad_share_request_gets_400_with_cors(uac, share, body, error):
 
 
 def test_an_expired_link_says_so_in_the_viewer(uac, share, browser, artifacts, two_studies):
-    c = share_claims(share.token)
+    c = token_claims(share.token)
     expired = sign_share(uac, {**c, "iat": c["iat"] - 7200, "exp": int(time.time()) - 60})
     assert dicomweb(uac, expired, f"studies/{two_studies.a}/metadata").status_code == 401
     context = browser.new_context(viewport={"width": 1400, "height": 900})
