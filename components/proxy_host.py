@@ -21,6 +21,7 @@ from components.egress import Egress, Reach, egress_plan, url_destination
 from components.render.cloud_init import VM_HEALTH_PORT, VM_TOKEN_CHECK_FILES, render_proxy_cloud_init
 from components.render.dicomweb_proxy.interface import HEALTH_PATH
 from components.render.dicomweb_proxy.origin import FrontDoorCheck, SecretFileCheck, SharedSecretCheck
+from components.render.dicomweb_proxy.share_store import ShareStoreAt
 from components.render.secret_files import SecretFetch
 from components.target import ProxySpec
 from settings import ScaleSettings
@@ -97,19 +98,24 @@ class ProxyHost:
         keys = {VM_TOKEN_CHECK_FILES.share_keys_path: share_keys} if share_keys is not None else {}
         return pulumi.Output.secret(pulumi.Output.all(origin, keys)).apply(lambda a: {**a[0], **a[1]})
 
-    def cloud_init(self, fetch_secrets: pulumi.Input[SecretFetch] | None = None) -> pulumi.Output[str]:
-        """The VM's cloud-init; `fetch_secrets` writes `secret_files()` at boot, before nginx starts."""
+    def cloud_init(self, fetch_secrets: pulumi.Input[SecretFetch] | None = None,
+                   share_store: pulumi.Input[ShareStoreAt] | None = None) -> pulumi.Output[str]:
+        """The VM's cloud-init; `fetch_secrets` writes `secret_files()` at boot, before nginx starts. With share
+        links, `share_store` keeps their records and revocations."""
         spec, header = self.spec, self.origin_header
         if self.needs_secrets and fetch_secrets is None:
             raise ValueError(f"{self.name}: a secret origin header or share links need the secret files fetched at "
                              "boot")
+        if (share_store is None) != (spec.share is None):
+            raise ValueError(f"{self.name}: share links need their store, and only they do")
         # A secret value is never an input of the cloud-init, which would then be a secret as a whole; its check
         # is included from the file the VM writes at boot.
         public_value = None if header.secret else header.value
         auth = spec.archive_service.auth if spec.archive_service else None
-        return pulumi.Output.all(spec.allowed_origins, spec.token_check, public_value, fetch_secrets).apply(
+        return pulumi.Output.all(spec.allowed_origins, spec.token_check, public_value, fetch_secrets,
+                                 share_store).apply(
             lambda a: render_proxy_cloud_init(
                 upstream_url=spec.upstream_url, allowed_origins=a[0], enable_stow=spec.enable_stow,
                 origin_check=SecretFileCheck() if header.secret else header.kind(a[2]), resolver=self.resolver,
                 token_check=a[1], serve_own_host=not self.own_url, fetch_secrets=a[3], archive_auth=auth,
-                share=spec.share))
+                share=spec.share, share_store=a[4]))

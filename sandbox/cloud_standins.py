@@ -29,6 +29,7 @@ import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.sigv4 import AMZ_DATE, authorization
@@ -51,6 +52,8 @@ class Issued:
     key: str
     secret: str
     expires: float
+    token: str
+    """The session token that goes with the key (AWS)."""
 
     @property
     def expiration(self) -> str:
@@ -68,8 +71,8 @@ class Credentials:
         with self._lock:
             now = time.time()
             if self.current is None or now > self.current.expires - self.lifetime / 2:
-                self.current = Issued("ASIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30),
-                                      now + self.lifetime)
+                key = "ASIA" + secrets.token_hex(8).upper()
+                self.current = Issued(key, secrets.token_urlsafe(30), now + self.lifetime, "session-" + key)
                 self.issued[self.current.key] = self.current
             return self.current
 
@@ -93,8 +96,13 @@ def _json(handler: BaseHTTPRequestHandler, status: int, body: object, content_ty
     _send(handler, status, body if isinstance(body, bytes) else json.dumps(body).encode(), content_type)
 
 
-def metadata_handler(kind: str, credentials: Credentials):
-    """IMDSv2 (a session token by PUT, then the role's credentials) or Azure's managed-identity token endpoint."""
+class Issuer(Protocol):
+    def current_set(self) -> Issued: ...
+
+
+def metadata_handler(kind: str, credentials: Issuer):
+    """IMDSv2 (a session token by PUT, then the role's credentials) or Azure's managed-identity token endpoint,
+    handing out what `credentials` issues (Credentials, or sandbox/share_store.py's role credentials)."""
     sessions: set[str] = set()
 
     class Metadata(BaseHTTPRequestHandler):
@@ -126,7 +134,7 @@ def metadata_handler(kind: str, credentials: Credentials):
                 return _json(self, 404, {"error": "not found"})
             issued = credentials.current_set()
             _json(self, 200, {"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": issued.key,
-                              "SecretAccessKey": issued.secret, "Token": "session-" + issued.key,
+                              "SecretAccessKey": issued.secret, "Token": issued.token,
                               "Expiration": issued.expiration})
 
         def _managed_identity_token(self) -> None:
@@ -198,7 +206,7 @@ def service_handler(kind: str, credentials: Credentials, archive: str, root: str
                                      query=url.query, key=issued.key, secret=issued.secret,
                                      token=self.headers.get("X-Amz-Security-Token"), amz_date=amz_date,
                                      region=region, service=HEALTHIMAGING_SIGNING_NAME)
-            if self.headers.get("X-Amz-Security-Token") != "session-" + issued.key or header != expected:
+            if self.headers.get("X-Amz-Security-Token") != issued.token or header != expected:
                 return (403, {"message": "The request signature we calculated does not match the signature "
                                          "you provided"}), None
             return None, issued.key

@@ -19,6 +19,7 @@ from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE,
 from components.render.dicomweb_proxy.conf import ProxyConf
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.render import render_proxy_conf
+from components.render.dicomweb_proxy.share_store import SHARE_STORE_MODULE, ShareStore, ShareStoreAt, ShareStoreFiles
 from components.render.dicomweb_proxy.token_check import (
     Login,
     TokenCheckFiles,
@@ -43,11 +44,13 @@ from sandbox.nginx import (
 )
 from sandbox.postgres import SandboxPostgres
 from sandbox.processes import SandboxError, Service, free_port, require_binary
+from sandbox.share_store import REGION, moto_server, store_url
 from sandbox.staging import server_dir, store, worker_dir, write_published
 from sandbox.target import LOOPBACK, LocalFiles, LocalProxy, LocalSite, origin
 from sandbox.tls import RunTls
 from settings import StackSettings
 from settings.model import ShareSettings
+from settings.services import ArchiveAuth
 
 ORTHANC_DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 REPO = Path(__file__).resolve().parent.parent
@@ -79,6 +82,7 @@ class Servers:
                  start: Callable[..., None]) -> None:
         self.run_dir, self.tls, self.progress, self._start = run_dir, tls, progress, start
         self._share_keys: dict[str, str] = {}
+        self._share_store: tuple[ShareStoreAt, str] | None = None
 
     def orthanc(self, port: int, dicomweb_root: str) -> str:
         """Orthanc with the DICOMweb plugin, loaded with the sample studies; its URL."""
@@ -184,11 +188,12 @@ class Servers:
                 metadata_url=f"http://127.0.0.1:{proxy.standin.metadata_port}",
                 credentials_file=str(worker_dir(run_dir / "archive-credential") / "credential.json"))
         archive_auth = spec.archive_service.auth if spec.archive_service else None
+        store = self._share_store_of(run_dir) if spec.share else None
         (run_dir / "proxy.conf").write_text(render_proxy_conf(ProxyConf(
             listen=listen, upstream_url=upstream_url,
             allowed_origins=tuple(spec.allowed_origins), cache_dir=str(run_dir / "dicomweb-cache"),
             enable_stow=spec.enable_stow,
-            login=Login(spec.token_check, files, spec.share) if spec.token_check else None,
+            login=Login(spec.token_check, files, spec.share, store) if spec.token_check else None,
             serve_own_host=proxy.on_site, edge=None if proxy.on_site else edge,
             archive=ArchiveAccess(archive_auth, archive_files) if archive_auth else None,
             upstream_ca_file=str(self.tls.ca_file))))
@@ -198,6 +203,35 @@ class Servers:
                                 port_hint="stop what listens there, or pick another --port", tls=self.tls)
         self._start(service)
         return service
+
+    def _share_store_of(self, run_dir: Path) -> ShareStore:
+        """One proxy instance's way to the run's share store, which every instance shares, as every VM of a stack
+        shares its bucket (started with the first)."""
+        if self._share_store is None:
+            self._share_store = self._start_share_store()
+        at, metadata_url = self._share_store
+        return ShareStore(at, ShareStoreFiles(
+            module_dir=str(SHARE_STORE_MODULE.parent), metadata_url=metadata_url,
+            credentials_file=str(worker_dir(run_dir / "share-store-credential") / "credential.json"),
+            listen=f"127.0.0.1:{free_port()}", cache_dir=str(run_dir / "revocations"), ca_file=str(self.tls.ca_file)))
+
+    def _start_share_store(self) -> tuple[ShareStoreAt, str]:
+        """moto's S3 over HTTPS, and the metadata endpoint with the proxy role's credentials
+        (sandbox/share_store.py); where the store is, and the endpoint's URL."""
+        run_dir = server_dir(self.run_dir, "share-store")
+        moto_port, metadata_port = free_port(), free_port()
+        self.progress(f"starting the share store (moto's S3) on {moto_port}, its metadata endpoint on {metadata_port}")
+        self._start(Service("share store (moto)", [moto_server(), "-H", "127.0.0.1", "-p", str(moto_port),
+                                                   "-c", str(self.tls.cert_file), "-k", str(self.tls.key_file)],
+                            log=run_dir / "moto.log", ready_url=f"tcp://127.0.0.1:{moto_port}", ports=[moto_port],
+                            port_hint="pip install 'moto[server]'"))
+        self._start(Service("share store metadata endpoint",
+                            [sys.executable, "-m", "sandbox.share_store", "--moto-port", str(moto_port),
+                             "--metadata-port", str(metadata_port), "--ca", str(self.tls.ca_file)],
+                            log=run_dir / "metadata.log", ready_url=f"tcp://127.0.0.1:{metadata_port}",
+                            ports=[metadata_port], env={**os.environ, "PYTHONPATH": str(REPO)}))
+        return (ShareStoreAt(store_url(moto_port), ArchiveAuth("sigv4", region=REGION, service="s3")),
+                f"http://127.0.0.1:{metadata_port}")
 
     def _write_share_keys(self, share: ShareSettings | None, run_dir: Path) -> str:
         """The share keys' file of one proxy instance; every instance of the run gets the same keys, as every VM of

@@ -174,6 +174,8 @@ class ShareSettings:
 
     sharer_role: str = "dicom-sharer"
     """The realm role a user needs to create a link; they may share only studies they read themselves."""
+    admin_role: str = "dicom-share-admin"
+    """The realm role of a sharer who may revoke anyone's link (a creator revokes their own)."""
     default_minutes: int = 4320
     """A link's lifetime where its creator names none: three days."""
     max_minutes: int = 10080

@@ -259,11 +259,13 @@ def read_share(errors: Errors, raw: Any, auth: AuthSettings | None) -> ShareSett
                    "is signed and checked by the proxy that checks logins")
         return None
     s = read_object(errors, "share", raw, ShareSettings)
-    if "sharer_role" in s and not (isinstance(s["sharer_role"], str) and _REALM.match(s["sharer_role"])):
-        errors.add("share.sharer_role", s["sharer_role"], "allowed: letters, digits, - and _ (up to 64)")
-    elif s.get("sharer_role", ShareSettings.sharer_role) == auth.required_role:
-        errors.add("share.sharer_role", s.get("sharer_role", ShareSettings.sharer_role), "allowed: a role other than "
-                   f"auth.required_role ({auth.required_role}): every reader could share every study")
+    for key in ("sharer_role", "admin_role"):
+        role = s.get(key, getattr(ShareSettings, key))
+        if key in s and not (isinstance(role, str) and _REALM.match(role)):
+            errors.add(f"share.{key}", role, "allowed: letters, digits, - and _ (up to 64)")
+        elif role == auth.required_role:
+            errors.add(f"share.{key}", role, f"allowed: a role other than auth.required_role ({auth.required_role}): "
+                       f"every reader could {'share every study' if key == 'sharer_role' else 'revoke every link'}")
     low, high = SHARE_MINUTES
     lifetimes_valid = all([whole_number(errors, f"share.{key}", s.get(key, getattr(ShareSettings, key)), low, high,
                                         "minutes") for key in ("default_minutes", "max_minutes")])

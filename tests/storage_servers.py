@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox.processes import Service, free_port
+from sandbox.share_store import moto_server
 from settings import PROJECT
 
 AZURITE = PROJECT / ".cache" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
@@ -34,8 +35,7 @@ class StorageServer:
 
 def start_moto() -> StorageServer:
     port, directory = free_port(), Path(tempfile.mkdtemp(prefix="ohif-moto-"))
-    moto = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
-    service = Service("moto", [moto, "-H", "127.0.0.1", "-p", str(port)], log=directory / "moto.log",
+    service = Service("moto", [moto_server(), "-H", "127.0.0.1", "-p", str(port)], log=directory / "moto.log",
                       ready_url=f"tcp://127.0.0.1:{port}", ports=[port], port_hint="pip install 'moto[server]'")
     service.start()
     return StorageServer(service, {"AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",

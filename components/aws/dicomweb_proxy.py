@@ -25,6 +25,7 @@ from components.aws.origin_vm import (
     origin_secret,
     own_distribution,
 )
+from components.aws.share_store import ShareStore, ShareStoreArgs
 from components.aws.vm_secrets import VmSecrets, VmSecretsArgs
 from components.proxy_host import OriginHeader, ProxyHost
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
@@ -68,7 +69,10 @@ class DicomwebProxy(pulumi.ComponentResource):
         # (components/aws/vm_secrets.py).
         keys = share_keys(name, args.spec.share, child) if args.spec.share else None
         secrets = VmSecrets(name, VmSecretsArgs(purpose=PURPOSE, files=host.secret_files(keys)), opts=child)
-        vm = OriginVm(name, OriginVmArgs(purpose=PURPOSE, user_data=host.cloud_init(secrets.fetch),
+        # Share links' records and revocations, in a bucket only the proxy's role reaches.
+        store = ShareStore(name, ShareStoreArgs(role_name=secrets.role_name), opts=child).at if args.spec.share \
+            else None
+        vm = OriginVm(name, OriginVmArgs(purpose=PURPOSE, user_data=host.cloud_init(secrets.fetch, store),
                                          placement=args.placement, egress=host.egress,
                                          instance_type=args.instance_type,
                                          instance_profile=secrets.instance_profile_name, scale=host.scale,

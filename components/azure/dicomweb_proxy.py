@@ -16,6 +16,7 @@ import pulumi
 from components.azure.dicom_service import DicomServiceAccess, DicomServiceAccessArgs
 from components.azure.front_door import endpoint, vm_route
 from components.azure.origin_vm import AZURE_PLATFORM, OriginVm, OriginVmArgs
+from components.azure.share_store import ShareStore, ShareStoreArgs, ShareStoreWriter, ShareStoreWriterArgs
 from components.azure.vm_secrets import VmSecrets, VmSecretsArgs, VmSecretsReader, VmSecretsReaderArgs
 from components.proxy_host import OriginHeader, ProxyHost
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
@@ -72,8 +73,11 @@ class DicomwebProxy(pulumi.ComponentResource):
             files=host.secret_files(share_keys(name, args.spec.share, child)), purpose=PURPOSE,
             resource_group_name=args.resource_group_name, location=args.location),
             opts=child) if args.spec.share else None
+        # Share links' records and revocations, in a container only the proxy's identity reaches.
+        store = ShareStore(name, ShareStoreArgs(resource_group_name=args.resource_group_name, location=args.location),
+                           opts=child) if args.spec.share else None
         vm = OriginVm(name, OriginVmArgs(
-            custom_data=host.cloud_init(secrets.fetch if secrets else None),
+            custom_data=host.cloud_init(secrets.fetch if secrets else None, store.at if store else None),
             resource_group_name=args.resource_group_name, location=args.location, subnet_id=args.subnet_id,
             egress=host.egress, vm_size=args.vm_size, scale=host.scale, health_check=host.health_check,
             identity=service is not None or secrets is not None),
@@ -81,6 +85,9 @@ class DicomwebProxy(pulumi.ComponentResource):
         if secrets:
             VmSecretsReader(name, VmSecretsReaderArgs(secret_id=secrets.secret_id, principal_id=vm.principal_id),
                             opts=child)
+        if store:
+            ShareStoreWriter(name, ShareStoreWriterArgs(container_id=store.container_id, principal_id=vm.principal_id),
+                             opts=child)
         if service is not None:
             DicomServiceAccess(name, DicomServiceAccessArgs(
                 service=service, principal_id=vm.principal_id, enable_stow=args.spec.enable_stow,

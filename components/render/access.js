@@ -4,7 +4,8 @@
 // 2. With login, a token's study scope (its dicom_studies claim: a scoped reader's, or a share link's) holds it to
 //    those studies (scopeRefused, scopedArgs), also in the rewrite phase, before the cache.
 // 3. With login, the token itself (check), through `auth_request` in the access phase.
-// 4. With share links, a sharer's link for one study (createShare).
+// 4. With share links, a sharer's links for one study: created (createShare), listed (listShares) and revoked
+//    (revokeShare), each recorded in the cloud's storage through the share store (share_store.js).
 //
 // Written by hand because Debian 12's njs (0.7.9) has WebCrypto but no JWT library, and cannot import JWK keys: we
 // rebuild each JWKS key as SPKI DER; and no DICOMweb library knows this proxy's rule. Settings come from nginx
@@ -18,7 +19,9 @@
 // Share links (on when the stack has `ohif:share`) are HS256 tokens this proxy signs itself (createShare) with the
 // stack's share key, for one study: their signature, issuer, expiry, ID and study are checked here, and they only
 // read. The keys ($ohif_share_keys: {"signing": kid, "keys": {kid: base64url}}) come from the cloud's secret store.
-// HS256 is accepted only against those keys, never a realm key.
+// HS256 is accepted only against those keys, never a realm key. A revoked link (revoked/<id> in the share store) is
+// refused: the store's answer is cached $ohif_share_seconds and so is a share's verdict, so a revocation reaches every
+// proxy within twice that. A store that does not answer refuses every share link (fail closed).
 //
 // The scope is read from the token's claims before its signature is checked: the token check, in the access phase
 // that follows, refuses every token that is not the realm's or the stack's, so a request gets data only when the
@@ -28,6 +31,7 @@
 // the role asked for, and never longer than the token stays valid: an RSA verification per frame would cost more
 // than the frame.
 var VERDICT_SECONDS = 60;
+var SHARE_ID = /^[A-Za-z0-9_-]{22}$/;
 var SHARE_ISSUER = 'ohif-share';
 var STUDY_UID = /^[0-9]+(\.[0-9]+)*$/;
 var SCOPE_CLAIM = 'dicom_studies';
@@ -145,7 +149,7 @@ function sameText(a, b) {
     return diff === 0;
 }
 
-function checkShare(r, header, claims, parts) {
+async function checkShare(r, header, claims, parts) {
     var v = r.variables;
     if (v.ohif_jwt_role !== v.ohif_jwt_reader_role) return deny(r, 'a share link only reads');
     var key = (shareKeys(r).keys || {})[header.kid];
@@ -155,10 +159,17 @@ function checkShare(r, header, claims, parts) {
     if (claims.iss !== SHARE_ISSUER) return deny(r, 'share issuer ' + claims.iss);
     if (typeof claims.exp !== 'number' || now > claims.exp) return deny(r, 'share expired');
     var studies = claims.dicom_studies;
-    if (typeof claims.jti !== 'string' || !Array.isArray(studies) || studies.length !== 1) {
+    if (typeof claims.jti !== 'string' || !SHARE_ID.test(claims.jti) || !Array.isArray(studies)
+        || studies.length !== 1) {
         return deny(r, 'share claims');
     }
-    r.headersOut['X-Accel-Expires'] = String(Math.max(0, Math.min(VERDICT_SECONDS, Math.floor(claims.exp - now))));
+    var revoked = await r.subrequest('/_ohif_revoked/' + claims.jti);
+    if (revoked.status === 200) return deny(r, 'share revoked');
+    if (revoked.status !== 404) {
+        r.error('ohif share: the share store answered ' + revoked.status);
+        return r.return(503);
+    }
+    r.headersOut['X-Accel-Expires'] = String(Math.max(0, Math.min(Number(v.ohif_share_seconds), Math.floor(claims.exp - now))));
     r.return(204);
 }
 
@@ -167,9 +178,32 @@ function answer(r, status, body) {
     r.return(status, JSON.stringify(body));
 }
 
-// js_content of the share endpoint (POST {"study": uid, "minutes": n}), behind the token check with the sharer role:
-// a link for one study the sharer reads, as the study scope decides for any of their requests.
-function createShare(r) {
+// The share store (share_store.js), on loopback: method and key (a folder, ending in '/', lists its keys).
+function store(r, method, key, body) {
+    var options = {method: method};
+    if (body !== undefined) options.body = JSON.stringify(body);
+    return ngx.fetch('http://' + r.variables.ohif_share_store_listen + '/store/' + key, options);
+}
+
+// Where a sharer's links are recorded: a digest of their subject, so no user name is a storage key.
+function owner(claims) {
+    var digest = require('crypto').createHash('sha256').update(String(claims.sub)).digest('hex');
+    return 'shares/' + digest.slice(0, 32) + '/';
+}
+
+function storeFailed(r, what, status) {
+    r.error('ohif share: the share store answered ' + status + ' to ' + what);
+    answer(r, 503, {error: 'share links: the share store did not answer; try again'});
+}
+
+// js_content of the share endpoint: POST {"study": uid, "minutes": n} creates a link for one study the sharer reads
+// (as the study scope decides for any of their requests), GET lists the sharer's own links. Behind the token check
+// with the sharer role.
+function shares(r) {
+    return r.method === 'GET' ? listShares(r) : createShare(r);
+}
+
+async function createShare(r) {
     var v = r.variables;
     var keys = shareKeys(r);
     var key = keys.keys && keys.keys[keys.signing];
@@ -201,13 +235,58 @@ function createShare(r) {
     }
     var now = Math.floor(Date.now() / 1000);
     var id = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url');
+    var name = String(sharer.preferred_username || sharer.sub);
     var head = Buffer.from(JSON.stringify({alg: 'HS256', typ: 'JWT', kid: keys.signing})).toString('base64url');
     var body = Buffer.from(JSON.stringify({
         iss: SHARE_ISSUER, jti: id, dicom_studies: [asked.study], iat: now, exp: now + minutes * 60,
-        sharer: String(sharer.preferred_username || sharer.sub), sharer_sub: String(sharer.sub)
+        sharer: name, sharer_sub: String(sharer.sub)
     })).toString('base64url');
-    answer(r, 201, {id: id, study: asked.study, expires: new Date((now + minutes * 60) * 1000).toISOString(),
-                    token: head + '.' + body + '.' + hs256(key, head + '.' + body)});
+    var record = {id: id, study: asked.study, created: new Date(now * 1000).toISOString(),
+                  expires: new Date((now + minutes * 60) * 1000).toISOString(), sharer: name};
+    // Recorded before it is handed out: a link that cannot be listed is never made.
+    var stored = await store(r, 'PUT', owner(sharer) + id, record);
+    if (stored.status !== 204) return storeFailed(r, 'a new link', stored.status);
+    v.ohif_share_id = id;
+    record.token = head + '.' + body + '.' + hs256(key, head + '.' + body);
+    answer(r, 201, record);
+}
+
+// GET of the share endpoint: the sharer's own links, each with whether it is revoked.
+async function listShares(r) {
+    var folder = owner(bearerClaims(r));
+    var listed = await store(r, 'GET', folder);
+    if (listed.status !== 200) return storeFailed(r, 'a list', listed.status);
+    var listing = await listed.text();
+    var ids = JSON.parse(listing).keys.map(function (k) { return k.slice(folder.length); });
+    var links = await Promise.all(ids.filter(function (id) { return SHARE_ID.test(id); }).map(async function (id) {
+        var replies = await Promise.all([store(r, 'GET', folder + id), store(r, 'GET', 'revoked/' + id)]);
+        if (replies[0].status !== 200 || [200, 404].indexOf(replies[1].status) < 0) {
+            throw new Error(id + ': ' + replies[0].status + ' ' + replies[1].status);
+        }
+        var record = await replies[0].text();
+        var link = JSON.parse(record);
+        link.revoked = replies[1].status === 200;
+        return link;
+    })).catch(function (e) { return e; });
+    if (links instanceof Error) return storeFailed(r, 'a listed link', links.message);
+    links.sort(function (a, b) { return a.created < b.created ? 1 : a.created > b.created ? -1 : 0; });
+    answer(r, 200, {shares: links});
+}
+
+// js_content of DELETE <shares>/<id>: its creator, or a sharer with the share admin role, revokes a link. Every proxy
+// refuses it within twice $ohif_share_seconds (checkShare).
+async function revokeShare(r) {
+    var v = r.variables, id = v.ohif_revoke_id, claims = bearerClaims(r);
+    var roles = (claims.realm_access && claims.realm_access.roles) || [];
+    var own = await store(r, 'GET', owner(claims) + id);
+    if (own.status !== 200 && own.status !== 404) return storeFailed(r, 'a link to revoke', own.status);
+    if (own.status === 404 && roles.indexOf(v.ohif_share_admin_role) < 0) {
+        return answer(r, 404, {error: 'no share link of yours has this ID'});
+    }
+    var revoked = await store(r, 'PUT', 'revoked/' + id, {
+        id: id, at: new Date().toISOString(), by: String(claims.preferred_username || claims.sub)});
+    if (revoked.status !== 204) return storeFailed(r, 'a revocation', revoked.status);
+    r.return(204);
 }
 
 // The cache key of a verdict: the Authorization header's digest, so no token is written to disk.
@@ -303,4 +382,4 @@ function scopedArgs(r) {
     return (args ? args + '&' : '') + 'StudyInstanceUID=' + scope.map(encodeURIComponent).join(',');
 }
 
-export default {check, createShare, digest, reader, queryRefused, scopeRefused, scopedArgs};
+export default {check, shares, revokeShare, digest, reader, queryRefused, scopeRefused, scopedArgs};

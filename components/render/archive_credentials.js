@@ -1,4 +1,5 @@
 // The DICOMweb proxy's credential for a cloud DICOM service archive, run by nginx's njs: the browser never holds one.
+// The share links' store (share_store.js) signs with the same functions.
 //
 //   sigv4   AWS HealthImaging: every forwarded request signed with Signature Version 4, with the instance role's
 //           credentials from IMDSv2.
@@ -56,15 +57,21 @@ function sha256Hex(text) {
     return crypto.createHash('sha256').update(text).digest('hex');
 }
 
-// The headers a GET or HEAD without a body is signed with: {authorization, date, token}.
-// request: {method, host, path, query}; credentials: {key, secret, token}; amzDate: YYYYMMDDTHHMMSSZ.
+// The Authorization header of a request, signed with its Host, X-Amz-Date and, with a session token,
+// X-Amz-Security-Token headers. request: {method, host, path, query, payloadHash}; credentials: {key, secret, token};
+// amzDate: YYYYMMDDTHHMMSSZ. With a payloadHash (S3, which asks for it), the X-Amz-Content-SHA256 header carries it and
+// is signed too; without, the payload is empty (a GET or HEAD to HealthImaging). S3 encodes the path once where other
+// services encode it twice: the same for the share store's keys, which are base64url and slashes.
 function sign(request, credentials, amzDate, region, service) {
-    var headers = [['host', request.host], ['x-amz-date', amzDate]];
+    var payloadHash = request.payloadHash || EMPTY_SHA256;
+    var headers = [['host', request.host]];
+    if (request.payloadHash) headers.push(['x-amz-content-sha256', payloadHash]);
+    headers.push(['x-amz-date', amzDate]);
     if (credentials.token) headers.push(['x-amz-security-token', credentials.token]);
     var signedHeaders = headers.map(function (h) { return h[0]; }).join(';');
     var canonical = [request.method, canonicalPath(request.path), canonicalQuery(request.query),
                      headers.map(function (h) { return h[0] + ':' + h[1].trim() + '\n'; }).join(''),
-                     signedHeaders, EMPTY_SHA256].join('\n');
+                     signedHeaders, payloadHash].join('\n');
     var day = amzDate.slice(0, 8);
     var scope = [day, region, service, 'aws4_request'].join('/');
     var toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonical)].join('\n');
@@ -80,9 +87,9 @@ function amzDateOf(date) {
 
 // --- nginx: the credential file ---
 
-function stored(r) {
+function stored(file) {
     try {
-        return JSON.parse(fs.readFileSync(r.variables.ohif_archive_credentials_file));
+        return JSON.parse(fs.readFileSync(file));
     } catch (e) {
         return null;
     }
@@ -117,18 +124,27 @@ async function managedIdentityToken(base, resource) {
     return {token: t.access_token, expires: Number(t.expires_on)};
 }
 
-async function refreshed(r) {
-    var v = r.variables, now = Date.now() / 1000;
-    var credential = stored(r);
-    if (credential && !due(credential, now)) return;
-    credential = v.ohif_archive_auth === 'sigv4'
-        ? await instanceRoleCredential(v.ohif_archive_metadata)
-        : await managedIdentityToken(v.ohif_archive_metadata, v.ohif_archive_resource);
+// A credential that is not about to expire, from `file` or fetched afresh into it. to: {auth (sigv4 or bearer),
+// metadata (the instance metadata endpoint), resource (a bearer token's audience), file}.
+async function refreshed(to) {
+    var now = Date.now() / 1000;
+    var credential = stored(to.file);
+    if (credential && !due(credential, now)) return credential;
+    credential = to.auth === 'sigv4'
+        ? await instanceRoleCredential(to.metadata)
+        : await managedIdentityToken(to.metadata, to.resource);
     credential.fetched = now;
     // Written whole, then renamed: a worker reading it meanwhile sees the old credential or the new, never half.
-    var file = v.ohif_archive_credentials_file, part = file + '.' + process.pid;
+    var part = to.file + '.' + process.pid;
     fs.writeFileSync(part, JSON.stringify(credential), {mode: 0o600});
-    fs.renameSync(part, file);
+    fs.renameSync(part, to.file);
+    return credential;
+}
+
+function archive(r) {
+    var v = r.variables;
+    return {auth: v.ohif_archive_auth, metadata: v.ohif_archive_metadata, resource: v.ohif_archive_resource,
+            file: v.ohif_archive_credentials_file};
 }
 
 // auth_request: the realm token check first (where login is on), then a credential that is not about to expire.
@@ -138,7 +154,7 @@ async function access(r) {
         if (verdict.status >= 300) return r.return(verdict.status);
     }
     try {
-        await refreshed(r);
+        await refreshed(archive(r));
     } catch (e) {
         r.error('ohif archive credential: ' + e.message);
         return r.return(503);
@@ -148,7 +164,7 @@ async function access(r) {
 
 // js_set, evaluated once per request: the stored credential, which the headers below share.
 function credential(r) {
-    return JSON.stringify(stored(r) || {});
+    return JSON.stringify(stored(r.variables.ohif_archive_credentials_file) || {});
 }
 
 function amzDate(r) {
@@ -170,4 +186,5 @@ function securityToken(r) {
     return v.ohif_archive_auth === 'sigv4' ? JSON.parse(v.ohif_archive_credential).token || '' : '';
 }
 
-export default {sign, access, credential, amzDate, authorization, securityToken};
+export default {sign, amzDateOf, sha256Hex, uriEncode, refreshed, access, credential, amzDate, authorization,
+                securityToken};

@@ -16,6 +16,7 @@ from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE,
 from components.render.dicomweb_proxy.conf import ACCESS_MODULE, ProxyConf
 from components.render.dicomweb_proxy.origin import OriginCheck
 from components.render.dicomweb_proxy.render import render_proxy_conf
+from components.render.dicomweb_proxy.share_store import SHARE_STORE_MODULE, ShareStore, ShareStoreAt, ShareStoreFiles
 from components.render.dicomweb_proxy.token_check import (
     Login,
     TokenCheck,
@@ -66,25 +67,36 @@ VM_TOKEN_CHECK_FILES = TokenCheckFiles(cache_dir="/var/cache/nginx/ohif-jwks",
                                        # The VM's journal (journald reads /dev/log): `journalctl -t ohif_audit`.
                                        audit_log="syslog:server=unix:/dev/log,tag=ohif_audit,nohostname",
                                        share_keys_path="/etc/nginx/ohif-secrets/share-keys.conf")
-# Where a proxy VM keeps its njs module (what a request may reach: dicomweb_proxy.conf.ACCESS_MODULE).
-VM_ACCESS_MODULE = "/etc/nginx/njs/ohif_access.js"
-# Where a proxy VM keeps what proves it to a cloud DICOM service (its credential fetched from instance metadata).
-VM_ARCHIVE_FILES = ArchiveCredentialFiles(module_path="/etc/nginx/njs/ohif_archive_credentials.js",
+# Where a proxy VM keeps its njs modules, each under its name in the repository (share_store.js imports
+# archive_credentials.js by name).
+VM_NJS_DIR = "/etc/nginx/njs"
+# Its module of what a request may reach (dicomweb_proxy.conf.ACCESS_MODULE).
+VM_ACCESS_MODULE = f"{VM_NJS_DIR}/{ACCESS_MODULE.name}"
+# What proves it to a cloud DICOM service (its credential fetched from instance metadata).
+VM_ARCHIVE_FILES = ArchiveCredentialFiles(module_path=f"{VM_NJS_DIR}/{ARCHIVE_CREDENTIALS_MODULE.name}",
                                           credentials_file="/var/lib/ohif-archive/credential.json",
                                           metadata_url=INSTANCE_METADATA_URL)
+# The share links' store, reached with the VM's identity as the archive service is.
+VM_SHARE_STORE_FILES = ShareStoreFiles(module_dir=VM_NJS_DIR,
+                                       credentials_file="/var/lib/ohif-share-store/credential.json",
+                                       metadata_url=INSTANCE_METADATA_URL, listen="127.0.0.1:8082",
+                                       cache_dir="/var/cache/nginx/ohif-revocations")
 
 
 def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str], enable_stow: bool,
                             origin_check: OriginCheck, resolver: str, token_check: TokenCheck | None,
                             serve_own_host: bool, fetch_secrets: SecretFetch | None = None,
-                            archive_auth: ArchiveAuth | None = None, share: ShareSettings | None = None) -> str:
+                            archive_auth: ArchiveAuth | None = None, share: ShareSettings | None = None,
+                            share_store: ShareStoreAt | None = None) -> str:
     """A DICOMweb proxy VM's cloud-init, on either cloud: the rendered nginx config, its njs module (ACCESS_MODULE:
     the query check, and with login the study scope, the token check and share links), and the archive credential's
     module (`archive_auth`) for a cloud DICOM service. A secret origin check (a SecretFileCheck: components/render/
-    dicomweb_proxy/origin.py) and `share` links' keys are written by `fetch_secrets` before nginx starts."""
+    dicomweb_proxy/origin.py) and `share` links' keys are written by `fetch_secrets` before nginx starts; their
+    records and revocations are in `share_store`."""
     if share and not (token_check and fetch_secrets):
         raise ValueError("share links need login, and their keys fetched from the secret store at boot")
-    login = Login(token_check, VM_TOKEN_CHECK_FILES, share) if token_check else None
+    store = ShareStore(share_store, VM_SHARE_STORE_FILES) if share_store else None
+    login = Login(token_check, VM_TOKEN_CHECK_FILES, share, store) if token_check else None
     archive_files = VM_ARCHIVE_FILES if archive_auth else None
     conf = render_proxy_conf(ProxyConf(
         listen="80", upstream_url=upstream_url, allowed_origins=tuple(allowed_origins), cache_dir=VM_CACHE_DIR,
@@ -94,12 +106,15 @@ def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str]
         archive=ArchiveAccess(archive_auth, archive_files) if archive_auth else None,
         access_module_path=VM_ACCESS_MODULE))
     modules = {VM_ACCESS_MODULE: ACCESS_MODULE.read_text(),
-               **({archive_files.module_path: ARCHIVE_CREDENTIALS_MODULE.read_text()} if archive_files else {})}
+               **({VM_ARCHIVE_FILES.module_path: ARCHIVE_CREDENTIALS_MODULE.read_text()}
+                  if archive_files or store else {}),
+               **({f"{VM_NJS_DIR}/{SHARE_STORE_MODULE.name}": SHARE_STORE_MODULE.read_text()} if store else {})}
+    credentials = ([archive_files.credentials_file] if archive_files else []) + (
+        [VM_SHARE_STORE_FILES.credentials_file] if store else [])
     return render_cloud_init(conf, extra_files=modules,
                              secret_files=origin_check.boot_files() + (login.boot_files() if login else []),
                              fetch_secrets=fetch_secrets,
-                             worker_dirs=[str(PurePosixPath(archive_files.credentials_file).parent)] if archive_files
-                             else ())
+                             worker_dirs=[str(PurePosixPath(f).parent) for f in credentials])
 
 
 def nginx_conf_of(cloud_init: str) -> str:

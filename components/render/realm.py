@@ -63,7 +63,7 @@ class RealmModel:
     def roles_by_kind(self) -> dict[str, str]:
         """The realm's roles, by what they let a user do."""
         return {"reader": self.reader_role, "uploader": self.uploader_role,
-                **({"sharer": self.share.sharer_role} if self.share else {})}
+                **({"sharer": self.share.sharer_role, "share-admin": self.share.admin_role} if self.share else {})}
 
     @property
     def roles(self) -> list[str]:

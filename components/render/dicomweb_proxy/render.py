@@ -36,7 +36,7 @@ def render_proxy_conf(conf: ProxyConf) -> str:
         _HEADING,
         _edge_http(conf.edge),
         _allow_list_maps(conf.allowed_origins, conf.serve_own_host),
-        _cors_header_maps(conf.enable_stow or bool(login and login.share)),
+        _cors_header_maps(conf.enable_stow, bool(login and login.share)),
         _retry_after_map(conf.edge),
         _UPSTREAM_REQUEST_MAPS,
         _CACHE_CONTROL_MAP,
@@ -124,12 +124,14 @@ map $http_origin $ohif_origin_listed {{
 """
 
 
-def _cors_header_maps(posts: bool) -> str:
-    """What CORS allows an allowed Origin; nothing for any other. `posts`: uploads or share links."""
+def _cors_header_maps(uploads: bool, shares: bool) -> str:
+    """What CORS allows an allowed Origin; nothing for any other. Uploads and share links are POSTs, and a share link
+    is revoked with DELETE."""
+    methods = ["GET", "HEAD", "OPTIONS"] + (["POST"] if uploads or shares else []) + (["DELETE"] if shares else [])
     return f"""\
 map $ohif_cors_origin $ohif_cors_methods {{
     "" "";
-    default "GET, HEAD, OPTIONS{", POST" if posts else ""}";
+    default "{", ".join(methods)}";
 }}
 map $ohif_cors_origin $ohif_cors_headers {{
     "" "";

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.origin import OriginCheck
 from components.render.dicomweb_proxy.quoting import nginx_string
+from components.render.dicomweb_proxy.share_store import SHARE_CHECK_SECONDS, ShareStore
 from components.render.dicomweb_proxy.upstream import SYSTEM_CA_FILE, is_address, tls_directives
 from settings.model import SHARE_MINUTES, ShareSettings
 
@@ -20,7 +21,7 @@ JWKS_CACHE_SECONDS = 300
 ACCESS_CHECK = "        auth_request /_ohif_auth;\n"
 """In every location that passes a client's request to the archive."""
 SHARES_PATH = f"{DICOMWEB_PATH}/shares"
-"""Where a sharer creates a share link (access.js: createShare)."""
+"""Where a sharer creates (POST) and lists (GET) share links, and revokes one (DELETE <SHARES_PATH>/<id>)."""
 SHARES_CLASS = "shares"
 """$ohif_class of the share endpoint, which the token check asks for the sharer role."""
 SHARE_KEYS_CLOSED = "map $host $ohif_share_keys { default ''; }\n"
@@ -80,6 +81,12 @@ class Login:
     files: TokenCheckFiles
     share: ShareSettings | None = None
     """Share links: the proxy signs them for sharers, and reads studies with them."""
+    store: ShareStore | None = None
+    """With share links: where their records and revocations are kept."""
+
+    def __post_init__(self) -> None:
+        if (self.share is None) != (self.store is None):
+            raise ValueError("share links need their store, and a store goes with share links only")
 
     def http_block(self) -> str:
         share = self.share
@@ -101,11 +108,14 @@ map $status $ohif_www_authenticate {{
     401 'Bearer realm="dicomweb"';
     default "";
 }}
-# Who read what: an archive (a cloud DICOM service's own audit log above all) sees only the proxy's identity.
+# Who read what: an archive (a cloud DICOM service's own audit log above all) sees only the proxy's identity. A share
+# link's creation names the link (access.js sets $ohif_share_id); its reads and its revocation name it in the reader
+# and the path.
 js_set $ohif_reader ohif_access.reader;
+js_var $ohif_share_id;
 log_format ohif_audit escape=json '{{"time": "$time_iso8601", "reader": "$ohif_reader", "method": "$request_method", '
-                                  '"path": "$uri", "status": $status}}';
-"""
+                                  '"path": "$uri", "share": "$ohif_share_id", "status": $status}}';
+{self._store_http()}"""
 
     def server_directives(self) -> str:
         """In the proxy's server: the 401's challenge, the audit log, and where ACCESS_CHECK asks."""
@@ -144,8 +154,10 @@ server {{
         set $ohif_jwt_role $http_x_ohif_role;
         set $ohif_jwt_reader_role "{nginx_string(self.realm.required_role)}";
         set $ohif_jwt_skew "{self.realm.skew_seconds}";
+        set $ohif_share_seconds {SHARE_CHECK_SECONDS};
         js_content ohif_access.check;
     }}
+{self.store.revoked_location() if self.store else ""}\
     location = /_ohif_jwks {{
         internal;
 {jwks_fetch}        proxy_cache ohif_jwks;
@@ -160,7 +172,7 @@ server {{
         return 404;
     }}
 }}
-"""
+{self.store.server(resolver) if self.store else ""}"""
 
     def boot_files(self) -> list[dict]:
         """The cloud-init `write_files` entries it needs before nginx starts: with share links, the keys' file closed
@@ -168,6 +180,11 @@ server {{
         if not self.share:
             return []
         return [{"path": self.files.share_keys_path, "permissions": "0600", "content": SHARE_KEYS_CLOSED}]
+
+    def _store_http(self) -> str:
+        if not self.store:
+            return ""
+        return self.store.http_block() + self.store.cache_zone()
 
     def _share_keys(self) -> str:
         if not self.share:
@@ -178,17 +195,18 @@ server {{
                 f"include {self.files.share_keys_path};")
 
     def share_location(self) -> str:
-        """The share endpoint: a sharer's POST {"study": uid, "minutes": n} answers a link's token (createShare)."""
+        """The share endpoint: a sharer's POST {"study": uid, "minutes": n} answers a link's token, GET lists their
+        links (access.js: shares), and DELETE <SHARES_PATH>/<id> revokes one (revokeShare)."""
         share = self.share
         if not share:
             return ""
         return f"""
-    # Share links: a user with the sharer role asks for one study they read themselves.
+    # Share links: a user with the sharer role asks for one study they read themselves, or lists their links.
     location = {SHARES_PATH} {{
         set $ohif_class {SHARES_CLASS};
         set $dicomweb_path "";  # createShare asks the study scope about the study's path
         if ($request_method = OPTIONS) {{ return 204; }}
-        if ($request_method != POST) {{ return 405; }}
+        if ($request_method !~ ^(GET|POST)$) {{ return 405; }}
 {ACCESS_CHECK}\
         set $ohif_share_reader_role "{nginx_string(self.realm.required_role)}";
         set $ohif_share_default_minutes {share.default_minutes};
@@ -196,7 +214,16 @@ server {{
         set $ohif_share_max_minutes {share.max_minutes};
         client_max_body_size 4k;
         client_body_buffer_size 4k;
-        js_content ohif_access.createShare;
+        js_content ohif_access.shares;
+    }}
+    # Its creator, or a sharer with the share admin role, revokes one link.
+    location ~ "^{SHARES_PATH}/(?<ohif_revoke_id>[A-Za-z0-9_-]{{22}})$" {{
+        set $ohif_class {SHARES_CLASS};
+        if ($request_method = OPTIONS) {{ return 204; }}
+        if ($request_method != DELETE) {{ return 405; }}
+{ACCESS_CHECK}\
+        set $ohif_share_admin_role "{nginx_string(share.admin_role)}";
+        js_content ohif_access.revokeShare;
     }}
 """
 
