@@ -208,8 +208,10 @@ def _cache_dir() -> Path:
     return CACHE
 
 
-SHARE_LINK_ENDED = "This link has expired or was revoked. Ask whoever sent it for a new one."
-"""What a share link's page says once the proxy refuses its token."""
+SHARE_LINK_EXPIRED = "This link has expired. Ask whoever sent it for a new one."
+"""What a share link's page says once the proxy refuses its token, past the token's expiry."""
+SHARE_LINK_REVOKED = "This link was revoked, or is not a valid link. Ask whoever sent it for a new one."
+"""What it says when the proxy refuses a token that has not expired: revoked (or forged)."""
 
 
 def render_app_config(*, base_path: str, dicomweb_url: str | None = None, oidc: dict | None = None,
@@ -255,18 +257,25 @@ SHARE_LINK_MODE = """
 // A share link (<viewer>/viewer?StudyInstanceUIDs=<uid>#token=<token>): the token rides in the URL's fragment, which
 // no browser sends to a server, so no log holds it. OHIF reads `token` from the fragment too and sends it as the
 // bearer. Its login would send the reader to a login page first, and they have no account: login is off on such a
-// page. When the proxy refuses the token (401), the link has expired or was revoked, and the page says so.
+// page. When the proxy refuses the token (401), the link has expired (its own `exp` says so) or was revoked, and the
+// page says which.
 if (/(^#|&)token=/.test(window.location.hash)) {
   delete window.config.oidc;
   window.config.showStudyList = false;
   window.config.httpErrorHandler = function (error) {
     if (!error || error.status !== 401 || document.getElementById('ohif-share-ended')) return;
+    var expired = false;
+    try {
+      var token = window.location.hash.match(/(?:^#|&)token=([^&]+)/)[1];
+      var claims = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+      expired = claims.exp * 1000 <= Date.now();
+    } catch (e) {}
     var notice = document.createElement('div');
     notice.id = 'ohif-share-ended';
     notice.setAttribute('role', 'alert');
     notice.style.cssText = 'position:fixed;inset:0;z-index:100000;display:flex;align-items:center;' +
       'justify-content:center;background:#000;color:#fff;font:20px sans-serif;padding:2em;text-align:center';
-    notice.textContent = '""" + SHARE_LINK_ENDED + """';
+    notice.textContent = expired ? '""" + SHARE_LINK_EXPIRED + """' : '""" + SHARE_LINK_REVOKED + """';
     document.body.appendChild(notice);
   };
 }

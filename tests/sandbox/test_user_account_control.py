@@ -20,11 +20,11 @@ from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydicom.data import get_testdata_file
 
-from components.render.dicomweb_proxy.interface import INSTANCE_CACHE_CONTROL
+from components.render.dicomweb_proxy.interface import DICOMWEB_PATH, INSTANCE_CACHE_CONTROL
 from components.render.dicomweb_proxy.token_check import TokenCheck
 from components.render.edge import REFUSED
 from components.render.realm import realm_model, render_realm_import
-from components.render.viewer_build import SHARE_LINK_ENDED
+from components.render.viewer_build import SHARE_LINK_EXPIRED, SHARE_LINK_REVOKED
 from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT, PYDICOM_SAMPLES
 from sandbox.servers import AUDIT_LOG
@@ -703,18 +703,93 @@ def test_an_expired_link_says_so_in_the_viewer(uac, share, browser, artifacts, t
     seen: list[str] = []
     page.on("request", lambda r: seen.append(r.url))
     page.goto(share_link(uac, two_studies.a, expired))
-    notice = page.get_by_role("alert").filter(has_text=SHARE_LINK_ENDED)
+    notice = page.get_by_role("alert").filter(has_text=SHARE_LINK_EXPIRED)
     notice.wait_for(timeout=60_000)
     page.screenshot(path=str(artifacts / "share-link-expired.png"))
     context.close()
     assert not [url for url in seen if url.startswith(uac.keycloak.url)], "an expired link went to the login page"
 
 
-def test_reads_through_a_share_are_audited_with_its_id_and_sharer(uac, share):
+def sharer_token(uac, realm, trusted_key, sub: str, *extra_roles: str) -> str:
+    """A sharer's access token, signed with a key the realm trusts (another person than the `share` fixture's)."""
+    roles = {"roles": [realm.reader_role, realm.share.sharer_role, *extra_roles]}
+    return jwt({"alg": "RS256", "typ": "JWT", "kid": trusted_key.kid},
+               claims(uac, realm, sub=sub, preferred_username=sub, realm_access=roles), rs256(trusted_key.private))
+
+
+def list_shares(uac, token: str) -> requests.Response:
+    return requests.get(f"{uac.urls.dicomweb}/shares",
+                        headers={"Origin": uac.viewer_origin, "Authorization": f"Bearer {token}"})
+
+
+def revoke_share(uac, token: str, share_id: str) -> requests.Response:
+    return requests.delete(f"{uac.urls.dicomweb}/shares/{share_id}",
+                           headers={"Origin": uac.viewer_origin, "Authorization": f"Bearer {token}"})
+
+
+def test_a_sharer_lists_their_own_links(uac, realm, trusted_key, share, two_studies):
+    mine = list_shares(uac, share.sharer_token)
+    assert (mine.status_code, mine.headers.get("Access-Control-Allow-Origin")) == (200, uac.viewer_origin)
+    [listed] = [s for s in mine.json()["shares"] if s["id"] == share.id]
+    assert (listed["study"], listed["expires"], listed["sharer"], listed["revoked"]) == (
+        two_studies.a, share.expires, "sharer", False)
+    assert "token" not in listed
+    other = list_shares(uac, sharer_token(uac, realm, trusted_key, "another-sharer"))
+    assert other.status_code == 200 and share.id not in {s["id"] for s in other.json()["shares"]}
+
+
+def test_a_revoked_link_is_refused_and_says_so_in_the_viewer(uac, share, browser, artifacts, two_studies):
+    link = create_share(uac, share.sharer_token, {"study": two_studies.a, "minutes": 60}).json()
+    assert dicomweb(uac, link["token"], f"studies/{two_studies.a}/metadata").status_code == 200
+    revoked = revoke_share(uac, share.sharer_token, link["id"])
+    assert (revoked.status_code, revoked.headers.get("Access-Control-Allow-Origin")) == (204, uac.viewer_origin)
+    [listed] = [s for s in list_shares(uac, share.sharer_token).json()["shares"] if s["id"] == link["id"]]
+    assert listed["revoked"] is True
+    deadline = time.monotonic() + 60
+    while dicomweb(uac, link["token"], f"studies/{two_studies.a}/metadata").status_code != 401:
+        assert time.monotonic() < deadline, "a revoked link still read its study after 60 s"
+        time.sleep(1)
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    page.goto(share_link(uac, two_studies.a, link["token"]))
+    page.get_by_role("alert").filter(has_text=SHARE_LINK_REVOKED).wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts / "share-link-revoked.png"))
+    context.close()
+    assert not [url for url in seen if url.startswith(uac.keycloak.url)], "a revoked link went to the login page"
+    assert dicomweb(uac, share.token, f"studies/{two_studies.a}/metadata").status_code == 200, "it revoked another"
+
+
+def test_only_its_creator_or_a_share_admin_revokes_a_link(uac, realm, trusted_key, share, two_studies):
+    link = create_share(uac, share.sharer_token, {"study": two_studies.a, "minutes": 60}).json()
+    other = revoke_share(uac, sharer_token(uac, realm, trusted_key, "another-sharer"), link["id"])
+    assert (other.status_code, other.json()) == (404, {"error": "no share link of yours has this ID"})
+    reader = revoke_share(uac, jwt({"alg": "RS256", "typ": "JWT", "kid": trusted_key.kid}, claims(uac, realm),
+                                   rs256(trusted_key.private)), link["id"])
+    assert reader.status_code == 401, "a reader without the sharer role"
+    assert revoke_share(uac, share.token, link["id"]).status_code == 401, "a share link's own token"
+    admin = sharer_token(uac, realm, trusted_key, "share-admin", realm.share.admin_role)
+    assert revoke_share(uac, admin, link["id"]).status_code == 204
+    [listed] = [s for s in list_shares(uac, share.sharer_token).json()["shares"] if s["id"] == link["id"]]
+    assert listed["revoked"] is True
+
+
+def test_a_share_is_audited_as_created_read_and_revoked(uac, share, two_studies):
+    link = create_share(uac, share.sharer_token, {"study": two_studies.a, "minutes": 60}).json()
+    assert dicomweb(uac, link["token"], f"studies/{two_studies.a}/metadata").status_code == 200
+    assert dicomweb(uac, link["token"], f"studies/{two_studies.b}/metadata").status_code == 403
+    assert revoke_share(uac, share.sharer_token, link["id"]).status_code == 204
     audit = [json.loads(line) for line in (uac.run_dir / "proxy-proxy" / AUDIT_LOG).read_text().splitlines()]
-    reads = [a for a in audit if a["reader"] == f"share:{share.id} sharer"]
-    assert reads and {a["status"] for a in reads} >= {200, 403}
-    assert [a for a in audit if a["method"] == "POST" and a["path"].endswith("/shares") and a["status"] == 201]
+    [created] = [a for a in audit if a["share"] == link["id"]]
+    assert (created["method"], created["path"], created["status"], created["reader"].split(" ")[1]) == (
+        "POST", f"{DICOMWEB_PATH}/shares", 201, "sharer")
+    reads = [(a["path"], a["status"]) for a in audit if a["reader"] == f"share:{link['id']} sharer"]
+    assert reads == [(f"{DICOMWEB_PATH}/studies/{two_studies.a}/metadata", 200),
+                     (f"{DICOMWEB_PATH}/studies/{two_studies.b}/metadata", 403)]
+    [revoked] = [a for a in audit if a["method"] == "DELETE" and a["path"].endswith(link["id"])]
+    assert (revoked["path"], revoked["status"], revoked["reader"].split(" ")[1]) == (
+        f"{DICOMWEB_PATH}/shares/{link['id']}", 204, "sharer")
 
 
 def test_no_server_log_holds_a_share_token(uac, share):
