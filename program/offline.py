@@ -86,7 +86,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         computed = {
             "aws:s3/bucket:Bucket": {"bucket": f"{args.name}-a1b2c3", "arn": f"arn:aws:s3:::{args.name}-a1b2c3",
-                                     "bucketRegionalDomainName": f"{args.name}-a1b2c3.s3.eu-west-1.amazonaws.com"},
+                                     "bucketRegionalDomainName": f"{args.name}-a1b2c3.s3.eu-west-1.amazonaws.com",
+                                     "region": "eu-west-1"},
             "aws:cloudfront/distribution:Distribution": {
                 "domainName": f"{args.name}.cloudfront.net",
                 "arn": f"arn:aws:cloudfront::123456789012:distribution/{args.name.upper()}"},

@@ -15,11 +15,12 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from components.render.archive_service import ArchiveCredentialFiles
+from components.render.cloud_init import njs_modules
 from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE, ArchiveAccess
-from components.render.dicomweb_proxy.conf import ProxyConf
+from components.render.dicomweb_proxy.conf import ACCESS_MODULE, ProxyConf
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.render import render_proxy_conf
-from components.render.dicomweb_proxy.share_store import SHARE_STORE_MODULE, ShareStore, ShareStoreAt, ShareStoreFiles
+from components.render.dicomweb_proxy.share_store import ShareStore, ShareStoreAt, ShareStoreFiles
 from components.render.dicomweb_proxy.token_check import (
     Login,
     TokenCheckFiles,
@@ -181,10 +182,11 @@ class Servers:
         # A mounted proxy is the site's origin, behind the site's edge; any other is a host of its own.
         listen, scheme = (f"127.0.0.1:{port}", "http") if proxy.on_site else (cdn_listen(port), "https")
         upstream_url, archive_files = spec.upstream_url, None
+        njs = self._njs_modules()
         if proxy.standin:
             upstream_url = standin_url(proxy)
             archive_files = ArchiveCredentialFiles(
-                module_path=str(ARCHIVE_CREDENTIALS_MODULE),
+                module_path=str(njs / ARCHIVE_CREDENTIALS_MODULE.name),
                 metadata_url=f"http://127.0.0.1:{proxy.standin.metadata_port}",
                 credentials_file=str(worker_dir(run_dir / "archive-credential") / "credential.json"))
         archive_auth = spec.archive_service.auth if spec.archive_service else None
@@ -196,13 +198,22 @@ class Servers:
             login=Login(spec.token_check, files, spec.share, store) if spec.token_check else None,
             serve_own_host=proxy.on_site, edge=None if proxy.on_site else edge,
             archive=ArchiveAccess(archive_auth, archive_files) if archive_auth else None,
-            upstream_ca_file=str(self.tls.ca_file))))
+            upstream_ca_file=str(self.tls.ca_file), access_module_path=str(njs / ACCESS_MODULE.name))))
         self.progress(f"starting the DICOMweb proxy {proxy.name!r} (nginx) on {port}")
         service = nginx_service(run_dir, [run_dir / "proxy.conf"], ports=[port],
                                 ready_url=f"{scheme}://127.0.0.1:{port}/",
                                 port_hint="stop what listens there, or pick another --port", tls=self.tls)
         self._start(service)
         return service
+
+    def _njs_modules(self) -> Path:
+        """Where the run's proxies load their njs modules: every one, as a VM gets them (njs_modules)."""
+        directory = self.run_dir / "njs"
+        if not directory.exists():
+            directory.mkdir()
+            for name, text in njs_modules(archive=True, share_store=True).items():
+                (directory / name).write_text(text)
+        return directory
 
     def _share_store_of(self, run_dir: Path) -> ShareStore:
         """One proxy instance's way to the run's share store, which every instance shares, as every VM of a stack
@@ -211,7 +222,7 @@ class Servers:
             self._share_store = self._start_share_store()
         at, metadata_url = self._share_store
         return ShareStore(at, ShareStoreFiles(
-            module_dir=str(SHARE_STORE_MODULE.parent), metadata_url=metadata_url,
+            module_dir=str(self._njs_modules()), metadata_url=metadata_url,
             credentials_file=str(worker_dir(run_dir / "share-store-credential") / "credential.json"),
             listen=f"127.0.0.1:{free_port()}", cache_dir=str(run_dir / "revocations"), ca_file=str(self.tls.ca_file)))
 

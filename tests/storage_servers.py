@@ -4,7 +4,6 @@ and Azurite's blob service, each started here and stopped with the test session 
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path

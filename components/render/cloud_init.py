@@ -83,6 +83,17 @@ VM_SHARE_STORE_FILES = ShareStoreFiles(module_dir=VM_NJS_DIR,
                                        cache_dir="/var/cache/nginx/ohif-revocations")
 
 
+def njs_modules(*, archive: bool, share_store: bool) -> dict[str, str]:
+    """The proxy's njs modules by file name, as every host runs them (the VMs and the sandbox): the repository's,
+    without their whole-line comments (read those there), which would take a quarter of the 16 KB of user data EC2
+    allows a VM, gzipped. `archive`: the archive credential's module; `share_store`: the share store's, which imports
+    it."""
+    paths = [ACCESS_MODULE] + ([ARCHIVE_CREDENTIALS_MODULE] if archive or share_store else []) + (
+        [SHARE_STORE_MODULE] if share_store else [])
+    return {path.name: "".join(line for line in path.read_text().splitlines(keepends=True)
+                               if not line.lstrip().startswith("//")) for path in paths}
+
+
 def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str], enable_stow: bool,
                             origin_check: OriginCheck, resolver: str, token_check: TokenCheck | None,
                             serve_own_host: bool, fetch_secrets: SecretFetch | None = None,
@@ -105,10 +116,8 @@ def render_proxy_cloud_init(*, upstream_url: str, allowed_origins: Sequence[str]
         health_listen=str(VM_HEALTH_PORT),
         archive=ArchiveAccess(archive_auth, archive_files) if archive_auth else None,
         access_module_path=VM_ACCESS_MODULE))
-    modules = {VM_ACCESS_MODULE: ACCESS_MODULE.read_text(),
-               **({VM_ARCHIVE_FILES.module_path: ARCHIVE_CREDENTIALS_MODULE.read_text()}
-                  if archive_files or store else {}),
-               **({f"{VM_NJS_DIR}/{SHARE_STORE_MODULE.name}": SHARE_STORE_MODULE.read_text()} if store else {})}
+    modules = {f"{VM_NJS_DIR}/{name}": text
+               for name, text in njs_modules(archive=archive_files is not None, share_store=store is not None).items()}
     credentials = ([archive_files.credentials_file] if archive_files else []) + (
         [VM_SHARE_STORE_FILES.credentials_file] if store else [])
     return render_cloud_init(conf, extra_files=modules,

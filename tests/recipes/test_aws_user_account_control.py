@@ -7,15 +7,24 @@ import base64
 import hashlib
 import json
 import re
+from pathlib import PurePosixPath
 
 import pytest
 import yaml
 
 from components.aws.origin_vm import unpacked_user_data
-from components.render.cloud_init import VM_ACCESS_MODULE, VM_TOKEN_CHECK_FILES, nginx_conf_of
-from components.render.dicomweb_proxy.conf import ACCESS_MODULE
+from components.render.archive_service import INSTANCE_METADATA_URL
+from components.render.cloud_init import (
+    VM_ACCESS_MODULE,
+    VM_NJS_DIR,
+    VM_SHARE_STORE_FILES,
+    VM_TOKEN_CHECK_FILES,
+    nginx_conf_of,
+    njs_modules,
+)
 from components.render.dicomweb_proxy.interface import READ_CLASSES
 from components.render.dicomweb_proxy.token_check import SHARE_KEYS_CLOSED, share_keys_conf
+from components.render.dicomweb_proxy.upstream import SYSTEM_CA_FILE
 from components.render.realm import RealmModel, render_realm_import
 from settings import ShareSettings, read_stack_file
 from tests.conftest import STACKS
@@ -167,10 +176,11 @@ def test_proxy_checks_tokens_of_the_realm(provisioned):
     files = {f["path"]: f["content"] for f in cloud_init(provisioned, "proxy")["write_files"]}
     conf = nginx_conf_of(unpacked_user_data(vm(provisioned, "proxy").inputs["userDataBase64"]))
     assert f"js_import ohif_access from {VM_ACCESS_MODULE};" in conf
-    assert files[VM_ACCESS_MODULE] == ACCESS_MODULE.read_text()
+    assert files[VM_ACCESS_MODULE] == njs_modules(archive=False, share_store=True)["access.js"]
     assert f'set $ohif_jwt_issuer "{KEYCLOAK}/realms/ohif";' in conf
     assert f'set $ohif_jwks_url "{KEYCLOAK}/realms/ohif/protocol/openid-connect/certs";' in conf
-    assert conf.count("auth_request /_ohif_auth;") == len(READ_CLASSES) + 1  # every read location, the share endpoint
+    # every read location, and the share endpoints (create and list, revoke)
+    assert conf.count("auth_request /_ohif_auth;") == len(READ_CLASSES) + 2
 
 
 def test_existing_keycloak_gets_the_realm_as_resources(existing):
@@ -242,7 +252,7 @@ def test_every_proxy_holds_readers_to_their_studies(provisioned, unscoped_reader
     program = provisioned if unscoped_readers == "archive" else run_program(uac_config(unscoped_readers="refused"))
     files = {f["path"]: f["content"] for f in cloud_init(program, "proxy")["write_files"]}
     conf = nginx_conf_of(unpacked_user_data(vm(program, "proxy").inputs["userDataBase64"]))
-    assert files[VM_ACCESS_MODULE] == ACCESS_MODULE.read_text()
+    assert files[VM_ACCESS_MODULE] == njs_modules(archive=False, share_store=True)["access.js"]
     assert f"js_import ohif_access from {VM_ACCESS_MODULE};" in conf
     assert f'map $host $ohif_unscoped_readers {{ default "{unscoped_readers}"; }}' in conf
     assert conf.count("if ($ohif_scope_refused)") == conf.count("if ($ohif_query_refused)") == len(READ_CLASSES)
@@ -291,6 +301,56 @@ def test_share_settings_reach_the_proxy(provisioned):
     assert "POST" in cdn["defaultCacheBehavior"]["allowedMethods"]
 
 
+def test_share_records_live_in_a_private_bucket_only_the_proxys_role_reaches(provisioned):
+    """The store of links and revocations: private, encrypted, TLS only, expiring after the longest link; granted to
+    the proxy's role alone, which reads and writes links' records and revocations and deletes nothing."""
+    buckets = {b.name: b for b in provisioned.of_type("aws:s3/bucket:Bucket")}
+    store = buckets["proxy-shares-bucket"]
+    arn = store.outputs["arn"]
+    access = provisioned.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "proxy-shares-public-access")
+    assert access.inputs["bucket"] == store.outputs["id"]
+    assert all(access.inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                                  "restrictPublicBuckets"))
+    [encryption] = [e for e in provisioned.of_type(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+        if e.inputs["bucket"] == store.outputs["id"]]
+    assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    [policy] = [json.loads(p.inputs["policy"]) for p in provisioned.of_type("aws:s3/bucketPolicy:BucketPolicy")
+                if p.inputs["bucket"] == store.outputs["id"]]
+    assert policy["Statement"] == [{
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
+    [expiry] = provisioned.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    assert expiry.inputs["bucket"] == store.outputs["id"] and expiry.inputs["rules"][0]["expiration"]["days"] == 31
+    # Every grant that names the bucket: the proxy role's, and nobody else's.
+    grants = {p.inputs["role"]: json.loads(p.inputs["policy"])["Statement"]
+              for p in provisioned.of_type("aws:iam/rolePolicy:RolePolicy") if arn in p.inputs["policy"]}
+    assert grants == {provisioned.one("aws:iam/role:Role", "proxy-role").outputs["name"]: [
+        {"Sid": "ListShares", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn},
+        {"Sid": "ReadWriteShares", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+         "Resource": [f"{arn}/shares/*", f"{arn}/revoked/*"]}]}
+    # The viewer's distribution reads its own bucket alone.
+    site_policies = [p.inputs["policy"] for p in provisioned.of_type("aws:s3/bucketPolicy:BucketPolicy")
+                     if "cloudfront.amazonaws.com" in p.inputs["policy"]]
+    assert site_policies and not [p for p in site_policies if arn in p]
+
+
+def test_the_proxy_reaches_its_store_with_its_role_over_https(provisioned):
+    user_data = unpacked_user_data(vm(provisioned, "proxy").inputs["userDataBase64"])
+    conf, config = nginx_conf_of(user_data), yaml.safe_load(user_data)
+    bucket = provisioned.one("aws:s3/bucket:Bucket", "proxy-shares-bucket").outputs["bucket"]
+    assert f'map $host $ohif_share_store_host {{ default "{bucket}.s3.eu-west-1.amazonaws.com"; }}' in conf
+    assert 'map $host $ohif_share_store_auth { default "sigv4"; }' in conf
+    assert 'map $host $ohif_share_store_region { default "eu-west-1"; }' in conf
+    assert f'map $host $ohif_share_store_metadata {{ default "{INSTANCE_METADATA_URL}"; }}' in conf
+    assert f"js_fetch_trusted_certificate {SYSTEM_CA_FILE};" in conf
+    modules = {f["path"]: f["content"] for f in config["write_files"] if f["path"].startswith(VM_NJS_DIR)}
+    assert modules == {f"{VM_NJS_DIR}/{name}": text
+                       for name, text in njs_modules(archive=False, share_store=True).items()}
+    credential_dir = str(PurePosixPath(VM_SHARE_STORE_FILES.credentials_file).parent)
+    assert ["install", "-d", "-o", "www-data", "-g", "www-data", "-m", "0700", credential_dir] in config["runcmd"]
+
+
 def test_a_rotated_key_verifies_beside_the_new_one_which_signs():
     config = {**uac_config(), "ohif:share": json.dumps({"signing_keys": ["k1", "k2"]})}
     version = run_program(config).one("aws:secretsmanager/secretVersion:SecretVersion", "proxy-secrets-version")
@@ -304,4 +364,5 @@ def test_without_share_links_no_key_and_no_endpoint():
     program = run_program(config)
     assert not program.of_type("random:index/randomBytes:RandomBytes")
     conf = nginx_conf_of(unpacked_user_data(vm(program, "proxy").inputs["userDataBase64"]))
-    assert "/dicom-web/shares" not in conf and "share-keys" not in conf
+    assert "/dicom-web/shares" not in conf and "share-keys" not in conf and "share_store" not in conf
+    assert "proxy-shares-bucket" not in {b.name for b in program.of_type("aws:s3/bucket:Bucket")}

@@ -10,10 +10,11 @@ import re
 import pytest
 import yaml
 
+from components.azure.share_store import STORAGE_BLOB_DATA_CONTRIBUTOR
 from components.azure.vm_secrets import KEY_VAULT_SECRETS_USER
-from components.render.cloud_init import VM_ACCESS_MODULE, VM_TOKEN_CHECK_FILES, nginx_conf_of
-from components.render.dicomweb_proxy.conf import ACCESS_MODULE
+from components.render.cloud_init import VM_ACCESS_MODULE, VM_TOKEN_CHECK_FILES, nginx_conf_of, njs_modules
 from components.render.dicomweb_proxy.interface import READ_CLASSES
+from components.render.dicomweb_proxy.share_store import BLOB_STORAGE_AUDIENCE
 from components.render.dicomweb_proxy.token_check import SHARE_KEYS_CLOSED, share_keys_conf
 from components.render.keycloak_host_init import ENV_PATH, NGINX_CONF_PATH, START_COMMANDS
 from components.render.secret_files import WRITER_PATH
@@ -154,7 +155,7 @@ def test_every_proxy_holds_readers_to_their_studies(provisioned, unscoped_reader
     data = custom_data(program, "proxy")
     files = {f["path"]: f["content"] for f in yaml.safe_load(data)["write_files"]}
     conf = nginx_conf_of(data)
-    assert files[VM_ACCESS_MODULE] == ACCESS_MODULE.read_text()
+    assert files[VM_ACCESS_MODULE] == njs_modules(archive=False, share_store=True)["access.js"]
     assert f"js_import ohif_access from {VM_ACCESS_MODULE};" in conf
     assert f'map $host $ohif_unscoped_readers {{ default "{unscoped_readers}"; }}' in conf
     assert conf.count("if ($ohif_scope_refused)") == conf.count("if ($ohif_query_refused)") == len(READ_CLASSES)
@@ -195,3 +196,32 @@ def test_share_settings_reach_the_proxy(provisioned):
     assert f"include {VM_TOKEN_CHECK_FILES.share_keys_path};" in conf
     assert f'"~^shares:" "{share.sharer_role}";' in conf
     assert f"set $ohif_share_max_minutes {share.max_minutes};" in conf
+
+
+def test_share_records_live_in_a_private_container_only_the_proxys_identity_reaches(provisioned):
+    """The store of links and revocations: an account of its own that takes Entra ID tokens only (no key, no SAS, no
+    public blob), over TLS 1.2, deleting blobs after the longest link; its container granted to the proxy's identity
+    alone."""
+    account = provisioned.one("azure-native:storage:StorageAccount", "proxyshares")
+    assert (account.inputs["allowSharedKeyAccess"], account.inputs["allowBlobPublicAccess"],
+            account.inputs["enableHttpsTrafficOnly"], account.inputs["minimumTlsVersion"]) == (False, False, True,
+                                                                                              "TLS1_2")
+    container = provisioned.one("azure-native:storage:BlobContainer", "proxy-shares")
+    assert (container.inputs["publicAccess"], container.inputs["accountName"]) == ("None", account.outputs["name"])
+    [rule] = provisioned.one("azure-native:storage:ManagementPolicy", "proxy-shares-expiry").inputs["policy"]["rules"]
+    assert rule["definition"]["actions"]["baseBlob"]["delete"]["daysAfterModificationGreaterThan"] == 31
+    # Every grant on the account or inside it.
+    grants = [a.inputs for a in provisioned.of_type("azure-native:authorization:RoleAssignment")
+              if a.inputs["scope"] in (account.outputs["id"], container.outputs["id"])]
+    proxy = provisioned.one(VM, "proxy-vm")
+    assert [(g["scope"], g["principalId"], g["roleDefinitionId"].rsplit("/", 1)[1]) for g in grants] == [
+        (container.outputs["id"], proxy.outputs["identity"]["principalId"], STORAGE_BLOB_DATA_CONTRIBUTOR)]
+
+
+def test_the_proxy_reaches_its_store_with_its_identity_over_https(provisioned):
+    conf = nginx_conf_of(custom_data(provisioned, "proxy"))
+    account = provisioned.one("azure-native:storage:StorageAccount", "proxyshares").outputs["name"]
+    assert f'map $host $ohif_share_store_host {{ default "{account}.blob.core.windows.net"; }}' in conf
+    assert 'map $host $ohif_share_store_root { default "/shares"; }' in conf
+    assert 'map $host $ohif_share_store_auth { default "bearer"; }' in conf
+    assert f'map $host $ohif_share_store_resource {{ default "{BLOB_STORAGE_AUDIENCE}"; }}' in conf

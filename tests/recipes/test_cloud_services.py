@@ -15,8 +15,7 @@ from components.aws.healthimaging import READ_ACTIONS
 from components.aws.origin_vm import unpacked_user_data
 from components.azure.dicom_service import DICOM_DATA_OWNER, DICOM_DATA_READER, PRIVATE_ZONE
 from components.render.archive_service import DATA_SOURCES
-from components.render.cloud_init import NGINX_CONF_PATH, VM_ARCHIVE_FILES, nginx_conf_of
-from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE
+from components.render.cloud_init import NGINX_CONF_PATH, VM_ARCHIVE_FILES, nginx_conf_of, njs_modules
 from settings import read_stack_file
 from settings.services import DICOM_SERVICE_AUDIENCE
 from tests.conftest import STACKS
@@ -76,7 +75,7 @@ def test_healthimaging_the_vm_signs_with_its_role_and_fetches_no_secret_key(heal
     user_data = unpacked_user_data(healthimaging.one("aws:ec2/instance:Instance", "proxy-vm").inputs["userDataBase64"])
     config = yaml.safe_load(user_data)
     files = {f["path"]: f["content"] for f in config["write_files"]}
-    assert files[VM_ARCHIVE_FILES.module_path] == ARCHIVE_CREDENTIALS_MODULE.read_text()
+    assert files[VM_ARCHIVE_FILES.module_path] == njs_modules(archive=True, share_store=False)["archive_credentials.js"]
     conf = files[NGINX_CONF_PATH]
     assert 'map $host $ohif_archive_auth { default "sigv4"; }' in conf
     assert 'map $host $ohif_archive_metadata { default "http://169.254.169.254"; }' in conf
