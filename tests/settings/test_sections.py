@@ -95,6 +95,13 @@ CASES = {
         {**uac(realm="ohif", required_role="radiology"), "ohif:share": '{"sharer_role": "radiology"}'},
         'ohif:share.sharer_role = "radiology": allowed: a role other than auth.required_role (radiology): every '
         "reader could share every study"),
+    "the share admin role equal to the reader role": (
+        {**uac(realm="ohif", required_role="radiology"), "ohif:share": '{"admin_role": "radiology"}'},
+        'ohif:share.admin_role = "radiology": allowed: a role other than auth.required_role (radiology): every '
+        "reader could revoke every link"),
+    "a share admin role nginx would misread": (
+        {**uac(realm="ohif"), "ohif:share": '{"admin_role": "admin\\"; x"}'},
+        'ohif:share.admin_role = "admin\\"; x": allowed: letters, digits, - and _ (up to 64)'),
     "signing keys that repeat": (
         {**uac(realm="ohif"), "ohif:share": '{"signing_keys": ["k1", "k1"]}'},
         'ohif:share.signing_keys = ["k1", "k1"]: allowed: a list of distinct key IDs'),

@@ -3,8 +3,15 @@ njs nginx runs), against botocore's SigV4Auth for the same request, credentials 
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import json
 import subprocess
+from unittest import mock
+
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE
 from sandbox.sigv4 import authorization
@@ -85,3 +92,39 @@ def test_a_changed_request_changes_the_signature():
                 {**base, "amzDate": AMZ_DATES[1]},
                 {**base, "credentials": {**base["credentials"], "token": SESSION + "x"}}]
     assert len(set(_njs_signatures(variants))) == len(variants)
+
+
+# The share store's requests to S3 (components/render/share_store.js): a payload hash, signed in X-Amz-Content-SHA256.
+BUCKET_HOSTS = [("ohif-shares-a1b2c3.s3.eu-west-1.amazonaws.com", ""), ("127.0.0.1:4566", "/ohif-share-store")]
+S3_REQUESTS = [
+    ("GET", "/revoked/AbCdEfGhIjKlMnOpQrStUv", "", b""),
+    ("PUT", "/revoked/AbCdEfGhIjKlMnOpQrStUv", "", b'{"id": "AbCdEfGhIjKlMnOpQrStUv", "by": "sharer"}'),
+    ("PUT", "/shares/0123456789abcdef0123456789abcdef/AbCdEfGhIjKlMnOpQrStUv", "", b'{"study": "1.2.3"}'),
+    ("GET", "", "list-type=2&prefix=shares%2F0123456789abcdef0123456789abcdef%2F", b""),
+]
+
+
+def _botocore_s3(method: str, host: str, path: str, query: str, body: bytes, amz_date: str) -> str:
+    payload_hash = hashlib.sha256(body).hexdigest()
+    request = AWSRequest(method=method, url=f"https://{host}{path}" + (f"?{query}" if query else ""), data=body,
+                         headers={"Host": host, "X-Amz-Content-SHA256": payload_hash})
+    when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ")
+    with mock.patch("botocore.auth.get_current_datetime", return_value=when):
+        S3SigV4Auth(Credentials(KEY, SECRET, SESSION), "s3", "eu-west-1").add_auth(request)
+    return request.headers["Authorization"]
+
+
+def test_njs_s3_signatures_equal_botocores():
+    cases, expected = [], []
+    for host, root in BUCKET_HOSTS:
+        for method, key, query, body in S3_REQUESTS:
+            path = (root + key) or "/"
+            cases.append({"request": {"method": method, "host": host, "path": path, "query": query,
+                                      "payloadHash": hashlib.sha256(body).hexdigest()},
+                          "credentials": {"key": KEY, "secret": SECRET, "token": SESSION},
+                          "amzDate": AMZ_DATES[0], "region": "eu-west-1", "service": "s3"})
+            expected.append(_botocore_s3(method, host, path, query, body, AMZ_DATES[0]))
+    got = _njs_signatures(cases)
+    assert len(got) == len(expected) == len(BUCKET_HOSTS) * len(S3_REQUESTS)
+    for case, ours, botocore in zip(cases, got, expected, strict=True):
+        assert ours == botocore, case["request"]

@@ -8,15 +8,22 @@ import json
 import pytest
 
 from components.render.archive_service import ArchiveCredentialFiles
-from components.render.cloud_init import nginx_conf_of, render_cloud_init
+from components.render.cloud_init import nginx_conf_of, njs_modules, render_cloud_init
 from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE, ArchiveAccess
 from components.render.dicomweb_proxy.conf import ProxyConf
 from components.render.dicomweb_proxy.interface import DICOMWEB_STORE_PATH, ERRORS, HEALTH_PATH, READ_CLASSES
 from components.render.dicomweb_proxy.origin import FrontDoorCheck, SharedSecretCheck
 from components.render.dicomweb_proxy.render import render_proxy_conf
-from components.render.dicomweb_proxy.token_check import Login, TokenCheck, TokenCheckFiles
+from components.render.dicomweb_proxy.share_store import (
+    BLOB_STORAGE_AUDIENCE,
+    ShareStore,
+    ShareStoreAt,
+    ShareStoreFiles,
+)
+from components.render.dicomweb_proxy.token_check import SHARE_KEYS_CLOSED, Login, TokenCheck, TokenCheckFiles
 from components.render.edge import render_nginx_edge
 from sandbox.processes import free_port
+from settings.model import ShareSettings
 from settings.services import ArchiveAuth, healthimaging_url
 from tests.conftest import nginx_syntax_ok, require_tool
 
@@ -170,3 +177,40 @@ def test_cloud_config_with_token_check_passes_nginx_t(tmp_path):
         resolver="127.0.0.1", login=login, enable_stow=True))
     assert rendered.count("auth_request /_ohif_auth;") == len(READ_CLASSES) + 1  # every read location, and the store
     nginx_syntax_ok(rendered, tmp_path)
+
+
+@pytest.mark.parametrize("store", [
+    ShareStoreAt("https://ohif-shares-a1b2c3.s3.eu-west-1.amazonaws.com",
+                 ArchiveAuth("sigv4", region="eu-west-1", service="s3")),
+    ShareStoreAt("https://proxyshares1a2b3c4d.blob.core.windows.net/shares",
+                 ArchiveAuth("bearer", resource=BLOB_STORAGE_AUDIENCE)),
+], ids=["S3", "Blob"])
+def test_share_links_with_their_store_pass_nginx_t(store, tmp_path):
+    """With share links: the endpoints, the store's server on loopback, and every njs module as the VMs load them
+    (njs_modules: nginx -t compiles them, the share store's import of the credential module included)."""
+    require_nginx()
+    modules = tmp_path / "njs"
+    modules.mkdir()
+    for name, text in njs_modules(archive=False, share_store=True).items():
+        (modules / name).write_text(text)
+    (tmp_path / "share-keys.conf").write_text(SHARE_KEYS_CLOSED)
+    login = Login(REALM, TokenCheckFiles(cache_dir=str(tmp_path / "jwks"), verdict_cache_dir=str(tmp_path / "verdicts"),
+                                         check_listen=f"127.0.0.1:{free_port()}", audit_log=str(tmp_path / "audit.log"),
+                                         share_keys_path=str(tmp_path / "share-keys.conf")),
+                  share=ShareSettings(), store=ShareStore(store, ShareStoreFiles(
+                      module_dir=str(modules), credentials_file=str(tmp_path / "credential.json"),
+                      metadata_url="http://169.254.169.254", listen=f"127.0.0.1:{free_port()}",
+                      cache_dir=str(tmp_path / "revocations"))))
+    rendered = render_proxy_conf(ProxyConf(
+        listen=f"127.0.0.1:{free_port()}", upstream_url="http://10.0.1.20:8042/dicom-web/",
+        allowed_origins=["https://viewer.example.org"], cache_dir=str(tmp_path / "cache"), origin_check=SECRET,
+        resolver="127.0.0.1", login=login, access_module_path=str(modules / "access.js")))
+    assert 'default "GET, HEAD, OPTIONS, POST, DELETE";' in rendered
+    nginx_syntax_ok(rendered, tmp_path)
+
+
+def test_share_links_need_their_store():
+    files = TokenCheckFiles(cache_dir="/c", verdict_cache_dir="/v", check_listen="127.0.0.1:8081", audit_log="/a",
+                            share_keys_path="/k")
+    with pytest.raises(ValueError, match="share links need their store"):
+        Login(REALM, files, share=ShareSettings())
