@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_keycloak as keycloak
 
-from components.render.realm import RealmModel, studies_mapper, user_profile
+from components.render.realm import RealmModel, audience_mapper, share_client, studies_mapper, user_profile
 from components.target import IdentityProvider, IdentityProviderSpec
 
 
@@ -31,6 +31,17 @@ def _profile_attribute(a: dict) -> keycloak.RealmUserProfileAttributeArgs:
 def _duration(seconds: int) -> str:
     """Keycloak's provider takes Go durations ("5m0s")."""
     return f"{seconds // 3600}h{seconds % 3600 // 60}m{seconds % 60}s"
+
+
+def _studies_mapper(name: str, realm_id: pulumi.Input[str], client_id: pulumi.Input[str],
+                    model: pulumi.Output[RealmModel], opts: pulumi.ResourceOptions) -> None:
+    """A client's mapper of a reader's studies into its access tokens (components/render/realm.py: studies_mapper)."""
+    mapper = model.apply(studies_mapper)
+    keycloak.openid.UserAttributeProtocolMapper(
+        name, realm_id=realm_id, client_id=client_id, name=mapper["name"],
+        user_attribute=mapper["config"]["user.attribute"], claim_name=mapper["config"]["claim.name"],
+        multivalued=True, add_to_access_token=True, add_to_id_token=False, add_to_userinfo=False,
+        add_to_token_introspection=True, opts=opts)
 
 
 @dataclass
@@ -81,12 +92,21 @@ class KeycloakRealm(pulumi.ComponentResource):
                 name=g["name"], display_header=g["displayHeader"], display_description=g["displayDescription"])
                 for g in p["groups"]]),
             opts=child)
-        mapper = model.apply(studies_mapper)
-        keycloak.openid.UserAttributeProtocolMapper(
-            f"{name}-studies-mapper", realm_id=realm.id, client_id=client.id, name=mapper["name"],
-            user_attribute=mapper["config"]["user.attribute"], claim_name=mapper["config"]["claim.name"],
-            multivalued=True, add_to_access_token=True, add_to_id_token=False, add_to_userinfo=False,
-            add_to_token_introspection=True, opts=child)
+        _studies_mapper(f"{name}-studies-mapper", realm.id, client.id, model, child)
+        if args.model.share:
+            # The client `python3 -m share` logs a sharer in with (components/render/realm.py: share_client).
+            wanted = model.apply(share_client)
+            share = keycloak.openid.Client(
+                f"{name}-share-client", realm_id=realm.id, client_id=wanted["clientId"], name=wanted["name"],
+                enabled=True, access_type="PUBLIC", standard_flow_enabled=False, implicit_flow_enabled=False,
+                direct_access_grants_enabled=False, service_accounts_enabled=False,
+                oauth2_device_authorization_grant_enabled=True, opts=child)
+            _studies_mapper(f"{name}-share-studies-mapper", realm.id, share.id, model, child)
+            audience = model.apply(audience_mapper)
+            keycloak.openid.AudienceProtocolMapper(
+                f"{name}-share-audience-mapper", realm_id=realm.id, client_id=share.id, name=audience["name"],
+                included_client_audience=audience["config"]["included.client.audience"], add_to_access_token=True,
+                add_to_id_token=False, opts=child)
         self.realm_name = realm.realm
         self.client_id = client.client_id
         self.register_outputs({"realm_name": self.realm_name, "client_id": self.client_id})

@@ -15,6 +15,9 @@ from components.render.dicomweb_proxy.token_check import TokenCheck
 from settings.model import ShareSettings
 
 STUDY_UID_PATTERN = "^[0-9]+(\\.[0-9]+)*$"
+SHARE_CLIENT_ID = "ohif-share"
+"""With share links: the public client `python3 -m share` logs a sharer in with (OAuth device authorization
+grant, RFC 8628: a terminal has no browser of its own)."""
 """What each value of a reader's studies attribute must look like: a StudyInstanceUID."""
 
 
@@ -110,6 +113,32 @@ def studies_mapper(model: RealmModel) -> dict:
                        "userinfo.token.claim": "false", "introspection.token.claim": "true"}}
 
 
+def audience_mapper(model: RealmModel) -> dict:
+    """The share client's protocol mapper that names the viewer client as its tokens' audience: the proxy accepts a
+    token for the viewer client only, and the command's tokens are for the same proxy."""
+    return {"name": "viewer audience", "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
+            "config": {"included.client.audience": model.client_id, "access.token.claim": "true",
+                       "id.token.claim": "false", "introspection.token.claim": "true"}}
+
+
+def share_client(model: RealmModel) -> dict:
+    """The client `python3 -m share` logs in with: public, device authorization grant only, its tokens carrying the
+    sharer's studies and the viewer client as audience."""
+    return {
+        "clientId": SHARE_CLIENT_ID,
+        "name": "OHIF share links (python3 -m share)",
+        "enabled": True,
+        "protocol": "openid-connect",
+        "publicClient": True,
+        "standardFlowEnabled": False,
+        "implicitFlowEnabled": False,
+        "directAccessGrantsEnabled": False,
+        "serviceAccountsEnabled": False,
+        "attributes": {"oauth2.device.authorization.grant.enabled": "true"},
+        "protocolMappers": [studies_mapper(model), audience_mapper(model)],
+    }
+
+
 def render_realm_import(model: RealmModel) -> dict:
     """A realm representation for `kc.sh --import-realm` (data/import/<realm>.json)."""
     return {
@@ -142,7 +171,7 @@ def render_realm_import(model: RealmModel) -> dict:
                 "post.logout.redirect.uris": "##".join(model.post_logout_redirect_uris),
             },
             "protocolMappers": [studies_mapper(model)],
-        }],
+        }, *([share_client(model)] if model.share else [])],
         "components": {"org.keycloak.userprofile.UserProfileProvider": [{
             "providerId": "declarative-user-profile",
             "config": {"kc.user.profile.config": [json.dumps(user_profile(model))]}}]},

@@ -30,10 +30,11 @@ def realm_imports(args: Any) -> Iterator[dict]:
 
 
 def clients(args: Any) -> Iterator[dict]:
-    """Each OpenID client as {name, public, pkce, implicit, password_grant, redirects, origins}."""
+    """Each OpenID client as {name, public, code_flow, pkce, implicit, password_grant, redirects, origins}."""
     if args.resource_type == CLIENT:
         p = args.props
         yield {"name": p.get("clientId"), "public": p.get("accessType") == "PUBLIC",
+               "code_flow": bool(p.get("standardFlowEnabled")),
                "pkce": p.get("pkceCodeChallengeMethod") or "", "implicit": bool(p.get("implicitFlowEnabled")),
                "password_grant": bool(p.get("directAccessGrantsEnabled")),
                "redirects": list(p.get("validRedirectUris") or []) + list(p.get("validPostLogoutRedirectUris") or []),
@@ -42,6 +43,7 @@ def clients(args: Any) -> Iterator[dict]:
         for c in realm.get("clients") or []:
             attributes = c.get("attributes") or {}
             yield {"name": c.get("clientId"), "public": bool(c.get("publicClient")),
+                   "code_flow": bool(c.get("standardFlowEnabled", True)),
                    "pkce": attributes.get("pkce.code.challenge.method") or "",
                    "implicit": bool(c.get("implicitFlowEnabled")),
                    "password_grant": bool(c.get("directAccessGrantsEnabled", True)),

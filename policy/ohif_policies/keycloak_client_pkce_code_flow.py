@@ -1,7 +1,8 @@
 """keycloak-client-pkce-code-flow: the viewer logs in with the code flow and PKCE S256, nothing weaker.
 
 A public client cannot keep a secret, so PKCE is what binds a code to the browser that asked for it;
-the implicit flow and password grants (direct access) put tokens or passwords where they leak.
+the implicit flow and password grants (direct access) put tokens or passwords where they leak. A public client
+without the code flow (`python3 -m share`'s, which has the device grant alone) has no code to bind.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ._keycloak import clients
 
 def validate(args, report_violation):
     for c in clients(args):
-        wrong = [label for label, bad in (("PKCE is not S256", c["public"] and c["pkce"] != "S256"),
+        wrong = [label for label, bad in (("PKCE is not S256", c["public"] and c["code_flow"] and c["pkce"] != "S256"),
                                           ("the implicit flow is on", c["implicit"]),
                                           ("direct access grants are on", c["password_grant"])) if bad]
         if wrong:

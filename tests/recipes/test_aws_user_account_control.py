@@ -25,7 +25,7 @@ from components.render.cloud_init import (
 from components.render.dicomweb_proxy.interface import READ_CLASSES
 from components.render.dicomweb_proxy.token_check import SHARE_KEYS_CLOSED, share_keys_conf
 from components.render.dicomweb_proxy.upstream import SYSTEM_CA_FILE
-from components.render.realm import RealmModel, render_realm_import
+from components.render.realm import SHARE_CLIENT_ID, RealmModel, render_realm_import
 from settings import ShareSettings, read_stack_file
 from tests.conftest import STACKS
 from tests.pulumi_mocks import Program, run_program
@@ -188,7 +188,7 @@ def test_existing_keycloak_gets_the_realm_as_resources(existing):
     provider = existing.one("pulumi:providers:keycloak")
     assert provider.inputs["url"] == EXISTING and provider.inputs["password"] == "hunter2-test"
     assert "password" in provider.secret_inputs, "the admin password must stay a Pulumi secret"
-    client = existing.one("keycloak:openid/client:Client").inputs
+    client = existing.one("keycloak:openid/client:Client", "realm-viewer-client").inputs
     assert client["accessType"] == "PUBLIC" and client["pkceCodeChallengeMethod"] == "S256"
     assert client["implicitFlowEnabled"] is False and client["directAccessGrantsEnabled"] is False
     assert not any("*" in uri for uri in client["validRedirectUris"] + client["webOrigins"])
@@ -196,7 +196,7 @@ def test_existing_keycloak_gets_the_realm_as_resources(existing):
 
 
 def _from_import(realm: dict) -> dict:
-    client = realm["clients"][0]
+    client, *share = realm["clients"]
     return {"realm": realm["realm"], "ssl": realm["sslRequired"], "token": realm["accessTokenLifespan"],
             "idle": realm["ssoSessionIdleTimeout"], "max": realm["ssoSessionMaxLifespan"],
             "failures": realm["failureFactor"], "roles": sorted(r["name"] for r in realm["roles"]["realm"]),
@@ -209,7 +209,13 @@ def _from_import(realm: dict) -> dict:
                          m["config"]["access.token.claim"]) for m in client["protocolMappers"]],
             "profile": [(a["name"], a.get("multivalued", False), a["permissions"]["edit"], sorted(a["validations"]))
                         for a in json.loads(realm["components"]["org.keycloak.userprofile.UserProfileProvider"][0]
-                                            ["config"]["kc.user.profile.config"][0])["attributes"]]}
+                                            ["config"]["kc.user.profile.config"][0])["attributes"]],
+            "share_clients": [(c["clientId"], c["publicClient"], c["standardFlowEnabled"],
+                               c["attributes"]["oauth2.device.authorization.grant.enabled"] == "true",
+                               [(m["config"]["user.attribute"], m["config"]["claim.name"]) for m in c["protocolMappers"]
+                                if m["protocolMapper"] == "oidc-usermodel-attribute-mapper"],
+                               [m["config"]["included.client.audience"] for m in c["protocolMappers"]
+                                if m["protocolMapper"] == "oidc-audience-mapper"]) for c in share]}
 
 
 def _seconds(duration: str) -> int:
@@ -218,11 +224,17 @@ def _seconds(duration: str) -> int:
 
 
 MAPPER_TYPE = "keycloak:openid/userAttributeProtocolMapper:UserAttributeProtocolMapper"
+AUDIENCE_MAPPER_TYPE = "keycloak:openid/audienceProtocolMapper:AudienceProtocolMapper"
 
 
 def _from_resources(program: Program) -> dict:
     realm = program.one("keycloak:index/realm:Realm").inputs
-    client = program.one("keycloak:openid/client:Client").inputs
+    viewer = program.one("keycloak:openid/client:Client", "realm-viewer-client")
+    client = viewer.inputs
+
+    def mappers(client_id: str, token: str) -> list:
+        return [m.inputs for m in program.of_type(token) if m.inputs["clientId"] == client_id]
+
     return {"realm": realm["realm"], "ssl": realm["sslRequired"], "token": _seconds(realm["accessTokenLifespan"]),
             "idle": _seconds(realm["ssoSessionIdleTimeout"]), "max": _seconds(realm["ssoSessionMaxLifespan"]),
             "failures": realm["securityDefenses"]["bruteForceDetection"]["maxLoginFailures"],
@@ -232,12 +244,16 @@ def _from_resources(program: Program) -> dict:
             "password_grant": client["directAccessGrantsEnabled"], "pkce": client["pkceCodeChallengeMethod"],
             "redirects": sorted(client["validRedirectUris"]), "origins": client["webOrigins"],
             "logout": client["validPostLogoutRedirectUris"],
-            "studies": [(m.inputs["userAttribute"], m.inputs["claimName"], str(m.inputs["multivalued"]).lower(),
-                         str(m.inputs["addToAccessToken"]).lower())
-                        for m in program.of_type(MAPPER_TYPE)],
+            "studies": [(m["userAttribute"], m["claimName"], str(m["multivalued"]).lower(),
+                         str(m["addToAccessToken"]).lower()) for m in mappers(viewer.outputs["id"], MAPPER_TYPE)],
             "profile": [(a["name"], a["multiValued"], a["permissions"]["edits"],
                          sorted(v["name"] for v in a["validators"]))
-                        for a in program.one("keycloak:index/realmUserProfile:RealmUserProfile").inputs["attributes"]]}
+                        for a in program.one("keycloak:index/realmUserProfile:RealmUserProfile").inputs["attributes"]],
+            "share_clients": [(c.inputs["clientId"], c.inputs["accessType"] == "PUBLIC",
+                               c.inputs["standardFlowEnabled"], c.inputs["oauth2DeviceAuthorizationGrantEnabled"],
+                               [(m["userAttribute"], m["claimName"]) for m in mappers(c.outputs["id"], MAPPER_TYPE)],
+                               [m["includedClientAudience"] for m in mappers(c.outputs["id"], AUDIENCE_MAPPER_TYPE)])
+                              for c in program.of_type("keycloak:openid/client:Client") if c is not viewer]}
 
 
 def test_both_renderings_carry_the_same_settings(existing):
@@ -245,6 +261,8 @@ def test_both_renderings_carry_the_same_settings(existing):
     expected = _from_import(render_realm_import(
         RealmModel(name="ohif", viewer_origin=VIEWER_ORIGIN, share=ShareSettings())))
     assert _from_resources(existing) == expected
+    assert expected["share_clients"] == [(SHARE_CLIENT_ID, True, False, True, [("dicom_studies", "dicom_studies")],
+                                          ["ohif-viewer"])]
 
 
 @pytest.mark.parametrize("unscoped_readers", ["archive", "refused"])

@@ -138,7 +138,7 @@ def test_existing_keycloak_gets_the_realm_as_pulumi_keycloak_resources(existing)
     assert not existing.of_type(EXTENSION) and not existing.of_type("ohif:azure:KeycloakHost")
     realm = existing.one("keycloak:index/realm:Realm").inputs
     assert realm["realm"] == "ohif"
-    client = existing.one("keycloak:openid/client:Client").inputs
+    client = existing.one("keycloak:openid/client:Client", "realm-viewer-client").inputs
     assert client["validRedirectUris"] == [f"{VIEWER_ORIGIN}/callback", f"{VIEWER_ORIGIN}/silent-refresh.html"]
     provider = existing.one("pulumi:providers:keycloak").inputs
     assert provider["url"] == EXISTING and provider["username"] == "admin"

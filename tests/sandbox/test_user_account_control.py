@@ -9,6 +9,8 @@ import hashlib
 import json
 import re
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from sandbox import Sandbox
 from sandbox.sample_data import PHANTOM_PATIENT, PYDICOM_SAMPLES
 from sandbox.servers import AUDIT_LOG
 from sandbox.viewport import LIT_PIXELS_JS
-from tests.conftest import local_sandbox, require_servers, require_tool
+from tests.conftest import REPO, local_sandbox, require_servers, require_tool
 from tests.sandbox.edge import INSIDE, OUTSIDE, fetch_from
 
 
@@ -790,6 +792,53 @@ def test_a_share_is_audited_as_created_read_and_revoked(uac, share, two_studies)
     [revoked] = [a for a in audit if a["method"] == "DELETE" and a["path"].endswith(link["id"])]
     assert (revoked["path"], revoked["status"], revoked["reader"].split(" ")[1]) == (
         f"{DICOMWEB_PATH}/shares/{link['id']}", 204, "sharer")
+
+
+def share_command(uac, browser, person, *args: str) -> subprocess.CompletedProcess:
+    """`python3 -m share … <args>`, its device login done by `person` in a browser of their own."""
+    command = subprocess.Popen([sys.executable, "-m", "share", "--viewer", uac.urls.viewer,
+                                "--ca-file", str(uac.tls.ca_file), *args],
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"Log in at (\S+) ", command.stderr.readline())[1]
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url)
+        page.fill("#username", person.username)
+        page.fill("#password", person.password)
+        page.click("#kc-login")
+        page.get_by_role("button", name="Yes").click()  # Keycloak asks the person to let the command act for them
+        page.get_by_text("Device Login Successful").wait_for()
+        context.close()
+        out, err = command.communicate(timeout=60)
+    finally:
+        command.kill()
+    return subprocess.CompletedProcess(command.args, command.returncode, out, err)
+
+
+def test_python3_m_share_creates_lists_and_revokes_after_a_device_login(uac, realm, browser, two_studies):
+    person = uac.keycloak.create_user("terminal-sharer", roles=(realm.reader_role, realm.share.sharer_role))
+    made = share_command(uac, browser, person, "create", two_studies.a, "--minutes", "30")
+    assert made.returncode == 0, made.stderr
+    link = json.loads(made.stdout)
+    assert link["link"] == share_link(uac, two_studies.a, link["token"])
+    assert token_claims(link["token"])["sharer"] == "terminal-sharer"
+    assert dicomweb(uac, link["token"], f"studies/{two_studies.a}/metadata").status_code == 200
+    listed = share_command(uac, browser, person, "list")
+    assert [(s["id"], s["revoked"]) for s in json.loads(listed.stdout)] == [(link["id"], False)]
+    revoked = share_command(uac, browser, person, "revoke", link["id"])
+    assert revoked.returncode == 0, revoked.stderr
+    deadline = time.monotonic() + 60
+    while dicomweb(uac, link["token"], f"studies/{two_studies.a}/metadata").status_code != 401:
+        assert time.monotonic() < deadline, "revoked by the command, the link still read its study after 60 s"
+        time.sleep(1)
+
+
+def test_python3_m_share_needs_the_sharer_role(uac, browser):
+    reader = uac.keycloak.create_user("terminal-reader", roles=(uac.settings.auth.required_role,))
+    refused = share_command(uac, browser, reader, "list")
+    assert (refused.returncode, refused.stderr.splitlines()[-1]) == (
+        1, "python3 -m share: not allowed: your login needs the sharer role")
 
 
 def test_no_server_log_holds_a_share_token(uac, share):
