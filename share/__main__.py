@@ -1,8 +1,8 @@
-"""python3 -m share create|list|revoke --viewer URL: a sharer's share links (see share/__init__.py).
+"""python3 -m share --viewer URL create|list|revoke: a sharer's share links (see share/__init__.py).
 
-    python3 -m share create --viewer https://viewer.example.org/ 1.2.840.113619.2.55.3 [--minutes 1440]
-    python3 -m share list --viewer https://viewer.example.org/
-    python3 -m share revoke --viewer https://viewer.example.org/ Xb3k9qRz0uVw1y2A3b4C5d
+    python3 -m share --viewer https://viewer.example.org/ create 1.2.840.113619.2.55.3 [--minutes 1440]
+    python3 -m share --viewer https://viewer.example.org/ list
+    python3 -m share --viewer https://viewer.example.org/ revoke Xb3k9qRz0uVw1y2A3b4C5d
 
 Each command logs the sharer in first: it prints a URL and a code to open in any browser.
 """
