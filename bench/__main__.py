@@ -37,6 +37,7 @@ from bench.tokens import realm_server
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from sandbox import Sandbox
 from sandbox.processes import free_ports
+from sandbox.share_store import start_store
 
 STACK_FILE = Path(__file__).resolve().parent.parent / "stacks" / "Pulumi.local.yaml"
 SKIPPED = {"redeploy": "not measured: running the prod stack's program under Pulumi mocks takes tests/pulumi_mocks.py, "
@@ -72,9 +73,11 @@ def measure(work: Path, levers: bool = False) -> dict:
         reference_url = running.enter_context(reference_site(_dir(work, "reference"), reference_port,
                                                              orthanc_port=orthanc_port, tls=sb.tls))
         realm = running.enter_context(realm_server(_dir(work, "realm"), realm_port))
+        store = start_store(_dir(work, "share-store"), sb.tls, lambda s: running.callback(s.start().stop), progress)
         progress(f"starting our proxy with the token check on {token_port}")
         token_root = running.enter_context(token_proxy(_dir(work, "proxy"), token_port, upstream_url=orthanc_root + "/",
-                                                       viewer_origin=sb.viewer_origin, auth=realm.token_check))
+                                                       viewer_origin=sb.viewer_origin, auth=realm.token_check,
+                                                       store=store))
 
         instances = tuple(phantom.instances)
         deployments = [Deployment("ours", sb.urls.viewer, sb.urls.dicomweb, phantom.study, instances),

@@ -11,6 +11,7 @@ from pathlib import Path
 from components.render.dicomweb_proxy.conf import ProxyConf
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.render import render_proxy_conf
+from components.render.dicomweb_proxy.share_store import SHARE_STORE_MODULE
 from components.render.dicomweb_proxy.token_check import (
     Login,
     TokenCheck,
@@ -19,16 +20,17 @@ from components.render.dicomweb_proxy.token_check import (
 )
 from sandbox.nginx import nginx_service
 from sandbox.processes import free_port
+from sandbox.share_store import RunningStore
 from settings import ShareSettings
 
 SHARE = ShareSettings()
 
 
 @contextmanager
-def token_proxy(run_dir: Path, port: int, *, upstream_url: str, viewer_origin: str,
-                auth: TokenCheck) -> Iterator[str]:
-    """The proxy on `port` while the block runs, with share links (SHARE) on and a key of its own; yields its DICOMweb
-    root."""
+def token_proxy(run_dir: Path, port: int, *, upstream_url: str, viewer_origin: str, auth: TokenCheck,
+                store: RunningStore) -> Iterator[str]:
+    """The proxy on `port` while the block runs, with share links (SHARE) on, a key of its own and `store`; yields its
+    DICOMweb root."""
     keys = run_dir / "share-keys.conf"
     keys.write_text(share_keys_conf({"k1": secrets.token_urlsafe(32)}, signing="k1"))
     conf = run_dir / "proxy.conf"
@@ -39,7 +41,7 @@ def token_proxy(run_dir: Path, port: int, *, upstream_url: str, viewer_origin: s
                                           verdict_cache_dir=str(run_dir / "verdicts"),
                                           check_listen=f"127.0.0.1:{free_port()}",
                                           audit_log=str(run_dir / "audit.log"), share_keys_path=str(keys)),
-                    SHARE))))
+                    SHARE, store.for_proxy(run_dir, str(SHARE_STORE_MODULE.parent))))))
     service = nginx_service(run_dir, [conf], ports=[port], ready_url=f"http://127.0.0.1:{port}/")
     try:
         service.start()

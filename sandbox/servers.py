@@ -20,7 +20,7 @@ from components.render.dicomweb_proxy.archive import ARCHIVE_CREDENTIALS_MODULE,
 from components.render.dicomweb_proxy.conf import ACCESS_MODULE, ProxyConf
 from components.render.dicomweb_proxy.interface import DICOMWEB_PATH
 from components.render.dicomweb_proxy.render import render_proxy_conf
-from components.render.dicomweb_proxy.share_store import ShareStore, ShareStoreAt, ShareStoreFiles
+from components.render.dicomweb_proxy.share_store import ShareStore
 from components.render.dicomweb_proxy.token_check import (
     Login,
     TokenCheckFiles,
@@ -45,13 +45,12 @@ from sandbox.nginx import (
 )
 from sandbox.postgres import SandboxPostgres
 from sandbox.processes import SandboxError, Service, free_port, require_binary
-from sandbox.share_store import REGION, moto_server, store_url
+from sandbox.share_store import RunningStore, start_store
 from sandbox.staging import server_dir, store, worker_dir, write_published
 from sandbox.target import LOOPBACK, LocalFiles, LocalProxy, LocalSite, origin
 from sandbox.tls import RunTls
 from settings import StackSettings
 from settings.model import ShareSettings
-from settings.services import ArchiveAuth
 
 ORTHANC_DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 REPO = Path(__file__).resolve().parent.parent
@@ -83,7 +82,7 @@ class Servers:
                  start: Callable[..., None]) -> None:
         self.run_dir, self.tls, self.progress, self._start = run_dir, tls, progress, start
         self._share_keys: dict[str, str] = {}
-        self._share_store: tuple[ShareStoreAt, str] | None = None
+        self._share_store: RunningStore | None = None
 
     def orthanc(self, port: int, dicomweb_root: str) -> str:
         """Orthanc with the DICOMweb plugin, loaded with the sample studies; its URL."""
@@ -219,30 +218,9 @@ class Servers:
         """One proxy instance's way to the run's share store, which every instance shares, as every VM of a stack
         shares its bucket (started with the first)."""
         if self._share_store is None:
-            self._share_store = self._start_share_store()
-        at, metadata_url = self._share_store
-        return ShareStore(at, ShareStoreFiles(
-            module_dir=str(self._njs_modules()), metadata_url=metadata_url,
-            credentials_file=str(worker_dir(run_dir / "share-store-credential") / "credential.json"),
-            listen=f"127.0.0.1:{free_port()}", cache_dir=str(run_dir / "revocations"), ca_file=str(self.tls.ca_file)))
-
-    def _start_share_store(self) -> tuple[ShareStoreAt, str]:
-        """moto's S3 over HTTPS, and the metadata endpoint with the proxy role's credentials
-        (sandbox/share_store.py); where the store is, and the endpoint's URL."""
-        run_dir = server_dir(self.run_dir, "share-store")
-        moto_port, metadata_port = free_port(), free_port()
-        self.progress(f"starting the share store (moto's S3) on {moto_port}, its metadata endpoint on {metadata_port}")
-        self._start(Service("share store (moto)", [moto_server(), "-H", "127.0.0.1", "-p", str(moto_port),
-                                                   "-c", str(self.tls.cert_file), "-k", str(self.tls.key_file)],
-                            log=run_dir / "moto.log", ready_url=f"tcp://127.0.0.1:{moto_port}", ports=[moto_port],
-                            port_hint="pip install 'moto[server]'"))
-        self._start(Service("share store metadata endpoint",
-                            [sys.executable, "-m", "sandbox.share_store", "--moto-port", str(moto_port),
-                             "--metadata-port", str(metadata_port), "--ca", str(self.tls.ca_file)],
-                            log=run_dir / "metadata.log", ready_url=f"tcp://127.0.0.1:{metadata_port}",
-                            ports=[metadata_port], env={**os.environ, "PYTHONPATH": str(REPO)}))
-        return (ShareStoreAt(store_url(moto_port), ArchiveAuth("sigv4", region=REGION, service="s3")),
-                f"http://127.0.0.1:{metadata_port}")
+            self._share_store = start_store(server_dir(self.run_dir, "share-store"), self.tls, self._start,
+                                            self.progress)
+        return self._share_store.for_proxy(run_dir, str(self._njs_modules()))
 
     def _write_share_keys(self, share: ShareSettings | None, run_dir: Path) -> str:
         """The share keys' file of one proxy instance; every instance of the run gets the same keys, as every VM of

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import ssl
 import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -26,8 +29,14 @@ import boto3
 from botocore.config import Config
 
 from components.aws.share_store import proxy_policy
+from components.render.dicomweb_proxy.share_store import ShareStore, ShareStoreAt, ShareStoreFiles
 from sandbox.cloud_standins import Issued, metadata_handler
-from settings.services import HEALTHIMAGING
+from sandbox.processes import Service, free_port
+from sandbox.staging import worker_dir
+from sandbox.tls import RunTls
+from settings.services import HEALTHIMAGING, ArchiveAuth
+
+REPO = Path(__file__).resolve().parent.parent
 
 BUCKET = "ohif-share-store"
 REGION = "eu-west-1"
@@ -90,6 +99,42 @@ def moto_server() -> str:
 def store_url(moto_port: int) -> str:
     """The store's root as the proxy names it: moto answers by path (https://127.0.0.1:<port>/<bucket>)."""
     return f"https://127.0.0.1:{moto_port}/{BUCKET}"
+
+
+@dataclass(frozen=True)
+class RunningStore:
+    """A running share store: where it is, and the metadata endpoint that hands out its role's credentials."""
+
+    at: ShareStoreAt
+    metadata_url: str
+    ca_file: str
+
+    def for_proxy(self, run_dir: Path, module_dir: str) -> ShareStore:
+        """One proxy instance's way to it: its own credential file, loopback server and cache, in `run_dir`."""
+        credentials = worker_dir(run_dir / "share-store-credential")
+        return ShareStore(self.at, ShareStoreFiles(
+            module_dir=module_dir, metadata_url=self.metadata_url, ca_file=self.ca_file,
+            credentials_file=str(credentials / "credential.json"), listen=f"127.0.0.1:{free_port()}",
+            cache_dir=str(run_dir / "revocations")))
+
+
+def start_store(run_dir: Path, tls: RunTls, start: Callable[[Service], None],
+                progress: Callable[[str], None]) -> RunningStore:
+    """moto's S3 over HTTPS with this run's certificate, then this module's metadata endpoint once the store is
+    prepared; each handed to `start`, which starts it and stops it with the run."""
+    moto_port, metadata_port = free_port(), free_port()
+    progress(f"starting the share store (moto's S3) on {moto_port}, its metadata endpoint on {metadata_port}")
+    start(Service("share store (moto)", [moto_server(), "-H", "127.0.0.1", "-p", str(moto_port),
+                                         "-c", str(tls.cert_file), "-k", str(tls.key_file)],
+                  log=run_dir / "moto.log", ready_url=f"tcp://127.0.0.1:{moto_port}", ports=[moto_port],
+                  port_hint="pip install 'moto[server]'"))
+    start(Service("share store metadata endpoint",
+                  [sys.executable, "-m", "sandbox.share_store", "--moto-port", str(moto_port),
+                   "--metadata-port", str(metadata_port), "--ca", str(tls.ca_file)],
+                  log=run_dir / "metadata.log", ready_url=f"tcp://127.0.0.1:{metadata_port}", ports=[metadata_port],
+                  env={**os.environ, "PYTHONPATH": str(REPO)}))
+    return RunningStore(ShareStoreAt(store_url(moto_port), ArchiveAuth("sigv4", region=REGION, service="s3")),
+                        f"http://127.0.0.1:{metadata_port}", str(tls.ca_file))
 
 
 def main() -> None:
