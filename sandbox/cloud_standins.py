@@ -100,9 +100,9 @@ class Issuer(Protocol):
     def current_set(self) -> Issued: ...
 
 
-def metadata_handler(kind: str, credentials: Issuer):
-    """IMDSv2 (a session token by PUT, then the role's credentials) or Azure's managed-identity token endpoint,
-    handing out what `credentials` issues (Credentials, or sandbox/share_store.py's role credentials)."""
+def metadata_handler(kind: str, credentials: Issuer, resource: str = DICOM_SERVICE_AUDIENCE):
+    """IMDSv2 (a session token by PUT, then the role's credentials) or Azure's managed-identity token endpoint for
+    `resource`, handing out what `credentials` issues (Credentials, or sandbox/share_store.py's role credentials)."""
     sessions: set[str] = set()
 
     class Metadata(BaseHTTPRequestHandler):
@@ -142,12 +142,12 @@ def metadata_handler(kind: str, credentials: Issuer):
             query = parse_qs(url.query)
             if self.headers.get("Metadata") != "true":
                 return _json(self, 400, {"error": "invalid_request", "error_description": "Metadata header required"})
-            if url.path != "/metadata/identity/oauth2/token" or query.get("resource") != [DICOM_SERVICE_AUDIENCE]:
+            if url.path != "/metadata/identity/oauth2/token" or query.get("resource") != [resource]:
                 return _json(self, 400, {"error": "invalid_resource"})
             issued = credentials.current_set()
             _json(self, 200, {"access_token": issued.key, "expires_on": str(int(issued.expires)),
                               "expires_in": str(int(issued.expires - time.time())),
-                              "resource": DICOM_SERVICE_AUDIENCE, "token_type": "Bearer"})
+                              "resource": resource, "token_type": "Bearer"})
 
     return Metadata
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sandbox.processes import Service, free_port
 from sandbox.share_store import moto_server
+from sandbox.tls import RunTls
 from settings import PROJECT
 
 AZURITE = PROJECT / ".cache" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
@@ -41,13 +42,17 @@ def start_moto() -> StorageServer:
                                    "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-west-1"}, directory)
 
 
-def start_azurite() -> StorageServer:
+def start_azurite(tls: RunTls | None = None) -> StorageServer:
+    """Azurite's blob service; with `tls`, over HTTPS with its certificate, taking Entra ID bearer tokens as well
+    (`--oauth basic`: it checks their issuer, audience and lifetime, not their signature)."""
     port, directory = free_port(), Path(tempfile.mkdtemp(prefix="ohif-azurite-"))
+    https = ["--cert", str(tls.cert_file), "--key", str(tls.key_file), "--oauth", "basic"] if tls else []
     service = Service("azurite", [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location",
-                                  str(directory), "--silent", "--skipApiVersionCheck"],
+                                  str(directory), "--silent", "--skipApiVersionCheck", *https],
                       log=directory / "azurite.log", ready_url=f"tcp://127.0.0.1:{port}", ports=[port],
                       port_hint="bash scripts/install.sh installs it")
     service.start()
-    connection = (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
-                  f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};")
+    scheme = "https" if tls else "http"
+    connection = (f"DefaultEndpointsProtocol={scheme};AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+                  f"BlobEndpoint={scheme}://127.0.0.1:{port}/{AZURITE_ACCOUNT};")
     return StorageServer(service, {"AZURE_STORAGE_CONNECTION_STRING": connection}, directory)
