@@ -2,7 +2,8 @@
 proxy's role reads and writes (components/render/dicomweb_proxy/share_store.py).
 
     proxy VMs (their role) ──SigV4, HTTPS──> bucket: shares/<owner>/<id>, revoked/<id>
-                                             (private, encrypted, TLS only; objects expire after the longest link)
+                                             (private, encrypted, TLS only, versioned, protected; objects expire
+                                              after the longest link)
 
 The sandbox runs the same policy (proxy_policy) in moto's S3 with IAM checks on (sandbox/share_store.py).
 """
@@ -16,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.static_site import private_bucket
-from components.render.dicomweb_proxy.share_store import RECORD_DAYS, ShareStoreAt
+from components.render.dicomweb_proxy.share_store import RECORD_DAYS, RECOVERY_DAYS, ShareStoreAt
 from settings.services import ArchiveAuth
 
 
@@ -50,7 +51,9 @@ class ShareStore(pulumi.ComponentResource):
     def __init__(self, name: str, args: ShareStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:aws:ShareStore", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        bucket, access = private_bucket(f"{name}-shares", child)
+        # Revocations are the sharers' own decisions: lost, a revoked link would work again. `pulumi destroy` must not
+        # take them; the bucket is versioned (private_bucket), so an overwritten object can be brought back for a week.
+        bucket, access = private_bucket(f"{name}-shares", pulumi.ResourceOptions(parent=self, protect=True))
         aws.s3.BucketPolicy(f"{name}-shares-tls-only", bucket=bucket.id,
                             policy=bucket.arn.apply(lambda arn: json.dumps(tls_only_policy(arn))),
                             opts=pulumi.ResourceOptions(parent=self, depends_on=[access]))
@@ -60,7 +63,7 @@ class ShareStore(pulumi.ComponentResource):
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                 expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=RECORD_DAYS),
                 noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=1))], opts=child)
+                    noncurrent_days=RECOVERY_DAYS))], opts=child)
         aws.iam.RolePolicy(f"{name}-shares-access", role=args.role_name,
                            policy=bucket.arn.apply(lambda arn: json.dumps(proxy_policy(arn))), opts=child)
         self.at = pulumi.Output.all(bucket.bucket, bucket.region).apply(lambda a: ShareStoreAt(

@@ -4,7 +4,8 @@ share_store.py).
 
     proxy VMs (their identity's token) ──HTTPS──> container: shares/<owner>/<id>, revoked/<id>
                                                   (no public access, no shared keys: Entra ID and RBAC only;
-                                                   blobs deleted after the longest link)
+                                                   blobs deleted after the longest link; protected and locked,
+                                                   versioned, deleted blobs kept a week)
 
 Apart from its grant (ShareStoreWriter), since the identity exists only once the VM does, and the VM's custom data
 names the store.
@@ -19,7 +20,12 @@ from pulumi_azure_native import authorization, storage
 
 from components.azure.dicom_service import role_definition_id
 from components.azure.static_site import alnum, blob_host
-from components.render.dicomweb_proxy.share_store import BLOB_STORAGE_AUDIENCE, RECORD_DAYS, ShareStoreAt
+from components.render.dicomweb_proxy.share_store import (
+    BLOB_STORAGE_AUDIENCE,
+    RECORD_DAYS,
+    RECOVERY_DAYS,
+    ShareStoreAt,
+)
 from settings.services import ArchiveAuth
 
 # Built-in role (learn.microsoft.com/azure/role-based-access-control/built-in-roles): read, write and delete blobs.
@@ -42,15 +48,25 @@ class ShareStore(pulumi.ComponentResource):
     def __init__(self, name: str, args: ShareStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ohif:azure:ShareStore", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Revocations are the sharers' own decisions: lost, a revoked link would work again. `pulumi destroy` must
+        # not take them, nor anyone delete the account; a blob overwritten or deleted stays recoverable for a week.
+        keep = pulumi.ResourceOptions(parent=self, protect=True)
         account = storage.StorageAccount(
             f"{alnum(name)[:11]}shares", resource_group_name=args.resource_group_name, location=args.location,
             kind="StorageV2", sku=storage.SkuArgs(name="Standard_ZRS"), enable_https_traffic_only=True,
             minimum_tls_version="TLS1_2", allow_blob_public_access=False,
             # Only Entra ID tokens: no account key or SAS reaches the store.
-            allow_shared_key_access=False, opts=child)
+            allow_shared_key_access=False, opts=keep)
+        authorization.ManagementLockByScope(f"{name}-shares-lock", scope=account.id, level="CanNotDelete",
+                                            notes="Share links' records and revocations: remove this lock to delete "
+                                                  "them", opts=child)
+        storage.BlobServiceProperties(
+            f"{name}-shares-recovery", resource_group_name=args.resource_group_name, account_name=account.name,
+            blob_services_name="default", is_versioning_enabled=True,
+            delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=RECOVERY_DAYS), opts=child)
         container = storage.BlobContainer(f"{name}-shares", resource_group_name=args.resource_group_name,
                                           account_name=account.name, container_name=CONTAINER,
-                                          public_access=storage.PublicAccess.NONE, opts=child)
+                                          public_access=storage.PublicAccess.NONE, opts=keep)
         storage.ManagementPolicy(
             f"{name}-shares-expiry", resource_group_name=args.resource_group_name, account_name=account.name,
             management_policy_name="default",

@@ -340,6 +340,12 @@ def test_share_records_live_in_a_private_bucket_only_the_proxys_role_reaches(pro
         "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
     [expiry] = provisioned.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
     assert expiry.inputs["bucket"] == store.outputs["id"] and expiry.inputs["rules"][0]["expiration"]["days"] == 31
+    # Revocations are users' decisions: versioned, kept a week once overwritten, and not taken by `pulumi destroy`.
+    assert store.protect and access.protect
+    [versioning] = [v for v in provisioned.of_type("aws:s3/bucketVersioning:BucketVersioning")
+                    if v.inputs["bucket"] == store.outputs["id"]]
+    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+    assert expiry.inputs["rules"][0]["noncurrentVersionExpiration"]["noncurrentDays"] == 7
     # Every grant that names the bucket: the proxy role's, and nobody else's.
     grants = {p.inputs["role"]: json.loads(p.inputs["policy"])["Statement"]
               for p in provisioned.of_type("aws:iam/rolePolicy:RolePolicy") if arn in p.inputs["policy"]}

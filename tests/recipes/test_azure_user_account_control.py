@@ -210,6 +210,13 @@ def test_share_records_live_in_a_private_container_only_the_proxys_identity_reac
     assert (container.inputs["publicAccess"], container.inputs["accountName"]) == ("None", account.outputs["name"])
     [rule] = provisioned.one("azure-native:storage:ManagementPolicy", "proxy-shares-expiry").inputs["policy"]["rules"]
     assert rule["definition"]["actions"]["baseBlob"]["delete"]["daysAfterModificationGreaterThan"] == 31
+    # Revocations are users' decisions: protected, locked, versioned, deleted blobs kept a week.
+    assert account.protect and container.protect
+    lock = provisioned.one("azure-native:authorization:ManagementLockByScope", "proxy-shares-lock").inputs
+    assert (lock["scope"], lock["level"]) == (account.outputs["id"], "CanNotDelete")
+    recovery = provisioned.one("azure-native:storage:BlobServiceProperties", "proxy-shares-recovery").inputs
+    assert recovery["isVersioningEnabled"] is True and recovery["deleteRetentionPolicy"] == {"enabled": True,
+                                                                                              "days": 7}
     # Every grant on the account or inside it.
     grants = [a.inputs for a in provisioned.of_type("azure-native:authorization:RoleAssignment")
               if a.inputs["scope"] in (account.outputs["id"], container.outputs["id"])]

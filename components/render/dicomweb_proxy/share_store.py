@@ -26,6 +26,8 @@ SHARE_CHECK_SECONDS = 20
 revocation reaches every proxy within twice this."""
 RECORD_DAYS = math.ceil(SHARE_MINUTES[1] / (24 * 60)) + 1
 """How long the store keeps a link's record or revocation: past the longest link anyone can make."""
+RECOVERY_DAYS = 7
+"""How long an overwritten or deleted record or revocation can be brought back (versions, soft delete)."""
 BLOB_STORAGE_AUDIENCE = "https://storage.azure.com/"
 """The audience of a managed identity's token for Azure Storage."""
 
