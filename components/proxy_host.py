@@ -1,6 +1,7 @@
 """ProxyHost: the DICOMweb proxy's VM described once, for every cloud, from the recipe's ProxySpec.
 
-    ProxySpec ──> ProxyHost ──┬── cloud_init()    the rendered nginx proxy and what it loads
+    ProxySpec ──> ProxyHost ──┬── cloud_init()    the rendered nginx proxy and what it loads (with share links,
+                              │                   where their store is: each cloud's ShareStore)
                               ├── secret_files()  what it gets apart from its cloud-init (a secret origin check,
                               │                   share links' keys)
                               └── egress          intents: DNS, HTTP(S), the archive, nothing else
