@@ -24,15 +24,19 @@ import pytest
 import yaml
 from ohif_policies import POLICIES
 from ohif_policies._common import DOCS
+from ohif_policies.azure_vm_front_door_id_check import SERVER, STORE_SERVER
 from pulumi_policy.proxy import unknown_checking_proxy
 
 import components.azure.keycloak_host as azure_keycloak_module
 import components.azure.target as azure_target_module
 import components.proxy_host as proxy_host_module
 from components.azure.origin_vm import OriginVm
+from components.render.cloud_init import VM_SHARE_STORE_FILES
 from components.render.dicomweb_proxy.origin import NoOriginCheck
+from components.render.dicomweb_proxy.share_store import ShareStore, ShareStoreAt
 from components.render.keycloak_host_init import ENV_PATH, render_keycloak_env
 from settings import load
+from settings.services import ArchiveAuth
 from tests.policy.harness import evaluate
 from tests.policy.test_policy_pack import (
     EXAMPLES,
@@ -624,3 +628,14 @@ def test_inbound_sources(source, ok):
     rule = {"name": "x", "direction": "Inbound", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": source,
             "destinationPortRange": "80"}
     assert (_violations(NSG, {"securityRules": [rule]}) == []) == ok
+
+
+def test_the_front_door_check_exempts_the_share_stores_loopback_server_alone():
+    """The share store's server (only the proxy's njs calls it) carries no X-Azure-FDID check; the exemption fits it
+    as rendered, and no longer once it listens anywhere but on loopback."""
+    store = ShareStore(ShareStoreAt("https://a.blob.core.windows.net/shares", ArchiveAuth("bearer")),
+                       VM_SHARE_STORE_FILES)
+    [server] = SERVER.split(store.server(resolver="168.63.129.16"))[1:]
+    assert STORE_SERVER.search(server)
+    assert not STORE_SERVER.search(server.replace("listen 127.0.0.1:8082;", "listen 8082;"))
+    assert not STORE_SERVER.search(server.replace("listen 127.0.0.1:8082;", "listen 127.0.0.1:8082;\n    listen 80;"))
