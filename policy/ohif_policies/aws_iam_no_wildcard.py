@@ -3,18 +3,23 @@
 The stack's roles are the VMs' instance roles: each reads its own secret, and the proxy's reads one HealthImaging
 datastore (components/aws/vm_secrets.py, components/aws/healthimaging.py). A wildcard in an Allow statement's
 action (`*`, `medical-imaging:*`, `medical-imaging:Get*`) or resource (`*`, `…:datastore/*`) would let a VM that is
-taken over read, write or delete what the stack never meant it to. Reported: each such statement.
+taken over read, write or delete what the stack never meant it to. Reported: each such statement. One form is
+allowed: the objects under one key prefix of one named bucket (`arn:aws:s3:::<bucket>/<prefix>/*`, as the proxy's
+grant on the share store's `shares/` and `revoked/`), since S3 objects cannot be named one by one ahead of time and a
+prefix is the narrowest grant there is.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
 from ._common import DOCS
 
 POLICY_TYPES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")
+S3_KEY_PREFIX = re.compile(r"^arn:aws:s3:::[^*/]+/[^*/][^*]*/\*$")
 
 
 def _statements(document) -> list[dict]:
@@ -40,7 +45,7 @@ def validate(args, report_violation):
         if statement.get("Effect") != "Allow":
             continue
         wild = [f"action {a}" for a in _listed(statement.get("Action")) if "*" in a]
-        wild += [f"resource {r}" for r in _listed(statement.get("Resource")) if "*" in r]
+        wild += [f"resource {r}" for r in _listed(statement.get("Resource")) if "*" in r and not S3_KEY_PREFIX.match(r)]
         if "NotAction" in statement or "NotResource" in statement:
             wild.append("NotAction/NotResource (everything but a list)")
         if wild:

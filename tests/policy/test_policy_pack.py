@@ -22,6 +22,7 @@ import pytest
 import yaml
 from ohif_policies import POLICIES
 from ohif_policies._common import DOCS
+from ohif_policies.aws_iam_no_wildcard import S3_KEY_PREFIX
 from pydicom.data import get_testdata_file
 
 import components.aws.keycloak_host as aws_keycloak_module
@@ -619,3 +620,16 @@ def test_public_http_origins(origin, fires):
     found = [v.policy for v in evaluate(_distribution(origin), production=True)
              if not v.policy.startswith("aws-cloudfront-waf-")]
     assert found == (["aws-cloudfront-no-public-http-origin"] if fires else [])
+
+
+@pytest.mark.parametrize("resource, allowed", [
+    ("arn:aws:s3:::proxy-shares-bucket-a1b2c3/shares/*", True),
+    ("arn:aws:s3:::proxy-shares-bucket-a1b2c3/revoked/*", True),
+    ("arn:aws:s3:::proxy-shares-bucket-a1b2c3/*", False),
+    ("arn:aws:s3:::*/shares/*", False),
+    ("arn:aws:s3:::proxy-shares-bucket-a1b2c3/sh*/*", False),
+    ("arn:aws:s3:::proxy-shares-bucket-a1b2c3/shares/*/*", False),
+    ("*", False),
+])
+def test_the_only_wildcard_allowed_is_one_key_prefix_of_one_bucket(resource, allowed):
+    assert bool(S3_KEY_PREFIX.match(resource)) is allowed
