@@ -260,14 +260,15 @@ SHARE_LINK_MODE = """
 // page. When the proxy refuses the token (401), the link has expired (its own `exp` says so) or was revoked, and the
 // page says which.
 if (/(^#|&)token=/.test(window.location.hash)) {
+  // Read now: OHIF takes the token out of the address once it has it.
+  var shareToken = window.location.hash.match(/(?:^#|&)token=([^&]+)/)[1];
   delete window.config.oidc;
   window.config.showStudyList = false;
   window.config.httpErrorHandler = function (error) {
     if (!error || error.status !== 401 || document.getElementById('ohif-share-ended')) return;
     var expired = false;
     try {
-      var token = window.location.hash.match(/(?:^#|&)token=([^&]+)/)[1];
-      var claims = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+      var claims = JSON.parse(atob(shareToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
       expired = claims.exp * 1000 <= Date.now();
     } catch (e) {}
     var notice = document.createElement('div');

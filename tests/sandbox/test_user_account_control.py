@@ -782,7 +782,14 @@ def test_a_share_is_audited_as_created_read_and_revoked(uac, share, two_studies)
     assert dicomweb(uac, link["token"], f"studies/{two_studies.a}/metadata").status_code == 200
     assert dicomweb(uac, link["token"], f"studies/{two_studies.b}/metadata").status_code == 403
     assert revoke_share(uac, share.sharer_token, link["id"]).status_code == 204
-    audit = [json.loads(line) for line in (uac.run_dir / "proxy-proxy" / AUDIT_LOG).read_text().splitlines()]
+    # nginx writes a request's log line once its answer is sent: the client can read the answer first.
+    deadline = time.monotonic() + 10
+    while True:
+        audit = [json.loads(line) for line in (uac.run_dir / "proxy-proxy" / AUDIT_LOG).read_text().splitlines()]
+        if [a for a in audit if a["method"] == "DELETE" and a["path"].endswith(link["id"])]:
+            break
+        assert time.monotonic() < deadline, "no audit line for the revocation after 10 s"
+        time.sleep(0.2)
     [created] = [a for a in audit if a["share"] == link["id"]]
     assert (created["method"], created["path"], created["status"], created["reader"].split(" ")[1]) == (
         "POST", f"{DICOMWEB_PATH}/shares", 201, "sharer")
