@@ -100,7 +100,7 @@ def test_flexible_server_is_private_backed_up_tls_only_locked_and_protected(azur
     tls = azure.one("azure-native:dbforpostgresql:Configuration").inputs
     assert (tls["serverName"], tls["configurationName"], tls["value"]) == \
         (server.outputs["name"], "require_secure_transport", "on")
-    lock = azure.one("azure-native:authorization:ManagementLockByScope").inputs
+    lock = azure.one("azure-native:authorization:ManagementLockByScope", "keycloak-db-lock").inputs
     assert (lock["scope"], lock["level"]) == (server.outputs["id"], "CanNotDelete")
     subnet = azure.one("azure-native:network:Subnet", "network-database").inputs
     assert subnet["delegations"] == [{"name": "postgres", "serviceName": "Microsoft.DBforPostgreSQL/flexibleServers"}]
